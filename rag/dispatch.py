@@ -1,0 +1,227 @@
+"""File -> Dispatch: header (date, source, title), captions, sub-heads and body paragraphs with offsets."""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import BadDispatch
+from .text import detect_language
+
+TEXT_SUFFIXES = {".txt", ".md", ".text", ""}
+JSON_SUFFIXES = {".json", ".jsonl"}
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | JSON_SUFFIXES
+
+_HEADER_RE = re.compile(r"^[ \t]*(date|source|title|lang|id)[ \t]+(.*)$")
+_DATE_RE = re.compile(r"(\d{4})-(\d{2})(?:-(\d{2}))?")
+_CAPTION_RE = re.compile(r"\(\s*([^()/]+?)\s*/\s*([^()]+?)\s*\)\s*$")
+_SUBHEAD_RE = re.compile(r"^-\s+(.+?)\s+-$")
+_MD_HEAD_RE = re.compile(r"^(#{1,6})\s+(.+?)\s*#*$")
+_BLOCK_RE = re.compile(r"\S(?:.*?\S)?(?=\s*\n\s*\n|\s*$)", re.S)
+
+
+@dataclass
+class Block:
+    """A paragraph, photo caption or heading, with its span in Dispatch.text."""
+
+    kind: str  # paragraph | caption | heading
+    start: int
+    end: int
+    section: str = ""
+    credit: str = ""  # "AGENCY / PHOTOGRAPHER" for captions
+
+
+@dataclass
+class Dispatch:
+    id: str
+    text: str  # the exact text all offsets refer to
+    path: str = ""
+    title: str = ""
+    date: str = ""  # YYYY-MM or YYYY-MM-DD, "" if unknown
+    lang: str = "fr"
+    source: str = "unknown"
+    blocks: list[Block] = field(default_factory=list)
+
+    @property
+    def content_hash(self) -> str:
+        meta = f"{self.title}\x00{self.date}\x00{self.lang}\x00{self.source}\x00"
+        return hashlib.sha1((meta + self.text).encode("utf-8")).hexdigest()[:16]
+
+    def span(self, block: Block) -> str:
+        return self.text[block.start:block.end]
+
+    @property
+    def body(self) -> list[Block]:
+        return [b for b in self.blocks if b.kind == "paragraph"]
+
+
+def date_bounds(date: str) -> tuple[int, int]:
+    """'2025-03' -> (20250301, 20250331); '' -> (0, 99991231). Used for range filters."""
+    m = _DATE_RE.fullmatch(date or "")
+    if not m:
+        return 0, 99991231
+    y, mo, d = int(m.group(1)), int(m.group(2)), m.group(3)
+    if d:
+        n = y * 10000 + mo * 100 + int(d)
+        return n, n
+    return y * 10000 + mo * 100 + 1, y * 10000 + mo * 100 + 31
+
+
+def slug(text: str) -> str:
+    s = re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-._")
+    return s or "dispatch"
+
+
+def parse_text(raw: str, dispatch_id: str, path: str = "", default_source: str = "unknown",
+               meta: dict | None = None) -> Dispatch:
+    """Parse the wire format: leading header lines, then blank-line separated blocks."""
+    meta = dict(meta or {})
+    text = raw.replace("\r\n", "\n").replace("\r", "\n")
+    body_start = _read_header(text, meta)
+    d = Dispatch(id=dispatch_id, text=text, path=path, date=meta.get("date", ""),
+                 source=meta.get("source") or default_source, title=meta.get("title", ""))
+    section = ""
+    for m in _BLOCK_RE.finditer(text, body_start):
+        block = _classify(text, m.start(), m.end(), section)
+        if block.kind == "heading":
+            if not d.title and not d.blocks and text[m.start()] == "#" and text[m.start():].startswith("# "):
+                d.title = _heading_text(text[block.start:block.end])
+                continue
+            section = _heading_text(text[block.start:block.end])
+            block.section = section
+        d.blocks.append(block)
+    if not any(b.kind in ("paragraph", "caption") for b in d.blocks):
+        raise BadDispatch(f"{path or dispatch_id}: no text found after the header; nothing to index.")
+    if not d.title:
+        first = next((b for b in d.blocks if b.kind == "paragraph"), d.blocks[0])
+        d.title = _short(d.span(first))
+    d.lang = meta.get("lang") or detect_language(" ".join(d.span(b) for b in d.body[:5]) or text[:2000])
+    return d
+
+
+def _read_header(text: str, meta: dict) -> int:
+    """Consume ` date YYYY-MM`, ` source X`, ` title X`, ` lang xx` lines; return where the body starts."""
+    pos = 0
+    while pos < len(text):
+        line_end = text.find("\n", pos)
+        line_end = len(text) if line_end < 0 else line_end
+        line = text[pos:line_end]
+        if not line.strip():
+            pos = line_end + 1
+            continue
+        m = _HEADER_RE.match(line)
+        if not m:
+            return pos
+        key, rest = m.group(1), m.group(2)
+        if key == "date":
+            dm = _DATE_RE.match(rest.strip())
+            if not dm:
+                return pos
+            meta.setdefault("date", dm.group(0))
+            # The seed format puts the first caption on the date line itself: body starts after the date.
+            after = pos + m.start(2) + (len(rest) - len(rest.lstrip())) + dm.end()
+            if text[after:line_end].strip():
+                return after
+        elif key == "lang" and rest.strip() not in ("fr", "en"):
+            return pos
+        else:
+            meta.setdefault(key, rest.strip())
+        pos = line_end + 1
+    return pos
+
+
+def _classify(text: str, start: int, end: int, section: str) -> Block:
+    span = text[start:end]
+    lead = len(span) - len(span.lstrip())
+    start += lead
+    span = span.strip()
+    if _SUBHEAD_RE.match(span) or (_MD_HEAD_RE.match(span) and "\n" not in span):
+        return Block("heading", start, end, section)
+    cm = _CAPTION_RE.search(span)
+    if cm and "\n" not in span.strip():
+        return Block("caption", start, end, section, credit=f"{cm.group(1).strip()} / {cm.group(2).strip()}")
+    return Block("paragraph", start, end, section)
+
+
+def _heading_text(span: str) -> str:
+    span = span.strip()
+    m = _SUBHEAD_RE.match(span)
+    if m:
+        return m.group(1).strip()
+    m = _MD_HEAD_RE.match(span)
+    return m.group(2).strip() if m else span
+
+
+def _short(text: str, limit: int = 90) -> str:
+    first = re.split(r"(?<=[.!?])\s", text.strip(), maxsplit=1)[0]
+    return first if len(first) <= limit else first[:limit].rsplit(" ", 1)[0] + "…"
+
+
+def read_file(path: Path, max_bytes: int, default_source: str = "unknown") -> list[Dispatch]:
+    """Read one file into one or more dispatches; raise BadDispatch with a reason a user can act on."""
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise BadDispatch(f"{path}: unsupported file type '{suffix}' (use .txt, .md, .json or .jsonl).")
+    size = path.stat().st_size
+    if size == 0:
+        raise BadDispatch(f"{path}: the file is empty.")
+    if size > max_bytes:
+        raise BadDispatch(f"{path}: {size / 1e6:.1f} MB is over the {max_bytes / 1e6:.1f} MB limit "
+                          "(raise DQA_MAX_FILE_MB or split the file).")
+    data = path.read_bytes()
+    if b"\x00" in data[:8192]:
+        raise BadDispatch(f"{path}: looks like a binary file, not text.")
+    try:
+        raw = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise BadDispatch(f"{path}: not valid UTF-8 (byte {exc.start}); re-save the file as UTF-8.") from exc
+    if not raw.strip():
+        raise BadDispatch(f"{path}: the file holds only whitespace.")
+    if suffix in JSON_SUFFIXES:
+        return parse_records(raw, path, default_source)
+    return [parse_text(raw, slug(path.stem), str(path), default_source)]
+
+
+def parse_records(raw: str, path: Path, default_source: str = "unknown") -> list[Dispatch]:
+    """JSON (object or list) or JSONL records with fields id, title, date, text, source, lang."""
+    records: list[tuple[int, dict]] = []
+    if path.suffix.lower() == ".jsonl":
+        for n, line in enumerate(raw.splitlines(), 1):
+            if line.strip():
+                records.append((n, _load_json(line, f"{path}:{n}")))
+    else:
+        obj = _load_json(raw, str(path))
+        records = list(enumerate(obj if isinstance(obj, list) else [obj], 1))
+    out = []
+    for n, rec in records:
+        if not isinstance(rec, dict) or not isinstance(rec.get("text"), str) or not rec["text"].strip():
+            raise BadDispatch(f"{path} record {n}: needs an object with a non-empty 'text' field.")
+        rid = slug(str(rec.get("id") or f"{path.stem}-{n}"))
+        meta = {k: str(rec[k]) for k in ("title", "date", "source", "lang") if rec.get(k)}
+        if meta.get("date"):
+            dm = _DATE_RE.match(meta["date"])
+            meta["date"] = dm.group(0) if dm else ""
+        if meta.get("lang") not in (None, "fr", "en"):
+            meta.pop("lang")
+        out.append(parse_text(rec["text"], rid, str(path), default_source, meta))
+    return out
+
+
+def _load_json(raw: str, where: str):
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise BadDispatch(f"{where}: invalid JSON ({exc.msg} at line {exc.lineno}).") from exc
+
+
+def iter_files(paths: list[str | Path]) -> list[Path]:
+    """Expand folders (recursively) into supported files, sorted for a stable ingest order."""
+    files: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            files.extend(sorted(f for f in p.rglob("*") if f.is_file() and not f.name.startswith(".")))
+        else:
+            files.append(p)
+    return files

@@ -1,0 +1,106 @@
+"""Small pure text helpers shared along the pipeline: folding, tokens, sentences, language."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator
+
+WORD_RE = re.compile(r"\w+(?:[-']\w+)*", re.UNICODE)
+NUMBER_RE = re.compile(r"\d+(?:[.,\s]\d{3})*(?:[.,]\d+)?")
+
+STOPWORDS = {
+    "fr": set(
+        "le la les l un une des de du d et en à au aux a ce ces cet cette que qui quoi dont où est sont été "
+        "être avoir ont il elle ils elles on nous vous se sa son ses leur leurs pour par sur dans avec sans "
+        "ne pas plus mais ou donc or ni car y lui eux je tu me te mon ma mes ton ta tes notre nos votre vos "
+        "qu s c n j m t comme aussi tout tous toute toutes très entre après avant depuis lors selon quel "
+        "quelle quels quelles combien comment pourquoi quand",
+    ).union({"a-t-il", "a-t-elle", "est-ce"}),
+    "en": set(
+        "the a an and or of to in on at by for with from as is are was were be been being it its this that "
+        "these those he she they we you i his her their our your not no but if then than so do does did "
+        "has have had will would can could which who whom whose what when where why how many much there "
+        "about after before over into under also said says",
+    ),
+}
+
+# Words that mark a language strongly even in short questions.
+_LANG_HINTS = {
+    "fr": {"le", "la", "les", "des", "du", "est", "une", "dans", "pour", "qui", "que", "combien", "quel",
+           "quelle", "au-dessus", "selon", "été", "ont", "pas", "avec", "sur", "et", "en", "à"},
+    "en": {"the", "of", "and", "is", "was", "were", "how", "many", "what", "who", "which", "did", "over",
+           "with", "for", "said", "has", "have", "to", "in", "on", "according"},
+}
+
+_ABBREV = {"m", "mm", "mme", "mr", "mrs", "ms", "dr", "st", "gen", "col", "lt", "sgt", "etc", "vs", "no", "p"}
+_SENT_END = re.compile(r"[.!?…]+[\"»”)]*\s+")
+
+
+def fold(text: str) -> str:
+    """Lowercase and strip accents so 'Kiev' == 'kiev' and 'défense' == 'defense'."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def words(text: str) -> list[str]:
+    return WORD_RE.findall(text)
+
+
+def count_tokens(text: str) -> int:
+    """Cheap token estimate (~ subword tokens) used for chunk sizing and prompt budgets."""
+    n_words = len(WORD_RE.findall(text))
+    n_punct = len(re.findall(r"[^\w\s]", text))
+    return int(n_words * 1.3 + n_punct * 0.5) + 1
+
+
+def content_terms(text: str, prefix: int = 5) -> set[str]:
+    """Folded, crudely stemmed content words (and every number) of a text, for overlap scores."""
+    out: set[str] = set()
+    stop = STOPWORDS["fr"] | STOPWORDS["en"]
+    for w in words(text):
+        lw = w.lower()
+        if lw in stop or (len(lw) < 3 and not lw.isdigit()):
+            continue
+        f = fold(lw)
+        out.add(f if f.isdigit() else f[:prefix])
+    return out
+
+
+def numbers(text: str) -> set[str]:
+    """Numbers written in a text, normalised (spaces/thin spaces and thousands separators dropped)."""
+    found = set()
+    for m in NUMBER_RE.finditer(text):
+        raw = re.sub(r"[\s\u202f\u00a0]", "", m.group())
+        raw = re.sub(r"(?<=\d)[.,](?=\d{3}\b)", "", raw)
+        found.add(raw.replace(",", "."))
+    return found
+
+
+def detect_language(text: str) -> str:
+    """'fr' or 'en' by stopword and accent evidence; French wins ties (our corpus default)."""
+    toks = [w.lower() for w in words(text)]
+    score = {lang: sum(1 for t in toks if t in hints) for lang, hints in _LANG_HINTS.items()}
+    score["fr"] += len(re.findall(r"[éèêàùçôîœ]", text.lower())) * 0.5
+    score["fr"] += len(re.findall(r"\b[ldjqnsc]'", text.lower()))
+    return "en" if score["en"] > score["fr"] else "fr"
+
+
+def split_sentences(text: str, start: int = 0) -> Iterator[tuple[int, int]]:
+    """Yield (start, end) offsets of sentences in `text`, shifted by `start`; abbreviations kept."""
+    pos = 0
+    for m in _SENT_END.finditer(text):
+        end = m.end()
+        before = text[pos:m.start()].rsplit(maxsplit=1)
+        last = before[-1].lower().strip("(\"«") if before else ""
+        if last.rstrip(".") in _ABBREV or re.fullmatch(r"[A-Z]", last.rstrip(".") or "x"):
+            continue
+        nxt = text[end:end + 1]
+        if nxt and nxt.islower():
+            continue
+        seg_end = len(text[:end].rstrip())
+        if seg_end > pos:
+            yield start + pos, start + seg_end
+        pos = end
+    tail_end = len(text.rstrip())
+    if tail_end > pos:
+        yield start + pos, start + tail_end
