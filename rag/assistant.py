@@ -1,0 +1,185 @@
+"""The public API: Assistant.open(...).ingest / ask / stream / delete / stats."""
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tqdm.auto import tqdm
+
+from .answer import Answer, Answerer
+from .chunking import Chunk, chunk_dispatch
+from .dispatch import Dispatch, iter_files, read_file
+from .embedding import Embedder, EmbeddingCache, make_embedding
+from .errors import BadDispatch, EmptyIndex
+from .llm import LLM, select_llm
+from .retrieval import Filters, Retriever
+from .settings import Settings
+from .store import DispatchStore
+
+log = logging.getLogger("rag")
+Progress = Callable[[float, str], None]
+
+
+@dataclass
+class IngestReport:
+    added: list[str] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    chunks_added: int = 0
+    chunks_removed: int = 0
+
+    def summary(self) -> str:
+        text = (f"{len(self.added)} added, {len(self.replaced)} replaced, {len(self.unchanged)} unchanged, "
+                f"{len(self.skipped)} skipped; {self.chunks_added} chunks added, {self.chunks_removed} removed.")
+        return "\n".join([text, *(f"  skipped {p}: {why}" for p, why in self.skipped)])
+
+
+class AnswerStream:
+    """Iterate to get tokens; `.answer` holds the checked Answer once iteration is over."""
+
+    def __init__(self, gen) -> None:
+        self._gen = gen
+        self.answer: Answer | None = None
+
+    def __iter__(self) -> Iterator[str]:
+        try:
+            while True:
+                yield next(self._gen)
+        except StopIteration as stop:
+            self.answer = stop.value
+
+
+class Assistant:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        backend = make_embedding(settings.embedder, settings.ollama_url, settings.llm_timeout)
+        cache = EmbeddingCache(Path(settings.index_dir) / "embedding-cache.sqlite")
+        self.embedder = Embedder(backend, cache, settings.embed_batch)
+        dim = len(self.embedder.embed_query("dimension probe"))
+        self.store = DispatchStore(settings, self.embedder.name, dim)
+        self.retriever = Retriever(self.store, self.embedder, settings)
+        self._llm: LLM | None = None
+        self.llm_notice = ""
+        self._llm_lock = threading.Lock()
+        self.answerer = Answerer(settings, self.retriever, self.embedder, self._get_llm)
+        self._write_lock = threading.Lock()
+
+    @classmethod
+    def open(cls, index_dir: str | Path | None = None, settings: Settings | None = None, **overrides: Any) -> "Assistant":
+        """Open (or create) the index; `index_dir` and keyword overrides win over env and config file."""
+        settings = settings or Settings.load()
+        if index_dir is not None:
+            overrides["index_dir"] = str(index_dir)
+        return cls(settings.replace(**overrides) if overrides else settings)
+
+    # -- LLM ---------------------------------------------------------------------------------
+    def _get_llm(self) -> LLM:
+        with self._llm_lock:
+            if self._llm is None:
+                self._llm, self.llm_notice = select_llm(self.settings)
+                log.info(self.llm_notice)
+            return self._llm
+
+    @property
+    def llm(self) -> LLM:
+        return self._get_llm()
+
+    # -- ingest / delete ---------------------------------------------------------------------
+    def ingest(self, paths: Sequence[str | Path] | str | Path, progress: bool | Progress = True) -> IngestReport:
+        """Index files or folders. Idempotent: unchanged dispatches add nothing, changed ones replace theirs."""
+        if isinstance(paths, (str, Path)):
+            paths = [paths]
+        report = IngestReport()
+        dispatches = self._parse(iter_files(list(paths)), report)
+        todo: list[tuple[Dispatch, list[Chunk], set[str]]] = []
+        for d in dispatches:
+            chunks = chunk_dispatch(d, self.settings.chunk_tokens)
+            present = self.store.existing_ids([c.id for c in chunks])
+            stale = self.store.dispatch_hashes(d.id) - {d.content_hash}
+            if len(present) == len(chunks) and not stale:
+                report.unchanged.append(d.id)
+            else:
+                todo.append((d, [c for c in chunks if c.id not in present], stale))
+        total = sum(len(c) for _, c, _ in todo)
+        bar = tqdm(total=total, desc="Embedding chunks", unit="chunk", disable=progress is not True or total == 0)
+        done = 0
+
+        def tick(n: int) -> None:
+            nonlocal done
+            done += n
+            bar.update(n)
+            if callable(progress):
+                progress(done / max(total, 1), f"Embedding chunks {done}/{total}")
+
+        with self._write_lock:
+            for d, missing, stale in todo:
+                if missing:
+                    vecs = self.embedder.embed_passages([c.embed_text() for c in missing], on_batch=tick)
+                    self.store.upsert([c.id for c in missing], vecs, [c.text for c in missing],
+                                      [c.metadata() for c in missing])
+                    report.chunks_added += len(missing)
+                # New version is fully written before the old one goes: an interruption loses nothing.
+                report.chunks_removed += self.store.delete_dispatch(d.id, keep_hash=d.content_hash)
+                (report.replaced if stale else report.added).append(d.id)
+            self.retriever.invalidate()
+        bar.close()
+        return report
+
+    def _parse(self, files: list[Path], report: IngestReport) -> list[Dispatch]:
+        max_bytes = int(self.settings.max_file_mb * 1e6)
+        seen: dict[str, str] = {}
+        out: list[Dispatch] = []
+        for f in tqdm(files, desc="Reading dispatches", unit="file", disable=len(files) < 20):
+            try:
+                if not f.exists():
+                    raise BadDispatch(f"{f}: no such file or folder.")
+                for d in read_file(f, max_bytes, self.settings.default_source):
+                    if seen.get(d.id, str(f)) != str(f):  # same file name in two folders: keep both
+                        d.id = f"{d.id}-{hashlib.sha1(str(f).encode()).hexdigest()[:6]}"
+                    seen[d.id] = str(f)
+                    out.append(d)
+            except BadDispatch as exc:
+                report.skipped.append((str(f), str(exc).removeprefix(f"{f}: ")))
+        return out
+
+    def delete(self, dispatch_id: str) -> int:
+        """Remove a dispatch from the index; returns how many chunks were deleted."""
+        with self._write_lock:
+            n = self.store.delete_dispatch(dispatch_id)
+            self.retriever.invalidate()
+        return n
+
+    # -- ask -----------------------------------------------------------------------------------
+    def _check_ready(self) -> None:
+        if self.store.count() == 0:
+            raise EmptyIndex("The index is empty: ingest dispatches first (python -m rag ingest <folder>).")
+
+    def ask(self, question: str, filters: Filters | dict | None = None, k: int | None = None,
+            history: list[tuple[str, str]] | None = None) -> Answer:
+        self._check_ready()
+        return self.answerer.ask(question, filters=filters, k=k, history=history)
+
+    def stream(self, question: str, filters: Filters | dict | None = None, k: int | None = None,
+               history: list[tuple[str, str]] | None = None) -> AnswerStream:
+        self._check_ready()
+        return AnswerStream(self.answerer.run(question, filters=filters, k=k, history=history, stream=True))
+
+    def retrieve(self, question: str, filters: Filters | dict | None = None, k: int | None = None):
+        return self.retriever.retrieve(question, k=k, filters=filters)
+
+    # -- status --------------------------------------------------------------------------------
+    def dispatches(self) -> list[dict[str, Any]]:
+        return self.store.dispatches()
+
+    def stats(self) -> dict[str, Any]:
+        rows = self.store.dispatches()
+        return {"dispatches": len(rows), "chunks": sum(r["chunks"] for r in rows), "embedder": self.embedder.name,
+                "store": (f"chroma server {self.settings.chroma_host}:{self.settings.chroma_port}"
+                          if self.settings.chroma_host else f"chroma on disk {self.settings.index_dir}"),
+                "llm": self._llm.describe() if self._llm else "not loaded yet"}

@@ -1,0 +1,102 @@
+"""Citation markers: parse, validate against retrieved passages, attribute uncited sentences, check support."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .text import content_terms, entities, entity_coverage, numbers, split_sentences
+
+MARKER_RE = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
+_MARKERS_ONLY = re.compile(r"^(\s*\[\d+(?:\s*[,;]\s*\d+)*\]\s*[.!?]?)+\s*$")
+
+
+@dataclass
+class AnswerSentence:
+    """One answer sentence, the passage numbers it cites (prompt numbering) and its support score."""
+
+    text: str
+    cites: list[int] = field(default_factory=list)
+    support: float = 0.0
+    supported: bool = False
+    claimed: list[int] = field(default_factory=list)  # what the model wrote, valid or not
+
+
+def parse_markers(sentence: str) -> tuple[str, list[int]]:
+    """'Il y a 77 drones [1][2].' -> ('Il y a 77 drones.', [1, 2])."""
+    nums: list[int] = []
+    for m in MARKER_RE.finditer(sentence):
+        nums.extend(int(x) for x in re.split(r"\s*[,;]\s*", m.group(1)))
+    clean = MARKER_RE.sub("", sentence).strip()
+    clean = re.sub(r"\s+([.,;:!?])", r"\1", clean)
+    return clean, list(dict.fromkeys(nums))
+
+
+def split_answer(text: str) -> list[tuple[str, list[int]]]:
+    """Split model output into (sentence, claimed markers); markers trailing a period join their sentence."""
+    out: list[tuple[str, list[int]]] = []
+    flat = re.sub(r"\s+", " ", text).strip()
+    for s, e in split_sentences(flat):
+        piece = flat[s:e]
+        if _MARKERS_ONLY.match(piece) and out:
+            out[-1][1].extend(n for n in parse_markers(piece)[1] if n not in out[-1][1])
+            continue
+        clean, nums = parse_markers(piece)
+        if re.search(r"\w", clean):
+            out.append((clean, nums))
+    return out
+
+
+def support_score(sentence: str, passage: str, cosine: float, floor: float, question: str = "") -> float:
+    """0..1: lexical overlap of content words and embedding similarity; any number absent from the passage
+    or named entity absent from the passage caps the score: a wrong figure or name is the costliest error. A sentence that only restates
+    the question (small models echo it) scores 0: it must bring a passage word the question lacks."""
+    terms = content_terms(sentence)
+    p_terms = content_terms(passage)
+    if question and not (terms - content_terms(question)) & p_terms:
+        return 0.0
+    lexical = len(terms & p_terms) / len(terms) if terms else 0.0
+    semantic = float(np.clip((cosine - floor) / max(1.0 - floor, 1e-6), 0.0, 1.0))
+    score = 0.6 * lexical + 0.4 * semantic
+    if numbers(sentence) - numbers(passage) or entity_coverage(entities(sentence), passage) < 1.0:
+        score = min(score, 0.2)
+    return round(score, 3)
+
+
+def attribute(sentences: list[tuple[str, list[int]]], passages: list[str], cosines: np.ndarray,
+              floor: float, min_support: float, question: str = "") -> list[AnswerSentence]:
+    """Keep valid, supporting citations; re-attribute or mark unsupported the rest.
+
+    `cosines[i, j]` is the similarity of sentence i to passage j; passage numbers are 1-based.
+    """
+    out: list[AnswerSentence] = []
+    for i, (text, claimed) in enumerate(sentences):
+        scores = [support_score(text, p, float(cosines[i, j]), floor, question) for j, p in enumerate(passages)]
+        valid = [n for n in claimed if 1 <= n <= len(passages)]
+        cites = [n for n in valid if scores[n - 1] >= min_support]
+        if not cites and scores:
+            best = int(np.argmax(scores))
+            if scores[best] >= min_support:
+                cites = [best + 1]
+        support = max((scores[n - 1] for n in cites), default=max(scores, default=0.0))
+        out.append(AnswerSentence(text, cites, support, bool(cites), claimed))
+    return out
+
+
+def renumber(sentences: list[AnswerSentence]) -> tuple[str, dict[int, int]]:
+    """Compose the answer text from supported sentences with markers renumbered 1..m in order of use."""
+    mapping: dict[int, int] = {}
+    parts = []
+    for s in sentences:
+        if not s.supported:
+            continue
+        for n in s.cites:
+            mapping.setdefault(n, len(mapping) + 1)
+        marks = "".join(f"[{mapping[n]}]" for n in s.cites)
+        body = s.text.rstrip()
+        if body.endswith(("»", '"', "”")):
+            parts.append(f"{body} {marks}")
+        else:
+            parts.append(f"{body.rstrip('.!?')} {marks}{body[-1] if body[-1] in '.!?' else '.'}")
+    return " ".join(parts), mapping

@@ -1,0 +1,143 @@
+"""Thin command line: ingest / ask / delete / list / stats / eval / bench / serve."""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from typing import Any
+
+from .errors import DispatchQAError
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", help="TOML settings file (default: $DQA_CONFIG or ./dispatchqa.toml)")
+    p.add_argument("--index", dest="index_dir", help="index folder (default: index/)")
+
+
+def _filters(args: argparse.Namespace) -> dict[str, Any]:
+    return {"date_from": args.date_from or "", "date_to": args.date_to or "",
+            "lang": args.lang or [], "source": args.source or []}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dispatch-qa", description="Cited question answering over news dispatches.")
+    sub = parser.add_subparsers(dest="cmd", required=True)
+
+    p = sub.add_parser("ingest", help="index dispatch files or folders")
+    p.add_argument("paths", nargs="+")
+    _common(p)
+
+    p = sub.add_parser("ask", help="ask a question; prints the answer and its cited passages")
+    p.add_argument("question")
+    p.add_argument("--k", type=int, help="passages given to the model")
+    p.add_argument("--date-from")
+    p.add_argument("--date-to")
+    p.add_argument("--lang", action="append", choices=["fr", "en"])
+    p.add_argument("--source", action="append")
+    p.add_argument("--json", action="store_true", help="print the whole Answer as JSON")
+    p.add_argument("--stream", action="store_true", help="print tokens as they come")
+    _common(p)
+
+    p = sub.add_parser("delete", help="remove a dispatch by id")
+    p.add_argument("dispatch_id")
+    _common(p)
+
+    for name, text in (("list", "list indexed dispatches"), ("stats", "index and model status")):
+        _common(sub.add_parser(name, help=text))
+
+    p = sub.add_parser("eval", help="run a question set and write report.json, report.md and a chart")
+    p.add_argument("questions", nargs="?", help="JSONL question set")
+    p.add_argument("--squad", help="SQuAD-format JSON file (e.g. PIAF) instead of a question set")
+    p.add_argument("--limit", type=int, help="only the first N questions")
+    p.add_argument("--corpus", help="folder of dispatches to ingest first")
+    p.add_argument("--k", type=int, default=8)
+    p.add_argument("--out", help="report folder (default: eval/reports/<set name>)")
+    _common(p)
+
+    p = sub.add_parser("bench", help="print ingest, retrieval and generation speed figures")
+    p.add_argument("--sizes", default="10000,100000", help="synthetic chunk counts for the retrieval benchmark")
+    p.add_argument("--corpus", default=None, help="dispatch folder for the ingest benchmark")
+
+    p = sub.add_parser("serve", help="start the Gradio chat UI")
+    _common(p)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    try:
+        return _run(args)
+    except DispatchQAError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted; re-run the same command to resume.", file=sys.stderr)
+        return 130
+
+
+def _open(args: argparse.Namespace):
+    from .assistant import Assistant
+    from .settings import Settings
+    settings = Settings.load(getattr(args, "config", None))
+    return Assistant.open(getattr(args, "index_dir", None), settings=settings)
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.cmd == "bench":
+        from .bench import run_bench
+        run_bench(sizes=[int(x) for x in args.sizes.split(",") if x], corpus=args.corpus)
+        return 0
+    if args.cmd == "serve":
+        if args.index_dir:
+            os.environ["DQA_INDEX_DIR"] = args.index_dir
+        if args.config:
+            os.environ["DQA_CONFIG"] = args.config
+        import runpy
+        from .settings import PROJECT_ROOT
+        runpy.run_path(str(PROJECT_ROOT / "app.py"), run_name="__main__")
+        return 0
+    qa = _open(args)
+    if args.cmd == "ingest":
+        report = qa.ingest(args.paths)
+        print(report.summary())
+        return 1 if report.skipped and not (report.added or report.replaced or report.unchanged) else 0
+    if args.cmd == "ask":
+        return _ask(qa, args)
+    if args.cmd == "delete":
+        n = qa.delete(args.dispatch_id)
+        print(f"deleted {n} chunks of {args.dispatch_id}" if n else f"no dispatch with id {args.dispatch_id}")
+        return 0 if n else 1
+    if args.cmd == "list":
+        for r in qa.dispatches():
+            print(f"{r['dispatch_id']}\t{r['date'] or '-'}\t{r['lang']}\t{r['source']}\t{r['chunks']} chunks\t{r['title']}")
+        return 0
+    if args.cmd == "stats":
+        _ = qa.llm  # resolve which backend answers, so stats can say it
+        print(json.dumps({**qa.stats(), "notice": qa.llm_notice}, ensure_ascii=False, indent=2))
+        return 0
+    if args.cmd == "eval":
+        from .evaluation import run_cli
+        return run_cli(qa, args)
+    raise AssertionError(args.cmd)
+
+
+def _ask(qa, args: argparse.Namespace) -> int:
+    filters = _filters(args)
+    if args.stream and not args.json:
+        stream = qa.stream(args.question, filters=filters, k=args.k)
+        for tok in stream:
+            print(tok, end="", flush=True)
+        print("\n\n-- checked answer --")
+        answer = stream.answer
+    else:
+        answer = qa.ask(args.question, filters=filters, k=args.k)
+    if qa._llm is not None and qa.llm_notice:
+        print(qa.llm_notice, file=sys.stderr)
+    if args.json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2, default=str))
+    else:
+        print(answer.format())
+    return 0
