@@ -13,13 +13,14 @@ from .llm import LLM
 from .prompts import load_prompt
 from .retrieval import Filters, Passage, Retriever
 from .settings import Settings
-from .text import content_terms, detect_language, entities, entity_coverage, split_sentences
+from .text import content_terms, detect_language, entities, entity_coverage, numbers, split_sentences
 
 # Instruction-like text inside a dispatch is masked before the model sees it: dispatches are data.
 INJECTION_RE = re.compile(
     r"(?i)\b(ignore[rz]?|oublie[rz]?|disregard|forget|override)\b[^.!?\n]{0,80}?"
     r"\b(instructions?|consignes?|règles|rules|prompts?|system)\b[^.!?\n]*[.!?]?"
 )
+COUNT_RE = re.compile(r"(?i)\b(combien|how (many|much)|quel (bilan|nombre|montant)|what (number|toll))\b")
 _MASK = {"fr": "[consigne retirée]", "en": "[instruction removed]"}
 
 
@@ -158,10 +159,11 @@ class Answerer:
 
     def messages(self, question: str, passages: list[Passage], lang: str) -> list[dict[str, str]]:
         tpl = self.prompt("passage", lang)
+        safe = lambda text: INJECTION_RE.sub(_MASK[lang], text)  # noqa: E731
         rendered = "\n".join(tpl.format(
-            number=p.number, date=p.meta.get("date") or "?", title=p.meta.get("title", ""),
-            section=f", {p.meta['section']}" if p.meta.get("section") else "",
-            text=INJECTION_RE.sub(_MASK[lang], p.text)) for p in passages)
+            number=p.number, date=p.meta.get("date") or "?", title=safe(p.meta.get("title", "")),
+            section=f", {safe(p.meta['section'])}" if p.meta.get("section") else "",
+            text=safe(p.text)) for p in passages)
         user = self.prompt("answer", lang).format(passages=rendered, question=question)
         return [{"role": "system", "content": self.prompt("system", lang)}, {"role": "user", "content": user}]
 
@@ -186,17 +188,26 @@ class Answerer:
                             sorted(mapping.items(), key=lambda kv: kv[1])]
 
     def extract(self, question: str, passages: list[Passage], lang: str) -> AnswerSentence:
-        """The passage sentence that best answers the question, quoted verbatim with its citation."""
+        """The passage span (one or two sentences) that best answers the question, quoted verbatim."""
         candidates: list[tuple[str, int]] = []
         for p in passages:
-            candidates.extend((p.text[s:e], p.number) for s, e in split_sentences(p.text))
+            spans = list(split_sentences(p.text))
+            for i, (s, e) in enumerate(spans):
+                candidates.append((p.text[s:e], p.number))
+                if i + 1 < len(spans):  # the answer often needs the sentence before it for context
+                    candidates.append((p.text[s:spans[i + 1][1]], p.number))
         q_terms, q_ents = content_terms(question), entities(question)
+        wants_figure = bool(COUNT_RE.search(question))
         cos = self.embedder.similarity([question], [c for c, _ in candidates])[0]
-        scored = [(len(q_terms & content_terms(c)) / max(len(q_terms), 1) + float(cv)
-                   + (entity_coverage(q_ents, c) if q_ents else 0.0)
-                   - (0.3 if passages[n - 1].is_caption else 0.0), c, n)
-                  for (c, n), cv in zip(candidates, cos)]
-        score, sentence, number = max(scored)
+
+        def score(text: str, number: int, cv: float) -> float:
+            value = len(q_terms & content_terms(text)) / max(len(q_terms), 1) + cv
+            value += entity_coverage(q_ents, text) if q_ents else 0.0
+            value += 0.3 if wants_figure and numbers(text) else 0.0
+            value -= 0.6 if passages[number - 1].is_caption else 0.0
+            return value - 0.03 * len(list(split_sentences(text)))
+
+        _, sentence, number = max((score(c, n, float(cv)), c, n) for (c, n), cv in zip(candidates, cos))
         p = passages[number - 1]
         intro = self.prompt("extractive", lang).format(date=p.meta.get("date") or "?", quote=sentence.strip())
         return AnswerSentence(intro, [number], support_score(sentence, p.text, 1.0, 0.0), True, [number])

@@ -9,7 +9,7 @@ import numpy as np
 from .text import content_terms, entities, entity_coverage, numbers, split_sentences
 
 MARKER_RE = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
-_MARKERS_ONLY = re.compile(r"^(\s*\[\d+(?:\s*[,;]\s*\d+)*\]\s*[.!?]?)+\s*$")
+_LEADING_MARKERS = re.compile(r"^(\s*\[\d+(?:\s*[,;]\s*\d+)*\]\s*[.!?]?)+\s*")
 
 
 @dataclass
@@ -39,9 +39,10 @@ def split_answer(text: str) -> list[tuple[str, list[int]]]:
     flat = re.sub(r"\s+", " ", text).strip()
     for s, e in split_sentences(flat):
         piece = flat[s:e]
-        if _MARKERS_ONLY.match(piece) and out:
-            out[-1][1].extend(n for n in parse_markers(piece)[1] if n not in out[-1][1])
-            continue
+        lead = _LEADING_MARKERS.match(piece)
+        if lead and out:  # "... Briansk. [1] Next sentence": the marker belongs to the previous one
+            out[-1][1].extend(n for n in parse_markers(lead.group())[1] if n not in out[-1][1])
+            piece = piece[lead.end():]
         clean, nums = parse_markers(piece)
         if re.search(r"\w", clean):
             out.append((clean, nums))

@@ -23,6 +23,7 @@ def _filters(args: argparse.Namespace) -> dict[str, Any]:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dispatch-qa", description="Cited question answering over news dispatches.")
+    parser.add_argument("-v", "--verbose", action="store_true")
     sub = parser.add_subparsers(dest="cmd", required=True)
 
     p = sub.add_parser("ingest", help="index dispatch files or folders")
@@ -47,18 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
     for name, text in (("list", "list indexed dispatches"), ("stats", "index and model status")):
         _common(sub.add_parser(name, help=text))
 
-    p = sub.add_parser("eval", help="run a question set and write report.json, report.md and a chart")
-    p.add_argument("questions", nargs="?", help="JSONL question set")
-    p.add_argument("--squad", help="SQuAD-format JSON file (e.g. PIAF) instead of a question set")
-    p.add_argument("--limit", type=int, help="only the first N questions")
-    p.add_argument("--corpus", help="folder of dispatches to ingest first")
-    p.add_argument("--k", type=int, default=8)
-    p.add_argument("--out", help="report folder (default: eval/reports/<set name>)")
+    p = sub.add_parser("chat", help="interactive chat in the terminal (follow-up questions keep context)")
     _common(p)
-
-    p = sub.add_parser("bench", help="print ingest, retrieval and generation speed figures")
-    p.add_argument("--sizes", default="10000,100000", help="synthetic chunk counts for the retrieval benchmark")
-    p.add_argument("--corpus", default=None, help="dispatch folder for the ingest benchmark")
 
     p = sub.add_parser("serve", help="start the Gradio chat UI")
     _common(p)
@@ -86,10 +77,6 @@ def _open(args: argparse.Namespace):
 
 
 def _run(args: argparse.Namespace) -> int:
-    if args.cmd == "bench":
-        from .bench import run_bench
-        run_bench(sizes=[int(x) for x in args.sizes.split(",") if x], corpus=args.corpus)
-        return 0
     if args.cmd == "serve":
         if args.index_dir:
             os.environ["DQA_INDEX_DIR"] = args.index_dir
@@ -118,9 +105,8 @@ def _run(args: argparse.Namespace) -> int:
         _ = qa.llm  # resolve which backend answers, so stats can say it
         print(json.dumps({**qa.stats(), "notice": qa.llm_notice}, ensure_ascii=False, indent=2))
         return 0
-    if args.cmd == "eval":
-        from .evaluation import run_cli
-        return run_cli(qa, args)
+    if args.cmd == "chat":
+        return _chat(qa)
     raise AssertionError(args.cmd)
 
 
@@ -141,3 +127,25 @@ def _ask(qa, args: argparse.Namespace) -> int:
     else:
         print(answer.format())
     return 0
+
+
+def _chat(qa) -> int:
+    """A terminal chat: answers stream, then the checked answer with its sources; empty line quits."""
+    history: list[tuple[str, str]] = []
+    print(f"Dispatch QA — {qa.stats()['dispatches']} dispatches indexed. Ask a question (empty line to quit).")
+    while True:
+        try:
+            question = input("\n> ").strip()
+        except EOFError:
+            return 0
+        if not question:
+            return 0
+        try:
+            answer = qa.ask(question, history=history[-3:])
+        except DispatchQAError as exc:
+            print(f"error: {exc}")
+            continue
+        if qa.llm_notice and not history:
+            print(f"({qa.llm_notice})")
+        print(answer.format())
+        history.append((answer.standalone_question, answer.text))

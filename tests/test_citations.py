@@ -1,0 +1,55 @@
+"""Pure logic of citation checking (no model needed)."""
+import numpy as np
+
+from rag.citations import attribute, parse_markers, renumber, split_answer, support_score
+
+P1 = "Le ministère a affirmé avoir abattu 77 drones, dont 30 au-dessus de Briansk."
+P2 = "Le G7 se réunit jeudi à Charlevoix, au Canada."
+
+
+def test_parse_markers():
+    assert parse_markers("Il y a 77 drones [1][2].") == ("Il y a 77 drones.", [1, 2])
+    assert parse_markers("Texte [1, 3] fin") == ("Texte fin", [1, 3])
+
+
+def test_markers_after_period_join_previous_sentence():
+    assert split_answer("30 drones à Briansk. [1] Le G7 est au Canada [2].") == [
+        ("30 drones à Briansk.", [1]), ("Le G7 est au Canada.", [2])]
+
+
+def test_invalid_marker_is_dropped_and_sentence_reattributed():
+    sents = [("30 drones ont été abattus au-dessus de Briansk.", [7])]
+    cos = np.array([[0.9, 0.7]])
+    out = attribute(sents, [P1, P2], cos, 0.78, 0.45)
+    assert out[0].claimed == [7] and out[0].cites == [1] and out[0].supported
+
+
+def test_wrong_marker_moved_to_the_supporting_passage():
+    out = attribute([("Le G7 se réunit à Charlevoix.", [1])], [P1, P2], np.array([[0.7, 0.95]]), 0.78, 0.45)
+    assert out[0].cites == [2]
+
+
+def test_unsupported_sentence_marked_and_left_out_of_text():
+    sents = [("30 drones à Briansk.", [1]), ("Le pape a visité Tokyo.", [])]
+    out = attribute(sents, [P1, P2], np.array([[0.9, 0.7], [0.75, 0.75]]), 0.78, 0.45)
+    assert [s.supported for s in out] == [True, False]
+    text, mapping = renumber(out)
+    assert text == "30 drones à Briansk [1]." and mapping == {1: 1}
+
+
+def test_number_or_name_absent_from_passage_caps_support():
+    assert support_score("31 drones au-dessus de Briansk.", P1, 0.99, 0.78) <= 0.2
+    assert support_score("30 drones au-dessus de Moscou.", P1, 0.99, 0.78) <= 0.2
+    assert support_score("30 drones au-dessus de Briansk.", P1, 0.99, 0.78) > 0.45
+
+
+def test_sentence_echoing_the_question_scores_zero():
+    q = "Combien de drones au-dessus de Briansk ?"
+    assert support_score("Combien de drones au-dessus de Briansk ?", P1, 0.95, 0.78, q) == 0.0
+
+
+def test_renumber_orders_markers_by_first_use():
+    out = attribute([("Le G7 à Charlevoix.", [2]), ("30 drones à Briansk.", [1])], [P1, P2],
+                    np.array([[0.7, 0.95], [0.95, 0.7]]), 0.78, 0.45)
+    text, mapping = renumber(out)
+    assert text == "Le G7 à Charlevoix [1]. 30 drones à Briansk [2]." and mapping == {2: 1, 1: 2}

@@ -1,0 +1,82 @@
+from pathlib import Path
+
+import pytest
+
+from rag.dispatch import date_bounds, parse_text, read_file
+from rag.errors import BadDispatch
+
+SEED_LIKE = (' date 2025-03 Le ministre pose à Djeddah, le 11 mars 2025 ( POOL / SAUL LOEB )\n\n'
+             "L'Ukraine a lancé 77 drones. Le Kremlin se tait.\n\n"
+             '- "Sans conditions" préalables -\n\n'
+             'Marco Rubio attend une réponse "avec impatience".\n')
+
+
+def test_seed_format_header_caption_subhead_paragraphs():
+    d = parse_text(SEED_LIKE, "x")
+    assert d.date == "2025-03" and d.lang == "fr"
+    kinds = [b.kind for b in d.blocks]
+    assert kinds == ["caption", "paragraph", "heading", "paragraph"]
+    caption = d.blocks[0]
+    assert caption.credit == "POOL / SAUL LOEB"
+    assert d.span(caption).startswith("Le ministre pose")
+    assert d.blocks[3].section == '"Sans conditions" préalables'
+    assert d.blocks[1].section == ""
+
+
+def test_title_defaults_to_first_body_sentence_and_header_lines_are_read():
+    d = parse_text(" date 2025-04-01\n source AFP\n title Séisme\n\nUn texte. Deux.\n", "y")
+    assert (d.date, d.source, d.title) == ("2025-04-01", "AFP", "Séisme")
+    assert parse_text(SEED_LIKE, "x").title == "L'Ukraine a lancé 77 drones."
+
+
+def test_english_detected():
+    d = parse_text("The president said on Thursday that the talks were over and the troops would stay.", "e")
+    assert d.lang == "en"
+
+
+def test_markdown_title_and_sections(tmp_path: Path):
+    f = tmp_path / "a.md"
+    f.write_text("# Big title\n\nFirst para.\n\n## Part two\n\nSecond para.\n", encoding="utf-8")
+    d = read_file(f, 10**6)[0]
+    assert d.title == "Big title"
+    assert d.body[1].section == "Part two"
+
+
+def test_jsonl_records(tmp_path: Path):
+    f = tmp_path / "feed.jsonl"
+    f.write_text('{"id": "a1", "title": "T", "date": "2025-01-02", "text": "Hello world. Second.", "lang": "en", '
+                 '"source": "Reuters"}\n\n{"text": "Bonjour le monde."}\n', encoding="utf-8")
+    ds = read_file(f, 10**6)
+    assert [d.id for d in ds] == ["a1", "feed-3"]
+    assert ds[0].source == "Reuters" and ds[0].date == "2025-01-02" and ds[0].lang == "en"
+
+
+@pytest.mark.parametrize("content,reason", [
+    (b"", "empty"), (b"   \n\n", "whitespace"), (b"\x00\x01binary", "binary"), (b"caf\xe9 latin-1", "UTF-8"),
+])
+def test_bad_files_raise_clear_errors(tmp_path: Path, content: bytes, reason: str):
+    f = tmp_path / "bad.txt"
+    f.write_bytes(content)
+    with pytest.raises(BadDispatch, match=reason):
+        read_file(f, 10**6)
+
+
+def test_huge_and_unsupported_files(tmp_path: Path):
+    big = tmp_path / "big.txt"
+    big.write_text("a" * 2000)
+    with pytest.raises(BadDispatch, match="limit"):
+        read_file(big, 1000)
+    pdf = tmp_path / "x.pdf"
+    pdf.write_text("x")
+    with pytest.raises(BadDispatch, match="unsupported"):
+        read_file(pdf, 1000)
+    bad_json = tmp_path / "x.json"
+    bad_json.write_text("{nope")
+    with pytest.raises(BadDispatch, match="invalid JSON"):
+        read_file(bad_json, 1000)
+
+
+def test_date_bounds():
+    assert date_bounds("2025-03") == (20250301, 20250331)
+    assert date_bounds("2025-03-12") == (20250312, 20250312)
+    assert date_bounds("") == (0, 99991231)

@@ -1,0 +1,43 @@
+"""Hybrid retrieval over the sample corpus with the real packaged embedder and Chroma."""
+import pytest
+
+from rag.retrieval import Filters, Passage, dedup, fuse
+from rag.store import StoredChunk
+
+
+@pytest.mark.parametrize("question", [
+    "Combien de drones ont été abattus au-dessus de Briansk ?",
+    "How many drones were shot down over Bryansk?",
+])
+def test_hybrid_retrieval_finds_the_briansk_passage(qa, question):
+    top = qa.retrieve(question, k=3)
+    assert "Briansk, voisine de l'Ukraine, en a compté 30" in top[0].text
+
+
+def test_bm25_uses_french_stemming(qa):
+    hits = qa.retriever.bm25.search(qa.store, "abattre drone", 5, Filters())
+    assert any("abattus" in c.text for c, _ in hits)
+
+
+def test_filters_language_date_source(qa):
+    en = qa.retrieve("drones cessez-le-feu ceasefire", k=10, filters={"lang": "en"})
+    assert en and all(p.meta["lang"] == "en" for p in en)
+    march = qa.retrieve("séisme earthquake", k=10, filters={"date_from": "2025-03-28", "date_to": "2025-03-31"})
+    assert march and all(p.meta["date"] == "2025-03-29" for p in march)
+    assert qa.retrieve("drones", filters=Filters(source=["nobody"])) == []
+    ids = qa.retrieve("drones", filters={"dispatch_ids": ["2025-03-13-drones-briansk.fr"]})
+    assert ids and {p.dispatch_id for p in ids} == {"2025-03-13-drones-briansk.fr"}
+
+
+def test_captions_rank_below_body_text():
+    body = StoredChunk("b", "texte", {"is_caption": False})
+    cap = StoredChunk("c", "légende", {"is_caption": True})
+    fused = fuse([(cap, 0.9), (body, 0.8)], [(cap, 5.0), (body, 4.0)], caption_weight=0.5)
+    assert [p.id for p in fused] == ["b", "c"]
+
+
+def test_near_duplicate_passages_collapse():
+    a = Passage("a", "Le ministère russe a affirmé avoir abattu 77 drones dont 30 au-dessus de Briansk.", {})
+    b = Passage("b", "Le ministère russe a affirmé jeudi avoir abattu 77 drones dont 30 au-dessus de Briansk.", {})
+    c = Passage("c", "Le G7 se réunit au Canada.", {})
+    assert [p.id for p in dedup([a, b, c], 0.6)] == ["a", "c"]

