@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from pathlib import Path
 
 import pytest
@@ -42,7 +43,19 @@ def qa(tmp_path_factory, corpus_dir) -> Assistant:
     return assistant
 
 
-@pytest.fixture()
-def fresh(tmp_path) -> Assistant:
-    """An empty assistant on its own tmp index, for tests that write."""
-    return Assistant(make_settings(tmp_path / "index"))
+@pytest.fixture(scope="session")
+def chroma_port(tmp_path_factory):
+    """A real `chroma run` server for the whole session (started on first use)."""
+    from servers import chroma_server
+    with chroma_server(tmp_path_factory.mktemp("chroma")) as port:
+        yield port
+
+
+@pytest.fixture(params=["disk", "server"])
+def fresh(request, tmp_path) -> Assistant:
+    """An empty assistant for tests that write: on-disk Chroma, then the same test against a Chroma server."""
+    if request.param == "disk":
+        return Assistant(make_settings(tmp_path / "index"))
+    port = request.getfixturevalue("chroma_port")
+    return Assistant(make_settings(tmp_path / "index", chroma_host="127.0.0.1", chroma_port=port,
+                                   collection=f"t-{uuid.uuid4().hex[:12]}"))

