@@ -12,7 +12,7 @@ install:
 
 demo: install
 	$(PY) -m rag ingest eval/corpus
-	$(PY) -m rag chat
+	GRADIO_ANALYTICS_ENABLED=False $(PY) app.py
 
 test: install
 	GRADIO_ANALYTICS_ENABLED=False HF_HUB_OFFLINE=1 $(PY) -m pytest -q

@@ -1,0 +1,135 @@
+"""Gradio chat UI for Dispatch QA: presentation only; all logic lives in the `rag` library."""
+from __future__ import annotations
+
+import html
+import os
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # the app contacts nothing outside the machine
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import gradio as gr  # noqa: E402
+
+from rag import Answer, Assistant, DispatchQAError, Settings  # noqa: E402
+
+
+def sources_html(answer: Answer | None) -> str:
+    """Each citation with title, file, date, language and the passage text, HTML-escaped."""
+    if answer is None:
+        return "<p class='dqa-empty'>Sources appear here.</p>"
+    if answer.refused or not answer.citations:
+        return "<p class='dqa-empty'>No passage supports an answer.</p>"
+    rows = []
+    for c in answer.citations:
+        kind = " · photo caption" if c.is_caption else ""
+        rows.append(
+            f"<div class='dqa-source' id='source-{c.number}'><b>[{c.number}]</b> "
+            f"{html.escape(c.title or c.dispatch_id)}<br><small>{html.escape(c.file or c.dispatch_id)} · "
+            f"{html.escape(c.date or 'undated')} · {html.escape(c.lang)}{kind} · chars {c.start}-{c.end}</small>"
+            f"<blockquote><mark>{html.escape(c.text)}</mark></blockquote></div>")
+    return "\n".join(rows)
+
+
+def status_text(qa: Assistant) -> str:
+    st = qa.stats()
+    return f"{st['dispatches']} dispatches, {st['chunks']} chunks indexed · {qa.llm_notice or st['llm']}"
+
+
+def build(qa: Assistant) -> gr.Blocks:
+    with gr.Blocks(title="Dispatch QA") as demo:
+        gr.Markdown("## Dispatch QA — questions over news dispatches, every answer cited")
+        status = gr.Markdown(status_text(qa), elem_id="dqa-status")
+        with gr.Tab("Chat"):
+            with gr.Row():
+                with gr.Column(scale=3):
+                    chat = gr.Chatbot(elem_id="dqa-chat", height=480)
+                    question = gr.Textbox(placeholder="Combien de drones ont été abattus au-dessus de Briansk ?",
+                                          show_label=False, elem_id="dqa-question")
+                    with gr.Row():
+                        ask_btn = gr.Button("Ask", variant="primary", elem_id="dqa-ask")
+                        clear_btn = gr.Button("New conversation")
+                with gr.Column(scale=2):
+                    sources = gr.HTML(sources_html(None), elem_id="dqa-sources")
+            with gr.Accordion("Filters", open=False):
+                with gr.Row():
+                    date_from = gr.Textbox(label="From (YYYY-MM[-DD])")
+                    date_to = gr.Textbox(label="To (YYYY-MM[-DD])")
+                    langs = gr.CheckboxGroup(["fr", "en"], label="Language")
+                    source = gr.Textbox(label="Source (comma-separated)")
+                    k = gr.Slider(1, 12, value=qa.settings.top_k, step=1, label="Passages")
+        with gr.Tab("Ingest"):
+            files = gr.File(file_count="multiple", label="Dispatch files (.txt, .md, .json, .jsonl)")
+            folder = gr.Textbox(label="…or a folder on this machine")
+            ingest_btn = gr.Button("Ingest")
+            ingest_out = gr.Markdown()
+            with gr.Row():
+                del_id = gr.Textbox(label="Dispatch id to delete")
+                del_btn = gr.Button("Delete")
+            listing = gr.Dataframe(headers=["dispatch_id", "date", "lang", "source", "chunks", "title"])
+        history = gr.State([])
+
+        def respond(msg, chat_msgs, hist, d_from, d_to, lang_sel, src, k_val):
+            chat_msgs = list(chat_msgs or [])
+            if not msg or not msg.strip():
+                yield chat_msgs, gr.update(), hist, gr.update(), ""
+                return
+            chat_msgs += [{"role": "user", "content": msg}, {"role": "assistant", "content": ""}]
+            filters = {"date_from": d_from.strip(), "date_to": d_to.strip(), "lang": lang_sel or [],
+                       "source": [s.strip() for s in (src or "").split(",") if s.strip()]}
+            try:
+                stream = qa.stream(msg, filters=filters, k=int(k_val), history=hist[-3:])
+                for tok in stream:
+                    chat_msgs[-1]["content"] += tok
+                    yield chat_msgs, gr.update(), hist, gr.update(), ""
+                answer = stream.answer
+            except DispatchQAError as exc:
+                chat_msgs[-1]["content"] = f"⚠️ {exc}"
+                yield chat_msgs, sources_html(None), hist, status_text(qa), ""
+                return
+            chat_msgs[-1]["content"] = answer.text
+            hist = hist + [(answer.standalone_question, answer.text)]
+            yield chat_msgs, sources_html(answer), hist, status_text(qa), ""
+
+        inputs = [question, chat, history, date_from, date_to, langs, source, k]
+        outputs = [chat, sources, history, status, question]
+        ask_btn.click(respond, inputs, outputs, api_name="ask")
+        question.submit(respond, inputs, outputs, api_name=False)
+        clear_btn.click(lambda: ([], [], sources_html(None)), None, [chat, history, sources], api_name=False)
+
+        def do_ingest(uploaded, path, progress=gr.Progress()):
+            paths = [f if isinstance(f, str) else f.name for f in (uploaded or [])] + ([path] if path else [])
+            if not paths:
+                return "Choose files or a folder first.", status_text(qa), _rows()
+            try:
+                report = qa.ingest(paths, progress=lambda frac, text: progress(frac, desc=text))
+            except DispatchQAError as exc:
+                return f"⚠️ {exc}", status_text(qa), _rows()
+            return "```\n" + report.summary() + "\n```", status_text(qa), _rows()
+
+        def do_delete(dispatch_id):
+            n = qa.delete(dispatch_id.strip()) if dispatch_id.strip() else 0
+            msg = f"Deleted {n} chunks of {dispatch_id}." if n else f"No dispatch with id '{dispatch_id}'."
+            return msg, status_text(qa), _rows()
+
+        def _rows():
+            return [[r["dispatch_id"], r["date"], r["lang"], r["source"], r["chunks"], r["title"]]
+                    for r in qa.dispatches()]
+
+        ingest_btn.click(do_ingest, [files, folder], [ingest_out, status, listing], api_name=False)
+        del_btn.click(do_delete, [del_id], [ingest_out, status, listing], api_name=False)
+        demo.load(_rows, None, listing, api_name=False)
+    return demo
+
+
+def main() -> None:
+    settings = Settings.load()
+    qa = Assistant.open(settings=settings)
+    _ = qa.llm  # pick the backend now so the status line says who answers
+    print(qa.llm_notice)
+    auth = (settings.ui_username, settings.ui_password) if settings.ui_username else None
+    demo = build(qa)
+    demo.queue(default_concurrency_limit=4)
+    demo.launch(server_name=settings.ui_host, server_port=settings.ui_port, auth=auth, show_error=False)
+
+
+if __name__ == "__main__":
+    main()

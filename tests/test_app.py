@@ -1,0 +1,60 @@
+"""The Gradio app over a real index, driven through gradio_client (HTTP, like a browser)."""
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from servers import free_port
+
+pytestmark = pytest.mark.server
+
+
+@pytest.fixture(scope="module")
+def app_url(qa):
+    import app
+    demo = app.build(qa)
+    demo.queue(default_concurrency_limit=4)
+    port = free_port()
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    yield f"http://127.0.0.1:{port}/"
+    demo.close()
+
+
+def _ask(url, question):
+    from gradio_client import Client
+    return Client(url, verbose=False).predict(question, [], "", "", [], "", 6, api_name="/ask")
+
+
+def _text(message):
+    content = message["content"]
+    return content if isinstance(content, str) else " ".join(part.get("text", "") for part in content)
+
+
+def test_answer_has_marker_and_sources_panel_shows_passage(app_url):
+    chat, sources, status, _ = _ask(app_url, "Combien de drones ont été abattus au-dessus de Briansk ?")
+    assert "[1]" in _text(chat[-1])
+    assert "en a compté 30 à elle seule" in sources and "id='source-1'" in sources
+    assert "12 dispatches" in status
+
+
+def test_out_of_corpus_question_shows_refusal(app_url):
+    chat, sources, _, _ = _ask(app_url, "Quel est le prix du Bitcoin ?")
+    assert _text(chat[-1]) == "Je ne trouve pas cette information dans les dépêches."
+    assert "No passage supports" in sources
+
+
+def test_ten_concurrent_questions_all_answered(app_url):
+    questions = ["Combien de drones ont été abattus au-dessus de Briansk ?", "Who won Eurovision in Basel?",
+                 "Quel nom a pris le nouveau pape ?", "Who is Mark Carney?", "Quel est le bilan du séisme de magnitude 7,7 ?"] * 2
+    with ThreadPoolExecutor(10) as pool:
+        results = list(pool.map(lambda q: _ask(app_url, q), questions))
+    assert len(results) == 10
+    for chat, sources, _, _ in results:
+        assert _text(chat[-1]) and not _text(chat[-1]).startswith("⚠️")
+
+
+def test_script_in_a_passage_renders_as_text():
+    import app
+    from rag.answer import Answer, Citation
+    c = Citation(1, "id", "d", "f.txt", "2025-03", "<b>t</b>", "fr", "", "", "<script>alert(1)</script>", 0, 10, False)
+    out = app.sources_html(Answer("q", "x [1]", "fr", citations=[c]))
+    assert "<script>" not in out and "&lt;script&gt;alert(1)&lt;/script&gt;" in out and "&lt;b&gt;t" in out
