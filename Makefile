@@ -2,7 +2,7 @@
 PY ?= python3
 PIP ?= $(PY) -m pip
 
-.PHONY: install demo test
+.PHONY: install browser demo test
 install:
 	# torch first and pinned: pip then takes the CPU wheel instead of a multi-GB CUDA build.
 	$(PIP) install -q torch==2.13.0
@@ -14,5 +14,9 @@ demo: install
 	$(PY) -m rag ingest eval/corpus
 	GRADIO_ANALYTICS_ENABLED=False $(PY) app.py
 
-test: install
+# Debian's Chromium for the browser tests (tests/e2e); skipped when it is already there.
+browser:
+	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+
+test: install browser
 	GRADIO_ANALYTICS_ENABLED=False HF_HUB_OFFLINE=1 $(PY) -m pytest -q

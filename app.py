@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import html
+import logging
 import os
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # the app contacts nothing outside the machine
@@ -10,6 +11,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import gradio as gr  # noqa: E402
 
 from rag import Answer, Assistant, DispatchQAError, Settings  # noqa: E402
+
+log = logging.getLogger("dispatch-qa.app")
 
 
 def sources_html(answer: Answer | None) -> str:
@@ -73,7 +76,7 @@ def build(qa: Assistant) -> gr.Blocks:
                 yield chat_msgs, gr.update(), hist, gr.update(), ""
                 return
             chat_msgs += [{"role": "user", "content": msg}, {"role": "assistant", "content": ""}]
-            filters = {"date_from": d_from.strip(), "date_to": d_to.strip(), "lang": lang_sel or [],
+            filters = {"date_from": (d_from or "").strip(), "date_to": (d_to or "").strip(), "lang": lang_sel or [],
                        "source": [s.strip() for s in (src or "").split(",") if s.strip()]}
             try:
                 stream = qa.stream(msg, filters=filters, k=int(k_val), history=hist[-3:])
@@ -81,7 +84,10 @@ def build(qa: Assistant) -> gr.Blocks:
                     chat_msgs[-1]["content"] += tok
                     yield chat_msgs, gr.update(), hist, gr.update(), ""
                 answer = stream.answer
-            except DispatchQAError as exc:
+            except Exception as exc:  # noqa: BLE001 - the user sees a sentence, the log keeps the traceback
+                if not isinstance(exc, DispatchQAError):
+                    log.exception("answering failed")
+                    exc = f"Something went wrong while answering ({type(exc).__name__}); see the server log."
                 chat_msgs[-1]["content"] = f"⚠️ {exc}"
                 yield chat_msgs, sources_html(None), hist, status_text(qa), ""
                 return
@@ -106,7 +112,8 @@ def build(qa: Assistant) -> gr.Blocks:
             return "```\n" + report.summary() + "\n```", status_text(qa), _rows()
 
         def do_delete(dispatch_id):
-            n = qa.delete(dispatch_id.strip()) if dispatch_id.strip() else 0
+            dispatch_id = (dispatch_id or "").strip()
+            n = qa.delete(dispatch_id) if dispatch_id else 0
             msg = f"Deleted {n} chunks of {dispatch_id}." if n else f"No dispatch with id '{dispatch_id}'."
             return msg, status_text(qa), _rows()
 

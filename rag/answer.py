@@ -175,6 +175,10 @@ class Answerer:
         if pieces:
             cos = self.embedder.similarity([s for s, _ in pieces], texts)
             answer.sentences = attribute(pieces, texts, cos, floor, self.settings.min_support, question)
+        if COUNT_RE.search(question):  # "how many" is answered only by a sentence with a figure
+            for s in answer.sentences:
+                if s.supported and not numbers(s.text):
+                    s.supported, s.cites = False, []
         if not any(s.supported for s in answer.sentences):
             answer.sentences.append(self.extract(question, selected, answer.lang))
             answer.extractive = True

@@ -44,7 +44,8 @@ def split_answer(text: str) -> list[tuple[str, list[int]]]:
             out[-1][1].extend(n for n in parse_markers(lead.group())[1] if n not in out[-1][1])
             piece = piece[lead.end():]
         clean, nums = parse_markers(piece)
-        if re.search(r"\w", clean):
+        clean = re.sub(r"^[^\w\"«“(]+", "", clean)  # debris such as '») ' copied from the prompt
+        if re.search(r"\w", clean) and all(clean != prev for prev, _ in out):
             out.append((clean, nums))
     return out
 

@@ -130,8 +130,9 @@ class EmbeddedLLM:
             return self._servers[key]
 
     def _request(self, messages: list[Message], max_tokens: int, temperature: float, stream: bool) -> dict:
+        # A fixed seed and no prompt cache make the same question give the same answer.
         return {"messages": messages, "max_tokens": max_tokens, "temperature": temperature, "stream": stream,
-                "seed": 7}
+                "seed": 7, "cache_prompt": False}
 
     def generate(self, messages: list[Message], max_tokens: int, temperature: float) -> str:
         result = self.server.handle_chat_completions(self._request(messages, max_tokens, temperature, False))
