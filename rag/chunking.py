@@ -36,9 +36,13 @@ class Chunk:
         }
 
     def embed_text(self) -> str:
-        """What gets embedded: title and section give the passage context the bare span lacks."""
-        head = " — ".join(x for x in (self.title, self.section) if x)
-        return f"{head}\n{self.text}" if head else self.text
+        return embed_text(self.title, self.section, self.text)
+
+
+def embed_text(title: str, section: str, text: str) -> str:
+    """What gets embedded: title and section give the passage context the bare span lacks."""
+    head = " — ".join(x for x in (title, section) if x)
+    return f"{head}\n{text}" if head else text
 
 
 def chunk_dispatch(d: Dispatch, max_tokens: int = 128) -> list[Chunk]:

@@ -191,10 +191,12 @@ class Embedder:
         with self._lock:
             return np.asarray(self.backend.get_query_embedding(text), dtype=np.float32)
 
-    def embed_passages(self, texts: Sequence[str], on_batch: Callable[[int], None] | None = None) -> np.ndarray:
+    def embed_passages(self, texts: Sequence[str], on_batch: Callable[[int], None] | None = None,
+                       use_cache: bool = True) -> np.ndarray:
         """Embed passages in batches; cached vectors are reused; `on_batch(n)` reports progress."""
+        cache = self.cache if use_cache else None
         keys = [EmbeddingCache.key(t) for t in texts]
-        found = self.cache.get_many(self.name, keys) if self.cache else {}
+        found = cache.get_many(self.name, keys) if cache else {}
         todo = [i for i, k in enumerate(keys) if k not in found]
         if on_batch and len(todo) < len(texts):
             on_batch(len(texts) - len(todo))
@@ -203,14 +205,14 @@ class Embedder:
             with self._lock:
                 vecs = self.backend.get_text_embedding_batch([texts[j] for j in idx])
             new = {keys[j]: np.asarray(v, dtype=np.float32) for j, v in zip(idx, vecs)}
-            if self.cache:
-                self.cache.put_many(self.name, new)
+            if cache:
+                cache.put_many(self.name, new)
             found.update(new)
             if on_batch:
                 on_batch(len(idx))
         return np.stack([found[k] for k in keys]) if keys else np.zeros((0, 0), dtype=np.float32)
 
     def similarity(self, a: Sequence[str], b: Sequence[str]) -> np.ndarray:
-        """Cosine matrix between two lists of passages (used by the citation support check)."""
-        va, vb = self.embed_passages(a), self.embed_passages(b)
+        """Cosine matrix between answer sentences and passages; answer text is not worth caching."""
+        va, vb = self.embed_passages(a, use_cache=False), self.embed_passages(b)
         return va @ vb.T

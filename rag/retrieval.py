@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from .chunking import embed_text
 from .embedding import Embedder
 from .settings import Settings
 from .store import DispatchStore, StoredChunk
@@ -185,14 +186,10 @@ class Retriever:
         """BM25-only hits lack a cosine; compute it so relevance gating treats every passage alike."""
         missing = [p for p in passages if p.dense == 0.0]
         if missing:
-            vecs = self.embedder.embed_passages([_embed_text(p) for p in missing])
+            vecs = self.embedder.embed_passages(
+                [embed_text(p.meta.get("title", ""), p.meta.get("section", ""), p.text) for p in missing])
             for p, v in zip(missing, vecs @ qvec):
                 p.dense = float(v)
-
-
-def _embed_text(p: Passage) -> str:
-    head = " — ".join(x for x in (p.meta.get("title", ""), p.meta.get("section", "")) if x)
-    return f"{head}\n{p.text}" if head else p.text
 
 
 def fuse(dense: list[tuple[StoredChunk, float]], sparse: list[tuple[StoredChunk, float]],
