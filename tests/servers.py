@@ -64,3 +64,17 @@ def chroma_server(tmp: Path):
     cmd = ["chroma", "run", "--host", "127.0.0.1", "--port", str(port), "--path", str(tmp / f"chroma-{port}")]
     with process(cmd, f"http://127.0.0.1:{port}/api/v2/heartbeat", tmp / f"chroma-{port}.log"):
         yield port
+
+
+@contextmanager
+def gradio_app(qa):
+    """The real app.py UI over `qa`, served on a free loopback port."""
+    import app
+    demo = app.build(qa)
+    demo.queue(default_concurrency_limit=4)
+    port = free_port()
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        demo.close()

@@ -3,20 +3,15 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from servers import free_port
+from servers import gradio_app
 
 pytestmark = pytest.mark.server
 
 
 @pytest.fixture(scope="module")
 def app_url(qa):
-    import app
-    demo = app.build(qa)
-    demo.queue(default_concurrency_limit=4)
-    port = free_port()
-    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
-    yield f"http://127.0.0.1:{port}/"
-    demo.close()
+    with gradio_app(qa) as url:
+        yield url
 
 
 def _ask(url, question):

@@ -4,7 +4,7 @@ import shutil
 
 import pytest
 
-from servers import free_port
+from servers import gradio_app
 
 pytestmark = pytest.mark.browser
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -18,13 +18,8 @@ def page_url(qa):
         if os.environ.get("CI"):
             pytest.fail("Chromium is missing: `make test` installs it with apt-get (Debian package chromium).")
         pytest.skip("Chromium not installed (apt-get install chromium)")
-    import app
-    demo = app.build(qa)
-    demo.queue(default_concurrency_limit=4)
-    port = free_port()
-    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
-    yield f"http://127.0.0.1:{port}/"
-    demo.close()
+    with gradio_app(qa) as url:
+        yield url
 
 
 @pytest.fixture()
