@@ -12,7 +12,7 @@ from .chunking import embed_text
 from .embedding import Embedder
 from .settings import Settings
 from .store import DispatchStore, StoredChunk
-from .text import content_terms, fold
+from .text import fold
 
 RRF_K = 60
 STEMMERS = {"fr": "french", "en": "english"}
@@ -88,7 +88,6 @@ class Passage:
     score: float = 0.0
     dense: float = 0.0
     bm25: float = 0.0
-    overlap: float = 0.0
     number: int = 0
 
     @property
@@ -177,9 +176,6 @@ class Retriever:
         sparse = self.bm25.search(self.store, query, n, flt)
         passages = fuse(dense, sparse, self.settings.caption_weight)
         self._fill_dense(passages, qvec)
-        q_terms = content_terms(query)
-        for p in passages:
-            p.overlap = len(q_terms & content_terms(p.text)) / max(len(q_terms), 1)
         return dedup(passages, self.settings.dedup_threshold)[:k]
 
     def _fill_dense(self, passages: list[Passage], qvec: np.ndarray) -> None:
