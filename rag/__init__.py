@@ -1,6 +1,7 @@
 """Dispatch QA: local question answering over news dispatches, every answer cited."""
-from .answer import Answer, Citation
-from .assistant import AnswerStream, Assistant, IngestReport
+
+from .answer import Answer, AnswerStream, Citation
+from .assistant import Assistant, IngestReport
 from .errors import DispatchQAError
 from .retrieval import Filters, Passage
 from .settings import Settings

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Generator
+from collections.abc import Generator, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -78,6 +78,17 @@ class Answer:
         return "\n".join(lines).rstrip()
 
 
+class AnswerStream:
+    """Iterate to get tokens; `.answer` holds the checked Answer once iteration is over."""
+
+    def __init__(self, gen: Generator[str, None, Answer]) -> None:
+        self._gen = gen
+        self.answer: Answer | None = None
+
+    def __iter__(self) -> Iterator[str]:
+        self.answer = yield from self._gen
+
+
 class Answerer:
     def __init__(self, settings: Settings, retriever: Retriever, embedder: Embedder, llm_factory) -> None:
         self.settings, self.retriever, self.embedder = settings, retriever, embedder
@@ -123,12 +134,10 @@ class Answerer:
         return answer
 
     def ask(self, question: str, **kw: Any) -> Answer:
-        gen = self.run(question, stream=False, **kw)
-        while True:
-            try:
-                next(gen)
-            except StopIteration as stop:
-                return stop.value
+        stream = AnswerStream(self.run(question, stream=False, **kw))
+        for _ in stream:
+            pass
+        return stream.answer
 
     def select(self, passages: list[Passage], question: str) -> list[Passage]:
         """Passages relevant enough to answer from, numbered 1..m; empty -> refusal, no generation.

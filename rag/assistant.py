@@ -4,14 +4,14 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from tqdm.auto import tqdm
 
-from .answer import Answer, Answerer
+from .answer import Answer, Answerer, AnswerStream
 from .chunking import Chunk, chunk_dispatch
 from .dispatch import Dispatch, iter_files, read_file
 from .embedding import Embedder, EmbeddingCache, make_embedding
@@ -38,21 +38,6 @@ class IngestReport:
         text = (f"{len(self.added)} added, {len(self.replaced)} replaced, {len(self.unchanged)} unchanged, "
                 f"{len(self.skipped)} skipped; {self.chunks_added} chunks added, {self.chunks_removed} removed.")
         return "\n".join([text, *(f"  skipped {p}: {why}" for p, why in self.skipped)])
-
-
-class AnswerStream:
-    """Iterate to get tokens; `.answer` holds the checked Answer once iteration is over."""
-
-    def __init__(self, gen) -> None:
-        self._gen = gen
-        self.answer: Answer | None = None
-
-    def __iter__(self) -> Iterator[str]:
-        try:
-            while True:
-                yield next(self._gen)
-        except StopIteration as stop:
-            self.answer = stop.value
 
 
 class Assistant:
