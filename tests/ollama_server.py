@@ -62,41 +62,33 @@ def build_app(log_path: str, delay: float) -> FastAPI:
         return {"modelfile": "", "parameters": "", "template": "", "details": {"family": "llama"},
                 "model_info": {"llama.context_length": 8192}, "capabilities": ["completion"]}
 
-    def chat_stream(messages, max_tokens, temperature, model, wrap):
-        def gen():
+    def reply(data: dict, messages: list[dict], wrap):
+        """Shared by /api/chat and /api/generate: they differ only in how text is wrapped."""
+        if data.get("model") != MODEL:
+            return missing(data.get("model"))
+        max_tokens, temperature = options(data)
+        done = {"done": True, "done_reason": "stop"}
+        if not data.get("stream", True):
+            time.sleep(delay)
+            text = llm.generate(messages, max_tokens, temperature)
+            return {"model": MODEL, "created_at": now(), **wrap(text), **done}
+
+        def lines():
             time.sleep(delay)
             for tok in llm.stream(messages, max_tokens, temperature):
-                yield json.dumps({"model": model, "created_at": now(), **wrap(tok), "done": False}) + "\n"
-            yield json.dumps({"model": model, "created_at": now(), **wrap(""), "done": True,
-                              "done_reason": "stop"}) + "\n"
-        return StreamingResponse(gen(), media_type="application/x-ndjson")
+                yield json.dumps({"model": MODEL, "created_at": now(), **wrap(tok), "done": False}) + "\n"
+            yield json.dumps({"model": MODEL, "created_at": now(), **wrap(""), **done}) + "\n"
+        return StreamingResponse(lines(), media_type="application/x-ndjson")
 
     @app.post("/api/chat")
     async def chat(request: Request):
         data = await body(request, "chat")
-        if data.get("model") != MODEL:
-            return missing(data.get("model"))
-        max_tokens, temperature = options(data)
-        wrap = lambda t: {"message": {"role": "assistant", "content": t}}  # noqa: E731
-        if data.get("stream", True):
-            return chat_stream(data["messages"], max_tokens, temperature, MODEL, wrap)
-        time.sleep(delay)
-        text = llm.generate(data["messages"], max_tokens, temperature)
-        return {"model": MODEL, "created_at": now(), **wrap(text), "done": True, "done_reason": "stop"}
+        return reply(data, data.get("messages", []), lambda t: {"message": {"role": "assistant", "content": t}})
 
     @app.post("/api/generate")
     async def generate(request: Request):
         data = await body(request, "generate")
-        if data.get("model") != MODEL:
-            return missing(data.get("model"))
-        max_tokens, temperature = options(data)
-        messages = [{"role": "user", "content": data.get("prompt", "")}]
-        wrap = lambda t: {"response": t}  # noqa: E731
-        if data.get("stream", True):
-            return chat_stream(messages, max_tokens, temperature, MODEL, wrap)
-        time.sleep(delay)
-        return {"model": MODEL, "created_at": now(), **wrap(llm.generate(messages, max_tokens, temperature)),
-                "done": True}
+        return reply(data, [{"role": "user", "content": data.get("prompt", "")}], lambda t: {"response": t})
 
     @app.post("/api/embed")
     async def embed(request: Request):
