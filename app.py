@@ -4,6 +4,7 @@ from __future__ import annotations
 import html
 import logging
 import os
+import re
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # the app contacts nothing outside the machine
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -13,6 +14,54 @@ import gradio as gr  # noqa: E402
 from rag import Answer, Assistant, DispatchQAError, Settings  # noqa: E402
 
 log = logging.getLogger("dispatch-qa.app")
+
+
+# Hovering a [n] marker in the chat lights up source n in the panel; clicking scrolls to it.
+HEAD = """<script>
+document.addEventListener('mouseover', e => {
+  const a = e.target.closest && e.target.closest('a.dqa-cite'); if (!a) return;
+  document.querySelectorAll('.dqa-source.dqa-active').forEach(el => el.classList.remove('dqa-active'));
+  const src = document.getElementById(a.getAttribute('href').slice(1)); if (src) src.classList.add('dqa-active');
+});
+document.addEventListener('click', e => {
+  const a = e.target.closest && e.target.closest('a.dqa-cite'); if (!a) return;
+  e.preventDefault();
+  const src = document.getElementById(a.getAttribute('href').slice(1));
+  if (src) { src.scrollIntoView({behavior: 'smooth', block: 'center'}); src.classList.add('dqa-active'); }
+});
+</script>"""
+CSS = """
+.dqa-source { padding: 4px 8px; border-left: 3px solid transparent; }
+.dqa-source.dqa-active { border-left-color: #f59e0b; background: rgba(245, 158, 11, 0.12); }
+.dqa-source mark { background: #fde68a; }
+a.dqa-cite { text-decoration: none; font-weight: 600; }
+"""
+_MARKER = re.compile(r"\[(\d+)\]")
+
+
+def linked_answer(answer: Answer) -> str:
+    """The answer with each [n] a link to source n; its tooltip is the cited passage (HTML-escaped)."""
+    by_number = {c.number: c for c in answer.citations}
+
+    def link(m: re.Match) -> str:
+        c = by_number.get(int(m.group(1)))
+        if c is None:
+            return m.group(0)
+        tip = html.escape(f"{c.title or c.dispatch_id} ({c.date or 'undated'}): {c.text}", quote=True)
+        return f'<a class="dqa-cite" href="#source-{c.number}" title="{tip}">[{c.number}]</a>'
+
+    return _MARKER.sub(link, html.escape(answer.text, quote=False))
+
+
+def highlighted(text: str, spans: list[tuple[int, int]]) -> str:
+    """The passage, escaped, with the cited sentences in <mark>; the whole passage if no span is known."""
+    if not spans:
+        return f"<mark>{html.escape(text)}</mark>"
+    out, pos = [], 0
+    for s, e in spans:
+        out += [html.escape(text[pos:s]), f"<mark>{html.escape(text[s:e])}</mark>"]
+        pos = e
+    return "".join(out + [html.escape(text[pos:])])
 
 
 def sources_html(answer: Answer | None) -> str:
@@ -27,8 +76,13 @@ def sources_html(answer: Answer | None) -> str:
         rows.append(
             f"<div class='dqa-source' id='source-{c.number}'><b>[{c.number}]</b> "
             f"{html.escape(c.title or c.dispatch_id)}<br><small>{html.escape(c.file or c.dispatch_id)} · "
-            f"{html.escape(c.date or 'undated')} · {html.escape(c.lang)}{kind} · chars {c.start}-{c.end}</small>"
-            f"<blockquote><mark>{html.escape(c.text)}</mark></blockquote></div>")
+            f"{html.escape(c.date or 'undated')} · {html.escape(c.lang)}{kind} · chars {c.start}-{c.end} · support {c.support:.2f}</small>"
+            f"<blockquote>{highlighted(c.text, c.spans)}</blockquote></div>")
+    if answer.dropped:  # the model wrote these, but no passage supports them
+        items = "".join(f"<li>{html.escape(s.text)} <small>(support {s.support:.2f})</small></li>"
+                        for s in answer.dropped)
+        rows.append(f"<details class='dqa-dropped'><summary>{len(answer.dropped)} unsupported sentence(s) "
+                    f"removed</summary><ul>{items}</ul></details>")
     return "\n".join(rows)
 
 
@@ -91,7 +145,7 @@ def build(qa: Assistant) -> gr.Blocks:
                 chat_msgs[-1]["content"] = f"⚠️ {exc}"
                 yield chat_msgs, sources_html(None), hist, status_text(qa), ""
                 return
-            chat_msgs[-1]["content"] = answer.text
+            chat_msgs[-1]["content"] = linked_answer(answer)
             hist = hist + [(answer.standalone_question, answer.text)]
             yield chat_msgs, sources_html(answer), hist, status_text(qa), ""
 
@@ -127,15 +181,23 @@ def build(qa: Assistant) -> gr.Blocks:
     return demo
 
 
+def serve(qa: Assistant, host: str, port: int, auth: tuple[str, str] | None = None, block: bool = True,
+          quiet: bool = False) -> gr.Blocks:
+    """Build and launch the UI; with block=False it returns the running app (tests close it)."""
+    demo = build(qa)
+    demo.queue(default_concurrency_limit=4)
+    demo.launch(server_name=host, server_port=port, auth=auth, show_error=False, css=CSS, head=HEAD,
+                prevent_thread_lock=not block, quiet=quiet)
+    return demo
+
+
 def main() -> None:
     settings = Settings.load()
     qa = Assistant.open(settings=settings)
     _ = qa.llm  # pick the backend now so the status line says who answers
     print(qa.llm_notice)
     auth = (settings.ui_username, settings.ui_password) if settings.ui_username else None
-    demo = build(qa)
-    demo.queue(default_concurrency_limit=4)
-    demo.launch(server_name=settings.ui_host, server_port=settings.ui_port, auth=auth, show_error=False)
+    serve(qa, settings.ui_host, settings.ui_port, auth=auth)
 
 
 if __name__ == "__main__":

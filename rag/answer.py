@@ -7,7 +7,7 @@ from collections.abc import Generator, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .citations import AnswerSentence, attribute, renumber, split_answer, support_score
+from .citations import AnswerSentence, attribute, cited_spans, renumber, split_answer, support_score
 from .embedding import Embedder
 from .llm import LLM
 from .prompts import load_prompt
@@ -42,6 +42,7 @@ class Citation:
     end: int
     is_caption: bool
     support: float = 0.0
+    spans: list[tuple[int, int]] = field(default_factory=list)  # cited sentences, offsets within `text`
 
 
 @dataclass
@@ -193,11 +194,13 @@ class Answerer:
             answer.extractive = True
         answer.text, mapping = renumber(answer.sentences)
         by_number = {p.number: p for p in selected}
-        best = {}
+        best: dict[int, float] = {}
+        claims: dict[int, list[str]] = {}
         for s in answer.sentences:
-            for n in s.cites:
+            for n in s.cites if s.supported else []:
                 best[n] = max(best.get(n, 0.0), s.support)
-        answer.citations = [_citation(new, by_number[old], best[old]) for old, new in
+                claims.setdefault(n, []).append(s.text)
+        answer.citations = [_citation(new, by_number[old], best[old], claims[old]) for old, new in
                             sorted(mapping.items(), key=lambda kv: kv[1])]
 
     def extract(self, question: str, passages: list[Passage], lang: str) -> AnswerSentence:
@@ -243,13 +246,13 @@ def merge_followup(previous: str, followup: str) -> str:
     return f"{previous.rstrip(' ?')} — {tail}"
 
 
-def _citation(number: int, p: Passage, support: float) -> Citation:
+def _citation(number: int, p: Passage, support: float, claims: list[str]) -> Citation:
     m = p.meta
     return Citation(number=number, chunk_id=p.id, dispatch_id=m.get("dispatch_id", ""), file=m.get("path", ""),
                     date=m.get("date", ""), title=m.get("title", ""), lang=m.get("lang", ""),
                     section=m.get("section", ""), source=m.get("source", ""), text=p.text,
                     start=int(m.get("start", 0)), end=int(m.get("end", 0)), is_caption=bool(m.get("is_caption")),
-                    support=support)
+                    support=support, spans=cited_spans(p.text, claims))
 
 
 def _timings(t0: float, t1: float, t2: float, t3: float) -> dict[str, float]:

@@ -102,3 +102,26 @@ def renumber(sentences: list[AnswerSentence]) -> tuple[str, dict[int, int]]:
         else:
             parts.append(f"{body.rstrip('.!?')} {marks}{body[-1] if body[-1] in '.!?' else '.'}")
     return " ".join(parts), mapping
+
+
+def cited_spans(passage: str, claims: list[str]) -> list[tuple[int, int]]:
+    """Offsets (within `passage`) of the passage sentences that carry the claims citing it.
+
+    For each claim, the passage sentence sharing most of its content words (and all its figures when it
+    has some) is the cited span; a verbatim quote spanning two sentences marks both.
+    """
+    spans = list(split_sentences(passage))
+    picked: set[tuple[int, int]] = set()
+    for claim in claims:
+        c_terms, c_nums = content_terms(claim), numbers(claim)
+        scored = []
+        for s, e in spans:
+            piece = passage[s:e]
+            share = len(c_terms & content_terms(piece)) / max(len(c_terms), 1)
+            share += 0.5 * len(c_nums & numbers(piece)) / max(len(c_nums), 1) if c_nums else 0.0
+            scored.append((share, (s, e)))
+        best = max((v for v, _ in scored), default=0.0)
+        if best < 0.3:
+            continue
+        picked.update(span for v, span in scored if v >= 0.8 * best and (v >= 0.5 or v == best))
+    return sorted(picked)

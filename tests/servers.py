@@ -70,10 +70,8 @@ def chroma_server(tmp: Path):
 def gradio_app(qa):
     """The real app.py UI over `qa`, served on a free loopback port."""
     import app
-    demo = app.build(qa)
-    demo.queue(default_concurrency_limit=4)
     port = free_port()
-    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    demo = app.serve(qa, "127.0.0.1", port, block=False, quiet=True)
     try:
         yield f"http://127.0.0.1:{port}/"
     finally:

@@ -26,7 +26,7 @@ def _text(message):
 
 def test_answer_has_marker_and_sources_panel_shows_passage(app_url):
     chat, sources, status, _ = _ask(app_url, "Combien de drones ont été abattus au-dessus de Briansk ?")
-    assert "[1]" in _text(chat[-1])
+    assert "[1]" in _text(chat[-1]) and 'href="#source-1"' in _text(chat[-1])
     assert "en a compté 30 à elle seule" in sources and "id='source-1'" in sources
     assert "12 dispatches" in status
 
@@ -53,3 +53,26 @@ def test_script_in_a_passage_renders_as_text():
     c = Citation(1, "id", "d", "f.txt", "2025-03", "<b>t</b>", "fr", "", "", "<script>alert(1)</script>", 0, 10, False)
     out = app.sources_html(Answer("q", "x [1]", "fr", citations=[c]))
     assert "<script>" not in out and "&lt;script&gt;alert(1)&lt;/script&gt;" in out and "&lt;b&gt;t" in out
+
+
+def test_markers_link_to_sources_and_answer_text_is_escaped():
+    import app
+    from rag.answer import Answer, Citation
+    c = Citation(1, "id", "d", "f.txt", "2025-03", "T", "fr", "", "", 'Il a dit "<i>non</i>". Puis il est parti.',
+                 0, 10, False, spans=[(0, 22)])
+    chat = app.linked_answer(Answer("q", "Il a dit <i>non</i> [1]. Voir [2].", "fr", citations=[c]))
+    assert '<a class="dqa-cite" href="#source-1" title="T (2025-03): Il a dit &quot;&lt;i&gt;non' in chat
+    assert "&lt;i&gt;non&lt;/i&gt; " in chat and "[2]" in chat and "#source-2" not in chat
+    panel = app.sources_html(Answer("q", "x [1]", "fr", citations=[c]))
+    assert "<mark>Il a dit &quot;&lt;i&gt;non&lt;/i&gt;&quot;.</mark> Puis il est parti." in panel
+
+
+def test_sources_panel_lists_removed_sentences_with_their_support():
+    import app
+    from rag.answer import Answer, Citation
+    from rag.citations import AnswerSentence
+    c = Citation(1, "id", "d", "f.txt", "2025-03", "T", "fr", "", "", "Texte.", 0, 6, False, support=0.9)
+    bad = AnswerSentence("Il y a eu <b>99</b> morts.", [], 0.2, False)
+    panel = app.sources_html(Answer("q", "x [1]", "fr", citations=[c], sentences=[bad]))
+    assert "support 0.90" in panel and "1 unsupported sentence(s) removed" in panel
+    assert "&lt;b&gt;99&lt;/b&gt; morts. <small>(support 0.20)" in panel

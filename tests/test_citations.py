@@ -53,3 +53,11 @@ def test_renumber_orders_markers_by_first_use():
                     np.array([[0.7, 0.95], [0.95, 0.7]]), 0.78, 0.45)
     text, mapping = renumber(out)
     assert text == "Le G7 à Charlevoix [1]. 30 drones à Briansk [2]." and mapping == {2: 1, 1: 2}
+
+
+def test_cited_span_is_the_passage_sentence_carrying_the_claim():
+    from rag.citations import cited_spans
+    p = "Moscou a annoncé 77 drones abattus. La région de Briansk en a compté 30 à elle seule. Il pleuvait."
+    spans = cited_spans(p, ["Briansk a compté 30 drones."])
+    assert [p[s:e] for s, e in spans] == ["La région de Briansk en a compté 30 à elle seule."]
+    assert cited_spans(p, ["Rien à voir avec le texte."]) == []

@@ -41,6 +41,13 @@ def test_question_in_browser_shows_cited_answer_and_passage(page, tmp_path):
     assert "en a compté 30 à elle seule" in sources
     answer = page.locator("#dqa-chat .message-row").last.inner_text()
     assert "[1]" in answer
+    # The cited sentence is highlighted inside its passage.
+    assert "30 à elle seule" in " ".join(page.locator("#dqa-sources #source-1 mark").all_inner_texts())
+    # Hovering the marker lights up its source; its tooltip is the passage.
+    marker = page.locator("#dqa-chat a.dqa-cite").first
+    assert "30 à elle seule" in marker.get_attribute("title")
+    marker.hover()
+    page.locator("#dqa-sources #source-1.dqa-active").wait_for(timeout=5_000)
     assert "dispatches" in page.locator("#dqa-status").inner_text()
     shot = tmp_path / "chat.png"
     page.screenshot(path=str(shot), full_page=True)
