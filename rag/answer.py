@@ -5,6 +5,7 @@ import re
 import time
 from collections.abc import Generator, Iterator
 from dataclasses import asdict, dataclass, field
+from datetime import date
 from typing import Any
 
 from .citations import AnswerSentence, attribute, cited_spans, renumber, split_answer, support_score
@@ -13,6 +14,8 @@ from .llm import LLM
 from .prompts import load_prompt
 from .retrieval import Filters, Passage, Retriever
 from .settings import Settings
+from .timeframe import Timeframe, parse_as_of
+from .timeframe import resolve as resolve_timeframe
 from .text import content_terms, detect_language, entities, entity_coverage, numbers, split_sentences
 
 # Instruction-like text inside a dispatch is masked before the model sees it: dispatches are data.
@@ -57,6 +60,8 @@ class Answer:
     extractive: bool = False
     backend: str = ""
     standalone_question: str = ""
+    as_of: str = ""
+    timeframe: str = ""  # the question's time expression and the date range it became
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -103,18 +108,28 @@ class Answerer:
         return load_prompt(self.settings.prompts_dir, name, lang)
 
     def run(self, question: str, filters: Filters | dict | None = None, k: int | None = None,
-            history: list[tuple[str, str]] | None = None, stream: bool = False) -> Generator[str, None, Answer]:
-        """Yield answer tokens as generated (if stream), and return the checked Answer."""
+            history: list[tuple[str, str]] | None = None, stream: bool = False,
+            as_of: str | date | None = None) -> Generator[str, None, Answer]:
+        """Yield answer tokens as generated (if stream), and return the checked Answer.
+
+        `as_of` (default today) anchors time expressions ("hier", "last week"); when given, it also
+        hides dispatches dated after it, so an evaluation can replay the news as it stood that day.
+        """
         t0 = time.perf_counter()
         lang = detect_language(question)
         standalone = self.condense(question, history, lang) if history else question
         t1 = time.perf_counter()
-        passages = self.retriever.retrieve(standalone, k=k, filters=filters)
+        day = parse_as_of(as_of)
+        flt, frame = time_filters(Filters.coerce(filters), standalone, day, capped=as_of not in (None, ""))
+        passages = self.retriever.retrieve(standalone, k=k, filters=flt, as_of=day)
         selected = self.select(passages, standalone)
         t2 = time.perf_counter()
-        answer = Answer(question, "", lang, passages=passages, standalone_question=standalone)
+        answer = Answer(question, "", lang, passages=passages, standalone_question=standalone,
+                        as_of=day.isoformat(), timeframe=frame.describe() if frame else "")
         if not selected:
             answer.text, answer.refused = self.prompt("refusal", lang), True
+            if frame:  # say which period was searched: the user may have meant another one
+                answer.text = f"{answer.text.rstrip('.')} ({frame.describe()})."
             answer.timings = _timings(t0, t1, t2, time.perf_counter())
             if stream:
                 yield answer.text
@@ -202,6 +217,8 @@ class Answerer:
                 claims.setdefault(n, []).append(s.text)
         answer.citations = [_citation(new, by_number[old], best[old], claims[old]) for old, new in
                             sorted(mapping.items(), key=lambda kv: kv[1])]
+        for s in answer.sentences:  # from here on, cites use the numbering of answer.citations
+            s.cites = [mapping[n] for n in s.cites] if s.supported else []
 
     def extract(self, question: str, passages: list[Passage], lang: str) -> AnswerSentence:
         """The passage span (one or two sentences) that best answers the question, quoted verbatim."""
@@ -238,6 +255,14 @@ class Answerer:
         if raw and needed <= content_terms(raw) and len(raw) < 4 * len(last_q) + len(question):
             return raw
         return merge_followup(last_q, question)
+
+
+def time_filters(flt: Filters, question: str, as_of: date, capped: bool) -> tuple[Filters, Timeframe | None]:
+    """Narrow the filters to the question's time expression, and to dispatches up to as_of if capped."""
+    frame = resolve_timeframe(question, as_of)
+    if frame:
+        flt = flt.narrow(frame.start, frame.end)
+    return (flt.narrow(None, as_of) if capped else flt), frame
 
 
 def merge_followup(previous: str, followup: str) -> str:

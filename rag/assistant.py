@@ -6,20 +6,22 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from tqdm.auto import tqdm
 
-from .answer import Answer, Answerer, AnswerStream
+from .answer import Answer, Answerer, AnswerStream, time_filters
 from .chunking import Chunk, chunk_dispatch
 from .dispatch import Dispatch, iter_files, read_file
 from .embedding import Embedder, EmbeddingCache, make_embedding
 from .errors import BadDispatch, EmptyIndex
 from .llm import LLM, select_llm
-from .retrieval import Filters, Retriever
+from .retrieval import Filters, Passage, Retriever
 from .settings import Settings
 from .store import DispatchStore
+from .timeframe import parse_as_of
 
 log = logging.getLogger("rag")
 Progress = Callable[[float, str], None]
@@ -146,17 +148,23 @@ class Assistant:
             raise EmptyIndex("The index is empty: ingest dispatches first (python -m rag ingest <folder>).")
 
     def ask(self, question: str, filters: Filters | dict | None = None, k: int | None = None,
-            history: list[tuple[str, str]] | None = None) -> Answer:
+            history: list[tuple[str, str]] | None = None, as_of: str | date | None = None) -> Answer:
+        """A checked, cited Answer. `as_of` (YYYY-MM-DD, default today) anchors "hier", "last week"..."""
         self._check_ready()
-        return self.answerer.ask(question, filters=filters, k=k, history=history)
+        return self.answerer.ask(question, filters=filters, k=k, history=history, as_of=as_of)
 
     def stream(self, question: str, filters: Filters | dict | None = None, k: int | None = None,
-               history: list[tuple[str, str]] | None = None) -> AnswerStream:
+               history: list[tuple[str, str]] | None = None, as_of: str | date | None = None) -> AnswerStream:
         self._check_ready()
-        return AnswerStream(self.answerer.run(question, filters=filters, k=k, history=history, stream=True))
+        return AnswerStream(self.answerer.run(question, filters=filters, k=k, history=history, stream=True,
+                                              as_of=as_of))
 
-    def retrieve(self, question: str, filters: Filters | dict | None = None, k: int | None = None):
-        return self.retriever.retrieve(question, k=k, filters=filters)
+    def retrieve(self, question: str, filters: Filters | dict | None = None, k: int | None = None,
+                 as_of: str | date | None = None) -> list[Passage]:
+        """The passages an answer would draw from, after the same time and as_of narrowing."""
+        day = parse_as_of(as_of)
+        flt, _ = time_filters(Filters.coerce(filters), question, day, capped=as_of not in (None, ""))
+        return self.retriever.retrieve(question, k=k, filters=flt, as_of=day)
 
     # -- status --------------------------------------------------------------------------------
     def dispatches(self) -> list[dict[str, Any]]:

@@ -14,13 +14,17 @@ _LEADING_MARKERS = re.compile(r"^(\s*\[\d+(?:\s*[,;]\s*\d+)*\]\s*[.!?]?)+\s*")
 
 @dataclass
 class AnswerSentence:
-    """One answer sentence, the passage numbers it cites (prompt numbering) and its support score."""
+    """One answer sentence, the passages it cites and its support score.
+
+    `cites` uses the prompt's passage numbers while the answer is checked, then the numbers of
+    Answer.citations; `claimed` keeps what the model wrote (prompt numbering), valid or not.
+    """
 
     text: str
     cites: list[int] = field(default_factory=list)
     support: float = 0.0
     supported: bool = False
-    claimed: list[int] = field(default_factory=list)  # what the model wrote, valid or not
+    claimed: list[int] = field(default_factory=list)
 
 
 def parse_markers(sentence: str) -> tuple[str, list[int]]:

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import re
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import date
 from typing import Any
 
 import numpy as np
@@ -39,6 +40,13 @@ class Filters:
                    lang=as_list(value.get("lang")), source=as_list(value.get("source")),
                    dispatch_ids=as_list(value.get("dispatch_ids")))
 
+    def narrow(self, start: date | None, end: date | None) -> "Filters":
+        """These filters with the date range intersected with [start, end]."""
+        lo, hi = self._bounds()
+        lo = max(lo, _as_num(start)) if start else lo
+        hi = min(hi, _as_num(end)) if end else hi
+        return replace(self, date_from=_num_str(lo) if lo > 0 else "", date_to=_num_str(hi) if hi < 99991231 else "")
+
     def _bounds(self) -> tuple[int, int]:
         lo = _date_num(self.date_from, first=True) if self.date_from else 0
         hi = _date_num(self.date_to, first=False) if self.date_to else 99991231
@@ -65,6 +73,14 @@ class Filters:
                 and (not self.lang or meta.get("lang") in self.lang)
                 and (not self.source or meta.get("source") in self.source)
                 and (not self.dispatch_ids or meta.get("dispatch_id") in self.dispatch_ids))
+
+
+def _as_num(d: date) -> int:
+    return d.year * 10000 + d.month * 100 + d.day
+
+
+def _num_str(n: int) -> str:
+    return f"{n // 10000:04d}-{n // 100 % 100:02d}-{n % 100:02d}"
 
 
 def _date_num(date: str, first: bool) -> int:
@@ -166,8 +182,10 @@ class Retriever:
     def invalidate(self) -> None:
         self.bm25.invalidate()
 
-    def retrieve(self, query: str, k: int | None = None, filters: Filters | dict | None = None) -> list[Passage]:
-        """Top-k passages: dense and BM25 candidates fused by RRF, captions demoted, near-duplicates collapsed."""
+    def retrieve(self, query: str, k: int | None = None, filters: Filters | dict | None = None,
+                 as_of: date | None = None) -> list[Passage]:
+        """Top-k passages: dense and BM25 candidates fused by RRF, captions demoted, near-duplicates collapsed,
+        and (if recency_half_life_days > 0) older dispatches demoted relative to `as_of`."""
         k = k or self.settings.top_k
         flt = Filters.coerce(filters)
         n = max(self.settings.candidates, k * 3)
@@ -175,6 +193,8 @@ class Retriever:
         dense = self.store.query(qvec, n, flt.where())
         sparse = self.bm25.search(self.store, query, n, flt)
         passages = fuse(dense, sparse, self.settings.caption_weight)
+        if self.settings.recency_half_life_days > 0:
+            passages = recency_boost(passages, as_of or date.today(), self.settings.recency_half_life_days)
         self._fill_dense(passages, qvec)
         return dedup(passages, self.settings.dedup_threshold)[:k]
 
@@ -204,6 +224,17 @@ def fuse(dense: list[tuple[StoredChunk, float]], sparse: list[tuple[StoredChunk,
         if p.is_caption:
             p.score *= caption_weight  # photo captions describe pictures; body text states the facts
     return sorted(by_id.values(), key=lambda p: -p.score)
+
+
+def recency_boost(passages: list[Passage], as_of: date, half_life_days: float) -> list[Passage]:
+    """Halve a passage's fused score every `half_life_days` of age (undated ones are left alone)."""
+    now = _as_num(as_of)
+    for p in passages:
+        dmax = int(p.meta.get("date_max") or 0)
+        if 0 < dmax <= now:  # undated (date_max 99991231) and future-dated passages keep their score
+            newest = date(dmax // 10000, dmax // 100 % 100, min(dmax % 100, 28))
+            p.score *= 0.5 ** (max((as_of - newest).days, 0) / half_life_days)
+    return sorted(passages, key=lambda p: -p.score)
 
 
 def shingles(text: str, n: int = 3) -> set[tuple[str, ...]]:

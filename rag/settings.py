@@ -35,6 +35,7 @@ class Settings:
     candidates: int = 30
     caption_weight: float = 0.5
     dedup_threshold: float = 0.8
+    recency_half_life_days: float = 0.0  # > 0: a passage's score halves for every this many days of age
     min_relevance: float = -1.0  # <0: use the embedder's calibrated default
     # llm: auto | ollama | embedded
     llm_backend: str = "auto"

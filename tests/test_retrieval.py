@@ -41,3 +41,14 @@ def test_near_duplicate_passages_collapse():
     b = Passage("b", "Le ministère russe a affirmé jeudi avoir abattu 77 drones dont 30 au-dessus de Briansk.", {})
     c = Passage("c", "Le G7 se réunit au Canada.", {})
     assert [p.id for p in dedup([a, b, c], 0.6)] == ["a", "c"]
+
+
+def test_recency_boost_halves_scores_per_half_life_and_spares_undated():
+    from datetime import date
+
+    from rag.retrieval import Passage, recency_boost
+    old = Passage("old", "t", {"date_max": 20250301}, score=1.0)
+    new = Passage("new", "t", {"date_max": 20250311}, score=0.6)
+    undated = Passage("u", "t", {"date_max": 99991231}, score=0.55)
+    ranked = recency_boost([old, new, undated], date(2025, 3, 11), half_life_days=10)
+    assert [p.id for p in ranked] == ["new", "undated"[0], "old"] and old.score == 0.5 and new.score == 0.6

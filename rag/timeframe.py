@@ -1,0 +1,100 @@
+"""Time expressions in questions ("hier", "la semaine dernière", "en mars 2025", "last month") -> date ranges,
+relative to an `as_of` date (default: today)."""
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from .errors import ConfigError
+from .text import fold
+
+MONTHS = {
+    "janvier": 1, "fevrier": 2, "mars": 3, "avril": 4, "mai": 5, "juin": 6, "juillet": 7, "aout": 8,
+    "septembre": 9, "octobre": 10, "novembre": 11, "decembre": 12,
+    "january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6, "july": 7, "august": 8,
+    "september": 9, "october": 10, "november": 11, "december": 12,
+}
+_MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
+_UNITS = {"jour": 1, "jours": 1, "day": 1, "days": 1, "semaine": 7, "semaines": 7, "week": 7, "weeks": 7}
+
+
+@dataclass(frozen=True)
+class Timeframe:
+    start: date
+    end: date
+    phrase: str  # the words of the question it comes from
+
+    def describe(self) -> str:
+        return f"{self.phrase} → {self.start.isoformat()}..{self.end.isoformat()}"
+
+
+def parse_as_of(value: str | date | None) -> date:
+    """None -> today; 'YYYY-MM-DD' -> that date; anything else is a configuration error."""
+    if value is None or value == "":
+        return date.today()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise ConfigError(f"as_of '{value}' is not a date (YYYY-MM-DD).") from exc
+
+
+def _month_range(year: int, month: int) -> tuple[date, date]:
+    return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
+
+
+def _week_of(d: date) -> tuple[date, date]:
+    start = d - timedelta(days=d.weekday())
+    return start, start + timedelta(days=6)
+
+
+def _past_year(month: int, day: int, as_of: date) -> int:
+    """A month (and day) named without a year is the latest one not after as_of."""
+    return as_of.year if (month, day) <= (as_of.month, as_of.day) else as_of.year - 1
+
+
+def resolve(question: str, as_of: date) -> Timeframe | None:
+    """The date range a question's time expression refers to, or None if it has none."""
+    q = fold(question)
+    rules = [
+        (r"\bavant[- ]hier\b|\bday before yesterday\b", lambda m: (as_of - timedelta(2),) * 2),
+        (r"\bhier\b|\byesterday\b", lambda m: (as_of - timedelta(1),) * 2),
+        (r"\baujourd ?hui\b|\btoday\b|\bce matin\b|\bthis morning\b", lambda m: (as_of, as_of)),
+        (r"\b(la semaine (derniere|passee)|last week)\b", lambda m: _week_of(as_of - timedelta(7))),
+        (r"\b(cette semaine|this week)\b", lambda m: (_week_of(as_of)[0], as_of)),
+        (r"\b(le mois (dernier|passe)|last month)\b",
+         lambda m: _month_range(*((as_of.year, as_of.month - 1) if as_of.month > 1 else (as_of.year - 1, 12)))),
+        (r"\b(ce mois[- ]ci|this month)\b", lambda m: (as_of.replace(day=1), as_of)),
+        (r"\b(l ?annee (derniere|passee)|last year)\b", lambda m: (date(as_of.year - 1, 1, 1), date(as_of.year - 1, 12, 31))),
+        (r"\b(cette annee|this year)\b", lambda m: (date(as_of.year, 1, 1), as_of)),
+        (r"\b(?:il y a|depuis|in the last|in the past) (\d+) (jours?|semaines?|days?|weeks?)\b"
+         r"|\b(\d+) (days?|weeks?) ago\b",
+         lambda m: (as_of - timedelta(int(m.group(1) or m.group(3)) * _UNITS[m.group(2) or m.group(4)]), as_of)),
+        (rf"\b(?:le |on )?(\d{{1,2}})(?:er)? ({_MONTH})(?: (\d{{4}}))?\b",
+         lambda m: _day(int(m.group(1)), MONTHS[m.group(2)], m.group(3), as_of)),
+        (rf"\b({_MONTH}) (\d{{1,2}})(?:st|nd|rd|th)?(?: (\d{{4}}))?\b",
+         lambda m: _day(int(m.group(2)), MONTHS[m.group(1)], m.group(3), as_of)),
+        (rf"\b(?:en |in |au mois de |debut |fin )?({_MONTH}) (\d{{4}})\b",
+         lambda m: _month_range(int(m.group(2)), MONTHS[m.group(1)])),
+        (rf"\b(?:en|in|au mois de) ({_MONTH})\b",
+         lambda m: _month_range(_past_year(MONTHS[m.group(1)], 1, as_of), MONTHS[m.group(1)])),
+        (r"\b(?:en|in|durant|during) ((?:19|20)\d{2})\b", lambda m: (date(int(m.group(1)), 1, 1), date(int(m.group(1)), 12, 31))),
+    ]
+    for pattern, make in rules:
+        m = re.search(pattern, q)
+        if m:
+            try:
+                start, end = make(m)
+            except (ValueError, KeyError):  # "31 février": not a date, so no time filter
+                continue
+            source = question if len(question) == len(q) else q  # folding can change lengths (ligatures)
+            return Timeframe(start, end, source[m.start():m.end()].strip())
+    return None
+
+
+def _day(day: int, month: int, year: str | None, as_of: date) -> tuple[date, date]:
+    d = date(int(year) if year else _past_year(month, day, as_of), month, day)
+    return d, d
