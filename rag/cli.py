@@ -51,6 +51,21 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("chat", help="interactive chat in the terminal (follow-up questions keep context)")
     _common(p)
 
+    p = sub.add_parser("eval", help="run a question set; writes report.json, report.md and report.png")
+    p.add_argument("questions", nargs="?", help="JSONL question set (see README, 'Question sets')")
+    p.add_argument("--squad", help="a SQuAD-format file (e.g. PIAF) instead: its paragraphs become the corpus")
+    p.add_argument("--corpus", default="eval/corpus", help="dispatches to ingest first (default eval/corpus)")
+    p.add_argument("--k", type=int, default=8, help="passages per question (default 8)")
+    p.add_argument("--out", help="report folder (default eval/reports/<set name>)")
+    p.add_argument("--limit", type=int, help="only this many questions (a fixed random sample for --squad)")
+    p.add_argument("--retrieval-only", action="store_true", help="score retrieval only, no generation")
+    _common(p)
+
+    p = sub.add_parser("bench", help="speed benchmarks: ingest, retrieval at scale, generation (prints figures)")
+    p.add_argument("--sizes", default="10000,100000", help="synthetic index sizes for the retrieval benchmark")
+    p.add_argument("--queries", type=int, default=50, help="queries per retrieval measurement")
+    p.add_argument("--skip", action="append", default=[], choices=["ingest", "retrieval", "generation"])
+
     p = sub.add_parser("serve", help="start the Gradio chat UI")
     _common(p)
     return parser
@@ -86,6 +101,12 @@ def _run(args: argparse.Namespace) -> int:
         from .settings import PROJECT_ROOT
         runpy.run_path(str(PROJECT_ROOT / "app.py"), run_name="__main__")
         return 0
+    if args.cmd == "eval":
+        return _eval(args)
+    if args.cmd == "bench":
+        from .bench import run_benchmarks
+        run_benchmarks(sizes=[int(x) for x in args.sizes.split(",") if x], queries=args.queries, skip=args.skip)
+        return 0
     qa = _open(args)
     if args.cmd == "ingest":
         report = qa.ingest(args.paths)
@@ -108,6 +129,21 @@ def _run(args: argparse.Namespace) -> int:
     if args.cmd == "chat":
         return _chat(qa)
     raise AssertionError(args.cmd)
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from .evaluation import run_eval
+    from .settings import Settings
+    settings = Settings.load(args.config)
+    if args.squad is None and args.corpus == "eval/corpus" and not os.path.isdir(args.corpus):
+        from .settings import PROJECT_ROOT
+        args.corpus = str(PROJECT_ROOT / "eval" / "corpus")
+    summary, paths = run_eval(settings, args.questions, args.squad, args.corpus, args.k, args.out, args.limit,
+                              not args.retrieval_only, args.index_dir)
+    width = max(map(len, summary))
+    print("\n".join(f"{key:<{width}}  {value}" for key, value in summary.items()))
+    print("reports: " + ", ".join(map(str, paths)))
+    return 0
 
 
 def _ask(qa, args: argparse.Namespace) -> int:

@@ -1,0 +1,417 @@
+"""Scripted evaluation: question sets (JSONL or SQuAD), metrics, and the report files.
+
+A question set is JSONL, one object per line:
+  id, question, lang, answerable (bool), expected_answer (string or list), evidence (list of
+  {dispatch, quote}), and optionally as_of (YYYY-MM-DD), filters ({date_from, date_to, lang, source}),
+  follow_up_of (id of an earlier question: its question and answer become the chat history).
+"""
+from __future__ import annotations
+
+import json
+import random
+import re
+import statistics
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .citations import split_answer
+from .errors import EvalDataError
+from .text import fold, split_sentences
+
+_ARTICLES = {"le", "la", "les", "l", "un", "une", "des", "du", "de", "d", "the", "a", "an", "of"}
+
+
+# -- question sets ----------------------------------------------------------------------------
+@dataclass
+class Evidence:
+    dispatch: str  # dispatch id or file name
+    quote: str
+
+
+@dataclass
+class Question:
+    id: str
+    question: str
+    lang: str
+    answerable: bool
+    expected: list[str] = field(default_factory=list)
+    evidence: list[Evidence] = field(default_factory=list)
+    as_of: str = ""
+    filters: dict[str, Any] = field(default_factory=dict)
+    follow_up_of: str = ""
+
+
+def load_questions(path: str | Path) -> list[Question]:
+    """Read a JSONL question set; any malformed line stops the run with its line number."""
+    path = Path(path)
+    if not path.is_file():
+        raise EvalDataError(f"{path}: no such question file.")
+    out: list[Question] = []
+    seen: set[str] = set()
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip() or line.lstrip().startswith("//"):
+            continue
+        where = f"{path}:{n}"
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise EvalDataError(f"{where}: invalid JSON ({exc.msg}, column {exc.colno}).") from exc
+        q = _question(rec, where)
+        if q.id in seen:
+            raise EvalDataError(f"{where}: duplicate id '{q.id}'.")
+        if q.follow_up_of and q.follow_up_of not in seen:
+            raise EvalDataError(f"{where}: follow_up_of '{q.follow_up_of}' must name an earlier question.")
+        seen.add(q.id)
+        out.append(q)
+    if not out:
+        raise EvalDataError(f"{path}: no questions.")
+    return out
+
+
+def _question(rec: Any, where: str) -> Question:
+    if not isinstance(rec, dict):
+        raise EvalDataError(f"{where}: each line must be a JSON object.")
+    for key, kind in (("id", str), ("question", str), ("answerable", bool)):
+        if not isinstance(rec.get(key), kind) or (kind is str and not rec[key].strip()):
+            raise EvalDataError(f"{where}: field '{key}' is missing or not a {kind.__name__}.")
+    expected = rec.get("expected_answer", [])
+    expected = [expected] if isinstance(expected, str) else expected
+    if not isinstance(expected, list) or not all(isinstance(e, str) for e in expected):
+        raise EvalDataError(f"{where}: 'expected_answer' must be a string or a list of strings.")
+    if rec["answerable"] and not (expected and rec.get("evidence")):
+        raise EvalDataError(f"{where}: an answerable question needs 'expected_answer' and 'evidence'.")
+    evidence = []
+    for ev in rec.get("evidence", []) or []:
+        if not isinstance(ev, dict) or not isinstance(ev.get("quote"), str) or not isinstance(ev.get("dispatch"), str):
+            raise EvalDataError(f"{where}: each evidence item is {{\"dispatch\": ..., \"quote\": ...}}.")
+        evidence.append(Evidence(ev["dispatch"], ev["quote"]))
+    filters = rec.get("filters") or {}
+    if not isinstance(filters, dict) or set(filters) - {"date_from", "date_to", "lang", "source"}:
+        raise EvalDataError(f"{where}: 'filters' takes date_from, date_to, lang, source.")
+    as_of = rec.get("as_of") or ""
+    if as_of and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", as_of):
+        raise EvalDataError(f"{where}: 'as_of' must be YYYY-MM-DD.")
+    lang = rec.get("lang", "fr")
+    if lang not in ("fr", "en"):
+        raise EvalDataError(f"{where}: 'lang' must be fr or en.")
+    return Question(rec["id"], rec["question"], lang, rec["answerable"], expected, evidence, as_of, filters,
+                    rec.get("follow_up_of") or "")
+
+
+def squad_to_eval(path: str | Path, out_dir: str | Path, limit: int | None = None,
+                  seed: int = 0) -> tuple[Path, list[Question]]:
+    """SQuAD-format file -> (JSONL corpus of its paragraphs, questions). Each paragraph becomes a
+    dispatch; the sentence holding the answer is the evidence; `limit` samples that many questions."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))["data"]
+    except (OSError, json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise EvalDataError(f"{path}: not a SQuAD file ({exc}).") from exc
+    records, questions = [], []
+    for a, article in enumerate(data):
+        for p, para in enumerate(article.get("paragraphs", [])):
+            did = f"squad-{a}-{p}"
+            context = para["context"]
+            records.append({"id": did, "title": article.get("title", ""), "text": context})
+            for qa in para.get("qas", []):
+                answers = [x for x in qa.get("answers", []) if x.get("text")]
+                evidence = [Evidence(did, _sentence_at(context, x.get("answer_start", -1), x["text"]))
+                            for x in answers[:1]]
+                questions.append(Question(str(qa.get("id") or f"{did}-{len(questions)}"), qa["question"],
+                                          "fr" if _looks_french(context) else "en", bool(answers),
+                                          list(dict.fromkeys(x["text"] for x in answers)), evidence))
+    if limit and limit < len(questions):
+        questions = random.Random(seed).sample(questions, limit)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    corpus = out_dir / f"{path.stem}.corpus.jsonl"
+    corpus.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    return corpus, questions
+
+
+def _sentence_at(text: str, pos: int, answer: str) -> str:
+    if pos < 0 or text[pos:pos + len(answer)] != answer:
+        pos = text.find(answer)
+    for s, e in split_sentences(text):
+        if s <= pos < e:
+            return text[s:e]
+    return answer
+
+
+def _looks_french(text: str) -> bool:
+    from .text import detect_language
+    return detect_language(text[:500]) == "fr"
+
+
+# -- metrics (pure functions) -----------------------------------------------------------------
+def normalize(text: str) -> str:
+    """Lowercase, no accents, no punctuation or articles, digit groups joined ('1 644' == '1,644' == '1644')."""
+    t = fold(text)
+    t = re.sub(r"(?<=\d)[\s,.\u202f\u00a0'](?=\d{3}\b)", "", t)
+    t = re.sub(r"[^\w\s]", " ", t)
+    return " ".join(w for w in t.split() if w not in _ARTICLES)
+
+
+def answer_contains(answer: str, expected: list[str]) -> bool:
+    a = f" {normalize(answer)} "
+    return any(f" {normalize(e)} " in a for e in expected if normalize(e))
+
+
+def token_f1(answer: str, expected: list[str]) -> float:
+    """Best SQuAD-style token F1 against any acceptable answer."""
+    a = normalize(answer).split()
+    best = 0.0
+    for e in expected:
+        g = normalize(e).split()
+        common = sum(min(a.count(w), g.count(w)) for w in set(g))
+        if common:
+            p, r = common / len(a), common / len(g)
+            best = max(best, 2 * p * r / (p + r))
+    return best
+
+
+def evidence_hit(dispatch_id: str, path: str, text: str, ev: Evidence) -> bool:
+    """The passage belongs to the evidence's dispatch and holds its quote (or most of it, when the
+    quote straddles a chunk boundary)."""
+    if ev.dispatch not in (dispatch_id, Path(path).name, Path(path).stem):
+        return False
+    q, t = normalize(ev.quote), normalize(text)
+    if q in t:
+        return True
+    q_words = q.split()
+    return len(q_words) >= 6 and sum(w in t.split() for w in q_words) / len(q_words) >= 0.8 and len(t) < len(q) * 1.5
+
+
+def retrieval_scores(passages: list[tuple[str, str, str]], evidence: list[Evidence], k: int) -> tuple[float, float]:
+    """(recall@k, reciprocal rank within the first 10) of (dispatch_id, path, text) passages."""
+    if not evidence:
+        return 0.0, 0.0
+    found = sum(any(evidence_hit(*p, ev) for p in passages[:k]) for ev in evidence)
+    rr = next((1 / i for i, p in enumerate(passages[:10], 1) if any(evidence_hit(*p, ev) for ev in evidence)), 0.0)
+    return found / len(evidence), rr
+
+
+def citation_counts(sentences: list[tuple[str, list[tuple[str, str, str]]]], evidence: list[Evidence],
+                    expected: list[str]) -> dict[str, int]:
+    """ALCE-style counts over (sentence, cited passages). A citation is correct when its passage holds
+    the evidence or an acceptable answer; a sentence is covered when one of its citations is correct."""
+    def correct(p: tuple[str, str, str]) -> bool:
+        return any(evidence_hit(*p, ev) for ev in evidence) or answer_contains(p[2], expected)
+
+    cites = [[correct(p) for p in cited] for _, cited in sentences]
+    return {"citations": sum(map(len, cites)), "correct": sum(map(sum, cites)),
+            "sentences": len(sentences), "covered": sum(any(c) for c in cites)}
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return 0.0
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
+
+
+# -- running a set ----------------------------------------------------------------------------
+@dataclass
+class Result:
+    id: str
+    question: str
+    answerable: bool
+    answer: str = ""
+    refused: bool = False
+    extractive: bool = False
+    recall: float = 0.0
+    rr: float = 0.0
+    contains: bool = False
+    f1: float = 0.0
+    citations: dict[str, int] = field(default_factory=dict)
+    dropped: int = 0
+    timings: dict[str, float] = field(default_factory=dict)
+    error: str = ""
+
+    @property
+    def failures(self) -> list[str]:
+        if self.error:
+            return [f"error: {self.error}"]
+        if not self.answerable:
+            return [] if self.refused else ["answered an unanswerable question"]
+        out = []
+        if self.recall < 1.0:
+            out.append(f"evidence retrieved {self.recall:.0%}")
+        if self.refused:
+            out.append("refused")
+        elif not self.contains:
+            out.append("expected answer missing")
+        if self.citations.get("citations", 0) > self.citations.get("correct", 0):
+            out.append(f"{self.citations['citations'] - self.citations['correct']} wrong citation(s)")
+        return out
+
+
+def run_questions(qa, questions: list[Question], k: int, generate: bool = True,
+                  on_step: Callable[[int], None] | None = None) -> list[Result]:
+    """Ask every question through the public API; a failing question is recorded, never fatal."""
+    from .errors import DispatchQAError
+
+    history: dict[str, tuple[str, str]] = {}
+    results = []
+    for q in questions:
+        res = Result(q.id, q.question, q.answerable)
+        as_of = q.as_of or None
+        try:
+            query = q.question
+            if generate:
+                hist = [history[q.follow_up_of]] if q.follow_up_of in history else None
+                answer = qa.ask(q.question, filters=q.filters, k=k, history=hist, as_of=as_of)
+                history[q.id] = (answer.standalone_question, answer.text)
+                score_answer(res, answer, q)
+                query = answer.standalone_question  # retrieval is scored on what the answer searched
+            passages = qa.retrieve(query, filters=q.filters, k=max(k, 10), as_of=as_of)
+            res.recall, res.rr = retrieval_scores(_triples(passages), q.evidence, k)
+        except DispatchQAError as exc:
+            res.error = str(exc)
+        results.append(res)
+        if on_step:
+            on_step(1)
+    return results
+
+
+def score_answer(res: Result, answer, q: Question) -> None:
+    """Answer correctness, refusal, citation counts and timings of one answer."""
+    res.answer, res.refused, res.extractive = answer.text, answer.refused, answer.extractive
+    res.dropped = len(answer.dropped)
+    res.timings = dict(answer.timings)
+    if q.answerable and not answer.refused:
+        res.contains = answer_contains(answer.text, q.expected)
+        res.f1 = token_f1(answer.text, q.expected)
+        by_number = {c.number: (c.dispatch_id, c.file, c.text) for c in answer.citations}
+        sentences = [(s.text, [by_number[n] for n in s.cites if n in by_number])
+                     for s in answer.sentences if s.supported]
+        res.citations = citation_counts(sentences, q.evidence, q.expected)
+
+
+def _triples(passages: Iterable) -> list[tuple[str, str, str]]:
+    return [(p.meta.get("dispatch_id", ""), p.meta.get("path", ""), p.text) for p in passages]
+
+
+def summarize(results: list[Result], generate: bool = True) -> dict[str, Any]:
+    ans = [r for r in results if r.answerable and not r.error]
+    unans = [r for r in results if not r.answerable and not r.error]
+    mean = lambda xs: round(sum(xs) / len(xs), 3) if xs else None  # noqa: E731
+    summary: dict[str, Any] = {
+        "questions": len(results), "answerable": len(ans), "unanswerable": len(unans),
+        "errors": sum(bool(r.error) for r in results),
+        "recall@k": mean([r.recall for r in ans if r.recall is not None]),
+        "mrr@10": mean([r.rr for r in ans]),
+    }
+    if not generate:
+        return summary
+    cit = {key: sum(r.citations.get(key, 0) for r in ans) for key in ("citations", "correct", "sentences", "covered")}
+    summary.update({
+        "answer_contains": mean([float(r.contains) for r in ans]),
+        "answer_f1": mean([r.f1 for r in ans]),
+        "citation_precision": round(cit["correct"] / cit["citations"], 3) if cit["citations"] else None,
+        "citation_recall": round(cit["covered"] / cit["sentences"], 3) if cit["sentences"] else None,
+        "refusal_accuracy": mean([float(r.refused) for r in unans]),
+        "false_refusals": mean([float(r.refused) for r in ans]),
+        "extractive_answers": sum(r.extractive for r in results),
+        "sentences_dropped": sum(r.dropped for r in results),
+    })
+    for part in ("retrieval", "generation", "total"):
+        values = [r.timings.get(part, 0.0) for r in results if r.timings]
+        summary[f"{part}_p50_s"] = round(percentile(values, 50), 3)
+        summary[f"{part}_p95_s"] = round(percentile(values, 95), 3)
+    return summary
+
+
+# -- report files -----------------------------------------------------------------------------
+RATE_KEYS = ["recall@k", "mrr@10", "answer_contains", "answer_f1", "citation_precision", "citation_recall",
+             "refusal_accuracy", "false_refusals"]
+
+
+def write_report(out_dir: str | Path, title: str, summary: dict[str, Any], results: list[Result],
+                 settings: dict[str, Any]) -> list[Path]:
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = [out / "report.json", out / "report.md", out / "report.png"]
+    paths[0].write_text(json.dumps({"title": title, "settings": settings, "summary": summary,
+                                    "results": [{**asdict(r), "failures": r.failures} for r in results]},
+                                   ensure_ascii=False, indent=2), encoding="utf-8")
+    paths[1].write_text(_markdown(title, summary, results, settings), encoding="utf-8")
+    _chart(paths[2], title, summary, results)
+    return paths
+
+
+def _markdown(title: str, summary: dict[str, Any], results: list[Result], settings: dict[str, Any]) -> str:
+    lines = [f"# Evaluation: {title}", "", " · ".join(f"{k}={v}" for k, v in settings.items()), "",
+             "| metric | value |", "|---|---|"]
+    lines += [f"| {k} | {'n/a' if v is None else v} |" for k, v in summary.items()]
+    failed = [r for r in results if r.failures]
+    lines += ["", f"## Failures ({len(failed)} of {len(results)})", ""]
+    if failed:
+        lines += ["| id | question | what went wrong | answer |", "|---|---|---|---|"]
+        cell = lambda s: s.replace("|", "\\|").replace("\n", " ")[:160]  # noqa: E731
+        lines += [f"| {r.id} | {cell(r.question)} | {'; '.join(r.failures)} | {cell(r.answer)} |" for r in failed]
+    return "\n".join(lines) + "\n"
+
+
+def _chart(path: Path, title: str, summary: dict[str, Any], results: list[Result]) -> None:
+    import matplotlib
+    matplotlib.use("Agg")  # no display on servers and CI
+    import matplotlib.pyplot as plt
+
+    keys = [k for k in RATE_KEYS if summary.get(k) is not None]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
+    left.barh(keys[::-1], [summary[k] for k in keys[::-1]], color="#2563eb")
+    left.set_xlim(0, 1)
+    left.set_title("Metrics (false_refusals: lower is better)")
+    for i, k in enumerate(keys[::-1]):
+        left.text(min(summary[k] + 0.01, 0.9), i, f"{summary[k]:.2f}", va="center")
+    timed = [r for r in results if r.timings]
+    if timed:
+        right.hist([[r.timings.get("retrieval", 0) for r in timed], [r.timings.get("generation", 0) for r in timed]],
+                   bins=20, label=["retrieval", "generation"], stacked=False)
+        right.legend()
+        right.set_xlabel("seconds")
+    else:
+        right.text(0.5, 0.5, "retrieval only: no answer timings", ha="center")
+    right.set_title("Latency per question")
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+# -- the whole run ----------------------------------------------------------------------------
+def run_eval(settings, questions_file: str | Path | None = None, squad: str | Path | None = None,
+             corpus: str | Path = "eval/corpus", k: int = 8, out: str | Path | None = None,
+             limit: int | None = None, generate: bool = True, index_dir: str | Path | None = None,
+             progress: bool = True) -> tuple[dict[str, Any], list[Path]]:
+    """Ingest the corpus into the eval index (idempotent), ask every question, write the report files."""
+    from tqdm.auto import tqdm
+
+    from .assistant import Assistant
+
+    if bool(questions_file) == bool(squad):
+        raise EvalDataError("Give either a question set (JSONL) or --squad PATH, not both or neither.")
+    name = Path(squad or questions_file).stem
+    index_dir = Path(index_dir or Path(settings.index_dir) / "eval" / name)
+    out = Path(out or Path("eval") / "reports" / name)
+    if squad:
+        corpus, questions = squad_to_eval(squad, index_dir, limit)
+    else:
+        questions = load_questions(questions_file)[:limit] if limit else load_questions(questions_file)
+    if not Path(corpus).exists():
+        raise EvalDataError(f"Corpus {corpus} does not exist.")
+    qa = Assistant.open(index_dir, settings=settings)
+    report = qa.ingest([corpus], progress=progress)
+    if progress:
+        print(report.summary())
+    bar = tqdm(total=len(questions), desc="Evaluating", unit="question", disable=not progress)
+    results = run_questions(qa, questions, k, generate, on_step=bar.update)
+    bar.close()
+    summary = summarize(results, generate)
+    run_settings = {"questions": str(squad or questions_file), "corpus": str(corpus), "k": k,
+                    "embedder": settings.embedder, "llm": qa.llm.describe() if generate else "none (retrieval only)"}
+    return summary, write_report(out, name, summary, results, run_settings)

