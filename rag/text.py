@@ -14,13 +14,13 @@ STOPWORDS = {
         "être avoir ont il elle ils elles on nous vous se sa son ses leur leurs pour par sur dans avec sans "
         "ne pas plus mais ou donc or ni car y lui eux je tu me te mon ma mes ton ta tes notre nos votre vos "
         "qu s c n j m t comme aussi tout tous toute toutes très entre après avant depuis lors selon quel "
-        "quelle quels quelles combien comment pourquoi quand",
+        "quelle quels quelles combien comment pourquoi quand".split()
     ).union({"a-t-il", "a-t-elle", "est-ce"}),
     "en": set(
         "the a an and or of to in on at by for with from as is are was were be been being it its this that "
         "these those he she they we you i his her their our your not no but if then than so do does did "
         "has have had will would can could which who whom whose what when where why how many much there "
-        "about after before over into under also said says",
+        "about after before over into under also said says".split()
     ),
 }
 
