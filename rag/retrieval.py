@@ -9,11 +9,10 @@ from typing import Any
 
 import numpy as np
 
-from .chunking import embed_text
 from .embedding import Embedder
 from .settings import Settings
 from .store import DispatchStore, StoredChunk
-from .text import fold
+from .text import fold, numbers
 
 RRF_K = 60
 STEMMERS = {"fr": "french", "en": "english"}
@@ -127,6 +126,7 @@ class _BM25:
         self._version: int | None = None
         self._by_lang: dict[str, Any] = {}
         self._meta: dict[str, StoredChunk] = {}
+        self._ids: dict[str, list[str]] = {}
 
     def invalidate(self) -> None:
         with self._lock:
@@ -158,12 +158,16 @@ class _BM25:
                                               language=lang, similarity_top_k=len(nodes))
             for lang, nodes in groups.items()
         }
+        self._ids = {lang: [row["node_id"] for row in r.corpus] for lang, r in self._by_lang.items()}
 
     def _search_one(self, retriever: Any, query: str, n: int, filters: Filters, lang: str):
-        ids = [row["node_id"] for row in retriever.corpus]
-        mask = [int(filters.match(self._meta[i].meta)) for i in ids]
-        if not any(mask):
-            return []
+        ids = self._ids[lang]
+        if filters.where() is None:  # no filter: skip a Python pass over every chunk
+            mask = None
+        else:
+            mask = [int(filters.match(self._meta[i].meta)) for i in ids]
+            if not any(mask):
+                return []
         retriever.corpus_weight_mask = mask
         retriever.similarity_top_k = min(n, len(ids))
         from llama_index.core.schema import QueryBundle
@@ -196,16 +200,16 @@ class Retriever:
         if self.settings.recency_half_life_days > 0:
             passages = recency_boost(passages, as_of or date.today(), self.settings.recency_half_life_days)
         self._fill_dense(passages, qvec)
-        return dedup(passages, self.settings.dedup_threshold)[:k]
+        return dedup(passages, self.settings.dedup_threshold, limit=k)
 
     def _fill_dense(self, passages: list[Passage], qvec: np.ndarray) -> None:
-        """BM25-only hits lack a cosine; compute it so relevance gating treats every passage alike."""
+        """BM25-only hits lack a cosine; take their stored vectors so relevance gating treats every passage alike."""
         missing = [p for p in passages if p.dense == 0.0]
         if missing:
-            vecs = self.embedder.embed_passages(
-                [embed_text(p.meta.get("title", ""), p.meta.get("section", ""), p.text) for p in missing])
-            for p, v in zip(missing, vecs @ qvec):
-                p.dense = float(v)
+            stored = self.store.vectors([p.id for p in missing])
+            for p in missing:
+                if p.id in stored:
+                    p.dense = float(stored[p.id] @ qvec)
 
 
 def fuse(dense: list[tuple[StoredChunk, float]], sparse: list[tuple[StoredChunk, float]],
@@ -238,7 +242,7 @@ def recency_boost(passages: list[Passage], as_of: date, half_life_days: float) -
 
 
 def shingles(text: str, n: int = 3) -> set[tuple[str, ...]]:
-    toks = [fold(t) for t in re.findall(r"\w+", text)]
+    toks = re.findall(r"\w+", fold(text))
     return {tuple(toks[i:i + n]) for i in range(max(len(toks) - n + 1, 1))}
 
 
@@ -246,11 +250,24 @@ def jaccard(a: set, b: set) -> float:
     return len(a & b) / len(a | b) if a and b else 0.0
 
 
-def dedup(passages: list[Passage], threshold: float = 0.8) -> list[Passage]:
-    """Drop passages nearly identical to a better-ranked one (wire updates repeat paragraphs)."""
+def dedup(passages: list[Passage], threshold: float = 0.8, limit: int | None = None) -> list[Passage]:
+    """Collapse near-identical passages (wire updates repeat paragraphs) into the newest version, at the
+    better rank; stop once `limit` are kept. Versions whose figures differ are all kept: the answer must
+    see that the toll changed."""
     kept: list[tuple[Passage, set]] = []
     for p in passages:
+        if limit is not None and len(kept) >= limit:
+            break
         sh = shingles(p.text)
-        if all(jaccard(sh, other) < threshold for _, other in kept):
+        twin = next((i for i, (k, other) in enumerate(kept) if jaccard(sh, other) >= threshold), None)
+        if twin is None:
             kept.append((p, sh))
+        elif numbers(p.text) != numbers(kept[twin][0].text):
+            kept.append((p, sh))
+        elif _date_key(p) > _date_key(kept[twin][0]):  # same facts, newer dispatch: it takes the place
+            kept[twin] = (p, sh)
     return [p for p, _ in kept]
+
+
+def _date_key(p: Passage) -> int:
+    return int(p.meta.get("date_max") or 0) if int(p.meta.get("date_max") or 0) < 99991231 else 0

@@ -97,6 +97,11 @@ class DispatchStore:
         return [(StoredChunk(i, d, m), 1.0 - float(dist)) for i, d, m, dist in
                 zip(res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0])]
 
+    def vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """The stored embeddings of these chunks."""
+        got = self.col.get(ids=list(ids), include=["embeddings"])
+        return {i: np.asarray(v, dtype=np.float32) for i, v in zip(got["ids"], got["embeddings"])}
+
     def iter_chunks(self, page: int = 2000) -> Iterator[StoredChunk]:
         offset = 0
         while True:
