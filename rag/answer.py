@@ -1,6 +1,7 @@
 """Question -> retrieval -> prompt -> generation -> checked citations -> Answer (or a refusal)."""
 from __future__ import annotations
 
+import math
 import re
 import time
 from collections.abc import Generator, Iterator
@@ -8,6 +9,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
+from .attribution import attributed, names_speaker, passage_quotes, speaker_of
 from .citations import AnswerSentence, attribute, cited_spans, renumber, split_answer, support_score
 from .embedding import Embedder
 from .llm import LLM
@@ -15,6 +17,7 @@ from .prompts import load_prompt
 from .retrieval import Filters, Passage, Retriever
 from .settings import Settings
 from .timeframe import Timeframe, parse_as_of
+from .versions import Disagreement, asked_quantities, disagreements, figures, quantity_labels
 from .timeframe import resolve as resolve_timeframe
 from .text import content_terms, detect_language, entities, entity_coverage, numbers, split_sentences
 
@@ -46,6 +49,7 @@ class Citation:
     is_caption: bool
     support: float = 0.0
     spans: list[tuple[int, int]] = field(default_factory=list)  # cited sentences, offsets within `text`
+    speakers: list[str] = field(default_factory=list)  # who is quoted in the passage
 
 
 @dataclass
@@ -62,11 +66,12 @@ class Answer:
     standalone_question: str = ""
     as_of: str = ""
     timeframe: str = ""  # the question's time expression and the date range it became
+    disagreements: list[Disagreement] = field(default_factory=list)  # figures that differ between passages
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
     def dropped(self) -> list[AnswerSentence]:
-        """Model sentences removed because no retrieved passage supports them."""
+        """Sentences removed: unsupported by any retrieved passage, or superseded by a note on differing figures."""
         return [s for s in self.sentences if not s.supported]
 
     def to_dict(self) -> dict[str, Any]:
@@ -77,9 +82,12 @@ class Answer:
     def format(self) -> str:
         """Plain-text rendering for the terminal: answer, then each cited passage with file, date, quote."""
         lines = [self.text, ""]
+        if self.timeframe:
+            lines.insert(1, f"(period searched: {self.timeframe})")
         for c in self.citations:
             where = f"{c.file or c.dispatch_id} ({c.date or 'undated'}), chars {c.start}-{c.end}"
             kind = " [photo caption]" if c.is_caption else ""
+            kind += f" [quotes: {', '.join(c.speakers)}]" if c.speakers else ""
             lines.append(f"[{c.number}] {where}{kind}\n    « {c.text} »")
         return "\n".join(lines).rstrip()
 
@@ -166,7 +174,8 @@ class Answerer:
         need = 1.0 if len(q_ents) <= 2 else 2 / 3
         keep = []
         for p in passages:
-            context = " ".join([p.text, p.meta.get("title", ""), p.meta.get("date", ""), p.meta.get("section", "")])
+            context = " ".join([p.text, p.meta.get("title", ""), p.meta.get("date", ""), p.meta.get("section", ""),
+                                p.meta.get("doc_entities", "")])
             if q_ents:
                 ok = p.dense >= floor and entity_coverage(q_ents, context) >= need
             else:
@@ -201,12 +210,19 @@ class Answerer:
             cos = self.embedder.similarity([s for s, _ in pieces], texts)
             answer.sentences = attribute(pieces, texts, cos, floor, self.settings.min_support, question)
         if COUNT_RE.search(question):  # "how many" is answered only by a sentence with a figure
+            asked = asked_quantities(question)
+            # ...and of the quantity asked, when a passage gives one ("missing", not the death toll)
+            if not any(f.key in asked for p in selected for f in figures(p.text)):
+                asked = set()
             for s in answer.sentences:
-                if s.supported and not numbers(s.text):
+                if s.supported and (not numbers(s.text) or (asked and not asked & {f.key for f in figures(s.text)})):
                     s.supported, s.cites = False, []
         if not any(s.supported for s in answer.sentences):
             answer.sentences.append(self.extract(question, selected, answer.lang))
             answer.extractive = True
+        else:
+            self.attribute_quotes(answer.sentences, selected, answer.lang)
+        self.reconcile_figures(answer, selected, question)
         answer.text, mapping = renumber(answer.sentences)
         by_number = {p.number: p for p in selected}
         best: dict[int, float] = {}
@@ -220,6 +236,41 @@ class Answerer:
         for s in answer.sentences:  # from here on, cites use the numbering of answer.citations
             s.cites = [mapping[n] for n in s.cites] if s.supported else []
 
+    def reconcile_figures(self, answer: Answer, passages: list[Passage], question: str) -> None:
+        """When the passages give different values of a quantity the answer is about (a toll updated
+        between two versions, or two sources disagreeing), the answer leads with the newest value and
+        names the other, each with its own citation; sentences stating either value alone are dropped."""
+        keys = asked_quantities(question) or {f.key for s in answer.sentences if s.supported for f in figures(s.text)}
+        found = disagreements(passages, keys)
+        if not found:
+            return
+        labels = quantity_labels(self.prompt("quantities", answer.lang))
+        notes: list[AnswerSentence] = []
+        for d in found:
+            template = self.prompt("contradiction" if d.same_day else "versions", answer.lang)
+            first, second = template.format(label=labels.get(d.key, d.key), new=d.newer.text, old=d.older.text,
+                                            new_date=d.newer_date or "?", old_date=d.older_date or "?").split("\n")[:2]
+            notes += [AnswerSentence(first, [d.newer_passage], 1.0, True), AnswerSentence(second, [d.older_passage], 1.0, True)]
+            for s in answer.sentences:
+                if s.supported and any(f.key == d.key for f in figures(s.text)):
+                    s.supported = False  # superseded by the note, which gives both values
+        answer.sentences = notes + answer.sentences
+        answer.disagreements = found
+
+    def attribute_quotes(self, sentences: list[AnswerSentence], passages: list[Passage], lang: str) -> None:
+        """A sentence that reports someone's quoted words says whose they are ("Selon Marco Rubio, ...")."""
+        by_number = {p.number: p for p in passages}
+        template = self.prompt("attribution", lang)
+        for s in sentences:
+            if not s.supported:
+                continue
+            quotes = [q for n in s.cites for q in passage_quotes(by_number[n].text, by_number[n].meta)]
+            speaker = speaker_of(s.text, quotes)
+            if speaker:
+                s.speaker = speaker
+                if not names_speaker(s.text, speaker):
+                    s.text = attributed(s.text, speaker, template)
+
     def extract(self, question: str, passages: list[Passage], lang: str) -> AnswerSentence:
         """The passage span (one or two sentences) that best answers the question, quoted verbatim."""
         candidates: list[tuple[str, int]] = []
@@ -230,20 +281,31 @@ class Answerer:
                 if i + 1 < len(spans):  # the answer often needs the sentence before it for context
                     candidates.append((p.text[s:spans[i + 1][1]], p.number))
         q_terms, q_ents = content_terms(question), entities(question)
-        wants_figure = bool(COUNT_RE.search(question))
+        wants_figure, asked = bool(COUNT_RE.search(question)), asked_quantities(question)
         cos = self.embedder.similarity([question], [c for c, _ in candidates])[0]
+        # A question word found in few candidate sentences says more than one found in all of them
+        # ("délégation" versus "Djeddah" when every passage is about Djeddah).
+        cand_terms = [content_terms(c) for c, _ in candidates]
+        idf = {t: math.log(1 + len(candidates) / (1 + sum(t in ct for ct in cand_terms))) for t in q_terms}
+        total = sum(idf.values()) or 1.0
 
-        def score(text: str, number: int, cv: float) -> float:
-            value = len(q_terms & content_terms(text)) / max(len(q_terms), 1) + cv
-            value += entity_coverage(q_ents, text) if q_ents else 0.0
-            value += 0.3 if wants_figure and numbers(text) else 0.0
+        def score(i: int, text: str, number: int, cv: float) -> float:
+            value = sum(idf[t] for t in q_terms & cand_terms[i]) / total + cv
+            value += 0.2 * entity_coverage(q_ents, text) if q_ents else 0.0  # passages already passed the entity gate
+            if wants_figure and numbers(text):
+                value += 0.3 + (0.4 if asked & {f.key for f in figures(text)} else 0.0)
             value -= 0.6 if passages[number - 1].is_caption else 0.0
             return value - 0.03 * len(list(split_sentences(text)))
 
-        _, sentence, number = max((score(c, n, float(cv)), c, n) for (c, n), cv in zip(candidates, cos))
+        _, sentence, number = max((score(i, c, n, float(cv)), c, n) for i, ((c, n), cv) in enumerate(zip(candidates, cos)))
         p = passages[number - 1]
         intro = self.prompt("extractive", lang).format(date=p.meta.get("date") or "?", quote=sentence.strip())
-        return AnswerSentence(intro, [number], support_score(sentence, p.text, 1.0, 0.0), True, [number])
+        quote = next((q for q in passage_quotes(p.text, p.meta) if q.text in sentence), None)
+        speaker = quote.speaker if quote else ""
+        if speaker and not names_speaker(sentence, speaker):  # '"...", a-t-il déclaré': say who "il" is
+            intro += " " + self.prompt("quoted_by", lang).format(speaker=speaker)
+        return AnswerSentence(intro, [number], support_score(sentence, p.text, 1.0, 0.0), True, [number],
+                              speaker=speaker)
 
     def condense(self, question: str, history: list[tuple[str, str]], lang: str) -> str:
         """Rewrite a follow-up into a standalone question; keep the model's rewrite only if it is sane."""
@@ -251,8 +313,9 @@ class Answerer:
         convo = "\n".join(f"Q: {q}\nA: {a}" for q, a in history[-3:])
         raw = self.llm.generate([{"role": "user", "content": self.prompt("condense", lang).format(
             history=convo, question=question)}], 64, 0.0).strip().split("\n")[0]
-        needed = content_terms(question)
-        if raw and needed <= content_terms(raw) and len(raw) < 4 * len(last_q) + len(question):
+        needed, got = content_terms(question), content_terms(raw)
+        # Keep the rewrite only if it keeps the follow-up's words and brings context from the last question.
+        if raw and needed <= got and (got - needed) & content_terms(last_q) and len(raw) < 4 * len(last_q) + len(question):
             return raw
         return merge_followup(last_q, question)
 
@@ -277,7 +340,8 @@ def _citation(number: int, p: Passage, support: float, claims: list[str]) -> Cit
                     date=m.get("date", ""), title=m.get("title", ""), lang=m.get("lang", ""),
                     section=m.get("section", ""), source=m.get("source", ""), text=p.text,
                     start=int(m.get("start", 0)), end=int(m.get("end", 0)), is_caption=bool(m.get("is_caption")),
-                    support=support, spans=cited_spans(p.text, claims))
+                    support=support, spans=cited_spans(p.text, claims),
+                    speakers=list(dict.fromkeys(q.speaker for q in passage_quotes(p.text, m))))
 
 
 def _timings(t0: float, t1: float, t2: float, t3: float) -> dict[str, float]:

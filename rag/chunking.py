@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 
+from .attribution import find_quotes
 from .dispatch import Dispatch, date_bounds
-from .text import count_tokens, split_sentences
+from .text import count_tokens, entities, split_sentences
 
 
 @dataclass
@@ -24,6 +26,8 @@ class Chunk:
     source: str
     path: str
     doc_hash: str
+    quotes: str = "[]"  # JSON [[start, end, speaker], ...], offsets within `text`
+    doc_entities: str = ""  # names anywhere in the dispatch: a paragraph is about what its dispatch is about
 
     def metadata(self) -> dict:
         """Flat metadata as Chroma stores it (numbers for date range filters)."""
@@ -33,6 +37,7 @@ class Chunk:
             "paragraph": self.paragraph, "section": self.section, "is_caption": self.is_caption,
             "title": self.title, "date": self.date, "date_min": date_min, "date_max": date_max,
             "lang": self.lang, "source": self.source, "path": self.path, "doc_hash": self.doc_hash,
+            "quotes": self.quotes, "doc_entities": self.doc_entities,
         }
 
     def embed_text(self) -> str:
@@ -48,6 +53,9 @@ def embed_text(title: str, section: str, text: str) -> str:
 def chunk_dispatch(d: Dispatch, max_tokens: int = 128) -> list[Chunk]:
     """Pack whole sentences of one block into chunks of about `max_tokens`; never cross blocks."""
     doc_hash = d.content_hash
+    # Speakers are found on the whole dispatch: "a-t-il déclaré" needs the sentences before the chunk.
+    quotes = find_quotes(d.text)
+    names = " ".join(sorted(e for e in entities(f"{d.title}. {d.text}") if not e.isdigit()))[:2000]
     chunks: list[Chunk] = []
     for pidx, block in enumerate(b for b in d.blocks if b.kind != "heading"):
         for start, end in _pack(d.text, block.start, block.end, max_tokens):
@@ -56,6 +64,9 @@ def chunk_dispatch(d: Dispatch, max_tokens: int = 128) -> list[Chunk]:
                 id=cid, dispatch_id=d.id, text=d.text[start:end], start=start, end=end, paragraph=pidx,
                 section=block.section, is_caption=block.kind == "caption", title=d.title, date=d.date,
                 lang=d.lang, source=d.source, path=d.path, doc_hash=doc_hash,
+                quotes=json.dumps([[q.start - start, q.end - start, q.speaker] for q in quotes
+                                   if start <= q.start and q.end <= end], ensure_ascii=False),
+                doc_entities=names,
             ))
     return chunks
 

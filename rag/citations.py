@@ -25,6 +25,7 @@ class AnswerSentence:
     support: float = 0.0
     supported: bool = False
     claimed: list[int] = field(default_factory=list)
+    speaker: str = ""  # who the dispatch says made this statement, when the sentence reports a quote
 
 
 def parse_markers(sentence: str) -> tuple[str, list[int]]:

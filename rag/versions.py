@@ -1,0 +1,132 @@
+"""Story versions and contradictions: figures (death tolls, counts) that differ between passages.
+
+Wire stories are updated: "1.644 morts" on Saturday becomes "2,719 dead" on Tuesday. When the passages
+an answer rests on give different values for the same quantity, the answer must not pick one silently:
+it gives the latest and names the earlier version (different dates), or says the sources diverge
+(same date), citing both sides.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .text import fold, split_sentences
+from .timeframe import MONTHS
+
+# Quantities news questions ask about, by the words that name them (French and English).
+QUANTITIES: dict[str, tuple[str, ...]] = {
+    "dead": ("morts", "mort", "tues", "tuees", "deces", "victimes", "dead", "deaths", "killed", "death toll",
+             "bilan", "toll"),
+    "injured": ("blesses", "blessees", "blesse", "injured", "wounded"),
+    "missing": ("disparus", "disparues", "missing"),
+    "drones": ("drones", "drone"),
+    "prisoners": ("prisonniers", "prisoners", "prisoner"),
+    "displaced": ("deplaces", "displaced", "evacues", "evacuated"),
+}
+_WORD_KEY = {w: k for k, words in QUANTITIES.items() for w in words}
+_NOT_COUNTS = {"ans", "an", "years", "year", "old", "jours", "days", "heures", "hours", "mois", "months", "km",
+               "kilometres", "kilometers", "hectares", "etages", "floors", "minutes", "semaines", "weeks"}
+_PROJECTION = {"pass", "exceed", "surpass", "reach", "depasser", "atteindre", "could", "may", "might", "pourrait"}
+_NUM = re.compile(r"(?<![\w,.-])(\d{1,3}(?:[.,\u202f\u00a0 ]\d{3})+|\d+)(?![\w%-]|[.,]\d)")
+_AFTER, _BEFORE = 6, 20  # words between a figure and the word naming its quantity ("1.644 morts", "toll rose to 2,719")
+
+
+@dataclass(frozen=True)
+class Figure:
+    key: str  # dead, injured, ...
+    value: int
+    text: str  # the figure as written, with its noun when it follows ("1.644 morts", "2,719")
+    sentence: str
+
+
+def parse_int(text: str) -> int:
+    return int(re.sub(r"\D", "", text))
+
+
+def figures(text: str) -> list[Figure]:
+    """Counted quantities in a passage: each figure with the nearest quantity word around it."""
+    out = []
+    for s, e in split_sentences(text):
+        sentence = text[s:e]
+        folded = fold(sentence)
+        tokens = [(m.start(), m.group()) for m in re.finditer(r"[\w']+", folded)]
+        for m in _NUM.finditer(sentence):
+            value = parse_int(m.group(1))
+            if 1900 <= value <= 2100 and re.fullmatch(r"\d{4}", m.group(1)):
+                continue  # a year
+            idx = next((i for i, (pos, _) in enumerate(tokens) if pos >= m.start()), len(tokens))
+            if any(0 <= j < len(tokens) and tokens[j][1] in MONTHS for j in (idx - 1, idx + 1)):
+                continue  # a day of the month: "le 21 avril", "April 1"
+            if idx + 1 < len(tokens) and tokens[idx + 1][1] in _NOT_COUNTS:
+                continue  # an age or a duration: "88 ans", "30 days"
+            if any(t in _PROJECTION for _, t in tokens[max(idx - 3, 0):idx]):
+                continue  # a projection, not a count: "expected it to pass 3,000"
+            key = _nearest_key(tokens, idx)
+            if key:
+                unit = re.match(r"\s+([\w-]+)", sentence[m.end():])  # "1.644 morts": keep the word
+                shown = f"{m.group(1)} {unit.group(1)}" if unit and _WORD_KEY.get(fold(unit.group(1))) == key else m.group(1)
+                out.append(Figure(key, value, shown, sentence))
+    return out
+
+
+def _nearest_key(tokens: list[tuple[int, str]], idx: int) -> str:
+    """The quantity word closest after the figure, else closest before it."""
+    after = range(idx + 1, min(idx + 1 + _AFTER, len(tokens)))
+    before = range(idx - 1, max(idx - 1 - _BEFORE, -1), -1)
+    for j in [*after, *before]:
+        word = tokens[j][1]
+        pair = f"{tokens[j - 1][1]} {word}" if j > 0 else ""
+        key = _WORD_KEY.get(pair) or _WORD_KEY.get(word)
+        if key:
+            return key
+    return ""
+
+
+def asked_quantities(question: str) -> set[str]:
+    """Quantities the question asks about ('Quel est le bilan ?' -> {'dead'})."""
+    words = re.findall(r"[\w']+", fold(question))
+    pairs = [f"{a} {b}" for a, b in zip(words, words[1:])]
+    return {_WORD_KEY[w] for w in words + pairs if w in _WORD_KEY}
+
+
+@dataclass
+class Disagreement:
+    """Different values of one quantity in two passages (prompt numbers), newest first."""
+
+    key: str
+    newer: Figure
+    older: Figure
+    newer_passage: int
+    older_passage: int
+    newer_date: str
+    older_date: str
+
+    @property
+    def same_day(self) -> bool:
+        return self.newer_date == self.older_date
+
+
+def disagreements(passages: list, keys: set[str]) -> list[Disagreement]:
+    """For each quantity in `keys`, the newest and the oldest differing values among the passages.
+
+    `passages` are retrieval Passages with `.number`, `.text` and `.meta['date']`, all about the question;
+    passages of one dispatch never disagree with themselves (a dispatch can give several counts)."""
+    out = []
+    for key in sorted(keys):
+        found = [(p.meta.get("date") or "", p.number, p.dispatch_id, f) for p in passages
+                 for f in figures(p.text) if f.key == key]
+        if len({f.value for *_, f in found}) < 2:
+            continue
+        found.sort(key=lambda x: (x[0], -x[1]))  # oldest first; equal dates: better-ranked last
+        newest = found[-1]
+        older = [x for x in found if x[3].value != newest[3].value and x[2] != newest[2]]
+        if older:
+            old = older[0]
+            out.append(Disagreement(key, newest[3], old[3], newest[1], old[1], newest[0], old[0]))
+    return out
+
+
+def quantity_labels(spec: str) -> dict[str, str]:
+    """'dead = le bilan' lines (prompts/quantities.<lang>.txt) -> {'dead': 'le bilan'}."""
+    pairs = (line.split("=", 1) for line in spec.splitlines() if "=" in line and not line.startswith("#"))
+    return {k.strip(): v.strip() for k, v in pairs}

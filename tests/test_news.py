@@ -1,0 +1,91 @@
+"""News-aware answers on small corpora written for these tests (tests/data/news): two versions of one
+story with different tolls, two same-day sources that disagree, a quote with its speaker."""
+import pytest
+
+from conftest import DATA, make_settings
+from rag import Assistant
+from rag.answer import Answerer
+from rag.attribution import find_quotes
+from rag.versions import asked_quantities, figures
+from test_answer import FakeLLM
+
+NEWS = DATA / "news"
+
+
+@pytest.fixture(scope="module")
+def news(tmp_path_factory) -> Assistant:
+    qa = Assistant(make_settings(tmp_path_factory.mktemp("news-index")))
+    report = qa.ingest([NEWS], progress=False)
+    assert len(report.added) == 4, report.summary()
+    return qa
+
+
+def _fake(news: Assistant, text: str) -> Answerer:
+    return Answerer(news.settings, news.retriever, news.embedder, lambda: FakeLLM(text))
+
+
+def test_figures_and_their_quantities():
+    found = figures("Le bilan s'est alourdi samedi à 1.644 morts. More than 4,500 people were injured and "
+                    "441 were still missing. Il est mort le 21 avril à 88 ans, en 2025.")
+    assert [(f.key, f.value) for f in found] == [("dead", 1644), ("injured", 4500), ("missing", 441)]
+    assert asked_quantities("Quel est le bilan des inondations ?") == {"dead"}
+    assert asked_quantities("How many people were injured?") == {"injured"}
+
+
+def test_newer_version_wins_and_older_is_named_with_both_citations(news: Assistant):
+    answer = news.ask("Quel est le bilan des inondations à Montrival ?")
+    assert not answer.refused and len(answer.disagreements) == 1
+    d = answer.disagreements[0]
+    assert (d.key, d.newer.value, d.older.value, d.newer_date, d.older_date, d.same_day) == \
+        ("dead", 19, 12, "2025-06-03", "2025-06-02", False)
+    assert answer.text.startswith("Selon la dépêche la plus récente (2025-06-03), le bilan est de 19 morts [1]. "
+                                  "Une version antérieure, du 2025-06-02, donnait 12 morts [2].")
+    assert answer.citations[0].date == "2025-06-03" and "19 morts" in answer.citations[0].text
+    assert answer.citations[1].date == "2025-06-02" and "12 morts" in answer.citations[1].text
+    # No other sentence states either toll on its own.
+    rest = answer.text.split("12 morts [2].", 1)[1]
+    assert "12 morts" not in rest and "19 morts" not in rest
+
+
+def test_repeated_paragraph_of_an_older_version_is_collapsed_into_the_newest(news: Assistant):
+    passages = news.retrieve("Pourquoi la rivière Aubrelle est-elle sortie de son lit ?", k=6)
+    repeated = [p for p in passages if p.text.startswith("La rivière Aubrelle est sortie de son lit")]
+    assert len(repeated) == 1 and repeated[0].meta["date"] == "2025-06-03"
+
+
+def test_same_day_sources_that_disagree_are_both_cited(news: Assistant):
+    answer = news.ask("Combien de blessés le déraillement du train près de Valbrune a-t-il fait ?")
+    assert len(answer.disagreements) == 1 and answer.disagreements[0].same_day
+    assert answer.text.startswith("Les dépêches divergent : le nombre de blessés est de ")
+    values = {answer.disagreements[0].newer.value, answer.disagreements[0].older.value}
+    assert values == {23, 31}
+    cited = {c.source for c in answer.citations[:2]}
+    assert cited == {"TESTWIRE", "OTHERWIRE"}
+
+
+def test_speakers_of_quotes_are_found():
+    quotes = find_quotes('"La balle est dans le camp de la Russie", a déclaré Marco Rubio devant la presse. '
+                         'Le porte-parole du Kremlin, Dmitri Peskov, a jugé possible un appel "dans un délai court". '
+                         'Mark Carney a prêté serment. "Nous sommes plus forts", a-t-il déclaré à Ottawa. '
+                         '"We are not out of danger yet," fire chief Anthony Marrone told reporters. '
+                         'Trump called it "very promising" and said more.')
+    assert [(q.text, q.speaker) for q in quotes] == [
+        ("La balle est dans le camp de la Russie", "Marco Rubio"), ("dans un délai court", "Dmitri Peskov"),
+        ("Nous sommes plus forts", "Mark Carney"), ("We are not out of danger yet,", "Anthony Marrone"),
+        ("very promising", "Trump")]
+
+
+def test_quoted_claim_is_attributed_to_its_speaker(news: Assistant):
+    """Fake LLM (fixed text): the model states a quote as a fact; the answer says who said it."""
+    ans = _fake(news, "Nous reconstruirons chaque maison [1].").ask("Que promet le maire de Montrival ?")
+    assert ans.text.startswith("Selon Paul Vernet, nous reconstruirons chaque maison [1]")
+    assert ans.sentences[0].speaker == "Paul Vernet" and "Paul Vernet" in ans.citations[0].speakers
+
+
+def test_sentence_with_a_number_not_in_its_passage_is_dropped(news: Assistant):
+    """Fake LLM (fixed text): '45' appears in no passage, so that sentence goes; the supported one stays."""
+    ans = _fake(news, "L'eau a atteint deux mètres dans les quartiers bas [1]. La crue a détruit 45 ponts [1].") \
+        .ask("Quelle hauteur l'eau a-t-elle atteint à Montrival ?")
+    assert "45" not in ans.text and [s.text for s in ans.dropped] == ["La crue a détruit 45 ponts."]
+    assert ans.dropped[0].support < 0.45 and ans.sentences[0].support >= 0.45
+    assert ans.text.startswith("L'eau a atteint deux mètres dans les quartiers bas [1].")
