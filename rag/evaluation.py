@@ -228,6 +228,8 @@ class Result:
     f1: float = 0.0
     citations: dict[str, int] = field(default_factory=dict)
     dropped: int = 0
+    figure_notes: int = 0  # differing figures the answer reported (story versions, contradictions)
+    attributed: int = 0  # sentences attributed to a quoted speaker
     timings: dict[str, float] = field(default_factory=dict)
     error: str = ""
 
@@ -281,6 +283,8 @@ def score_answer(res: Result, answer, q: Question) -> None:
     """Answer correctness, refusal, citation counts and timings of one answer."""
     res.answer, res.refused, res.extractive = answer.text, answer.refused, answer.extractive
     res.dropped = len(answer.dropped)
+    res.figure_notes = len(answer.disagreements)
+    res.attributed = sum(bool(s.speaker) for s in answer.sentences if s.supported)
     res.timings = dict(answer.timings)
     if q.answerable and not answer.refused:
         res.contains = answer_contains(answer.text, q.expected)
@@ -317,6 +321,8 @@ def summarize(results: list[Result], generate: bool = True) -> dict[str, Any]:
         "false_refusals": mean([float(r.refused) for r in ans]),
         "extractive_answers": sum(r.extractive for r in results),
         "sentences_dropped": sum(r.dropped for r in results),
+        "figure_notes": sum(r.figure_notes for r in results),
+        "attributed_sentences": sum(r.attributed for r in results),
     })
     for part in ("retrieval", "generation", "total"):
         values = [r.timings.get(part, 0.0) for r in results if r.timings]
