@@ -71,8 +71,11 @@ def sources_html(answer: Answer | None) -> str:
     if answer.refused or not answer.citations:
         return "<p class='dqa-empty'>No passage supports an answer.</p>"
     rows = []
+    if answer.timeframe:
+        rows.append(f"<p class='dqa-timeframe'>Period searched: {html.escape(answer.timeframe)}</p>")
     for c in answer.citations:
         kind = " · photo caption" if c.is_caption else ""
+        kind += f" · quotes {html.escape(', '.join(c.speakers))}" if c.speakers else ""
         rows.append(
             f"<div class='dqa-source' id='source-{c.number}'><b>[{c.number}]</b> "
             f"{html.escape(c.title or c.dispatch_id)}<br><small>{html.escape(c.file or c.dispatch_id)} · "
@@ -112,6 +115,7 @@ def build(qa: Assistant) -> gr.Blocks:
                     date_to = gr.Textbox(label="To (YYYY-MM[-DD])")
                     langs = gr.CheckboxGroup(["fr", "en"], label="Language")
                     source = gr.Textbox(label="Source (comma-separated)")
+                    as_of = gr.Textbox(label="As of (YYYY-MM-DD; 'hier' and 'last week' count from it)")
                     k = gr.Slider(1, 12, value=qa.settings.top_k, step=1, label="Passages")
         with gr.Tab("Ingest"):
             files = gr.File(file_count="multiple", label="Dispatch files (.txt, .md, .json, .jsonl)")
@@ -124,7 +128,7 @@ def build(qa: Assistant) -> gr.Blocks:
             listing = gr.Dataframe(headers=["dispatch_id", "date", "lang", "source", "chunks", "title"])
         history = gr.State([])
 
-        def respond(msg, chat_msgs, hist, d_from, d_to, lang_sel, src, k_val):
+        def respond(msg, chat_msgs, hist, d_from, d_to, lang_sel, src, k_val, as_of_day=""):
             chat_msgs = list(chat_msgs or [])
             if not msg or not msg.strip():
                 yield chat_msgs, gr.update(), hist, gr.update(), ""
@@ -133,7 +137,8 @@ def build(qa: Assistant) -> gr.Blocks:
             filters = {"date_from": (d_from or "").strip(), "date_to": (d_to or "").strip(), "lang": lang_sel or [],
                        "source": [s.strip() for s in (src or "").split(",") if s.strip()]}
             try:
-                stream = qa.stream(msg, filters=filters, k=int(k_val), history=hist[-3:])
+                stream = qa.stream(msg, filters=filters, k=int(k_val), history=hist[-3:],
+                                   as_of=(as_of_day or "").strip() or None)
                 for tok in stream:
                     chat_msgs[-1]["content"] += tok
                     yield chat_msgs, gr.update(), hist, gr.update(), ""
@@ -149,7 +154,7 @@ def build(qa: Assistant) -> gr.Blocks:
             hist = hist + [(answer.standalone_question, answer.text)]
             yield chat_msgs, sources_html(answer), hist, status_text(qa), ""
 
-        inputs = [question, chat, history, date_from, date_to, langs, source, k]
+        inputs = [question, chat, history, date_from, date_to, langs, source, k, as_of]
         outputs = [chat, sources, history, status, question]
         ask_btn.click(respond, inputs, outputs, api_name="ask")
         question.submit(respond, inputs, outputs, api_name=False)

@@ -37,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--date-to")
     p.add_argument("--lang", action="append", choices=["fr", "en"])
     p.add_argument("--source", action="append")
+    p.add_argument("--as-of", help="date 'hier', 'last week'... count from (YYYY-MM-DD); later dispatches are ignored")
     p.add_argument("--json", action="store_true", help="print the whole Answer as JSON")
     p.add_argument("--stream", action="store_true", help="print tokens as they come")
     _common(p)
@@ -149,13 +150,13 @@ def _eval(args: argparse.Namespace) -> int:
 def _ask(qa, args: argparse.Namespace) -> int:
     filters = _filters(args)
     if args.stream and not args.json:
-        stream = qa.stream(args.question, filters=filters, k=args.k)
+        stream = qa.stream(args.question, filters=filters, k=args.k, as_of=args.as_of)
         for tok in stream:
             print(tok, end="", flush=True)
         print("\n\n-- checked answer --")
         answer = stream.answer
     else:
-        answer = qa.ask(args.question, filters=filters, k=args.k)
+        answer = qa.ask(args.question, filters=filters, k=args.k, as_of=args.as_of)
     if qa._llm is not None and qa.llm_notice:
         print(qa.llm_notice, file=sys.stderr)
     if args.json:

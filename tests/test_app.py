@@ -16,7 +16,7 @@ def app_url(qa):
 
 def _ask(url, question):
     from gradio_client import Client
-    return Client(url, verbose=False).predict(question, [], "", "", [], "", 6, api_name="/ask")
+    return Client(url, verbose=False).predict(question, [], "", "", [], "", 6, "", api_name="/ask")
 
 
 def _text(message):
