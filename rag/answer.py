@@ -211,11 +211,10 @@ class Answerer:
             answer.sentences = attribute(pieces, texts, cos, floor, self.settings.min_support, question)
         if COUNT_RE.search(question):  # "how many" is answered only by a sentence with a figure
             asked = asked_quantities(question)
-            # ...and of the quantity asked, when a passage gives one ("missing", not the death toll)
-            if not any(f.key in asked for p in selected for f in figures(p.text)):
-                asked = set()
             for s in answer.sentences:
-                if s.supported and (not numbers(s.text) or (asked and not asked & {f.key for f in figures(s.text)})):
+                keys = {f.key for f in figures(s.text)}
+                # a figure of another quantity does not answer ("missing" asked, the death toll given)
+                if s.supported and (not numbers(s.text) or (asked and keys and not asked & keys)):
                     s.supported, s.cites = False, []
         if not any(s.supported for s in answer.sentences):
             answer.sentences.append(self.extract(question, selected, answer.lang))

@@ -1,6 +1,7 @@
 """Start real server processes on free loopback ports for tests, and stop them afterwards."""
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -33,8 +34,10 @@ def wait_http(url: str, proc: subprocess.Popen, timeout: float = 60.0) -> None:
 
 @contextmanager
 def process(cmd: list[str], ready_url: str, log: Path):
+    # The checkout itself is importable in the child, installed or not (the test server imports rag).
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     with open(log, "w") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, env=env)
     try:
         wait_http(ready_url, proc)
         yield proc

@@ -28,7 +28,7 @@ def test_answer_has_marker_and_sources_panel_shows_passage(app_url):
     chat, sources, status, _ = _ask(app_url, "Combien de drones ont été abattus au-dessus de Briansk ?")
     assert "[1]" in _text(chat[-1]) and 'href="#source-1"' in _text(chat[-1])
     assert "en a compté 30 à elle seule" in sources and "id='source-1'" in sources
-    assert "12 dispatches" in status
+    assert "13 dispatches" in status
 
 
 def test_out_of_corpus_question_shows_refusal(app_url):
