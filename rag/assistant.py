@@ -4,12 +4,13 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from tqdm.auto import tqdm
 
 from .answer import Answer, Answerer, AnswerStream, time_filters
@@ -24,6 +25,7 @@ from .store import DispatchStore
 from .timeframe import parse_as_of
 
 log = logging.getLogger("rag")
+EMBED_WINDOW = 256  # chunks embedded together before they are written
 Progress = Callable[[float, str], None]
 
 
@@ -40,6 +42,20 @@ class IngestReport:
         text = (f"{len(self.added)} added, {len(self.replaced)} replaced, {len(self.unchanged)} unchanged, "
                 f"{len(self.skipped)} skipped; {self.chunks_added} chunks added, {self.chunks_removed} removed.")
         return "\n".join([text, *(f"  skipped {p}: {why}" for p, why in self.skipped)])
+
+
+def _windows(todo: list, size: int) -> Iterator[list]:
+    """Consecutive groups of dispatches holding about `size` chunks to embed."""
+    group: list = []
+    count = 0
+    for item in todo:
+        group.append(item)
+        count += len(item[1])
+        if count >= size:
+            yield group
+            group, count = [], 0
+    if group:
+        yield group
 
 
 class Assistant:
@@ -105,15 +121,18 @@ class Assistant:
                 progress(done / max(total, 1), f"Embedding chunks {done}/{total}")
 
         with self._write_lock:
-            for d, missing, stale in todo:
-                if missing:
-                    vecs = self.embedder.embed_passages([c.embed_text() for c in missing], on_batch=tick)
-                    self.store.upsert([c.id for c in missing], vecs, [c.text for c in missing],
-                                      [c.metadata() for c in missing])
-                    report.chunks_added += len(missing)
-                # New version is fully written before the old one goes: an interruption loses nothing.
-                report.chunks_removed += self.store.delete_dispatch(d.id, keep_hash=d.content_hash)
-                (report.replaced if stale else report.added).append(d.id)
+            for group in _windows(todo, EMBED_WINDOW):
+                # Short dispatches are embedded together: one model call per batch, not per dispatch.
+                texts = [c.embed_text() for _, missing, _ in group for c in missing]
+                vecs = iter(self.embedder.embed_passages(texts, on_batch=tick)) if texts else iter(())
+                for d, missing, stale in group:
+                    if missing:
+                        self.store.upsert([c.id for c in missing], np.stack([next(vecs) for _ in missing]),
+                                          [c.text for c in missing], [c.metadata() for c in missing])
+                        report.chunks_added += len(missing)
+                    # New version is fully written before the old one goes: an interruption loses nothing.
+                    report.chunks_removed += self.store.delete_dispatch(d.id, keep_hash=d.content_hash)
+                    (report.replaced if stale else report.added).append(d.id)
             self.retriever.invalidate()
         bar.close()
         return report
