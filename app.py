@@ -81,11 +81,11 @@ def sources_html(answer: Answer | None) -> str:
             f"{html.escape(c.title or c.dispatch_id)}<br><small>{html.escape(c.file or c.dispatch_id)} · "
             f"{html.escape(c.date or 'undated')} · {html.escape(c.lang)}{kind} · chars {c.start}-{c.end} · support {c.support:.2f}</small>"
             f"<blockquote>{highlighted(c.text, c.spans)}</blockquote></div>")
-    if answer.dropped:  # the model wrote these, but no passage supports them
-        items = "".join(f"<li>{html.escape(s.text)} <small>(support {s.support:.2f})</small></li>"
-                        for s in answer.dropped)
-        rows.append(f"<details class='dqa-dropped'><summary>{len(answer.dropped)} unsupported sentence(s) "
-                    f"removed</summary><ul>{items}</ul></details>")
+    if answer.sentences:  # every sentence checked, with its support; removed ones are what no passage backs
+        items = "".join(f"<li>{'✓' if s.supported else '✗ removed:'} {html.escape(s.text)} "
+                        f"<small>(support {s.support:.2f})</small></li>" for s in answer.sentences)
+        rows.append(f"<details class='dqa-dropped'><summary>Sentence checks: {len(answer.dropped)} unsupported "
+                    f"sentence(s) removed</summary><ul>{items}</ul></details>")
     return "\n".join(rows)
 
 

@@ -72,7 +72,9 @@ def test_sources_panel_lists_removed_sentences_with_their_support():
     from rag.answer import Answer, Citation
     from rag.citations import AnswerSentence
     c = Citation(1, "id", "d", "f.txt", "2025-03", "T", "fr", "", "", "Texte.", 0, 6, False, support=0.9)
+    good = AnswerSentence("Texte.", [1], 0.9, True)
     bad = AnswerSentence("Il y a eu <b>99</b> morts.", [], 0.2, False)
-    panel = app.sources_html(Answer("q", "x [1]", "fr", citations=[c], sentences=[bad]))
+    panel = app.sources_html(Answer("q", "x [1]", "fr", citations=[c], sentences=[good, bad]))
     assert "support 0.90" in panel and "1 unsupported sentence(s) removed" in panel
-    assert "&lt;b&gt;99&lt;/b&gt; morts. <small>(support 0.20)" in panel
+    assert "✓ Texte. <small>(support 0.90)" in panel
+    assert "✗ removed: Il y a eu &lt;b&gt;99&lt;/b&gt; morts. <small>(support 0.20)" in panel
