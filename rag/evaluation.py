@@ -332,6 +332,7 @@ def summarize(results: list[Result], generate: bool = True) -> dict[str, Any]:
 
 
 # -- report files -----------------------------------------------------------------------------
+MAX_FAILURE_ROWS = 200
 RATE_KEYS = ["recall@k", "mrr@10", "answer_contains", "answer_f1", "citation_precision", "citation_recall",
              "refusal_accuracy", "false_refusals"]
 
@@ -358,7 +359,10 @@ def _markdown(title: str, summary: dict[str, Any], results: list[Result], settin
     if failed:
         lines += ["| id | question | what went wrong | answer |", "|---|---|---|---|"]
         cell = lambda s: s.replace("|", "\\|").replace("\n", " ")[:160]  # noqa: E731
-        lines += [f"| {r.id} | {cell(r.question)} | {'; '.join(r.failures)} | {cell(r.answer)} |" for r in failed]
+        lines += [f"| {r.id} | {cell(r.question)} | {'; '.join(r.failures)} | {cell(r.answer)} |"
+                  for r in failed[:MAX_FAILURE_ROWS]]
+        if len(failed) > MAX_FAILURE_ROWS:
+            lines += ["", f"…and {len(failed) - MAX_FAILURE_ROWS} more in report.json."]
     return "\n".join(lines) + "\n"
 
 
