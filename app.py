@@ -79,7 +79,8 @@ def sources_html(answer: Answer | None) -> str:
         rows.append(
             f"<div class='dqa-source' id='source-{c.number}'><b>[{c.number}]</b> "
             f"{html.escape(c.title or c.dispatch_id)}<br><small>{html.escape(c.file or c.dispatch_id)} · "
-            f"{html.escape(c.date or 'undated')} · {html.escape(c.lang)}{kind} · chars {c.start}-{c.end} · support {c.support:.2f}</small>"
+            f"{html.escape(c.date or 'undated')} · {html.escape(c.lang)}{kind} · chars {c.start}-{c.end} · "
+            f"support {c.support:.2f}</small>"
             f"<blockquote>{highlighted(c.text, c.spans)}</blockquote></div>")
     if answer.sentences:  # every sentence checked, with its support; removed ones are what no passage backs
         items = "".join(f"<li>{'✓' if s.supported else '✗ removed:'} {html.escape(s.text)} "

@@ -16,9 +16,8 @@ from .llm import LLM
 from .prompts import load_prompt
 from .retrieval import Filters, Passage, Retriever
 from .settings import Settings
-from .timeframe import Timeframe, parse_as_of
+from .timeframe import parse_as_of, time_filters
 from .versions import Disagreement, asked_quantities, disagreements, figures, quantity_labels
-from .timeframe import resolve as resolve_timeframe
 from .text import content_terms, detect_language, entities, entity_coverage, numbers, split_sentences
 
 # Instruction-like text inside a dispatch is masked before the model sees it: dispatches are data.
@@ -249,7 +248,8 @@ class Answerer:
             template = self.prompt("contradiction" if d.same_day else "versions", answer.lang)
             first, second = template.format(label=labels.get(d.key, d.key), new=d.newer.text, old=d.older.text,
                                             new_date=d.newer_date or "?", old_date=d.older_date or "?").split("\n")[:2]
-            notes += [AnswerSentence(first, [d.newer_passage], 1.0, True), AnswerSentence(second, [d.older_passage], 1.0, True)]
+            notes += [AnswerSentence(first, [d.newer_passage], 1.0, True),
+                      AnswerSentence(second, [d.older_passage], 1.0, True)]
             for s in answer.sentences:
                 if s.supported and any(f.key == d.key for f in figures(s.text)):
                     s.supported = False  # superseded by the note, which gives both values
@@ -296,7 +296,8 @@ class Answerer:
             value -= 0.6 if passages[number - 1].is_caption else 0.0
             return value - 0.03 * len(list(split_sentences(text)))
 
-        _, sentence, number = max((score(i, c, n, float(cv)), c, n) for i, ((c, n), cv) in enumerate(zip(candidates, cos)))
+        _, sentence, number = max((score(i, c, n, float(cv)), c, n)
+                                  for i, ((c, n), cv) in enumerate(zip(candidates, cos)))
         p = passages[number - 1]
         intro = self.prompt("extractive", lang).format(date=p.meta.get("date") or "?", quote=sentence.strip())
         quote = next((q for q in passage_quotes(p.text, p.meta) if q.text in sentence), None)
@@ -314,17 +315,10 @@ class Answerer:
             history=convo, question=question)}], 64, 0.0).strip().split("\n")[0]
         needed, got = content_terms(question), content_terms(raw)
         # Keep the rewrite only if it keeps the follow-up's words and brings context from the last question.
-        if raw and needed <= got and (got - needed) & content_terms(last_q) and len(raw) < 4 * len(last_q) + len(question):
+        brings_context = bool((got - needed) & content_terms(last_q))
+        if raw and needed <= got and brings_context and len(raw) < 4 * len(last_q) + len(question):
             return raw
         return merge_followup(last_q, question)
-
-
-def time_filters(flt: Filters, question: str, as_of: date, capped: bool) -> tuple[Filters, Timeframe | None]:
-    """Narrow the filters to the question's time expression, and to dispatches up to as_of if capped."""
-    frame = resolve_timeframe(question, as_of)
-    if frame:
-        flt = flt.narrow(frame.start, frame.end)
-    return (flt.narrow(None, as_of) if capped else flt), frame
 
 
 def merge_followup(previous: str, followup: str) -> str:

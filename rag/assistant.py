@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
-from .answer import Answer, Answerer, AnswerStream, time_filters
+from .answer import Answer, Answerer, AnswerStream
 from .chunking import Chunk, chunk_dispatch
 from .dispatch import Dispatch, iter_files, read_file
 from .embedding import Embedder, EmbeddingCache, make_embedding
@@ -22,7 +22,7 @@ from .llm import LLM, select_llm
 from .retrieval import Filters, Passage, Retriever
 from .settings import Settings
 from .store import DispatchStore
-from .timeframe import parse_as_of
+from .timeframe import parse_as_of, time_filters
 
 log = logging.getLogger("rag")
 EMBED_WINDOW = 256  # chunks embedded together before they are written

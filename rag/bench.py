@@ -47,7 +47,8 @@ def bench_ingest(settings: Settings, repeats: int = 3) -> dict[str, float]:
     from .chunking import chunk_dispatch
     from .dispatch import iter_files, read_file
 
-    chunks = [c for f in iter_files([CORPUS]) for d in read_file(f, 10**7) for c in chunk_dispatch(d, settings.chunk_tokens)]
+    chunks = [c for f in iter_files([CORPUS]) for d in read_file(f, 10**7)
+              for c in chunk_dispatch(d, settings.chunk_tokens)]
     texts = [c.embed_text() for c in chunks]
     pipeline, bare = [], []
     for _ in range(repeats):

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from .errors import ConfigError
+from .retrieval import Filters
 from .text import fold
 
 MONTHS = {
@@ -46,6 +47,10 @@ def _month_range(year: int, month: int) -> tuple[date, date]:
     return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
 
 
+def _year(year: int) -> tuple[date, date]:
+    return date(year, 1, 1), date(year, 12, 31)
+
+
 def _week_of(d: date) -> tuple[date, date]:
     start = d - timedelta(days=d.weekday())
     return start, start + timedelta(days=6)
@@ -68,7 +73,7 @@ def resolve(question: str, as_of: date) -> Timeframe | None:
         (r"\b(le mois (dernier|passe)|last month)\b",
          lambda m: _month_range(*((as_of.year, as_of.month - 1) if as_of.month > 1 else (as_of.year - 1, 12)))),
         (r"\b(ce mois[- ]ci|this month)\b", lambda m: (as_of.replace(day=1), as_of)),
-        (r"\b(l ?annee (derniere|passee)|last year)\b", lambda m: (date(as_of.year - 1, 1, 1), date(as_of.year - 1, 12, 31))),
+        (r"\b(l ?annee (derniere|passee)|last year)\b", lambda m: _year(as_of.year - 1)),
         (r"\b(cette annee|this year)\b", lambda m: (date(as_of.year, 1, 1), as_of)),
         (r"\b(?:il y a|depuis|in the last|in the past) (\d+) (jours?|semaines?|days?|weeks?)\b"
          r"|\b(\d+) (days?|weeks?) ago\b",
@@ -81,7 +86,7 @@ def resolve(question: str, as_of: date) -> Timeframe | None:
          lambda m: _month_range(int(m.group(2)), MONTHS[m.group(1)])),
         (rf"\b(?:en|in|au mois de) ({_MONTH})\b",
          lambda m: _month_range(_past_year(MONTHS[m.group(1)], 1, as_of), MONTHS[m.group(1)])),
-        (r"\b(?:en|in|durant|during) ((?:19|20)\d{2})\b", lambda m: (date(int(m.group(1)), 1, 1), date(int(m.group(1)), 12, 31))),
+        (r"\b(?:en|in|durant|during) ((?:19|20)\d{2})\b", lambda m: _year(int(m.group(1)))),
     ]
     for pattern, make in rules:
         m = re.search(pattern, q)
@@ -98,3 +103,11 @@ def resolve(question: str, as_of: date) -> Timeframe | None:
 def _day(day: int, month: int, year: str | None, as_of: date) -> tuple[date, date]:
     d = date(int(year) if year else _past_year(month, day, as_of), month, day)
     return d, d
+
+
+def time_filters(flt: Filters, question: str, as_of: date, capped: bool) -> tuple[Filters, Timeframe | None]:
+    """Narrow the filters to the question's time expression, and to dispatches up to as_of if capped."""
+    frame = resolve(question, as_of)
+    if frame:
+        flt = flt.narrow(frame.start, frame.end)
+    return (flt.narrow(None, as_of) if capped else flt), frame

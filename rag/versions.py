@@ -64,7 +64,8 @@ def figures(text: str) -> list[Figure]:
             key = _nearest_key(tokens, idx)
             if key:
                 unit = re.match(r"\s+([\w-]+)", sentence[m.end():])  # "1.644 morts": keep the word
-                shown = f"{m.group(1)} {unit.group(1)}" if unit and _WORD_KEY.get(fold(unit.group(1))) == key else m.group(1)
+                named = unit and _WORD_KEY.get(fold(unit.group(1))) == key
+                shown = f"{m.group(1)} {unit.group(1)}" if named else m.group(1)
                 out.append(Figure(key, value, shown, sentence))
     return out
 
