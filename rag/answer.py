@@ -169,7 +169,7 @@ class Answerer:
         question names entities or figures, a passage must also contain them (transliterations allowed).
         """
         floor = self.relevance_floor
-        q_ents = entities(question)
+        q_ents, q_terms = entities(question), content_terms(question)
         need = 1.0 if len(q_ents) <= 2 else 2 / 3
         keep = []
         for p in passages:
@@ -177,8 +177,10 @@ class Answerer:
                                 p.meta.get("doc_entities", "")])
             if q_ents:
                 ok = p.dense >= floor and entity_coverage(q_ents, context) >= need
-            else:
-                ok = p.dense >= floor + self.embedder.backend.relevance_margin
+            else:  # no name to check: a clearly closer passage, or one holding most of the question's words
+                shared = len(q_terms & content_terms(context))
+                ok = p.dense >= floor + self.embedder.backend.relevance_margin or (
+                    p.dense >= floor and len(q_terms) >= 2 and shared >= 0.6 * len(q_terms))
             if ok:
                 keep.append(p)
         for i, p in enumerate(keep, 1):
@@ -216,6 +218,9 @@ class Answerer:
                 if s.supported and (not numbers(s.text) or (asked and keys and not asked & keys)):
                     s.supported, s.cites = False, []
         if not any(s.supported for s in answer.sentences):
+            if not self.settings.extractive_fallback:
+                answer.text, answer.refused = self.prompt("refusal", answer.lang), True
+                return
             answer.sentences.append(self.extract(question, selected, answer.lang))
             answer.extractive = True
         else:

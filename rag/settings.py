@@ -51,6 +51,7 @@ class Settings:
     temperature: float = 0.1
     # answering
     min_support: float = 0.45
+    extractive_fallback: bool = True  # nothing the model wrote is supported: quote the best sentence (else refuse)
     prompts_dir: str = str(PROJECT_ROOT / "prompts")
     # ui
     ui_host: str = "127.0.0.1"

@@ -89,3 +89,12 @@ def test_sentence_with_a_number_not_in_its_passage_is_dropped(news: Assistant):
     assert "45" not in ans.text and [s.text for s in ans.dropped] == ["La crue a détruit 45 ponts."]
     assert ans.dropped[0].support < 0.45 and ans.sentences[0].support >= 0.45
     assert ans.text.startswith("L'eau a atteint deux mètres dans les quartiers bas [1].")
+
+
+def test_nothing_supported_becomes_a_refusal_without_extractive_fallback(news: Assistant):
+    """Fake LLM (fixed text): its only sentence has a figure no passage holds."""
+    settings = news.settings.replace(extractive_fallback=False)
+    answerer = Answerer(settings, news.retriever, news.embedder, lambda: FakeLLM("La crue a fait 45 morts [1]."))
+    ans = answerer.ask("Quel est le bilan des inondations à Montrival ?")
+    assert ans.refused and ans.text == "Je ne trouve pas cette information dans les dépêches."
+    assert ans.citations == [] and [s.text for s in ans.dropped] == ["La crue a fait 45 morts."]
