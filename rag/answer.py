@@ -17,7 +17,7 @@ from .prompts import load_prompt
 from .retrieval import Filters, Passage, Retriever
 from .settings import Settings
 from .timeframe import parse_as_of, time_filters
-from .versions import Disagreement, asked_quantities, disagreements, figures, quantity_labels
+from .versions import Disagreement, asked_quantities, counts, disagreements, figures, quantity_labels
 from .text import content_terms, detect_language, entities, entity_coverage, numbers, split_sentences
 
 # Instruction-like text inside a dispatch is masked before the model sees it: dispatches are data.
@@ -210,12 +210,12 @@ class Answerer:
         if pieces:
             cos = self.embedder.similarity([s for s, _ in pieces], texts)
             answer.sentences = attribute(pieces, texts, cos, floor, self.settings.min_support, question)
-        if COUNT_RE.search(question):  # "how many" is answered only by a sentence with a figure
+        if COUNT_RE.search(question):  # "how many" is answered only by a sentence with a count
             asked = asked_quantities(question)
             for s in answer.sentences:
                 keys = {f.key for f in figures(s.text)}
                 # a figure of another quantity does not answer ("missing" asked, the death toll given)
-                if s.supported and (not numbers(s.text) or (asked and keys and not asked & keys)):
+                if s.supported and (not counts(s.text) or (asked and keys and not asked & keys)):
                     s.supported, s.cites = False, []
         if not any(s.supported for s in answer.sentences):
             if not self.settings.extractive_fallback:

@@ -8,6 +8,7 @@ it gives the latest and names the earlier version (different dates), or says the
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from .text import fold, split_sentences
@@ -43,16 +44,14 @@ def parse_int(text: str) -> int:
     return int(re.sub(r"\D", "", text))
 
 
-def figures(text: str) -> list[Figure]:
-    """Counted quantities in a passage: each figure with the nearest quantity word around it."""
-    out = []
+def _counts(text: str) -> Iterator[tuple[re.Match, str, list[tuple[int, str]], int]]:
+    """Numbers that count something, with their sentence, its folded tokens and the number's token index;
+    years, days of the month, ages and durations, decimals ("7.7") and projections are left out."""
     for s, e in split_sentences(text):
         sentence = text[s:e]
-        folded = fold(sentence)
-        tokens = [(m.start(), m.group()) for m in re.finditer(r"[\w']+", folded)]
+        tokens = [(m.start(), m.group()) for m in re.finditer(r"[\w']+", fold(sentence))]
         for m in _NUM.finditer(sentence):
-            value = parse_int(m.group(1))
-            if 1900 <= value <= 2100 and re.fullmatch(r"\d{4}", m.group(1)):
+            if 1900 <= parse_int(m.group(1)) <= 2100 and re.fullmatch(r"\d{4}", m.group(1)):
                 continue  # a year
             idx = next((i for i, (pos, _) in enumerate(tokens) if pos >= m.start()), len(tokens))
             if any(0 <= j < len(tokens) and tokens[j][1] in MONTHS for j in (idx - 1, idx + 1)):
@@ -61,12 +60,24 @@ def figures(text: str) -> list[Figure]:
                 continue  # an age or a duration: "88 ans", "30 days"
             if any(t in _PROJECTION for _, t in tokens[max(idx - 3, 0):idx]):
                 continue  # a projection, not a count: "expected it to pass 3,000"
-            key = _nearest_key(tokens, idx)
-            if key:
-                unit = re.match(r"\s+([\w-]+)", sentence[m.end():])  # "1.644 morts": keep the word
-                named = unit and _WORD_KEY.get(fold(unit.group(1))) == key
-                shown = f"{m.group(1)} {unit.group(1)}" if named else m.group(1)
-                out.append(Figure(key, value, shown, sentence))
+            yield m, sentence, tokens, idx
+
+
+def counts(text: str) -> set[int]:
+    """The values of the numbers in `text` that count something ("30" in "en a compté 30", not "7.7")."""
+    return {parse_int(m.group(1)) for m, *_ in _counts(text)}
+
+
+def figures(text: str) -> list[Figure]:
+    """Counted quantities in a passage: each count with the nearest quantity word around it."""
+    out = []
+    for m, sentence, tokens, idx in _counts(text):
+        key = _nearest_key(tokens, idx)
+        if key:
+            unit = re.match(r"\s+([\w-]+)", sentence[m.end():])  # "1.644 morts": keep the word
+            named = unit and _WORD_KEY.get(fold(unit.group(1))) == key
+            shown = f"{m.group(1)} {unit.group(1)}" if named else m.group(1)
+            out.append(Figure(key, parse_int(m.group(1)), shown, sentence))
     return out
 
 

@@ -98,3 +98,10 @@ def test_nothing_supported_becomes_a_refusal_without_extractive_fallback(news: A
     ans = answerer.ask("Quel est le bilan des inondations à Montrival ?")
     assert ans.refused and ans.text == "Je ne trouve pas cette information dans les dépêches."
     assert ans.citations == [] and [s.text for s in ans.dropped] == ["La crue a fait 45 morts."]
+
+
+def test_counts_leave_out_magnitudes_ordinals_years_and_dates():
+    from rag.versions import counts
+    assert counts("La région de Briansk en a compté 30, le 13 mars 2025.") == {30}
+    assert counts("The magnitude 7.7 earthquake; Carney, 24e Premier ministre, a 69 ans.") == set()
+    assert counts("More than 4,500 people were injured") == {4500}
