@@ -18,7 +18,7 @@ from .retrieval import Filters, Passage, Retriever
 from .settings import Settings
 from .timeframe import parse_as_of, time_filters
 from .versions import Disagreement, asked_quantities, counts, disagreements, figures, quantity_labels
-from .text import content_terms, detect_language, entities, entity_coverage, numbers, split_sentences
+from .text import content_terms, detect_language, entities, entity_coverage, split_sentences
 
 # Instruction-like text inside a dispatch is masked before the model sees it: dispatches are data.
 INJECTION_RE = re.compile(
@@ -296,7 +296,7 @@ class Answerer:
         def score(i: int, text: str, number: int, cv: float) -> float:
             value = sum(idf[t] for t in q_terms & cand_terms[i]) / total + cv
             value += 0.2 * entity_coverage(q_ents, text) if q_ents else 0.0  # passages already passed the entity gate
-            if wants_figure and numbers(text):
+            if wants_figure and counts(text):
                 value += 0.3 + (0.4 if asked & {f.key for f in figures(text)} else 0.0)
             value -= 0.6 if passages[number - 1].is_caption else 0.0
             return value - 0.03 * len(list(split_sentences(text)))
