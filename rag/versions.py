@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 
-from .text import fold, split_sentences
+from .text import entities, fold, split_sentences
 from .timeframe import MONTHS
 
 # Quantities news questions ask about, by the words that name them (French and English).
@@ -29,6 +30,7 @@ _NOT_COUNTS = {"ans", "an", "years", "year", "old", "jours", "days", "heures", "
                "kilometres", "kilometers", "hectares", "etages", "floors", "minutes", "semaines", "weeks"}
 _PROJECTION = {"pass", "exceed", "surpass", "reach", "depasser", "atteindre", "could", "may", "might", "pourrait"}
 _NUM = re.compile(r"(?<![\w,.-])(\d{1,3}(?:[.,\u202f\u00a0 ]\d{3})+|\d+)(?![\w%-]|[.,]\d)")
+STORY_DAYS, STORY_OVERLAP = 14, 0.3  # versions of one story: this close in time, sharing this share of names
 _AFTER, _BEFORE = 6, 20  # words between a figure and the word naming its quantity ("1.644 morts", "toll rose to 2,719")
 
 
@@ -118,23 +120,45 @@ class Disagreement:
         return self.newer_date == self.older_date
 
 
-def disagreements(passages: list, keys: set[str]) -> list[Disagreement]:
-    """For each quantity in `keys`, the newest and the oldest differing values among the passages.
+def _story_names(p) -> set[str]:
+    names = set(p.meta.get("doc_entities", "").split())
+    return names or {e for e in entities(p.text) if not e.isdigit()}
 
-    `passages` are retrieval Passages with `.number`, `.text` and `.meta['date']`, all about the question;
-    passages of one dispatch never disagree with themselves (a dispatch can give several counts)."""
+
+def _day(p) -> date | None:
+    n = int(p.meta.get("date_max") or 0)
+    return date(n // 10000, n // 100 % 100, min(n % 100, 28)) if 0 < n < 99991231 else None
+
+
+def same_story(a, b, max_days: int = STORY_DAYS, min_overlap: float = STORY_OVERLAP) -> bool:
+    """Two passages report the same story: dispatches close in time that name mostly the same people and
+    places (overlap of their names over the smaller set; 'Mandalay', 'Min Aung Hlaing' cross languages)."""
+    da, db = _day(a), _day(b)
+    if da and db and abs((da - db).days) > max_days:
+        return False
+    na, nb = _story_names(a), _story_names(b)
+    if not na or not nb:
+        return True  # nothing to tell them apart: they passed the same relevance gate
+    return len(na & nb) / min(len(na), len(nb)) >= min_overlap
+
+
+def disagreements(passages: list, keys: set[str]) -> list[Disagreement]:
+    """For each quantity in `keys`, the newest value and an older (or same-day) differing one of the same story.
+
+    `passages` are retrieval Passages with `.number`, `.text` and `.meta`, all about the question; passages
+    of one dispatch never disagree with themselves (a dispatch can give several counts), nor do two
+    different stories (the tolls of two earthquakes are not versions of one another)."""
     out = []
     for key in sorted(keys):
-        found = [(p.meta.get("date") or "", p.number, p.dispatch_id, f) for p in passages
-                 for f in figures(p.text) if f.key == key]
-        if len({f.value for *_, f in found}) < 2:
-            continue
+        found = [(p.meta.get("date") or "", p.number, p, f) for p in passages for f in figures(p.text) if f.key == key]
         found.sort(key=lambda x: (x[0], -x[1]))  # oldest first; equal dates: better-ranked last
-        newest = found[-1]
-        older = [x for x in found if x[3].value != newest[3].value and x[2] != newest[2]]
-        if older:
-            old = older[0]
-            out.append(Disagreement(key, newest[3], old[3], newest[1], old[1], newest[0], old[0]))
+        for new_date, new_n, new_p, new_f in reversed(found):  # the newest figure that has another version
+            older = [x for x in found if x[3].value != new_f.value and x[2].dispatch_id != new_p.dispatch_id
+                     and x[0] <= new_date and same_story(x[2], new_p)]
+            if older:
+                old_date, old_n, _, old_f = older[0]
+                out.append(Disagreement(key, new_f, old_f, new_n, old_n, new_date, old_date))
+                break
     return out
 
 

@@ -105,3 +105,21 @@ def test_counts_leave_out_magnitudes_ordinals_years_and_dates():
     assert counts("La région de Briansk en a compté 30, le 13 mars 2025.") == {30}
     assert counts("The magnitude 7.7 earthquake; Carney, 24e Premier ministre, a 69 ans.") == set()
     assert counts("More than 4,500 people were injured") == {4500}
+
+
+def test_figures_of_two_different_stories_are_not_versions():
+    from rag.retrieval import Passage
+    from rag.versions import disagreements
+
+    def passage(n, dispatch, date, text, names):
+        return Passage(dispatch, text, {"dispatch_id": dispatch, "date": date, "date_max": int(date.replace("-", "")),
+                                        "doc_entities": names}, number=n)
+
+    flood_new = passage(1, "crue-2", "2025-06-03", "Le bilan s'est alourdi à 19 morts.", "montrival aubrelle vernet")
+    flood_old = passage(2, "crue-1", "2025-06-02", "Le bilan s'élève à 12 morts.", "montrival aubrelle")
+    fire = passage(0, "feu", "2025-06-03", "L'incendie a fait 3 morts.", "lorvel entrepot")  # best ranked
+    later = passage(4, "crue-9", "2025-09-30", "Le bilan final est de 25 morts.", "montrival aubrelle")
+    found = disagreements([flood_new, flood_old, fire], {"dead"})
+    assert [(d.newer.value, d.older.value) for d in found] == [(19, 12)]
+    assert disagreements([flood_new, fire], {"dead"}) == []
+    assert disagreements([later, flood_old], {"dead"}) == []  # months apart: another story
