@@ -14,6 +14,8 @@ TEXT_SUFFIXES = {".txt", ".md", ".text", ""}
 JSON_SUFFIXES = {".json", ".jsonl"}
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | JSON_SUFFIXES
 
+# Bump when chunk metadata changes (2: quotes and speakers, names of the whole dispatch).
+INDEX_SCHEMA = 2
 _HEADER_RE = re.compile(r"^[ \t]*(date|source|title|lang|id)[ \t]+(.*)$")
 _DATE_RE = re.compile(r"(\d{4})-(\d{2})(?:-(\d{2}))?")
 _CAPTION_RE = re.compile(r"\(\s*([^()/]+?)\s*/\s*([^()]+?)\s*\)\s*$")
@@ -46,7 +48,9 @@ class Dispatch:
 
     @property
     def content_hash(self) -> str:
-        meta = f"{self.title}\x00{self.date}\x00{self.lang}\x00{self.source}\x00"
+        """Version of the dispatch as indexed: its text and metadata, and what chunks store about them
+        (INDEX_SCHEMA), so an index built by an older release is refreshed by the next ingest."""
+        meta = f"{INDEX_SCHEMA}\x00{self.title}\x00{self.date}\x00{self.lang}\x00{self.source}\x00"
         return hashlib.sha1((meta + self.text).encode("utf-8")).hexdigest()[:16]
 
     def span(self, block: Block) -> str:
