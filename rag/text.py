@@ -4,6 +4,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterator
+from functools import lru_cache
+from pathlib import Path
 
 WORD_RE = re.compile(r"\w+(?:[-']\w+)*", re.UNICODE)
 NUMBER_RE = re.compile(r"\d+(?:[.,\s]\d{3})*(?:[.,]\d+)?")
@@ -140,9 +142,27 @@ def folded_tokens(text: str) -> set[str]:
     return {fold(w) for w in words(text)} | numbers(text)
 
 
+@lru_cache(maxsize=1)
+def exonyms() -> dict[str, tuple[str, ...]]:
+    """Other spellings of a place or body across French and English (rag/data/exonyms.txt): 'birmanie' ->
+    ('myanmar', 'burma')."""
+    out: dict[str, tuple[str, ...]] = {}
+    for line in (Path(__file__).parent / "data" / "exonyms.txt").read_text(encoding="utf-8").splitlines():
+        names = [n.strip() for n in line.split("=")] if not line.startswith("#") else []
+        for n in names:
+            out[n] = tuple(m for m in names if m and m != n)
+    return out
+
+
 def entity_coverage(claim_entities: set[str], text: str) -> float:
-    """Share of the entities found in `text` (1.0 when there are none)."""
+    """Share of the entities found in `text` (1.0 when there are none), under any of their spellings."""
     if not claim_entities:
         return 1.0
     toks = folded_tokens(text)
-    return sum(fuzzy_found(e, toks) for e in claim_entities) / len(claim_entities)
+    folded = f" {' '.join(words(fold(text)))} "
+
+    def found(e: str) -> bool:
+        alts = (e, *exonyms().get(e, ()))
+        return any(fuzzy_found(a, toks) if " " not in a else f" {a} " in folded for a in alts)
+
+    return sum(found(e) for e in claim_entities) / len(claim_entities)

@@ -52,3 +52,11 @@ def test_recency_boost_halves_scores_per_half_life_and_spares_undated():
     undated = Passage("u", "t", {"date_max": 99991231}, score=0.55)
     ranked = recency_boost([old, new, undated], date(2025, 3, 11), half_life_days=10)
     assert [p.id for p in ranked] == ["new", "undated"[0], "old"] and old.score == 0.5 and new.score == 0.6
+
+
+def test_entity_match_accepts_french_and_english_spellings_of_a_place():
+    from rag.text import entities, entity_coverage
+    assert entity_coverage(entities("What is the death toll in Myanmar?"), "Le séisme en Birmanie a fait 1.644 morts") == 1.0
+    assert entity_coverage({"onu"}, "The United Nations warned") == 1.0
+    assert entity_coverage({"onu"}, "a UN official said") == 0.0  # 'un' is also a French article: no short alias
+    assert entity_coverage(entities("Quel bilan en Turquie ?"), "Le séisme en Birmanie") == 0.0
