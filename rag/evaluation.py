@@ -106,9 +106,12 @@ def squad_to_eval(path: str | Path, out_dir: str | Path, limit: int | None = Non
     dispatch; the sentence holding the answer is the evidence; `limit` samples that many questions."""
     path = Path(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))["data"]
-    except (OSError, json.JSONDecodeError, KeyError, TypeError) as exc:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise EvalDataError(f"{path}: not a SQuAD file ({exc}).") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("data"), list):
+        raise EvalDataError(f"{path}: not a SQuAD file (expected an object with a 'data' list of articles).")
+    data = data["data"]
     records, questions = [], []
     for a, article in enumerate(data):
         for p, para in enumerate(article.get("paragraphs", [])):
