@@ -112,7 +112,23 @@ def squad_to_eval(path: str | Path, out_dir: str | Path, limit: int | None = Non
     if not isinstance(data, dict) or not isinstance(data.get("data"), list):
         raise EvalDataError(f"{path}: not a SQuAD file (expected an object with a 'data' list of articles).")
     data = data["data"]
-    records, questions = [], []
+    try:
+        records, questions = _squad_items(data)
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise EvalDataError(f"{path}: malformed SQuAD entry (missing or wrong field {exc}).") from exc
+    if limit and limit < len(questions):
+        questions = random.Random(seed).sample(questions, limit)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    corpus = out_dir / f"{path.stem}.corpus.jsonl"
+    corpus.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    return corpus, questions
+
+
+def _squad_items(data: list) -> tuple[list[dict], list[Question]]:
+    """Articles -> dispatch records (one per paragraph) and questions (no answer: unanswerable, as in v2)."""
+    records: list[dict] = []
+    questions: list[Question] = []
     for a, article in enumerate(data):
         for p, para in enumerate(article.get("paragraphs", [])):
             did = f"squad-{a}-{p}"
@@ -125,13 +141,7 @@ def squad_to_eval(path: str | Path, out_dir: str | Path, limit: int | None = Non
                 questions.append(Question(str(qa.get("id") or f"{did}-{len(questions)}"), qa["question"],
                                           "fr" if _looks_french(context) else "en", bool(answers),
                                           list(dict.fromkeys(x["text"] for x in answers)), evidence))
-    if limit and limit < len(questions):
-        questions = random.Random(seed).sample(questions, limit)
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    corpus = out_dir / f"{path.stem}.corpus.jsonl"
-    corpus.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
-    return corpus, questions
+    return records, questions
 
 
 def _sentence_at(text: str, pos: int, answer: str) -> str:

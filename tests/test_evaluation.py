@@ -99,6 +99,9 @@ def test_squad_adapter_turns_paragraphs_into_dispatches_and_answers_into_expecta
     assert q2.evidence == [Evidence("squad-0-0", "Il est entré en éruption en 2023.")]
     with pytest.raises(EvalDataError, match="not a SQuAD file"):
         squad_to_eval(corpus, tmp_path / "out")
+    src.write_text(json.dumps({"data": [{"paragraphs": [{"qas": []}]}]}), encoding="utf-8")
+    with pytest.raises(EvalDataError, match="malformed SQuAD entry.*context"):
+        squad_to_eval(src, tmp_path / "out")
 
 
 def test_small_eval_run_end_to_end_writes_three_reports(tmp_path, corpus_dir):
