@@ -5,7 +5,7 @@ import math
 import re
 import time
 from collections.abc import Generator, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -25,7 +25,9 @@ INJECTION_RE = re.compile(
     r"(?i)\b(ignore[rz]?|oublie[rz]?|disregard|forget|override)\b[^.!?\n]{0,80}?"
     r"\b(instructions?|consignes?|règles|rules|prompts?|system)\b[^.!?\n]*[.!?]?"
 )
-COUNT_RE = re.compile(r"(?i)\b(combien|how (many|much)|quel (bilan|nombre|montant)|what (number|toll))\b")
+COUNT_RE = re.compile(r"(?i)\b(combien|how (many|much)|quel(le)?s? (est |sont |était )?(le |la |les |l')?"
+                      r"(dernier )?(bilan|nombre|montant|chiffre)|what (is |was )?the (latest |death )?(number|toll)"
+                      r"|what (number|toll))\b")
 _MASK = {"fr": "[consigne retirée]", "en": "[instruction removed]"}
 
 
@@ -129,6 +131,7 @@ class Answerer:
         day = parse_as_of(as_of)
         flt, frame = time_filters(Filters.coerce(filters), standalone, day, capped=as_of not in (None, ""))
         passages = self.retriever.retrieve(standalone, k=k, filters=flt, as_of=day)
+        passages += self.other_language_figures(standalone, passages, flt, day)
         selected = self.select(passages, standalone)
         t2 = time.perf_counter()
         answer = Answer(question, "", lang, passages=passages, standalone_question=standalone,
@@ -161,6 +164,21 @@ class Answerer:
         for _ in stream:
             pass
         return stream.answer
+
+    def other_language_figures(self, question: str, passages: list[Passage], flt: Filters,
+                               as_of: date) -> list[Passage]:
+        """For a question about a count, up to two passages in the other language that give that count.
+
+        Retrieval ranks one language first; a toll updated in an English dispatch after a French one
+        would otherwise never be compared with it."""
+        asked = asked_quantities(question)
+        present = {p.meta.get("lang") for p in passages}
+        other = [lang for lang in ("fr", "en") if lang not in present and (not flt.lang or lang in flt.lang)]
+        if not asked or not other or not passages:
+            return []
+        seen = {p.id for p in passages}
+        found = self.retriever.retrieve(question, k=len(passages), filters=replace(flt, lang=other), as_of=as_of)
+        return [p for p in found if p.id not in seen and asked & {f.key for f in figures(p.text)}][:2]
 
     def select(self, passages: list[Passage], question: str) -> list[Passage]:
         """Passages relevant enough to answer from, numbered 1..m; empty -> refusal, no generation.

@@ -143,7 +143,8 @@ def same_story(a, b, max_days: int = STORY_DAYS, min_overlap: float = STORY_OVER
 
 
 def disagreements(passages: list, keys: set[str]) -> list[Disagreement]:
-    """For each quantity in `keys`, the newest value and an older (or same-day) differing one of the same story.
+    """For each quantity in `keys`, the newest value and the latest differing value before it (or of the same
+    day) in the same story.
 
     `passages` are retrieval Passages with `.number`, `.text` and `.meta`, all about the question; passages
     of one dispatch never disagree with themselves (a dispatch can give several counts), nor do two
@@ -155,8 +156,8 @@ def disagreements(passages: list, keys: set[str]) -> list[Disagreement]:
         for new_date, new_n, new_p, new_f in reversed(found):  # the newest figure that has another version
             older = [x for x in found if x[3].value != new_f.value and x[2].dispatch_id != new_p.dispatch_id
                      and x[0] <= new_date and same_story(x[2], new_p)]
-            if older:
-                old_date, old_n, _, old_f = older[0]
+            if older:  # the version just before the newest: "the toll rose from X to Y"
+                old_date, old_n, _, old_f = older[-1]
                 out.append(Disagreement(key, new_f, old_f, new_n, old_n, new_date, old_date))
                 break
     return out

@@ -123,3 +123,14 @@ def test_figures_of_two_different_stories_are_not_versions():
     assert [(d.newer.value, d.older.value) for d in found] == [(19, 12)]
     assert disagreements([flood_new, fire], {"dead"}) == []
     assert disagreements([later, flood_old], {"dead"}) == []  # months apart: another story
+
+
+def test_a_newer_version_in_the_other_language_is_compared(qa: Assistant):
+    """Sample corpus: Birmanie 1.644 (29 March, fr), 1.700 (30 March, fr), Myanmar 2,719 (1 April, en)."""
+    answer = qa.ask("Quel est le bilan du séisme en Birmanie ?", as_of="2025-04-02")
+    d = answer.disagreements[0]
+    assert (d.newer.value, d.newer_date, d.older.value, d.older_date) == (2719, "2025-04-01", 1700, "2025-03-30")
+    assert answer.text.startswith("Selon la dépêche la plus récente (2025-04-01), le bilan est de 2,719 [1].")
+    assert answer.citations[0].lang == "en" and answer.citations[1].lang == "fr"
+    earlier = qa.ask("Quel est le bilan du séisme en Birmanie ?", as_of="2025-03-31")  # before the English one
+    assert (earlier.disagreements[0].newer.value, earlier.disagreements[0].older.value) == (1700, 1644)
