@@ -268,11 +268,16 @@ class Answerer:
         labels = quantity_labels(self.prompt("quantities", answer.lang))
         notes: list[AnswerSentence] = []
         for d in found:
-            template = self.prompt("contradiction" if d.same_day else "versions", answer.lang)
-            first, second = template.format(label=labels.get(d.key, d.key), new=d.newer.text, old=d.older.text,
-                                            new_date=d.newer_date or "?", old_date=d.older_date or "?").split("\n")[:2]
+            def lines(kind: str, old: str, old_date: str, d: Disagreement = d) -> list[str]:
+                return self.prompt(kind, answer.lang).format(
+                    label=labels.get(d.key, d.key), new=d.newer.text, old=old, new_date=d.newer_date or "?",
+                    old_date=old_date or "?").split("\n")
+
+            first, second = lines("contradiction" if d.same_day else "versions", d.older.text, d.older_date)[:2]
             notes += [AnswerSentence(first, [d.newer_passage], 1.0, True),
                       AnswerSentence(second, [d.older_passage], 1.0, True)]
+            # still older versions: "Une version antérieure, du 2025-03-29, donnait 1.644 morts."
+            notes += [AnswerSentence(lines("versions", f.text, day)[1], [n], 1.0, True) for f, n, day in d.earlier]
             for s in answer.sentences:
                 if s.supported and any(f.key == d.key for f in figures(s.text)):
                     s.supported = False  # superseded by the note, which gives both values

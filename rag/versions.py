@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from .text import entities, fold, split_sentences
@@ -30,6 +30,7 @@ _NOT_COUNTS = {"ans", "an", "years", "year", "old", "jours", "days", "heures", "
                "kilometres", "kilometers", "hectares", "etages", "floors", "minutes", "semaines", "weeks"}
 _PROJECTION = {"pass", "exceed", "surpass", "reach", "depasser", "atteindre", "could", "may", "might", "pourrait"}
 _NUM = re.compile(r"(?<![\w,.-])(\d{1,3}(?:[.,\u202f\u00a0 ]\d{3})+|\d+)(?![\w%-]|[.,]\d)")
+MAX_EARLIER = 2  # older versions named after the one just before the newest
 STORY_DAYS, STORY_OVERLAP = 14, 0.3  # versions of one story: this close in time, sharing this share of names
 _AFTER, _BEFORE = 6, 20  # words between a figure and the word naming its quantity ("1.644 morts", "toll rose to 2,719")
 
@@ -114,6 +115,7 @@ class Disagreement:
     older_passage: int
     newer_date: str
     older_date: str
+    earlier: list[tuple[Figure, int, str]] = field(default_factory=list)  # still older values: figure, passage, date
 
     @property
     def same_day(self) -> bool:
@@ -156,9 +158,14 @@ def disagreements(passages: list, keys: set[str]) -> list[Disagreement]:
         for new_date, new_n, new_p, new_f in reversed(found):  # the newest figure that has another version
             older = [x for x in found if x[3].value != new_f.value and x[2].dispatch_id != new_p.dispatch_id
                      and x[0] <= new_date and same_story(x[2], new_p)]
-            if older:  # the version just before the newest: "the toll rose from X to Y"
+            if older:  # the version just before the newest ("the toll rose from X to Y"), then older values
                 old_date, old_n, _, old_f = older[-1]
-                out.append(Disagreement(key, new_f, old_f, new_n, old_n, new_date, old_date))
+                earlier, seen = [], {new_f.value, old_f.value}
+                for date_, n, _, f in reversed(older[:-1]):
+                    if f.value not in seen and len(earlier) < MAX_EARLIER:
+                        earlier.append((f, n, date_))
+                        seen.add(f.value)
+                out.append(Disagreement(key, new_f, old_f, new_n, old_n, new_date, old_date, earlier))
                 break
     return out
 

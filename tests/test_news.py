@@ -132,5 +132,6 @@ def test_a_newer_version_in_the_other_language_is_compared(qa: Assistant):
     assert (d.newer.value, d.newer_date, d.older.value, d.older_date) == (2719, "2025-04-01", 1700, "2025-03-30")
     assert answer.text.startswith("Selon la dépêche la plus récente (2025-04-01), le bilan est de 2,719 [1].")
     assert answer.citations[0].lang == "en" and answer.citations[1].lang == "fr"
+    assert "Une version antérieure, du 2025-03-29, donnait 1.644 morts [3]." in answer.text  # and the first one
     earlier = qa.ask("Quel est le bilan du séisme en Birmanie ?", as_of="2025-03-31")  # before the English one
     assert (earlier.disagreements[0].newer.value, earlier.disagreements[0].older.value) == (1700, 1644)
