@@ -16,7 +16,7 @@ from .llm import LLM
 from .prompts import load_prompt
 from .retrieval import Filters, Passage, Retriever
 from .settings import Settings
-from .timeframe import parse_as_of, time_filters
+from .timeframe import time_filters
 from .versions import Disagreement, asked_quantities, counts, disagreements, figures, quantity_labels
 from .text import content_terms, detect_language, entities, entity_coverage, split_sentences
 
@@ -128,8 +128,7 @@ class Answerer:
         lang = detect_language(question)
         standalone = self.condense(question, history, lang) if history else question
         t1 = time.perf_counter()
-        day = parse_as_of(as_of)
-        flt, frame = time_filters(Filters.coerce(filters), standalone, day, capped=as_of not in (None, ""))
+        flt, frame, day = time_filters(filters, standalone, as_of)
         passages = self.retriever.retrieve(standalone, k=k, filters=flt, as_of=day)
         passages += self.other_language_figures(standalone, passages, flt, day)
         selected = self.select(passages, standalone)

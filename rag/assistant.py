@@ -22,7 +22,7 @@ from .llm import LLM, select_llm
 from .retrieval import Filters, Passage, Retriever
 from .settings import Settings
 from .store import DispatchStore
-from .timeframe import parse_as_of, time_filters
+from .timeframe import time_filters
 
 log = logging.getLogger("rag")
 EMBED_WINDOW = 256  # chunks embedded together before they are written
@@ -181,8 +181,7 @@ class Assistant:
     def retrieve(self, question: str, filters: Filters | dict | None = None, k: int | None = None,
                  as_of: str | date | None = None) -> list[Passage]:
         """The passages an answer would draw from, after the same time and as_of narrowing."""
-        day = parse_as_of(as_of)
-        flt, _ = time_filters(Filters.coerce(filters), question, day, capped=as_of not in (None, ""))
+        flt, _, day = time_filters(filters, question, as_of)
         return self.retriever.retrieve(question, k=k, filters=flt, as_of=day)
 
     # -- status --------------------------------------------------------------------------------

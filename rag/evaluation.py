@@ -18,7 +18,7 @@ from typing import Any
 
 from .citations import split_answer
 from .errors import EvalDataError
-from .text import fold, split_sentences
+from .text import detect_language, fold, split_sentences
 
 _ARTICLES = {"le", "la", "les", "l", "un", "une", "des", "du", "de", "d", "the", "a", "an", "of"}
 
@@ -154,7 +154,6 @@ def _sentence_at(text: str, pos: int, answer: str) -> str:
 
 
 def _looks_french(text: str) -> bool:
-    from .text import detect_language
     return detect_language(text[:500]) == "fr"
 
 
@@ -319,7 +318,7 @@ def summarize(results: list[Result], generate: bool = True) -> dict[str, Any]:
     summary: dict[str, Any] = {
         "questions": len(results), "answerable": len(ans), "unanswerable": len(unans),
         "errors": sum(bool(r.error) for r in results),
-        "recall@k": mean([r.recall for r in ans if r.recall is not None]),
+        "recall@k": mean([r.recall for r in ans]),
         "mrr@10": mean([r.rr for r in ans]),
     }
     if not generate:

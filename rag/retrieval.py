@@ -113,6 +113,12 @@ class Passage:
     def is_caption(self) -> bool:
         return bool(self.meta.get("is_caption"))
 
+    @property
+    def day(self) -> date | None:
+        """The (last) day of its dispatch, None if undated; days past the 28th read as the 28th."""
+        n = int(self.meta.get("date_max") or 0)
+        return date(n // 10000, n // 100 % 100, min(n % 100, 28)) if 0 < n < 99991231 else None
+
 
 class _BM25:
     """One llama-index BM25Retriever per language, each with the right Snowball stemmer.
@@ -236,8 +242,7 @@ def recency_boost(passages: list[Passage], as_of: date, half_life_days: float) -
     for p in passages:
         dmax = int(p.meta.get("date_max") or 0)
         if 0 < dmax <= now:  # undated (date_max 99991231) and future-dated passages keep their score
-            newest = date(dmax // 10000, dmax // 100 % 100, min(dmax % 100, 28))
-            p.score *= 0.5 ** (max((as_of - newest).days, 0) / half_life_days)
+            p.score *= 0.5 ** (max((as_of - p.day).days, 0) / half_life_days)
     return sorted(passages, key=lambda p: -p.score)
 
 

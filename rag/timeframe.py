@@ -105,9 +105,13 @@ def _day(day: int, month: int, year: str | None, as_of: date) -> tuple[date, dat
     return d, d
 
 
-def time_filters(flt: Filters, question: str, as_of: date, capped: bool) -> tuple[Filters, Timeframe | None]:
-    """Narrow the filters to the question's time expression, and to dispatches up to as_of if capped."""
-    frame = resolve(question, as_of)
+def time_filters(filters: Filters | dict | None, question: str,
+                 as_of: str | date | None) -> tuple[Filters, Timeframe | None, date]:
+    """The filters narrowed to the question's time expression, counted from as_of (default today), and,
+    when as_of is given, to dispatches up to it; with the time frame found and the as_of day."""
+    day = parse_as_of(as_of)
+    flt = Filters.coerce(filters)
+    frame = resolve(question, day)
     if frame:
         flt = flt.narrow(frame.start, frame.end)
-    return (flt.narrow(None, as_of) if capped else flt), frame
+    return (flt.narrow(None, day) if as_of not in (None, "") else flt), frame, day

@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date
 
 from .text import entities, fold, split_sentences
 from .timeframe import MONTHS
@@ -127,15 +126,10 @@ def _story_names(p) -> set[str]:
     return names or {e for e in entities(p.text) if not e.isdigit()}
 
 
-def _day(p) -> date | None:
-    n = int(p.meta.get("date_max") or 0)
-    return date(n // 10000, n // 100 % 100, min(n % 100, 28)) if 0 < n < 99991231 else None
-
-
 def same_story(a, b, max_days: int = STORY_DAYS, min_overlap: float = STORY_OVERLAP) -> bool:
     """Two passages report the same story: dispatches close in time that name mostly the same people and
     places (overlap of their names over the smaller set; 'Mandalay', 'Min Aung Hlaing' cross languages)."""
-    da, db = _day(a), _day(b)
+    da, db = a.day, b.day
     if da and db and abs((da - db).days) > max_days:
         return False
     na, nb = _story_names(a), _story_names(b)
