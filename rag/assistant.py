@@ -18,11 +18,14 @@ from .chunking import Chunk, chunk_dispatch
 from .dispatch import Dispatch, iter_files, read_file
 from .embedding import Embedder, EmbeddingCache, make_embedding
 from .errors import BadDispatch, EmptyIndex
+from .filters import Filters
+from .followup import History
 from .llm import LLM, select_llm
-from .retrieval import Filters, Passage, Retriever
+from .prompting import answer_messages
+from .query import analyze
+from .retrieval import Passage, Retriever
 from .settings import Settings
-from .store import DispatchStore
-from .timeframe import time_filters
+from .store import DispatchStore, describe
 
 log = logging.getLogger("rag")
 EMBED_WINDOW = 256  # chunks embedded together before they are written
@@ -68,13 +71,13 @@ class Assistant:
         self.store = DispatchStore(settings, self.embedder.name, dim)
         self.retriever = Retriever(self.store, self.embedder, settings)
         self._llm: LLM | None = None
-        self.llm_notice = ""
+        self.llm_notice = ""  # one line: which model answers, and why (set once the model is chosen)
         self._llm_lock = threading.Lock()
         self.answerer = Answerer(settings, self.retriever, self.embedder, self._get_llm)
         self._write_lock = threading.Lock()
 
     @classmethod
-    def open(cls, index_dir: str | Path | None = None, settings: Settings | None = None, **overrides: Any) -> "Assistant":
+    def open(cls, index_dir: str | Path | None = None, settings: Settings | None = None, **overrides: Any) -> Assistant:
         """Open (or create) the index; `index_dir` and keyword overrides win over env and config file."""
         settings = settings or Settings.load()
         if index_dir is not None:
@@ -91,7 +94,12 @@ class Assistant:
 
     @property
     def llm(self) -> LLM:
+        """The model that answers (chosen, and loaded, on first use)."""
         return self._get_llm()
+
+    @property
+    def llm_loaded(self) -> bool:
+        return self._llm is not None
 
     # -- ingest / delete ---------------------------------------------------------------------
     def ingest(self, paths: Sequence[str | Path] | str | Path, progress: bool | Progress = True) -> IngestReport:
@@ -128,7 +136,7 @@ class Assistant:
                 for d, missing, stale in group:
                     if missing:
                         self.store.upsert([c.id for c in missing], np.stack([next(vecs) for _ in missing]),
-                                          [c.text for c in missing], [c.metadata() for c in missing])
+                                          [c.text for c in missing], [c.meta for c in missing])
                         report.chunks_added += len(missing)
                     # New version is fully written before the old one goes: an interruption loses nothing.
                     report.chunks_removed += self.store.delete_dispatch(d.id, keep_hash=d.content_hash)
@@ -144,14 +152,14 @@ class Assistant:
         for f in tqdm(files, desc="Reading dispatches", unit="file", disable=len(files) < 20):
             try:
                 if not f.exists():
-                    raise BadDispatch(f"{f}: no such file or folder.")
+                    raise BadDispatch(str(f), "no such file or folder.")
                 for d in read_file(f, max_bytes, self.settings.default_source):
                     if seen.get(d.id, str(f)) != str(f):  # same file name in two folders: keep both
                         d.id = f"{d.id}-{hashlib.sha1(str(f).encode()).hexdigest()[:6]}"
                     seen[d.id] = str(f)
                     out.append(d)
             except BadDispatch as exc:
-                report.skipped.append((str(f), str(exc).removeprefix(f"{f}: ")))
+                report.skipped.append((str(f), exc.reason))
         return out
 
     def delete(self, dispatch_id: str) -> int:
@@ -167,13 +175,14 @@ class Assistant:
             raise EmptyIndex("The index is empty: ingest dispatches first (python -m rag ingest <folder>).")
 
     def ask(self, question: str, filters: Filters | dict | None = None, k: int | None = None,
-            history: list[tuple[str, str]] | None = None, as_of: str | date | None = None) -> Answer:
+            history: History | None = None, as_of: str | date | None = None) -> Answer:
         """A checked, cited Answer. `as_of` (YYYY-MM-DD, default today) anchors "hier", "last week"..."""
         self._check_ready()
         return self.answerer.ask(question, filters=filters, k=k, history=history, as_of=as_of)
 
     def stream(self, question: str, filters: Filters | dict | None = None, k: int | None = None,
-               history: list[tuple[str, str]] | None = None, as_of: str | date | None = None) -> AnswerStream:
+               history: History | None = None, as_of: str | date | None = None) -> AnswerStream:
+        """Like ask(), token by token: iterate, then read `.answer`."""
         self._check_ready()
         return AnswerStream(self.answerer.run(question, filters=filters, k=k, history=history, stream=True,
                                               as_of=as_of))
@@ -181,8 +190,45 @@ class Assistant:
     def retrieve(self, question: str, filters: Filters | dict | None = None, k: int | None = None,
                  as_of: str | date | None = None) -> list[Passage]:
         """The passages an answer would draw from, after the same time and as_of narrowing."""
-        flt, _, day = time_filters(filters, question, as_of)
-        return self.retriever.retrieve(question, k=k, filters=flt, as_of=day)
+        query = analyze(question, filters, as_of)
+        return self.retriever.retrieve(query.standalone, k=k, filters=query.filters, as_of=query.as_of)
+
+    def prompt(self, question: str, filters: Filters | dict | None = None, k: int | None = None,
+               as_of: str | date | None = None) -> list[dict[str, str]]:
+        """The chat messages the model would get for this question (empty if it would be refused)."""
+        query = analyze(question, filters, as_of)
+        _, evidence = self.answerer.gather(query, k)
+        return answer_messages(query.standalone, evidence, self.answerer.prompts, query.lang) if evidence else []
+
+    # -- low level, for benchmarks and tools -------------------------------------------------------
+    @staticmethod
+    def chunk_files(paths: Sequence[str | Path], settings: Settings) -> list[Chunk]:
+        """The chunks ingest would write for these files (unreadable files left out), without writing."""
+        out: list[Chunk] = []
+        for f in iter_files(list(paths)):
+            try:
+                dispatches = read_file(f, int(settings.max_file_mb * 1e6), settings.default_source)
+            except BadDispatch:
+                continue
+            out += [c for d in dispatches for c in chunk_dispatch(d, settings.chunk_tokens)]
+        return out
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.embedder.embed_query(text)
+
+    def embed_passages(self, texts: Sequence[str], use_cache: bool = True) -> np.ndarray:
+        return self.embedder.embed_passages(texts, use_cache=use_cache)
+
+    def add_chunks(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
+        """Write chunks with their vectors as they are (no parsing, no embedding): bulk loads, benchmarks."""
+        with self._write_lock:
+            self.store.upsert([c.id for c in chunks], vectors, [c.text for c in chunks], [c.meta for c in chunks])
+            self.retriever.invalidate()
+
+    def dense_search(self, vector: np.ndarray, k: int, filters: Filters | dict | None = None) -> list[Passage]:
+        """A bare Chroma nearest-neighbour query (no BM25, fusion or dedup)."""
+        return [Passage(c.id, c.text, c.meta, dense=cos) for c, cos in
+                self.store.query(vector, k, Filters.coerce(filters))]
 
     # -- status --------------------------------------------------------------------------------
     def dispatches(self) -> list[dict[str, Any]]:
@@ -191,6 +237,5 @@ class Assistant:
     def stats(self) -> dict[str, Any]:
         rows = self.store.dispatches()
         return {"dispatches": len(rows), "chunks": sum(r["chunks"] for r in rows), "embedder": self.embedder.name,
-                "store": (f"chroma server {self.settings.chroma_host}:{self.settings.chroma_port}"
-                          if self.settings.chroma_host else f"chroma on disk {self.settings.index_dir}"),
+                "store": describe(self.settings),
                 "llm": self._llm.describe() if self._llm else "not loaded yet"}

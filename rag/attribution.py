@@ -1,7 +1,6 @@
 """Who said what: quoted speech in a dispatch and its speaker ("...", a déclaré Marco Rubio)."""
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 
@@ -87,15 +86,7 @@ def find_quotes(text: str) -> list[Quote]:
     return sorted(found.values(), key=lambda q: q.start)
 
 
-def passage_quotes(text: str, meta: dict) -> list[Quote]:
-    """The quotes of a stored passage (found at ingest on the whole dispatch), or found now in its text."""
-    raw = meta.get("quotes")
-    if raw:
-        return [Quote(s, e, text[s:e], speaker) for s, e, speaker in json.loads(raw)]
-    return find_quotes(text)
-
-
-def speaker_of(claim: str, quotes: list[Quote]) -> str:
+def speaker_of(claim: str, quotes: list[Quote] | tuple[Quote, ...], min_share: float = 0.5) -> str:
     """The speaker whose quote carries most of the claim's content words ("" if the claim is not a quote).
 
     A claim built mostly from a quote is someone's statement, not a fact the dispatch asserts."""
@@ -107,7 +98,7 @@ def speaker_of(claim: str, quotes: list[Quote]) -> str:
         s = len(terms & content_terms(q.text)) / len(terms)
         if s > share:
             best, share = q.speaker, s
-    return best if share >= 0.5 else ""
+    return best if share >= min_share else ""
 
 
 def names_speaker(claim: str, speaker: str) -> bool:

@@ -1,47 +1,47 @@
-"""Dispatch -> sentence-aware chunks inside paragraphs, each carrying offsets and metadata."""
+"""Dispatch -> sentence-aware chunks inside paragraphs, each carrying offsets and typed metadata."""
 from __future__ import annotations
 
 import hashlib
-import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from .attribution import find_quotes
-from .dispatch import Dispatch, date_bounds
+from .attribution import Quote, find_quotes
+from .dates import Period, parse_period
+from .dispatch import Dispatch
 from .text import count_tokens, entities, split_sentences
 
 
-@dataclass
+@dataclass(frozen=True)
+class ChunkMeta:
+    """What is known about a chunk besides its text; converted to and from Chroma only in store.py."""
+
+    dispatch_id: str
+    start: int = 0  # offsets of the chunk in its dispatch's text
+    end: int = 0
+    paragraph: int = 0
+    section: str = ""
+    is_caption: bool = False
+    title: str = ""
+    date: str = ""  # as written: YYYY-MM or YYYY-MM-DD, "" if unknown
+    lang: str = "fr"
+    source: str = "unknown"
+    path: str = ""
+    doc_hash: str = ""
+    quotes: tuple[Quote, ...] = ()  # quoted speech in the chunk, offsets within the chunk's text
+    doc_names: tuple[str, ...] = ()  # names anywhere in the dispatch: a paragraph is about what its dispatch is
+
+    @property
+    def period(self) -> Period | None:
+        return parse_period(self.date)
+
+
+@dataclass(frozen=True)
 class Chunk:
     id: str
-    dispatch_id: str
-    text: str  # == dispatch.text[start:end]
-    start: int
-    end: int
-    paragraph: int
-    section: str
-    is_caption: bool
-    title: str
-    date: str
-    lang: str
-    source: str
-    path: str
-    doc_hash: str
-    quotes: str = "[]"  # JSON [[start, end, speaker], ...], offsets within `text`
-    doc_entities: str = ""  # names anywhere in the dispatch: a paragraph is about what its dispatch is about
-
-    def metadata(self) -> dict:
-        """Flat metadata as Chroma stores it (numbers for date range filters)."""
-        date_min, date_max = date_bounds(self.date)
-        return {
-            "dispatch_id": self.dispatch_id, "start": self.start, "end": self.end,
-            "paragraph": self.paragraph, "section": self.section, "is_caption": self.is_caption,
-            "title": self.title, "date": self.date, "date_min": date_min, "date_max": date_max,
-            "lang": self.lang, "source": self.source, "path": self.path, "doc_hash": self.doc_hash,
-            "quotes": self.quotes, "doc_entities": self.doc_entities,
-        }
+    text: str  # == dispatch.text[meta.start:meta.end]
+    meta: ChunkMeta = field(repr=False)
 
     def embed_text(self) -> str:
-        return embed_text(self.title, self.section, self.text)
+        return embed_text(self.meta.title, self.meta.section, self.text)
 
 
 def embed_text(title: str, section: str, text: str) -> str:
@@ -55,20 +55,29 @@ def chunk_dispatch(d: Dispatch, max_tokens: int = 128) -> list[Chunk]:
     doc_hash = d.content_hash
     # Speakers are found on the whole dispatch: "a-t-il déclaré" needs the sentences before the chunk.
     quotes = find_quotes(d.text)
-    names = " ".join(sorted(e for e in entities(f"{d.title}. {d.text}") if not e.isdigit()))[:2000]
+    names = _names(f"{d.title}. {d.text}")
     chunks: list[Chunk] = []
     for pidx, block in enumerate(b for b in d.blocks if b.kind != "heading"):
         for start, end in _pack(d.text, block.start, block.end, max_tokens):
             cid = hashlib.sha1(f"{d.id}\x00{doc_hash}\x00{start}\x00{end}".encode()).hexdigest()[:24]
-            chunks.append(Chunk(
-                id=cid, dispatch_id=d.id, text=d.text[start:end], start=start, end=end, paragraph=pidx,
-                section=block.section, is_caption=block.kind == "caption", title=d.title, date=d.date,
-                lang=d.lang, source=d.source, path=d.path, doc_hash=doc_hash,
-                quotes=json.dumps([[q.start - start, q.end - start, q.speaker] for q in quotes
-                                   if start <= q.start and q.end <= end], ensure_ascii=False),
-                doc_entities=names,
-            ))
+            own = tuple(Quote(q.start - start, q.end - start, q.text, q.speaker) for q in quotes
+                        if start <= q.start and q.end <= end)
+            meta = ChunkMeta(dispatch_id=d.id, start=start, end=end, paragraph=pidx, section=block.section,
+                             is_caption=block.kind == "caption", title=d.title, date=d.date, lang=d.lang,
+                             source=d.source, path=d.path, doc_hash=doc_hash, quotes=own, doc_names=names)
+            chunks.append(Chunk(cid, d.text[start:end], meta))
     return chunks
+
+
+def _names(text: str, limit: int = 2000) -> tuple[str, ...]:
+    """The dispatch's names (no figures), sorted, at most `limit` characters of them as stored."""
+    out, size = [], 0
+    for name in sorted(e for e in entities(text) if not e.isdigit()):
+        size += len(name) + 1
+        if size > limit + 1:
+            break
+        out.append(name)
+    return tuple(out)
 
 
 def _pack(text: str, start: int, end: int, max_tokens: int) -> list[tuple[int, int]]:

@@ -9,10 +9,13 @@ import numpy as np
 from .text import content_terms, entities, entity_coverage, numbers, split_sentences
 
 MARKER_RE = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
+# Highlighting (display only): sharing the claim's figures counts half a word share; sentences within
+# 80% of the best one are marked too, when they carry at least half of the claim (a quote over two sentences).
+_NUMBER_BONUS, _NEAR_BEST, _ALSO_MARK = 0.5, 0.8, 0.5
 _LEADING_MARKERS = re.compile(r"^(\s*\[\d+(?:\s*[,;]\s*\d+)*\]\s*[.!?]?)+\s*")
 
 
-@dataclass
+@dataclass(frozen=True)
 class AnswerSentence:
     """One answer sentence, the passages it cites and its support score.
 
@@ -55,31 +58,35 @@ def split_answer(text: str) -> list[tuple[str, list[int]]]:
     return out
 
 
-def support_score(sentence: str, passage: str, cosine: float, floor: float, question: str = "") -> float:
-    """0..1: lexical overlap of content words and embedding similarity; any number absent from the passage
-    or named entity absent from the passage caps the score: a wrong figure or name is the costliest error. A sentence that only restates
-    the question (small models echo it) scores 0: it must bring a passage word the question lacks."""
+def support_score(sentence: str, passage: str, cosine: float, floor: float, question: str = "",
+                  lexical_weight: float = 0.6, cap: float = 0.2) -> float:
+    """0..1: lexical overlap of content words and embedding similarity (weights `lexical_weight` and the
+    rest); a number or a name absent from the passage caps the score at `cap`: a wrong figure or name is
+    the costliest error. A sentence that only restates the question (small models echo it) scores 0: it
+    must bring a passage word the question lacks."""
     terms = content_terms(sentence)
     p_terms = content_terms(passage)
     if question and not (terms - content_terms(question)) & p_terms:
         return 0.0
     lexical = len(terms & p_terms) / len(terms) if terms else 0.0
     semantic = float(np.clip((cosine - floor) / max(1.0 - floor, 1e-6), 0.0, 1.0))
-    score = 0.6 * lexical + 0.4 * semantic
+    score = lexical_weight * lexical + (1 - lexical_weight) * semantic
     if numbers(sentence) - numbers(passage) or entity_coverage(entities(sentence), passage) < 1.0:
-        score = min(score, 0.2)
+        score = min(score, cap)
     return round(score, 3)
 
 
 def attribute(sentences: list[tuple[str, list[int]]], passages: list[str], cosines: np.ndarray,
-              floor: float, min_support: float, question: str = "") -> list[AnswerSentence]:
+              floor: float, min_support: float, question: str = "", lexical_weight: float = 0.6,
+              cap: float = 0.2) -> list[AnswerSentence]:
     """Keep valid, supporting citations; re-attribute or mark unsupported the rest.
 
     `cosines[i, j]` is the similarity of sentence i to passage j; passage numbers are 1-based.
     """
     out: list[AnswerSentence] = []
     for i, (text, claimed) in enumerate(sentences):
-        scores = [support_score(text, p, float(cosines[i, j]), floor, question) for j, p in enumerate(passages)]
+        scores = [support_score(text, p, float(cosines[i, j]), floor, question, lexical_weight, cap)
+                  for j, p in enumerate(passages)]
         valid = [n for n in claimed if 1 <= n <= len(passages)]
         cites = [n for n in valid if scores[n - 1] >= min_support]
         if not cites and scores:
@@ -109,7 +116,7 @@ def renumber(sentences: list[AnswerSentence]) -> tuple[str, dict[int, int]]:
     return " ".join(parts), mapping
 
 
-def cited_spans(passage: str, claims: list[str]) -> list[tuple[int, int]]:
+def cited_spans(passage: str, claims: list[str], min_share: float = 0.3) -> list[tuple[int, int]]:
     """Offsets (within `passage`) of the passage sentences that carry the claims citing it.
 
     For each claim, the passage sentence sharing most of its content words (and all its figures when it
@@ -123,10 +130,10 @@ def cited_spans(passage: str, claims: list[str]) -> list[tuple[int, int]]:
         for s, e in spans:
             piece = passage[s:e]
             share = len(c_terms & content_terms(piece)) / max(len(c_terms), 1)
-            share += 0.5 * len(c_nums & numbers(piece)) / max(len(c_nums), 1) if c_nums else 0.0
+            share += _NUMBER_BONUS * len(c_nums & numbers(piece)) / max(len(c_nums), 1) if c_nums else 0.0
             scored.append((share, (s, e)))
         best = max((v for v, _ in scored), default=0.0)
-        if best < 0.3:
+        if best < min_share:
             continue
-        picked.update(span for v, span in scored if v >= 0.8 * best and (v >= 0.5 or v == best))
+        picked.update(span for v, span in scored if v >= _NEAR_BEST * best and (v >= _ALSO_MARK or v == best))
     return sorted(picked)

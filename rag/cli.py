@@ -86,8 +86,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _open(args: argparse.Namespace):
-    from .assistant import Assistant
-    from .settings import Settings
+    from . import Assistant, Settings
     settings = Settings.load(getattr(args, "config", None))
     return Assistant.open(getattr(args, "index_dir", None), settings=settings)
 
@@ -98,9 +97,8 @@ def _run(args: argparse.Namespace) -> int:
             os.environ["DQA_INDEX_DIR"] = args.index_dir
         if args.config:
             os.environ["DQA_CONFIG"] = args.config
-        import runpy
-        from .settings import PROJECT_ROOT
-        runpy.run_path(str(PROJECT_ROOT / "app.py"), run_name="__main__")
+        from .ui import main as serve
+        serve()
         return 0
     if args.cmd == "eval":
         return _eval(args)
@@ -121,10 +119,11 @@ def _run(args: argparse.Namespace) -> int:
         return 0 if n else 1
     if args.cmd == "list":
         for r in qa.dispatches():
-            print(f"{r['dispatch_id']}\t{r['date'] or '-'}\t{r['lang']}\t{r['source']}\t{r['chunks']} chunks\t{r['title']}")
+            cells = [r["dispatch_id"], r["date"] or "-", r["lang"], r["source"], f"{r['chunks']} chunks", r["title"]]
+            print("\t".join(cells))
         return 0
     if args.cmd == "stats":
-        _ = qa.llm  # resolve which backend answers, so stats can say it
+        qa.llm  # noqa: B018 - resolve which backend answers, so stats can say it
         print(json.dumps({**qa.stats(), "notice": qa.llm_notice}, ensure_ascii=False, indent=2))
         return 0
     if args.cmd == "chat":
@@ -133,8 +132,8 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
+    from . import Settings
     from .evaluation import run_eval
-    from .settings import Settings
     settings = Settings.load(args.config)
     if args.squad is None and args.corpus == "eval/corpus" and not os.path.isdir(args.corpus):
         from .settings import PROJECT_ROOT
@@ -157,7 +156,7 @@ def _ask(qa, args: argparse.Namespace) -> int:
         answer = stream.answer
     else:
         answer = qa.ask(args.question, filters=filters, k=args.k, as_of=args.as_of)
-    if qa._llm is not None and qa.llm_notice:
+    if qa.llm_loaded and qa.llm_notice:
         print(qa.llm_notice, file=sys.stderr)
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2, default=str))

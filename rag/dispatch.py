@@ -61,18 +61,6 @@ class Dispatch:
         return [b for b in self.blocks if b.kind == "paragraph"]
 
 
-def date_bounds(date: str) -> tuple[int, int]:
-    """'2025-03' -> (20250301, 20250331); '' -> (0, 99991231). Used for range filters."""
-    m = _DATE_RE.fullmatch(date or "")
-    if not m:
-        return 0, 99991231
-    y, mo, d = int(m.group(1)), int(m.group(2)), m.group(3)
-    if d:
-        n = y * 10000 + mo * 100 + int(d)
-        return n, n
-    return y * 10000 + mo * 100 + 1, y * 10000 + mo * 100 + 31
-
-
 def slug(text: str) -> str:
     s = re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-._")
     return s or "dispatch"
@@ -97,7 +85,7 @@ def parse_text(raw: str, dispatch_id: str, path: str = "", default_source: str =
             block.section = section
         d.blocks.append(block)
     if not any(b.kind in ("paragraph", "caption") for b in d.blocks):
-        raise BadDispatch(f"{path or dispatch_id}: no text found after the header; nothing to index.")
+        raise BadDispatch(path or dispatch_id, "no text found after the header; nothing to index.")
     if not d.title:
         first = next((b for b in d.blocks if b.kind == "paragraph"), d.blocks[0])
         d.title = _short(d.span(first))
@@ -167,22 +155,22 @@ def read_file(path: Path, max_bytes: int, default_source: str = "unknown") -> li
     """Read one file into one or more dispatches; raise BadDispatch with a reason a user can act on."""
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
-        raise BadDispatch(f"{path}: unsupported file type '{suffix}' (use .txt, .md, .json or .jsonl).")
+        raise BadDispatch(str(path), f"unsupported file type '{suffix}' (use .txt, .md, .json or .jsonl).")
     size = path.stat().st_size
     if size == 0:
-        raise BadDispatch(f"{path}: the file is empty.")
+        raise BadDispatch(str(path), "the file is empty.")
     if size > max_bytes:
-        raise BadDispatch(f"{path}: {size / 1e6:.1f} MB is over the {max_bytes / 1e6:.1f} MB limit "
+        raise BadDispatch(str(path), f"{size / 1e6:.1f} MB is over the {max_bytes / 1e6:.1f} MB limit "
                           "(raise DQA_MAX_FILE_MB or split the file).")
     data = path.read_bytes()
     if b"\x00" in data[:8192]:
-        raise BadDispatch(f"{path}: looks like a binary file, not text.")
+        raise BadDispatch(str(path), "looks like a binary file, not text.")
     try:
         raw = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise BadDispatch(f"{path}: not valid UTF-8 (byte {exc.start}); re-save the file as UTF-8.") from exc
+        raise BadDispatch(str(path), f"not valid UTF-8 (byte {exc.start}); re-save the file as UTF-8.") from exc
     if not raw.strip():
-        raise BadDispatch(f"{path}: the file holds only whitespace.")
+        raise BadDispatch(str(path), "the file holds only whitespace.")
     if suffix in JSON_SUFFIXES:
         return parse_records(raw, path, default_source)
     return [parse_text(raw, slug(path.stem), str(path), default_source)]
@@ -194,14 +182,14 @@ def parse_records(raw: str, path: Path, default_source: str = "unknown") -> list
     if path.suffix.lower() == ".jsonl":
         for n, line in enumerate(raw.splitlines(), 1):
             if line.strip():
-                records.append((n, _load_json(line, f"{path}:{n}")))
+                records.append((n, _load_json(line, path, f"line {n}: ")))
     else:
-        obj = _load_json(raw, str(path))
+        obj = _load_json(raw, path)
         records = list(enumerate(obj if isinstance(obj, list) else [obj], 1))
     out = []
     for n, rec in records:
         if not isinstance(rec, dict) or not isinstance(rec.get("text"), str) or not rec["text"].strip():
-            raise BadDispatch(f"{path} record {n}: needs an object with a non-empty 'text' field.")
+            raise BadDispatch(str(path), f"record {n}: needs an object with a non-empty 'text' field.")
         rid = slug(str(rec.get("id") or f"{path.stem}-{n}"))
         meta = {k: str(rec[k]) for k in ("title", "date", "source", "lang") if rec.get(k)}
         if meta.get("date"):
@@ -213,11 +201,11 @@ def parse_records(raw: str, path: Path, default_source: str = "unknown") -> list
     return out
 
 
-def _load_json(raw: str, where: str):
+def _load_json(raw: str, path: Path, where: str = ""):
     try:
         return json.loads(raw)
     except json.JSONDecodeError as exc:
-        raise BadDispatch(f"{where}: invalid JSON ({exc.msg} at line {exc.lineno}).") from exc
+        raise BadDispatch(str(path), f"{where}invalid JSON ({exc.msg} at line {exc.lineno}).") from exc
 
 
 def iter_files(paths: list[str | Path]) -> list[Path]:

@@ -13,17 +13,16 @@ import numpy as np
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from pydantic import PrivateAttr
 
-from .errors import EmbedderError
+from .errors import EmbedderError, ollama_errors
 
 
 class _NumpyEmbedding(BaseEmbedding):
     """Base for backends that embed a batch of strings into an (n, d) L2-normalised array."""
 
     # Below this cosine a passage is not relevant to a question even when it names the question's
-    # entities; a question without names or figures needs `relevance_floor + relevance_margin`.
-    # Calibrated per model on eval/questions (answerable vs unanswerable). Settings.min_relevance overrides.
+    # entities. Calibrated per model on eval/questions (answerable vs unanswerable); the setting
+    # min_relevance overrides it.
     relevance_floor: float = 0.0
-    relevance_margin: float = 0.08
 
     def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -111,16 +110,16 @@ class OllamaEmbedding(_NumpyEmbedding):
     relevance_floor: float = 0.5
     _client: Any = PrivateAttr(default=None)
     _model_id: str = PrivateAttr(default="")
+    _host: str = PrivateAttr(default="")
 
     def __init__(self, model: str, host: str, timeout: float = 60.0, **kw: Any) -> None:
         super().__init__(model_name=f"ollama/{model}", **kw)
         import ollama
         self._client = ollama.Client(host=host, timeout=timeout)
-        self._model_id = model
+        self._model_id, self._host = model, host
 
     def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
-        from .llm import ollama_errors
-        with ollama_errors(self._client, self._model_id):
+        with ollama_errors(self._host, self._model_id, role="embedder"):
             resp = self._client.embed(model=self._model_id, input=texts)
         arr = np.asarray(resp["embeddings"], dtype=np.float32)
         return arr / np.maximum(np.linalg.norm(arr, axis=1, keepdims=True), 1e-12)

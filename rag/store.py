@@ -1,24 +1,77 @@
-"""Chroma store (on-disk PersistentClient or a `chroma run` server) with idempotent, resumable upserts."""
+"""Chroma store (on-disk PersistentClient or a `chroma run` server) with idempotent, resumable upserts.
+
+This is the only module that knows how chunk metadata is laid out in Chroma (flat keys, dates as day
+numbers for range filters, quotes as JSON): everything else sees `ChunkMeta`.
+"""
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .errors import EmbedderMismatch, StoreError
+from .attribution import Quote
+from .chunking import ChunkMeta
+from .errors import EmbedderMismatch, StoreError, store_error
+from .filters import Filters
 from .settings import Settings
 
 BATCH = 256
+_UNDATED = (0, 99991231)  # day numbers of an undated chunk: it passes every date filter
 
 
-@dataclass
+@dataclass(frozen=True)
 class StoredChunk:
     id: str
     text: str
-    meta: dict[str, Any]
+    meta: ChunkMeta
+
+
+def day_number(d: date) -> int:
+    """2025-03-30 -> 20250330: Chroma filters compare numbers, not dates."""
+    return d.year * 10000 + d.month * 100 + d.day
+
+
+def to_chroma(meta: ChunkMeta) -> dict[str, Any]:
+    """Flat metadata as Chroma stores it."""
+    period = meta.period
+    lo, hi = (day_number(period.start), day_number(period.end)) if period else _UNDATED
+    return {"dispatch_id": meta.dispatch_id, "start": meta.start, "end": meta.end, "paragraph": meta.paragraph,
+            "section": meta.section, "is_caption": meta.is_caption, "title": meta.title, "date": meta.date,
+            "date_min": lo, "date_max": hi, "lang": meta.lang, "source": meta.source, "path": meta.path,
+            "doc_hash": meta.doc_hash, "doc_entities": " ".join(meta.doc_names),
+            "quotes": json.dumps([[q.start, q.end, q.speaker] for q in meta.quotes], ensure_ascii=False)}
+
+
+def from_chroma(m: dict[str, Any] | None, text: str) -> ChunkMeta:
+    m = m or {}
+    quotes = tuple(Quote(s, e, text[s:e], speaker) for s, e, speaker in json.loads(m.get("quotes") or "[]"))
+    return ChunkMeta(dispatch_id=m.get("dispatch_id", ""), start=int(m.get("start", 0)), end=int(m.get("end", 0)),
+                     paragraph=int(m.get("paragraph", 0)), section=m.get("section", ""),
+                     is_caption=bool(m.get("is_caption")), title=m.get("title", ""), date=m.get("date", ""),
+                     lang=m.get("lang", "fr"), source=m.get("source", ""), path=m.get("path", ""),
+                     doc_hash=m.get("doc_hash", ""), quotes=quotes,
+                     doc_names=tuple((m.get("doc_entities") or "").split()))
+
+
+def where(filters: Filters) -> dict | None:
+    """The filters as a Chroma `where` clause (None when they filter nothing)."""
+    lo, hi = filters.bounds()
+    clauses: list[dict] = []
+    if lo:
+        clauses.append({"date_max": {"$gte": day_number(lo)}})
+    if hi:
+        clauses.append({"date_min": {"$lte": day_number(hi)}})
+    for key, values in (("lang", filters.lang), ("source", filters.source), ("dispatch_id", filters.dispatch_ids)):
+        if values:
+            clauses.append({key: {"$in": list(values)}})
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
 
 def make_client(settings: Settings):
@@ -33,15 +86,20 @@ def make_client(settings: Settings):
         Path(settings.index_dir).mkdir(parents=True, exist_ok=True)
         return chromadb.PersistentClient(path=settings.index_dir, settings=chroma_settings)
     except Exception as exc:  # noqa: BLE001 - chroma raises many types; the advice is the same
-        where = f"server {settings.chroma_host}:{settings.chroma_port}" if settings.chroma_host else settings.index_dir
-        raise StoreError(f"Cannot open the Chroma store at {where}: {exc}. "
-                         "Check DQA_CHROMA_HOST/DQA_CHROMA_PORT, or that `chroma run` is up.") from exc
+        raise store_error(exc, describe(settings), "open") from exc
+
+
+def describe(settings: Settings) -> str:
+    if settings.chroma_host:
+        return f"chroma server {settings.chroma_host}:{settings.chroma_port}"
+    return f"chroma on disk {settings.index_dir}"
 
 
 class DispatchStore:
     """One Chroma collection of chunks; we always pass our own embeddings (no Chroma default model)."""
 
     def __init__(self, settings: Settings, embedder_name: str, dim: int) -> None:
+        self.location = describe(settings)
         self.client = make_client(settings)
         try:
             self.col = self.client.get_or_create_collection(
@@ -50,13 +108,14 @@ class DispatchStore:
                 metadata={"embedder": embedder_name, "dim": dim},
             )
         except Exception as exc:  # noqa: BLE001
-            raise StoreError(f"Cannot open collection '{settings.collection}': {exc}") from exc
+            raise StoreError(f"Cannot open collection '{settings.collection}' ({self.location}): {exc}",
+                             self.location) from exc
         built_with = (self.col.metadata or {}).get("embedder")
         if built_with and built_with != embedder_name:
             raise EmbedderMismatch(
                 f"The index '{settings.collection}' was built with embedder '{built_with}', but "
                 f"'{embedder_name}' is configured. Set DQA_EMBEDDER back, or use another DQA_COLLECTION / "
-                "DQA_INDEX_DIR and re-ingest.")
+                "DQA_INDEX_DIR and re-ingest.", built_with, embedder_name)
 
     def count(self) -> int:
         return self.col.count()
@@ -68,10 +127,10 @@ class DispatchStore:
         return found
 
     def upsert(self, ids: Sequence[str], vectors: np.ndarray, texts: Sequence[str],
-               metas: Sequence[dict[str, Any]]) -> None:
+               metas: Sequence[ChunkMeta]) -> None:
         for i in range(0, len(ids), BATCH):
             self.col.upsert(ids=list(ids[i:i + BATCH]), embeddings=vectors[i:i + BATCH].tolist(),
-                            documents=list(texts[i:i + BATCH]), metadatas=list(metas[i:i + BATCH]))
+                            documents=list(texts[i:i + BATCH]), metadatas=[to_chroma(m) for m in metas[i:i + BATCH]])
 
     def dispatch_hashes(self, dispatch_id: str) -> set[str]:
         got = self.col.get(where={"dispatch_id": dispatch_id}, include=["metadatas"])
@@ -79,22 +138,23 @@ class DispatchStore:
 
     def delete_dispatch(self, dispatch_id: str, keep_hash: str | None = None) -> int:
         """Delete a dispatch's chunks (all, or all but those of version `keep_hash`); return how many."""
-        where: dict[str, Any] = {"dispatch_id": dispatch_id}
+        clause: dict[str, Any] = {"dispatch_id": dispatch_id}
         if keep_hash:
-            where = {"$and": [where, {"doc_hash": {"$ne": keep_hash}}]}
-        ids = self.col.get(where=where, include=[])["ids"]
+            clause = {"$and": [clause, {"doc_hash": {"$ne": keep_hash}}]}
+        ids = self.col.get(where=clause, include=[])["ids"]
         for i in range(0, len(ids), BATCH):
             self.col.delete(ids=ids[i:i + BATCH])
         return len(ids)
 
-    def query(self, vector: np.ndarray, n: int, where: dict | None) -> list[tuple[StoredChunk, float]]:
+    def query(self, vector: np.ndarray, n: int, filters: Filters | None = None) -> list[tuple[StoredChunk, float]]:
         """Nearest chunks with cosine similarity (1 - distance)."""
         n = min(n, self.count())
         if n <= 0:
             return []
-        res = self.col.query(query_embeddings=[vector.tolist()], n_results=n, where=where or None,
+        res = self.col.query(query_embeddings=[vector.tolist()], n_results=n,
+                             where=where(filters) if filters else None,
                              include=["documents", "metadatas", "distances"])
-        return [(StoredChunk(i, d, m), 1.0 - float(dist)) for i, d, m, dist in
+        return [(StoredChunk(i, d, from_chroma(m, d)), 1.0 - float(dist)) for i, d, m, dist in
                 zip(res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0])]
 
     def vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
@@ -107,14 +167,15 @@ class DispatchStore:
         while True:
             got = self.col.get(include=["documents", "metadatas"], limit=page, offset=offset)
             for i, d, m in zip(got["ids"], got["documents"], got["metadatas"]):
-                yield StoredChunk(i, d, m)
+                yield StoredChunk(i, d, from_chroma(m, d))
             if len(got["ids"]) < page:
                 return
             offset += page
 
     def get(self, ids: Sequence[str]) -> list[StoredChunk]:
         got = self.col.get(ids=list(ids), include=["documents", "metadatas"])
-        by_id = {i: StoredChunk(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])}
+        by_id = {i: StoredChunk(i, d, from_chroma(m, d)) for i, d, m in zip(got["ids"], got["documents"],
+                                                                             got["metadatas"])}
         return [by_id[i] for i in ids if i in by_id]
 
     def dispatches(self) -> list[dict[str, Any]]:
@@ -122,7 +183,7 @@ class DispatchStore:
         rows: dict[str, dict[str, Any]] = {}
         for c in self.iter_chunks():
             m = c.meta
-            row = rows.setdefault(m["dispatch_id"], {k: m.get(k, "") for k in
-                                                     ("dispatch_id", "title", "date", "lang", "source", "path")})
-            row["chunks"] = row.get("chunks", 0) + 1
+            row = rows.setdefault(m.dispatch_id, {"dispatch_id": m.dispatch_id, "title": m.title, "date": m.date,
+                                                  "lang": m.lang, "source": m.source, "path": m.path, "chunks": 0})
+            row["chunks"] += 1
         return sorted(rows.values(), key=lambda r: (r["date"], r["dispatch_id"]))

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterator
+from difflib import SequenceMatcher
 from functools import lru_cache
 from pathlib import Path
 
@@ -108,7 +109,8 @@ def split_sentences(text: str, start: int = 0) -> Iterator[tuple[int, int]]:
         yield start + pos, start + tail_end
 
 
-_QUESTION_WORDS = {"who", "what", "when", "where", "why", "how", "which", "whom", "qui", "que", "quoi", "quel", "quelle",
+_QUESTION_WORDS = {"who", "what", "when", "where", "why", "how", "which", "whom", "qui", "que", "quoi", "quel",
+                   "quelle",
                    "quels", "quelles", "quand", "comment", "combien", "pourquoi", "où", "est-ce", "selon",
                    "according", "did", "does", "is", "are", "was", "were", "le", "la", "les", "et", "and", "in",
                    "en", "de", "du", "des", "the", "a", "an", "m", "mm", "mme", "mr", "mrs", "ms"}
@@ -125,16 +127,14 @@ def entities(text: str) -> set[str]:
     return out | numbers(text)
 
 
-def fuzzy_found(term: str, haystack_tokens: set[str]) -> bool:
+def fuzzy_found(term: str, haystack_tokens: set[str], similarity: float = 0.8) -> bool:
     """True if `term` (folded) is in the tokens, allowing transliteration variants (Bryansk ~ Briansk)."""
-    from difflib import SequenceMatcher
-
     if term in haystack_tokens or (not term.isdigit() and any(t.startswith(term[:5]) for t in haystack_tokens
                                                              if len(term) >= 5)):
         return True
     if term.isdigit() or len(term) < 5:
         return False
-    return any(abs(len(t) - len(term)) <= 2 and SequenceMatcher(None, term, t).ratio() >= 0.8
+    return any(abs(len(t) - len(term)) <= 2 and SequenceMatcher(None, term, t).ratio() >= similarity
                for t in haystack_tokens)
 
 
@@ -154,7 +154,7 @@ def exonyms() -> dict[str, tuple[str, ...]]:
     return out
 
 
-def entity_coverage(claim_entities: set[str], text: str) -> float:
+def entity_coverage(claim_entities: set[str] | frozenset[str], text: str, similarity: float = 0.8) -> float:
     """Share of the entities found in `text` (1.0 when there are none), under any of their spellings."""
     if not claim_entities:
         return 1.0
@@ -163,6 +163,6 @@ def entity_coverage(claim_entities: set[str], text: str) -> float:
 
     def found(e: str) -> bool:
         alts = (e, *exonyms().get(e, ()))
-        return any(fuzzy_found(a, toks) if " " not in a else f" {a} " in folded for a in alts)
+        return any(fuzzy_found(a, toks, similarity) if " " not in a else f" {a} " in folded for a in alts)
 
     return sum(found(e) for e in claim_entities) / len(claim_entities)

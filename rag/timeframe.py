@@ -7,16 +7,10 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from .dates import MONTHS
 from .errors import ConfigError
-from .retrieval import Filters
 from .text import fold
 
-MONTHS = {
-    "janvier": 1, "fevrier": 2, "mars": 3, "avril": 4, "mai": 5, "juin": 6, "juillet": 7, "aout": 8,
-    "septembre": 9, "octobre": 10, "novembre": 11, "decembre": 12,
-    "january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6, "july": 7, "august": 8,
-    "september": 9, "october": 10, "november": 11, "december": 12,
-}
 _MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
 _UNITS = {"jour": 1, "jours": 1, "day": 1, "days": 1, "semaine": 7, "semaines": 7, "week": 7, "weeks": 7}
 
@@ -103,15 +97,3 @@ def resolve(question: str, as_of: date) -> Timeframe | None:
 def _day(day: int, month: int, year: str | None, as_of: date) -> tuple[date, date]:
     d = date(int(year) if year else _past_year(month, day, as_of), month, day)
     return d, d
-
-
-def time_filters(filters: Filters | dict | None, question: str,
-                 as_of: str | date | None) -> tuple[Filters, Timeframe | None, date]:
-    """The filters narrowed to the question's time expression, counted from as_of (default today), and,
-    when as_of is given, to dispatches up to it; with the time frame found and the as_of day."""
-    day = parse_as_of(as_of)
-    flt = Filters.coerce(filters)
-    frame = resolve(question, day)
-    if frame:
-        flt = flt.narrow(frame.start, frame.end)
-    return (flt.narrow(None, day) if as_of not in (None, "") else flt), frame, day

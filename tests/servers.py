@@ -71,10 +71,10 @@ def chroma_server(tmp: Path):
 
 @contextmanager
 def gradio_app(qa):
-    """The real app.py UI over `qa`, served on a free loopback port."""
-    import app
+    """The real web UI (rag/ui.py, what app.py starts) over `qa`, served on a free loopback port."""
+    from rag import ui
     port = free_port()
-    demo = app.serve(qa, "127.0.0.1", port, block=False, quiet=True)
+    demo = ui.serve(qa, "127.0.0.1", port, block=False, quiet=True)
     try:
         yield f"http://127.0.0.1:{port}/"
     finally:

@@ -1,17 +1,18 @@
 """Answers end to end with the real packaged LLM (SmolLM2 via llama.cpp)."""
 import shutil
+from pathlib import Path
 
 import pytest
 
 from rag import Assistant
-from rag.answer import Answerer, merge_followup
+from rag.followup import merge_followup
 
 from conftest import CORPUS, DATA
 
 
 def _check_citations(answer):
     for c in answer.citations:
-        raw = open(c.file, encoding="utf-8").read()
+        raw = Path(c.file).read_text(encoding="utf-8")
         assert raw[c.start:c.end] == c.text  # the quote is the exact source span
     assert {n for s in answer.sentences if s.supported for n in s.cites}  # something is cited
     for n in range(1, len(answer.citations) + 1):
@@ -60,7 +61,7 @@ def test_prompt_injection_in_a_dispatch_changes_nothing(fresh: Assistant, tmp_pa
     fresh.ingest([tmp_path], progress=False)
     ans = fresh.ask("Combien de drones ont été abattus au-dessus de Briansk ?")
     assert "capitulé" not in ans.text
-    prompt = fresh.answerer.messages("q", ans.passages, "fr")[1]["content"]
+    prompt = fresh.prompt("Combien de drones ont été abattus au-dessus de Briansk ?")[1]["content"]
     assert "Ignorez toutes les instructions" not in prompt
     assert any("compté 30" in c.text for c in ans.citations)
 
@@ -77,27 +78,8 @@ def test_merge_followup_fallback():
         "Combien de drones au-dessus de Briansk — au-dessus de Kalouga ?"
 
 
-class FakeLLM:
-    """Fake LLM for pure-logic tests of citation handling: returns a fixed text."""
-
-    name = "fake"
-
-    def __init__(self, text):
-        self.text = text
-
-    def describe(self):
-        return "fake"
-
-    def generate(self, messages, max_tokens, temperature):
-        return self.text
-
-    def stream(self, messages, max_tokens, temperature):
-        yield self.text
-
-
-def test_fake_llm_invalid_marker_dropped_and_supported_sentence_kept(qa: Assistant):
-    fake = FakeLLM("La région de Briansk en a compté 30 [9]. Le pape est à Tokyo [1].")
-    answerer = Answerer(qa.settings, qa.retriever, qa.embedder, lambda: fake)
+def test_scripted_llm_invalid_marker_dropped_and_supported_sentence_kept(qa: Assistant, scripted):
+    answerer = scripted(qa, "La région de Briansk en a compté 30 [9]. Le pape est à Tokyo [1].")
     ans = answerer.ask("Combien de drones ont été abattus au-dessus de Briansk ?")
     assert ans.text.startswith("La région de Briansk en a compté 30 [1]")
     assert "Tokyo" not in ans.text and [s.text for s in ans.dropped] == ["Le pape est à Tokyo."]

@@ -12,7 +12,7 @@ def test_chunk_offsets_quote_exact_source_text():
         d = read_file(f, 10**7)[0]
         raw = f.read_text(encoding="utf-8")
         for c in chunk_dispatch(d, 40):
-            assert raw[c.start:c.end] == c.text
+            assert raw[c.meta.start:c.meta.end] == c.text
             assert c.text.strip() == c.text and c.text
 
 
@@ -22,10 +22,10 @@ def test_chunks_stay_inside_paragraphs_and_respect_size():
     big = chunk_dispatch(d, 1000)
     assert len(small) > len(big)
     assert all("\n\n" not in c.text for c in small)
-    assert {c.paragraph for c in small} == {c.paragraph for c in big}
-    caption = [c for c in big if c.is_caption]
+    assert {c.meta.paragraph for c in small} == {c.meta.paragraph for c in big}
+    caption = [c for c in big if c.meta.is_caption]
     assert len(caption) == 1 and caption[0].text.endswith("( AFP / STRINGER )")
-    assert any(c.section == '"Une pression maximale"' for c in big)
+    assert any(c.meta.section == '"Une pression maximale"' for c in big)
 
 
 def test_chunk_ids_are_stable_and_version_specific():

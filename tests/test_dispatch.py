@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.dispatch import date_bounds, parse_text, read_file
+from rag.dispatch import parse_text, read_file
 from rag.errors import BadDispatch
 
 SEED_LIKE = (' date 2025-03 Le ministre pose à Djeddah, le 11 mars 2025 ( POOL / SAUL LOEB )\n\n'
@@ -76,7 +76,29 @@ def test_huge_and_unsupported_files(tmp_path: Path):
         read_file(bad_json, 1000)
 
 
-def test_date_bounds():
-    assert date_bounds("2025-03") == (20250301, 20250331)
-    assert date_bounds("2025-03-12") == (20250312, 20250312)
-    assert date_bounds("") == (0, 99991231)
+def test_dates_are_real_calendar_ranges():
+    from datetime import date
+
+    from rag.dates import parse_period
+    assert (parse_period("2025-03").start, parse_period("2025-03").end) == (date(2025, 3, 1), date(2025, 3, 31))
+    assert parse_period("2025-02").end == date(2025, 2, 28) and parse_period("2024-02").end == date(2024, 2, 29)
+    assert parse_period("2025-03-12").start == parse_period("2025-03-12").end == date(2025, 3, 12)
+    assert parse_period("") is None and parse_period("2025-13-45") is None
+    assert parse_period("2025-03").label("fr") == "mars 2025"
+    assert parse_period("2025-03-01").label("fr") == "1er mars 2025"
+    assert parse_period("2025-03-30").label("en") == "March 30, 2025"
+
+
+def test_dispatch_of_the_30th_is_newer_than_one_of_the_29th_in_story_versions():
+    """Before, every day past the 28th read as the 28th, so these two versions had the same age."""
+    from rag import ChunkMeta, Passage
+    from rag.evidence import Evidence
+    from rag.versions import disagreements
+
+    def version(n, day, toll):
+        meta = ChunkMeta(dispatch_id=f"quake-{day}", date=day, doc_names=("mandalay", "birmanie"))
+        return Evidence(n, Passage(f"p{n}", f"Le bilan est de {toll} morts.", meta))
+
+    found = disagreements([version(1, "2025-03-29", "1.644"), version(2, "2025-03-30", "1.700")], {"dead"})
+    assert [(d.newer.value, d.newer_date, d.older.value, d.same_day) for d in found] == \
+        [(1700, "2025-03-30", 1644, False)]

@@ -1,13 +1,24 @@
 """Evaluation harness: metrics on hand-made cases, the JSONL loader, the SQuAD adapter, a small run."""
 import json
-from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, make_settings
 from rag.errors import EvalDataError
-from rag.evaluation import (Evidence, answer_contains, citation_counts, load_questions, normalize, percentile,
-                            retrieval_scores, run_eval, squad_to_eval, summarize, token_f1)
+from rag.evaluation import (
+    Evidence,
+    answer_contains,
+    citation_counts,
+    load_questions,
+    normalize,
+    percentile,
+    retrieval_scores,
+    run_eval,
+    squad_to_eval,
+    summarize,
+    token_f1,
+)
+
+from conftest import ROOT, make_settings
 
 EV = Evidence("drones.fr", "en a compté 30 à elle seule")
 RIGHT = ("drones.fr", "/x/drones.fr.txt", "La région de Briansk en a compté 30 à elle seule.")

@@ -2,12 +2,11 @@
 story with different tolls, two same-day sources that disagree, a quote with its speaker."""
 import pytest
 
-from conftest import DATA, make_settings
 from rag import Assistant
-from rag.answer import Answerer
 from rag.attribution import find_quotes
-from rag.versions import asked_quantities, figures
-from test_answer import FakeLLM
+from rag.figures import asked_quantities, figures
+
+from conftest import DATA, make_settings
 
 NEWS = DATA / "news"
 
@@ -18,10 +17,6 @@ def news(tmp_path_factory) -> Assistant:
     report = qa.ingest([NEWS], progress=False)
     assert len(report.added) == 4, report.summary()
     return qa
-
-
-def _fake(news: Assistant, text: str) -> Answerer:
-    return Answerer(news.settings, news.retriever, news.embedder, lambda: FakeLLM(text))
 
 
 def test_figures_and_their_quantities():
@@ -50,7 +45,7 @@ def test_newer_version_wins_and_older_is_named_with_both_citations(news: Assista
 def test_repeated_paragraph_of_an_older_version_is_collapsed_into_the_newest(news: Assistant):
     passages = news.retrieve("Pourquoi la rivière Aubrelle est-elle sortie de son lit ?", k=6)
     repeated = [p for p in passages if p.text.startswith("La rivière Aubrelle est sortie de son lit")]
-    assert len(repeated) == 1 and repeated[0].meta["date"] == "2025-06-03"
+    assert len(repeated) == 1 and repeated[0].meta.date == "2025-06-03"
 
 
 def test_same_day_sources_that_disagree_are_both_cited(news: Assistant):
@@ -75,45 +70,45 @@ def test_speakers_of_quotes_are_found():
         ("very promising", "Trump")]
 
 
-def test_quoted_claim_is_attributed_to_its_speaker(news: Assistant):
-    """Fake LLM (fixed text): the model states a quote as a fact; the answer says who said it."""
-    ans = _fake(news, "Nous reconstruirons chaque maison [1].").ask("Que promet le maire de Montrival ?")
+def test_quoted_claim_is_attributed_to_its_speaker(news: Assistant, scripted):
+    """Scripted LLM: the model states a quote as a fact; the answer says who said it."""
+    ans = scripted(news, "Nous reconstruirons chaque maison [1].").ask("Que promet le maire de Montrival ?")
     assert ans.text.startswith("Selon Paul Vernet, nous reconstruirons chaque maison [1]")
     assert ans.sentences[0].speaker == "Paul Vernet" and "Paul Vernet" in ans.citations[0].speakers
 
 
-def test_sentence_with_a_number_not_in_its_passage_is_dropped(news: Assistant):
-    """Fake LLM (fixed text): '45' appears in no passage, so that sentence goes; the supported one stays."""
-    ans = _fake(news, "L'eau a atteint deux mètres dans les quartiers bas [1]. La crue a détruit 45 ponts [1].") \
+def test_sentence_with_a_number_not_in_its_passage_is_dropped(news: Assistant, scripted):
+    """Scripted LLM: '45' appears in no passage, so that sentence goes; the supported one stays."""
+    ans = scripted(news, "L'eau a atteint deux mètres dans les quartiers bas [1]. La crue a détruit 45 ponts [1].") \
         .ask("Quelle hauteur l'eau a-t-elle atteint à Montrival ?")
     assert "45" not in ans.text and [s.text for s in ans.dropped] == ["La crue a détruit 45 ponts."]
     assert ans.dropped[0].support < 0.45 and ans.sentences[0].support >= 0.45
     assert ans.text.startswith("L'eau a atteint deux mètres dans les quartiers bas [1].")
 
 
-def test_nothing_supported_becomes_a_refusal_without_extractive_fallback(news: Assistant):
-    """Fake LLM (fixed text): its only sentence has a figure no passage holds."""
-    settings = news.settings.replace(extractive_fallback=False)
-    answerer = Answerer(settings, news.retriever, news.embedder, lambda: FakeLLM("La crue a fait 45 morts [1]."))
+def test_nothing_supported_becomes_a_refusal_without_extractive_fallback(news: Assistant, scripted):
+    """Scripted LLM: its only sentence has a figure no passage holds."""
+    answerer = scripted(news, "La crue a fait 45 morts [1].", extractive_fallback=False)
     ans = answerer.ask("Quel est le bilan des inondations à Montrival ?")
     assert ans.refused and ans.text == "Je ne trouve pas cette information dans les dépêches."
     assert ans.citations == [] and [s.text for s in ans.dropped] == ["La crue a fait 45 morts."]
 
 
 def test_counts_leave_out_magnitudes_ordinals_years_and_dates():
-    from rag.versions import counts
+    from rag.figures import counts
     assert counts("La région de Briansk en a compté 30, le 13 mars 2025.") == {30}
     assert counts("The magnitude 7.7 earthquake; Carney, 24e Premier ministre, a 69 ans.") == set()
     assert counts("More than 4,500 people were injured") == {4500}
 
 
 def test_figures_of_two_different_stories_are_not_versions():
-    from rag.retrieval import Passage
+    from rag import ChunkMeta, Passage
+    from rag.evidence import Evidence
     from rag.versions import disagreements
 
     def passage(n, dispatch, date, text, names):
-        return Passage(dispatch, text, {"dispatch_id": dispatch, "date": date, "date_max": int(date.replace("-", "")),
-                                        "doc_entities": names}, number=n)
+        meta = ChunkMeta(dispatch_id=dispatch, date=date, doc_names=tuple(names.split()))
+        return Evidence(n, Passage(dispatch, text, meta))
 
     flood_new = passage(1, "crue-2", "2025-06-03", "Le bilan s'est alourdi à 19 morts.", "montrival aubrelle vernet")
     flood_old = passage(2, "crue-1", "2025-06-02", "Le bilan s'élève à 12 morts.", "montrival aubrelle")

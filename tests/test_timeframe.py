@@ -3,8 +3,8 @@ from datetime import date
 
 import pytest
 
+from rag import Filters
 from rag.errors import ConfigError
-from rag.retrieval import Filters
 from rag.timeframe import parse_as_of, resolve
 
 AS_OF = date(2025, 3, 14)  # a Friday
@@ -44,7 +44,7 @@ def test_hier_with_a_fixed_as_of_finds_that_days_dispatch_and_only_it(qa):
     """Real index: "hier" on 2025-03-14 is 13 March (drones over Briansk); on 2025-03-20 nothing matches."""
     answer = qa.ask("Combien de drones ont été abattus hier ?", as_of="2025-03-14")
     assert not answer.refused and answer.timeframe.startswith("hier")
-    assert {p.meta["date"] for p in answer.passages} == {"2025-03-13"}
+    assert {p.meta.date for p in answer.passages} == {"2025-03-13"}
     assert all(c.date == "2025-03-13" for c in answer.citations) and ("77" in answer.text or "30" in answer.text)
     later = qa.ask("Combien de drones ont été abattus hier ?", as_of="2025-03-20")
     assert later.refused and "2025-03-19" in later.text
@@ -52,5 +52,5 @@ def test_hier_with_a_fixed_as_of_finds_that_days_dispatch_and_only_it(qa):
 
 def test_as_of_hides_later_dispatches(qa):
     passages = qa.retrieve("Who won the Eurovision Song Contest?", as_of="2025-04-30")
-    assert passages and all(p.meta["date"] <= "2025-04-30" for p in passages)
-    assert "2025-05-18" in {p.meta["date"] for p in qa.retrieve("Who won the Eurovision Song Contest?")}
+    assert passages and all(p.meta.date <= "2025-04-30" for p in passages)
+    assert "2025-05-18" in {p.meta.date for p in qa.retrieve("Who won the Eurovision Song Contest?")}

@@ -1,0 +1,1 @@
+"""Prompt templates (<name>.<lang>.txt), shipped inside the package as `rag.prompts`."""

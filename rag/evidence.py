@@ -1,0 +1,78 @@
+"""Evidence gate: which retrieved passages are close enough to the question to answer from.
+
+A refusal costs less than a wrong cited answer, so a passage must be similar to the question and, when
+the question names people, places or figures, hold them. Passages that pass are numbered [1]..[m]:
+these numbers are the ones the prompt shows and the model cites.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date
+
+from .chunking import ChunkMeta
+from .figures import figures
+from .query import Query
+from .retrieval import Passage, Retriever
+from .settings import Settings
+from .text import content_terms, entity_coverage
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A passage the answer may rest on, with its number [n] in the prompt."""
+
+    number: int
+    passage: Passage
+
+    @property
+    def text(self) -> str:
+        return self.passage.text
+
+    @property
+    def meta(self) -> ChunkMeta:
+        return self.passage.meta
+
+    @property
+    def dispatch_id(self) -> str:
+        return self.passage.dispatch_id
+
+    @property
+    def day(self) -> date | None:
+        return self.passage.day
+
+
+def other_language_figures(query: Query, passages: list[Passage], retriever: Retriever) -> list[Passage]:
+    """For a question about a count, up to two passages in the other language that give that count.
+
+    Retrieval ranks one language first; a toll updated in an English dispatch after a French one
+    would otherwise never be compared with it."""
+    flt = query.filters
+    present = {p.meta.lang for p in passages}
+    other = [lang for lang in ("fr", "en") if lang not in present and (not flt.lang or lang in flt.lang)]
+    if not query.quantities or not other or not passages:
+        return []
+    seen = {p.id for p in passages}
+    found = retriever.retrieve(query.standalone, k=len(passages), filters=replace(flt, lang=other), as_of=query.as_of)
+    return [p for p in found if p.id not in seen and query.quantities & {f.key for f in figures(p.text)}][:2]
+
+
+def select(query: Query, passages: list[Passage], floor: float, margin: float, s: Settings) -> list[Evidence]:
+    """Passages relevant enough to answer from, numbered 1..m; empty -> refusal, no generation.
+
+    Dense similarity alone cannot tell "the Myanmar quake" from "the Turkey quake", so when the
+    question names entities or figures, a passage must also contain them (transliterations allowed).
+    """
+    kept = [p for p in passages if relevant(query, p, floor, margin, s)]
+    return [Evidence(i, p) for i, p in enumerate(kept, 1)]
+
+
+def relevant(query: Query, p: Passage, floor: float, margin: float, s: Settings) -> bool:
+    m = p.meta
+    context = " ".join([p.text, m.title, m.date, m.section, " ".join(m.doc_names)])
+    if query.names:
+        need = 1.0 if len(query.names) <= s.few_names else s.names_share
+        return p.dense >= floor and entity_coverage(query.names, context, s.name_similarity) >= need
+    # no name to check: a clearly closer passage, or one holding most of the question's words
+    shared = len(query.terms & content_terms(context))
+    return p.dense >= floor + margin or (
+        p.dense >= floor and len(query.terms) >= 2 and shared >= s.terms_share * len(query.terms))

@@ -1,0 +1,110 @@
+"""Figures in text: numbers that count something (deaths, injured, drones...) and the quantity they count.
+
+Used by question analysis (what quantity is asked, is it a count question), by the answer checks (does a
+sentence give a count of the quantity asked) and by story versions (which figure changed).
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from .dates import MONTHS
+from .text import fold, split_sentences
+
+# "Combien", "how many", "quel est le bilan", "what is the death toll": questions answered by a count.
+COUNT_RE = re.compile(r"(?i)\b(combien|how (many|much)|quel(le)?s? (est |sont |était )?(le |la |les |l')?"
+                      r"(dernier )?(bilan|nombre|montant|chiffre)|what (is |was )?the (latest |death )?(number|toll)"
+                      r"|what (number|toll))\b")
+
+# Quantities news questions ask about, by the words that name them (French and English).
+QUANTITIES: dict[str, tuple[str, ...]] = {
+    "dead": ("morts", "mort", "tues", "tuees", "deces", "victimes", "dead", "deaths", "killed", "death toll",
+             "bilan", "toll"),
+    "injured": ("blesses", "blessees", "blesse", "injured", "wounded"),
+    "missing": ("disparus", "disparues", "missing"),
+    "drones": ("drones", "drone"),
+    "prisoners": ("prisonniers", "prisoners", "prisoner"),
+    "displaced": ("deplaces", "displaced", "evacues", "evacuated"),
+}
+_WORD_KEY = {w: k for k, words in QUANTITIES.items() for w in words}
+_NOT_COUNTS = {"ans", "an", "years", "year", "old", "jours", "days", "heures", "hours", "mois", "months", "km",
+               "kilometres", "kilometers", "hectares", "etages", "floors", "minutes", "semaines", "weeks"}
+_PROJECTION = {"pass", "exceed", "surpass", "reach", "depasser", "atteindre", "could", "may", "might", "pourrait"}
+_NUM = re.compile(r"(?<![\w,.-])(\d{1,3}(?:[.,\u202f\u00a0 ]\d{3})+|\d+)(?![\w%-]|[.,]\d)")
+_AFTER, _BEFORE = 6, 20  # words between a figure and the word naming its quantity ("1.644 morts", "toll rose to 2,719")
+
+
+@dataclass(frozen=True)
+class Figure:
+    key: str  # dead, injured, ...
+    value: int
+    text: str  # the figure as written, with its noun when it follows ("1.644 morts", "2,719")
+    sentence: str
+
+
+def parse_int(text: str) -> int:
+    return int(re.sub(r"\D", "", text))
+
+
+def _counts(text: str) -> Iterator[tuple[re.Match, str, list[tuple[int, str]], int]]:
+    """Numbers that count something, with their sentence, its folded tokens and the number's token index;
+    years, days of the month, ages and durations, decimals ("7.7") and projections are left out."""
+    for s, e in split_sentences(text):
+        sentence = text[s:e]
+        tokens = [(m.start(), m.group()) for m in re.finditer(r"[\w']+", fold(sentence))]
+        for m in _NUM.finditer(sentence):
+            if 1900 <= parse_int(m.group(1)) <= 2100 and re.fullmatch(r"\d{4}", m.group(1)):
+                continue  # a year
+            idx = next((i for i, (pos, _) in enumerate(tokens) if pos >= m.start()), len(tokens))
+            if any(0 <= j < len(tokens) and tokens[j][1] in MONTHS for j in (idx - 1, idx + 1)):
+                continue  # a day of the month: "le 21 avril", "April 1"
+            if idx + 1 < len(tokens) and tokens[idx + 1][1] in _NOT_COUNTS:
+                continue  # an age or a duration: "88 ans", "30 days"
+            if any(t in _PROJECTION for _, t in tokens[max(idx - 3, 0):idx]):
+                continue  # a projection, not a count: "expected it to pass 3,000"
+            yield m, sentence, tokens, idx
+
+
+def counts(text: str) -> set[int]:
+    """The values of the numbers in `text` that count something ("30" in "en a compté 30", not "7.7")."""
+    return {parse_int(m.group(1)) for m, *_ in _counts(text)}
+
+
+def figures(text: str) -> list[Figure]:
+    """Counted quantities in a passage: each count with the nearest quantity word around it."""
+    out = []
+    for m, sentence, tokens, idx in _counts(text):
+        key = _nearest_key(tokens, idx)
+        if key:
+            unit = re.match(r"\s+([\w-]+)", sentence[m.end():])  # "1.644 morts": keep the word
+            named = unit and _WORD_KEY.get(fold(unit.group(1))) == key
+            shown = f"{m.group(1)} {unit.group(1)}" if named else m.group(1)
+            out.append(Figure(key, parse_int(m.group(1)), shown, sentence))
+    return out
+
+
+def _nearest_key(tokens: list[tuple[int, str]], idx: int) -> str:
+    """The quantity word closest after the figure, else closest before it."""
+    after = range(idx + 1, min(idx + 1 + _AFTER, len(tokens)))
+    before = range(idx - 1, max(idx - 1 - _BEFORE, -1), -1)
+    for j in [*after, *before]:
+        word = tokens[j][1]
+        pair = f"{tokens[j - 1][1]} {word}" if j > 0 else ""
+        key = _WORD_KEY.get(pair) or _WORD_KEY.get(word)
+        if key:
+            return key
+    return ""
+
+
+def asked_quantities(question: str) -> set[str]:
+    """Quantities the question asks about ('Quel est le bilan ?' -> {'dead'})."""
+    words = re.findall(r"[\w']+", fold(question))
+    pairs = [f"{a} {b}" for a, b in zip(words, words[1:])]
+    return {_WORD_KEY[w] for w in words + pairs if w in _WORD_KEY}
+
+
+def wants_count(question: str) -> bool:
+    """Is the question answered by a count ("combien", "how many", "quel est le bilan")?"""
+    return bool(COUNT_RE.search(question))
+

@@ -1,0 +1,72 @@
+"""Metadata filters of a search: date range, languages, sources, dispatch ids."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date
+from typing import Any
+
+from .dates import Period, parse_bound
+from .errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Dates are YYYY, YYYY-MM or YYYY-MM-DD, inclusive; a dispatch dated by month overlaps a range."""
+
+    date_from: str = ""
+    date_to: str = ""
+    lang: list[str] = field(default_factory=list)
+    source: list[str] = field(default_factory=list)
+    dispatch_ids: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.bounds()  # a malformed date is a configuration error now, not a traceback later
+
+    @classmethod
+    def coerce(cls, value: Filters | dict[str, Any] | None) -> Filters:
+        if value is None:
+            return cls()
+        if isinstance(value, Filters):
+            return value
+        unknown = set(value) - {"date_from", "date_to", "lang", "source", "dispatch_ids"}
+        if unknown:
+            raise ConfigError(f"Unknown filter(s): {', '.join(sorted(unknown))}. "
+                              "Use date_from, date_to, lang, source, dispatch_ids.")
+        return cls(date_from=value.get("date_from", "") or "", date_to=value.get("date_to", "") or "",
+                   lang=_as_list(value.get("lang")), source=_as_list(value.get("source")),
+                   dispatch_ids=_as_list(value.get("dispatch_ids")))
+
+    def bounds(self) -> tuple[date | None, date | None]:
+        """First and last day of the range (None: open)."""
+        try:
+            lo = parse_bound(self.date_from, first=True) if self.date_from else None
+            hi = parse_bound(self.date_to, first=False) if self.date_to else None
+        except ValueError as exc:
+            raise ConfigError(f"Date filter '{exc}' is not YYYY, YYYY-MM or YYYY-MM-DD.",
+                              setting="date_from/date_to") from exc
+        return lo, hi
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.date_from or self.date_to or self.lang or self.source or self.dispatch_ids)
+
+    def narrow(self, start: date | None, end: date | None) -> Filters:
+        """These filters with the date range intersected with [start, end]."""
+        lo, hi = self.bounds()
+        lo = max(lo, start) if lo and start else (lo or start)
+        hi = min(hi, end) if hi and end else (hi or end)
+        return replace(self, date_from=lo.isoformat() if lo else "", date_to=hi.isoformat() if hi else "")
+
+    def admits(self, period: Period | None, lang: str, source: str, dispatch_id: str) -> bool:
+        """Does a chunk with this date, language, source and dispatch pass? Undated chunks pass dates."""
+        lo, hi = self.bounds()
+        if period and ((lo and period.end < lo) or (hi and period.start > hi)):
+            return False
+        return ((not self.lang or lang in self.lang) and (not self.source or source in self.source)
+                and (not self.dispatch_ids or dispatch_id in self.dispatch_ids))
+
+
+def _as_list(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value] if value else []
+    return list(value or [])
