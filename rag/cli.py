@@ -69,6 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("serve", help="start the Gradio chat UI")
     _common(p)
+
+    p = sub.add_parser("settings", help="every setting with its value, TOML section and meaning")
+    p.add_argument("--config", help="TOML settings file (default: $DQA_CONFIG or ./dispatchqa.toml)")
     return parser
 
 
@@ -83,6 +86,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted; re-run the same command to resume.", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `dispatch-qa list | head`
+        return 0
 
 
 def _open(args: argparse.Namespace):
@@ -102,6 +107,8 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     if args.cmd == "eval":
         return _eval(args)
+    if args.cmd == "settings":
+        return _settings(args)
     if args.cmd == "bench":
         from .bench import run_benchmarks
         run_benchmarks(sizes=[int(x) for x in args.sizes.split(",") if x], queries=args.queries, skip=args.skip)
@@ -129,6 +136,20 @@ def _run(args: argparse.Namespace) -> int:
     if args.cmd == "chat":
         return _chat(qa)
     raise AssertionError(args.cmd)
+
+
+def _settings(args: argparse.Namespace) -> int:
+    """What each setting is, where it goes in the TOML file, and its value now (secrets hidden)."""
+    from . import Settings
+    current = Settings.load(args.config)
+    for section, names in Settings.sections().items():
+        print(f"[{section}]")
+        for name in names:
+            value = getattr(current, name)
+            shown = "***" if "password" in name and value else json.dumps(value, ensure_ascii=False)
+            print(f"{name} = {shown}  # DQA_{name.upper()}: {Settings.model_fields[name].description}")
+        print()
+    return 0
 
 
 def _eval(args: argparse.Namespace) -> int:

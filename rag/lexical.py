@@ -1,6 +1,7 @@
 """BM25 over the stored chunks, one index per language with its own Snowball stemmer."""
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from typing import Any
@@ -45,6 +46,8 @@ class LexicalIndex:
         import Stemmer
         from llama_index.core.schema import TextNode
         from llama_index.retrievers.bm25 import BM25Retriever
+
+        logging.getLogger("bm25s").setLevel(logging.WARNING)  # it sets itself to DEBUG: "Building index..."
 
         self._chunks = {c.id: c for c in store.iter_chunks()}
         groups: dict[str, list[TextNode]] = {}

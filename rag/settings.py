@@ -14,6 +14,15 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from .errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def default_index_dir() -> str:
+    """index/ of the checkout; for an installed package, the user's data folder (same index from any folder)."""
+    if (PROJECT_ROOT / "pyproject.toml").exists() and (PROJECT_ROOT / "rag").is_dir():
+        return str(PROJECT_ROOT / "index")
+    data = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return str(data / "dispatch-qa" / "index")
+
 _TOML: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar("dqa_toml", default=None)
 _ISOLATED = contextvars.ContextVar("dqa_isolated", default=False)  # from_dict: no environment, no file
 
@@ -30,7 +39,8 @@ class Settings(BaseSettings):
                                       validate_assignment=True)
 
     # -- store
-    index_dir: str = _f(str(PROJECT_ROOT / "index"), "store", "On-disk Chroma store and embedding cache.")
+    index_dir: str = _f(default_index_dir(), "store", "On-disk Chroma store and embedding cache (default: index/ "
+                        "of the checkout, or ~/.local/share/dispatch-qa/index for an installed package).")
     collection: str = _f("dispatches", "store", "Chroma collection name.")
     chroma_host: str = _f("", "store", "Chroma server host (`chroma run`); empty: the on-disk store.")
     chroma_port: int = _f(8000, "store", "Chroma server port.", ge=1, le=65535)

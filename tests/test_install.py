@@ -1,0 +1,63 @@
+"""A plain (non-editable) `pip install .` works: prompts ship inside the package, the commands run anywhere."""
+import os
+import shutil
+import subprocess
+import sys
+import urllib.request
+
+import pytest
+from conftest import CORPUS, ROOT
+from servers import free_port, wait_http
+
+pytestmark = pytest.mark.server
+
+
+@pytest.fixture(scope="module")
+def venv(tmp_path_factory):
+    """A venv seeing the installed dependencies, with this checkout installed into it as a wheel."""
+    where = tmp_path_factory.mktemp("venv")
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(where)], check=True)
+    pip = subprocess.run([str(where / "bin" / "python"), "-m", "pip", "install", "-q", "--no-deps", str(ROOT)],
+                         capture_output=True, text=True, timeout=600)
+    assert pip.returncode == 0, pip.stderr
+    return where
+
+
+def _env(home):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DQA_") and k != "PYTHONPATH"}
+    return {**env, "HOME": str(home), "XDG_DATA_HOME": str(home / "data"), "DQA_LLM_BACKEND": "embedded"}
+
+
+def test_installed_package_ingests_answers_and_serves(venv, tmp_path):
+    elsewhere = tmp_path / "work"  # not the checkout: nothing may come from the repository folder
+    elsewhere.mkdir()
+    shutil.copy(CORPUS / "2025-03-13-drones-briansk.fr.txt", elsewhere)
+    cli = str(venv / "bin" / "dispatch-qa")
+    env = _env(tmp_path)
+
+    def run(*args):
+        return subprocess.run([cli, *args], cwd=elsewhere, env=env, capture_output=True, text=True, timeout=600)
+
+    where = run("stats")
+    assert where.returncode == 0, where.stderr
+    assert str(tmp_path / "data" / "dispatch-qa" / "index") in where.stdout  # the user's data folder
+    ingest = run("ingest", ".")
+    assert ingest.returncode == 0 and "1 added" in ingest.stdout, ingest.stderr
+    ask = run("ask", "Combien de drones ont été abattus au-dessus de Briansk ?")
+    assert ask.returncode == 0 and "[1]" in ask.stdout and "compté 30" in ask.stdout, ask.stderr
+    probe = subprocess.run([str(venv / "bin" / "python"), "-c", "import rag; print(rag.__file__)"],
+                           cwd=elsewhere, env=env, capture_output=True, text=True)
+    assert str(venv) in probe.stdout  # the installed copy answered, not the checkout
+
+    port = free_port()
+    log = open(tmp_path / "serve.log", "w")
+    serve = subprocess.Popen([cli, "serve"], cwd=elsewhere, env={**env, "DQA_UI_PORT": str(port)},
+                             stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_http(f"http://127.0.0.1:{port}/", serve, timeout=180)
+        page = urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10).read().decode()
+        assert "Dispatch QA" in page
+    finally:
+        serve.terminate()
+        serve.wait(30)
+        log.close()
