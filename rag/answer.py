@@ -1,32 +1,34 @@
 """The answer stage: question -> Query -> evidence -> prompt -> generation -> checked, cited Answer.
 
 `Answerer.run` only orchestrates; each step is a function of its own module that takes values and
-returns values: followup (condense), query (analyze), evidence (gate), prompting, verify (citations
-and counts), notes (speakers, story versions), extractive (fallback quote).
+returns values: followup (is it a follow-up, condense it), query (analyze), evidence (gate), prompting
+(passages that fit, messages), writer (each sentence checked by verify, with notes and the extractive
+fallback) as the model writes.
 """
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Generator, Iterator
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
-from .citations import AnswerSentence, cited_spans, renumber
+from .citations import AnswerSentence, SentenceSplitter
 from .embedding import Embedder
 from .evidence import Evidence, other_language_figures, select
-from .extractive import extract
+from .extractive import focus
 from .filters import Filters
-from .followup import History, condense
+from .followup import History, condense, is_follow_up
 from .llm import LLM
-from .notes import attribute_quotes, figure_notes
-from .prompting import Prompts, answer_messages
+from .prompting import Prompts, answer_messages, fit
 from .query import Query, analyze
 from .retrieval import Passage, Retriever
 from .settings import Settings
 from .text import detect_language
-from .verify import check_sentences
 from .versions import Disagreement
+from .writer import AnswerWriter
+
+Status = Callable[..., None]  # on_status("searching"), ("found", n passages), ("writing")
 
 
 @dataclass
@@ -78,11 +80,11 @@ class Answer:
         d["dropped"] = [asdict(s) for s in self.dropped]
         return d
 
-    def format(self) -> str:
+    def format(self, sources_only: bool = False) -> str:
         """Plain-text rendering for the terminal: answer, then each cited passage with file, date, quote."""
-        lines = [self.text, ""]
+        lines = [] if sources_only else [self.text, ""]
         if self.timeframe:
-            lines.insert(1, f"(period searched: {self.timeframe})")
+            lines.insert(0 if sources_only else 1, f"(period searched: {self.timeframe})")
         for c in self.citations:
             where = f"{c.file or c.dispatch_id} ({c.date or 'undated'}), chars {c.start}-{c.end}"
             kind = " [photo caption]" if c.is_caption else ""
@@ -92,7 +94,8 @@ class Answer:
 
 
 class AnswerStream:
-    """Iterate to get tokens; `.answer` holds the checked Answer once iteration is over."""
+    """Iterate to get the answer's checked sentences as they are ready (join them with spaces); `.answer`
+    holds the whole Answer once iteration is over. Nothing yielded is ever taken back."""
 
     def __init__(self, gen: Generator[str, None, Answer]) -> None:
         self._gen = gen
@@ -116,25 +119,35 @@ class Answerer:
         return s if s >= 0 else self.embedder.relevance_floor
 
     def run(self, question: str, filters: Filters | dict | None = None, k: int | None = None,
-            history: History | None = None, stream: bool = False,
-            as_of: str | date | None = None) -> Generator[str, None, Answer]:
-        """Yield answer tokens as generated (if stream), and return the checked Answer."""
+            history: History | None = None, stream: bool = False, as_of: str | date | None = None,
+            on_status: Status | None = None) -> Generator[str, None, Answer]:
+        """Yield the answer's checked sentences as they pass their checks; return the whole Answer.
+
+        With `stream`, the model's tokens are read as they come, so the first sentence shows early."""
+        status = on_status or (lambda _step, _n=0: None)
         clock = _Clock()
         standalone = self._standalone(question, history)
         query = analyze(question, filters, as_of, standalone)
         clock.lap("condense")
+        status("searching")
         passages, evidence = self.gather(query, k)
         clock.lap("retrieval")
+        status("found", len(evidence))
         if not evidence:
             answer = self.refusal(query, passages, clock)
-            if stream:
-                yield answer.text
+            yield answer.text
             return answer
         llm = self._llm_factory()
-        raw = yield from _generate(llm, answer_messages(standalone, evidence, self.prompts, query.lang),
-                                   self.settings, stream)
+        writer = AnswerWriter(query, evidence, self.embedder, self.prompts, self.settings)
+        yield from writer.opening()
+        status("writing")
+        yield from self._write(writer, self._generate(llm, query, evidence, stream))
+        if writer.needs_focus() and self.settings.focus_retry:  # a second try on the best sentence alone
+            yield from self._write(writer, self._generate(llm, query, focus(query, evidence, self.embedder,
+                                                                             self.settings), stream))
+        yield from writer.finish()
         clock.lap("generation")
-        return self.checked(query, raw, passages, evidence, llm.name, clock)
+        return self._answer_from(writer, query, passages, llm.name, clock)
 
     def ask(self, question: str, **kw: Any) -> Answer:
         stream = AnswerStream(self.run(question, stream=False, **kw))
@@ -143,7 +156,7 @@ class Answerer:
         return stream.answer
 
     def _standalone(self, question: str, history: History | None) -> str:
-        if not history:
+        if not history or not is_follow_up(question, history):
             return question
         return condense(question, history, self._llm_factory(), self.prompts, detect_language(question),
                         self.settings.condense_max_ratio)
@@ -154,58 +167,41 @@ class Answerer:
         passages += other_language_figures(query, passages, self.retriever)
         return passages, select(query, passages, self.floor, self.settings.relevance_margin, self.settings)
 
+    def messages(self, query: Query, evidence: list[Evidence]) -> list[dict[str, str]]:
+        """What the model reads: the best passages that fit the prompt budget."""
+        s = self.settings
+        shown = fit(evidence, s.prompt_passages, s.prompt_budget)
+        return answer_messages(query.standalone, shown, self.prompts, query.lang)
+
+    @staticmethod
+    def _write(writer: AnswerWriter, tokens: Iterator[str]) -> Iterator[str]:
+        """Complete sentences out of the model's tokens, each checked by the writer as soon as it is complete."""
+        splitter = SentenceSplitter()
+        for token in tokens:
+            for text, claimed in splitter.feed(token):
+                yield from writer.add(text, claimed)
+        for text, claimed in splitter.finish():
+            yield from writer.add(text, claimed)
+
+    def _generate(self, llm: LLM, query: Query, evidence: list[Evidence], stream: bool) -> Iterator[str]:
+        s, messages = self.settings, self.messages(query, evidence)
+        if stream:
+            return llm.stream(messages, s.max_tokens, s.temperature)
+        return iter([llm.generate(messages, s.max_tokens, s.temperature)])
+
     def refusal(self, query: Query, passages: list[Passage], clock: _Clock) -> Answer:
         text = self.prompts.get("refusal", query.lang)
         if query.timeframe:  # say which period was searched: the user may have meant another one
             text = f"{text.rstrip('.')} ({query.timeframe.describe()})."
         return _answer(query, text, passages, refused=True, timings=clock.timings())
 
-    def checked(self, query: Query, raw: str, passages: list[Passage], evidence: list[Evidence], backend: str,
-                clock: _Clock) -> Answer:
-        """Verify the model's sentences; quote the best sentence when none holds; add the news notes."""
-        s, lang = self.settings, query.lang
-        sentences = check_sentences(raw, evidence, query, self.embedder, s)
-        extractive = not any(x.supported for x in sentences)
-        if extractive and not s.extractive_fallback:
-            return _answer(query, self.prompts.get("refusal", lang), passages, refused=True, backend=backend,
-                           sentences=sentences, timings=clock.timings())
-        if extractive:
-            sentences = [*sentences, extract(query, evidence, self.embedder, self.prompts, s)]
-        else:
-            sentences = attribute_quotes(sentences, evidence, self.prompts.get("attribution", lang), s.speaker_share)
-        sentences, found = figure_notes(sentences, evidence, query, self.prompts, lang, s)
-        text, citations, sentences = compose(sentences, evidence, s.span_min_share)
-        return _answer(query, text, passages, citations=citations, sentences=sentences, extractive=extractive,
-                       backend=backend, disagreements=found, timings=clock.timings())
-
-
-def compose(sentences: list[AnswerSentence], evidence: list[Evidence],
-            span_min_share: float = 0.3) -> tuple[str, list[Citation], list[AnswerSentence]]:
-    """The answer text with markers renumbered 1..m in order of use, its citations, and the sentences
-    with `cites` in that numbering."""
-    text, mapping = renumber(sentences)
-    by_number = {e.number: e for e in evidence}
-    best: dict[int, float] = {}
-    claims: dict[int, list[str]] = {}
-    for sent in sentences:
-        for n in sent.cites if sent.supported else []:
-            best[n] = max(best.get(n, 0.0), sent.support)
-            claims.setdefault(n, []).append(sent.text)
-    citations = [_citation(new, by_number[old].passage, best[old], claims[old], span_min_share)
-                 for old, new in sorted(mapping.items(), key=lambda kv: kv[1])]
-    renumbered = [replace(sent, cites=[mapping[n] for n in sent.cites] if sent.supported else [])
-                  for sent in sentences]
-    return text, citations, renumbered
-
-
-def _generate(llm: LLM, messages: list[dict[str, str]], s: Settings, stream: bool) -> Generator[str, None, str]:
-    if not stream:
-        return llm.generate(messages, s.max_tokens, s.temperature)
-    raw = ""
-    for tok in llm.stream(messages, s.max_tokens, s.temperature):
-        raw += tok
-        yield tok
-    return raw
+    def _answer_from(self, writer: AnswerWriter, query: Query, passages: list[Passage], backend: str,
+                     clock: _Clock) -> Answer:
+        citations = [_citation(number, e.passage, support, writer.spans(e, claims))
+                     for number, e, support, claims in writer.citations()]
+        return _answer(query, writer.text, passages, citations=citations, sentences=writer.final_sentences(),
+                       refused=writer.refused, extractive=writer.extractive, backend=backend,
+                       disagreements=writer.disagreements, timings=clock.timings())
 
 
 def _answer(query: Query, text: str, passages: list[Passage], **fields: Any) -> Answer:
@@ -214,12 +210,11 @@ def _answer(query: Query, text: str, passages: list[Passage], **fields: Any) -> 
                   **fields)
 
 
-def _citation(number: int, p: Passage, support: float, claims: list[str], span_min_share: float) -> Citation:
+def _citation(number: int, p: Passage, support: float, spans: list[tuple[int, int]]) -> Citation:
     m = p.meta
     return Citation(number=number, chunk_id=p.id, dispatch_id=m.dispatch_id, file=m.path, date=m.date,
                     title=m.title, lang=m.lang, section=m.section, source=m.source, text=p.text, start=m.start,
-                    end=m.end, is_caption=m.is_caption, support=support,
-                    spans=cited_spans(p.text, claims, span_min_share),
+                    end=m.end, is_caption=m.is_caption, support=support, spans=spans,
                     speakers=list(dict.fromkeys(q.speaker for q in m.quotes)))
 
 

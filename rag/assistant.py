@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
-from .answer import Answer, Answerer, AnswerStream
+from .answer import Answer, Answerer, AnswerStream, Status
 from .chunking import Chunk, chunk_dispatch
 from .dispatch import Dispatch, iter_files, read_file
 from .embedding import Embedder, EmbeddingCache, make_embedding
@@ -21,7 +21,6 @@ from .errors import BadDispatch, EmptyIndex
 from .filters import Filters
 from .followup import History
 from .llm import LLM, select_llm
-from .prompting import answer_messages
 from .query import analyze
 from .retrieval import Passage, Retriever
 from .settings import Settings
@@ -181,11 +180,14 @@ class Assistant:
         return self.answerer.ask(question, filters=filters, k=k, history=history, as_of=as_of)
 
     def stream(self, question: str, filters: Filters | dict | None = None, k: int | None = None,
-               history: History | None = None, as_of: str | date | None = None) -> AnswerStream:
-        """Like ask(), token by token: iterate, then read `.answer`."""
+               history: History | None = None, as_of: str | date | None = None,
+               on_status: Status | None = None) -> AnswerStream:
+        """Like ask(), sentence by sentence: iterate to get each checked sentence as soon as it passes its
+        checks (nothing shown is taken back), then read `.answer`. `on_status(step, n)` hears "searching",
+        ("found", n passages) and "writing"."""
         self._check_ready()
         return AnswerStream(self.answerer.run(question, filters=filters, k=k, history=history, stream=True,
-                                              as_of=as_of))
+                                              as_of=as_of, on_status=on_status))
 
     def retrieve(self, question: str, filters: Filters | dict | None = None, k: int | None = None,
                  as_of: str | date | None = None) -> list[Passage]:
@@ -198,7 +200,7 @@ class Assistant:
         """The chat messages the model would get for this question (empty if it would be refused)."""
         query = analyze(question, filters, as_of)
         _, evidence = self.answerer.gather(query, k)
-        return answer_messages(query.standalone, evidence, self.answerer.prompts, query.lang) if evidence else []
+        return self.answerer.messages(query, evidence) if evidence else []
 
     # -- low level, for benchmarks and tools -------------------------------------------------------
     @staticmethod

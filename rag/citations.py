@@ -6,7 +6,19 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .text import content_terms, entities, entity_coverage, numbers, split_sentences
+from .figures import misplaced_figures
+from .text import (
+    content_terms,
+    detect_language,
+    entities,
+    entity_coverage,
+    figure_values,
+    looks_truncated,
+    numbers,
+    repeats_itself,
+    split_sentences,
+    unsupported_figures,
+)
 
 MARKER_RE = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 # Highlighting (display only): sharing the claim's figures counts half a word share; sentences within
@@ -52,40 +64,90 @@ def split_answer(text: str) -> list[tuple[str, list[int]]]:
             out[-1][1].extend(n for n in parse_markers(lead.group())[1] if n not in out[-1][1])
             piece = piece[lead.end():]
         clean, nums = parse_markers(piece)
-        clean = re.sub(r"^[^\w\"«“(]+", "", clean)  # debris such as '») ' copied from the prompt
+        clean = re.sub(r"^[^\w\"«“(]+", "", tidy(clean))  # debris such as '») ' copied from the prompt
         if re.search(r"\w", clean) and all(clean != prev for prev, _ in out):
             out.append((clean, nums))
     return out
 
 
+# "selon X", "according to X", "X said": who the sentence says claims it.
+_NAME = r"((?:[A-ZÉÈ][\w'-]+\s?){1,4})"
+_SPEAKERS = [re.compile(rf"\b(?:[Ss]elon|[Dd]'après|[Aa]ccording to)\s+(?:the |le |la |l')?[^,.]*?{_NAME}"),
+             re.compile(rf"{_NAME}\s*,?\s+(?:said|says|told|claimed|stated|declared|a (?:déclaré|affirmé|indiqué|"
+                        r"estimé|assuré|précisé|souligné|annoncé))\b")]
+# The model talking about its input ("selon le passage", "according to the first passage [2]") says nothing.
+_SELF_REFERENCE = re.compile(
+    r"(?i),?\s*(selon|d'après|according to|as stated in|comme l'indique)\s+(le |la |les |the )?"
+    r"(premier |second |deuxième |first |second )?(passages?|dépêches?|dispatch(es)?|texte|text)"
+    r"(\s+(numéro\s+)?\d+)?|,?\s*(selon|according to)\s*(?=[.!?]?$)|^(selon|according to)\s*,\s*")
+
+
+def tidy(sentence: str) -> str:
+    """The sentence without references to the passages themselves."""
+    return _SELF_REFERENCE.sub("", sentence).strip()
+
+
+def speakers(sentence: str) -> set[str]:
+    """Folded names of who the sentence says claims it."""
+    found: set[str] = set()
+    for pattern in _SPEAKERS:
+        for m in pattern.finditer(sentence):
+            found |= {e for e in entities("x " + m.group(1)) if not e.isdigit()}
+    return found
+
+
+def names_missing(sentence: str, passage: str, context: str = "") -> bool:
+    """A name of the sentence is absent from the passage. Names of the passage's dispatch (`context`: its
+    title and names) count too, since a paragraph is about what its dispatch is about, except the speaker
+    of a sentence saying who claims something ("selon X", "X said"): X must be in the passage itself."""
+    names = {e for e in entities(sentence) if not e.isdigit()}
+    if not names:
+        return False
+    strict = speakers(sentence) & names
+    return entity_coverage(strict, passage) < 1.0 or entity_coverage(names - strict, f"{passage} {context}") < 1.0
+
+
 def support_score(sentence: str, passage: str, cosine: float, floor: float, question: str = "",
-                  lexical_weight: float = 0.6, cap: float = 0.2) -> float:
+                  lexical_weight: float = 0.6, cap: float = 0.2, context: str = "") -> float:
     """0..1: lexical overlap of content words and embedding similarity (weights `lexical_weight` and the
-    rest); a number or a name absent from the passage caps the score at `cap`: a wrong figure or name is
-    the costliest error. A sentence that only restates the question (small models echo it) scores 0: it
-    must bring a passage word the question lacks."""
+    rest). A figure (in digits or words, '6' = 'six', 'seventh' != 'second') or a name absent from the
+    passage, or a figure the passage states for something else, caps the score at `cap`: a wrong figure or
+    name is the costliest error. A sentence that only restates the question (small models echo it), stops
+    mid-way ('a pris le nom de.') or says the same words twice scores 0.
+
+    Across languages (an English answer over a French passage) words cannot overlap; a sentence whose
+    figures and names are all in the passage, each where the passage states it, counts as overlapping."""
     terms = content_terms(sentence)
     p_terms = content_terms(passage)
+    if looks_truncated(sentence) or repeats_itself(sentence):
+        return 0.0
     if question and not (terms - content_terms(question)) & p_terms:
         return 0.0
     lexical = len(terms & p_terms) / len(terms) if terms else 0.0
     semantic = float(np.clip((cosine - floor) / max(1.0 - floor, 1e-6), 0.0, 1.0))
+    names = {e for e in entities(sentence) if not e.isdigit()}
+    here = {n for n in names if entity_coverage({n}, passage) == 1.0}
+    wrong = (unsupported_figures(sentence, passage) or names_missing(sentence, passage, context)
+             or misplaced_figures(sentence, passage, here))
+    anchors = bool(figure_values(sentence) or names)
+    if not wrong and anchors and detect_language(sentence) != detect_language(passage):
+        lexical = 1.0
     score = lexical_weight * lexical + (1 - lexical_weight) * semantic
-    if numbers(sentence) - numbers(passage) or entity_coverage(entities(sentence), passage) < 1.0:
-        score = min(score, cap)
-    return round(score, 3)
+    return round(min(score, cap) if wrong else score, 3)
 
 
 def attribute(sentences: list[tuple[str, list[int]]], passages: list[str], cosines: np.ndarray,
               floor: float, min_support: float, question: str = "", lexical_weight: float = 0.6,
-              cap: float = 0.2) -> list[AnswerSentence]:
+              cap: float = 0.2, contexts: list[str] | None = None) -> list[AnswerSentence]:
     """Keep valid, supporting citations; re-attribute or mark unsupported the rest.
 
-    `cosines[i, j]` is the similarity of sentence i to passage j; passage numbers are 1-based.
+    `cosines[i, j]` is the similarity of sentence i to passage j; passage numbers are 1-based; `contexts[j]`
+    holds the names of passage j's dispatch.
     """
+    contexts = contexts or [""] * len(passages)
     out: list[AnswerSentence] = []
     for i, (text, claimed) in enumerate(sentences):
-        scores = [support_score(text, p, float(cosines[i, j]), floor, question, lexical_weight, cap)
+        scores = [support_score(text, p, float(cosines[i, j]), floor, question, lexical_weight, cap, contexts[j])
                   for j, p in enumerate(passages)]
         valid = [n for n in claimed if 1 <= n <= len(passages)]
         cites = [n for n in valid if scores[n - 1] >= min_support]
@@ -101,19 +163,51 @@ def attribute(sentences: list[tuple[str, list[int]]], passages: list[str], cosin
 def renumber(sentences: list[AnswerSentence]) -> tuple[str, dict[int, int]]:
     """Compose the answer text from supported sentences with markers renumbered 1..m in order of use."""
     mapping: dict[int, int] = {}
-    parts = []
-    for s in sentences:
-        if not s.supported:
-            continue
-        for n in s.cites:
-            mapping.setdefault(n, len(mapping) + 1)
-        marks = "".join(f"[{mapping[n]}]" for n in s.cites)
-        body = s.text.rstrip()
-        if body.endswith(("»", '"', "”")):
-            parts.append(f"{body} {marks}")
-        else:
-            parts.append(f"{body.rstrip('.!?')} {marks}{body[-1] if body[-1] in '.!?' else '.'}")
+    parts = [render(s, mapping) for s in sentences if s.supported]
     return " ".join(parts), mapping
+
+
+def render(sentence: AnswerSentence, mapping: dict[int, int]) -> str:
+    """One supported sentence with its markers, numbered by first use (`mapping` grows as passages are cited):
+    'Il y a 30 drones [1].', or after a closing quote '« ... » [1]'."""
+    for n in sentence.cites:
+        mapping.setdefault(n, len(mapping) + 1)
+    marks = "".join(f"[{mapping[n]}]" for n in sentence.cites)
+    body = sentence.text.rstrip()
+    if body.endswith(("»", '"', "”")):
+        return f"{body} {marks}"
+    return f"{body.rstrip('.!?')} {marks}{body[-1] if body[-1] in '.!?' else '.'}"
+
+
+class SentenceSplitter:
+    """Cuts streamed model output into complete sentences with their markers, as soon as they are complete.
+
+    A sentence is complete once the next one has begun with a word: markers written after its period
+    ('... Briansk. [1] Next') still belong to it."""
+
+    def __init__(self) -> None:
+        self.buffer = ""
+        self.done = 0  # pieces already handed out
+
+    def feed(self, token: str) -> list[tuple[str, list[int]]]:
+        self.buffer += token
+        pieces = split_answer(self.buffer)
+        ready = len(pieces) - 1 if pieces and _begun(pieces[-1][0]) else len(pieces) - 2
+        return self._take(pieces, ready)
+
+    def finish(self) -> list[tuple[str, list[int]]]:
+        pieces = split_answer(self.buffer)
+        return self._take(pieces, len(pieces))
+
+    def _take(self, pieces: list[tuple[str, list[int]]], ready: int) -> list[tuple[str, list[int]]]:
+        out = pieces[self.done:max(ready, self.done)]
+        self.done = max(ready, self.done)
+        return out
+
+
+def _begun(text: str) -> bool:
+    """The last piece holds a word, so the piece before it cannot get more markers."""
+    return bool(re.search(r"[^\W\d_]{2}", text))
 
 
 def cited_spans(passage: str, claims: list[str], min_share: float = 0.3) -> list[tuple[int, int]]:

@@ -170,24 +170,54 @@ def _eval(args: argparse.Namespace) -> int:
 def _ask(qa, args: argparse.Namespace) -> int:
     filters = _filters(args)
     if args.stream and not args.json:
-        stream = qa.stream(args.question, filters=filters, k=args.k, as_of=args.as_of)
-        for tok in stream:
-            print(tok, end="", flush=True)
-        print("\n\n-- checked answer --")
-        answer = stream.answer
+        answer = _streamed(qa, args.question, filters=filters, k=args.k, as_of=args.as_of)
+        print("\n")
+        print(answer.format(sources_only=True))
     else:
         answer = qa.ask(args.question, filters=filters, k=args.k, as_of=args.as_of)
+        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2, default=str) if args.json
+              else answer.format())
     if qa.llm_loaded and qa.llm_notice:
         print(qa.llm_notice, file=sys.stderr)
-    if args.json:
-        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2, default=str))
-    else:
-        print(answer.format())
     return 0
 
 
+def _streamed(qa, question: str, **kw: Any):
+    """Print the answer's checked sentences as they pass their checks, with the current step on stderr
+    while nothing is shown yet; return the Answer."""
+    status = _Status()
+    stream = qa.stream(question, on_status=status, **kw)
+    for piece in stream:
+        status.clear()
+        print(piece, end=" ", flush=True)
+    status.clear()
+    return stream.answer
+
+
+class _Status:
+    """One line on stderr saying what the assistant is doing ('searching…', '4 passages found, writing…')."""
+
+    WORDS = {"searching": "searching the dispatches…", "found": "{n} passage(s) found", "writing": "writing…"}
+
+    def __init__(self) -> None:
+        self.shown = ""
+        self.tty = sys.stderr.isatty()
+
+    def __call__(self, step: str, n: int = 0) -> None:
+        if self.tty:
+            self.clear()
+            self.shown = f"[{self.WORDS.get(step, step).format(n=n)}]"
+            print(self.shown, end="\r", file=sys.stderr, flush=True)
+
+    def clear(self) -> None:
+        if self.shown:
+            print(" " * len(self.shown), end="\r", file=sys.stderr, flush=True)
+            self.shown = ""
+
+
 def _chat(qa) -> int:
-    """A terminal chat: answers stream, then the checked answer with its sources; empty line quits."""
+    """A terminal chat: checked sentences stream as they are ready, then the sources; empty line quits.
+    A follow-up ("Et au-dessus de Kalouga ?") is understood with the conversation; a new question is not."""
     history: list[tuple[str, str]] = []
     print(f"Dispatch QA — {qa.stats()['dispatches']} dispatches indexed. Ask a question (empty line to quit).")
     while True:
@@ -198,11 +228,12 @@ def _chat(qa) -> int:
         if not question:
             return 0
         try:
-            answer = qa.ask(question, history=history[-3:])
+            answer = _streamed(qa, question, history=history[-3:])
         except DispatchQAError as exc:
             print(f"error: {exc}")
             continue
+        print()
         if qa.llm_notice and not history:
             print(f"({qa.llm_notice})")
-        print(answer.format())
+        print(answer.format(sources_only=True))
         history.append((answer.standalone_question, answer.text))

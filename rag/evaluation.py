@@ -231,6 +231,7 @@ class Result:
     question: str
     answerable: bool
     answer: str = ""
+    searched: str = ""  # the standalone question, when a follow-up was rewritten
     refused: bool = False
     extractive: bool = False
     recall: float = 0.0
@@ -239,6 +240,7 @@ class Result:
     f1: float = 0.0
     citations: dict[str, int] = field(default_factory=dict)
     dropped: int = 0
+    dropped_sentences: list[str] = field(default_factory=list)  # what the checks removed, with support scores
     figure_notes: int = 0  # differing figures the answer reported (story versions, contradictions)
     attributed: int = 0  # sentences attributed to a quoted speaker
     timings: dict[str, float] = field(default_factory=dict)
@@ -291,7 +293,9 @@ def run_questions(qa, questions: list[Question], k: int, generate: bool = True,
 def score_answer(res: Result, answer, q: Question) -> None:
     """Answer correctness, refusal, citation counts and timings of one answer."""
     res.answer, res.refused, res.extractive = answer.text, answer.refused, answer.extractive
+    res.searched = answer.standalone_question if answer.standalone_question != answer.question else ""
     res.dropped = len(answer.dropped)
+    res.dropped_sentences = [f"{d.text} (support {d.support:.2f})" for d in answer.dropped]
     res.figure_notes = len(answer.disagreements)
     res.attributed = sum(bool(s.speaker) for s in answer.sentences if s.supported)
     res.timings = dict(answer.timings)

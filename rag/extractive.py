@@ -2,19 +2,20 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 from .attribution import names_speaker
 from .citations import AnswerSentence, support_score
 from .embedding import Embedder
 from .evidence import Evidence
-from .figures import counts, figures
-from .prompting import Prompts
-from .query import Query
+from .figures import counts, figures, misplaced_figures
+from .prompting import Prompts, dated
+from .query import Query, answers_kind
 from .settings import Settings
 from .text import content_terms, entity_coverage, split_sentences
 
 
-def candidates(evidence: list[Evidence]) -> list[tuple[str, Evidence]]:
+def candidates(evidence: list[Evidence], pairs: bool = True) -> list[tuple[str, Evidence]]:
     """Every sentence of every passage, and every pair of consecutive sentences (the answer often needs
     the sentence before it for context)."""
     out: list[tuple[str, Evidence]] = []
@@ -22,15 +23,17 @@ def candidates(evidence: list[Evidence]) -> list[tuple[str, Evidence]]:
         spans = list(split_sentences(e.text))
         for i, (s, end) in enumerate(spans):
             out.append((e.text[s:end], e))
-            if i + 1 < len(spans):
+            if pairs and i + 1 < len(spans):
                 out.append((e.text[s:spans[i + 1][1]], e))
     return out
 
 
-def extract(query: Query, evidence: list[Evidence], embedder: Embedder, prompts: Prompts,
-            s: Settings) -> AnswerSentence:
-    """The passage span (one or two sentences) that best answers the question, quoted verbatim."""
-    cands = candidates(evidence)
+def best_span(query: Query, evidence: list[Evidence], embedder: Embedder, s: Settings,
+              pairs: bool = True) -> tuple[str, Evidence]:
+    """The passage span (one or two sentences) that best answers the question: the words the question shares
+    with it (rarer ones weigh more), its closeness, and an answer of the kind asked (the count of the quantity
+    asked, a duration, a date, a name)."""
+    cands = candidates(evidence, pairs)
     question = query.standalone
     cos = embedder.similarity([question], [c for c, _ in cands])[0]
     # A question word found in few candidate sentences says more than one found in all of them
@@ -39,22 +42,45 @@ def extract(query: Query, evidence: list[Evidence], embedder: Embedder, prompts:
     idf = {t: math.log(1 + len(cands) / (1 + sum(t in ct for ct in cand_terms))) for t in query.terms}
     total = sum(idf.values()) or 1.0
 
+    names = {n for n in query.names if not n.isdigit()}
+
+    def named_in(passage: str) -> set[str]:
+        return {n for n in names if entity_coverage({n}, passage, s.name_similarity) == 1.0}
+
     def score(i: int, text: str, e: Evidence, cv: float) -> float:
         value = sum(idf[t] for t in query.terms & cand_terms[i]) / total + cv
         if query.names:  # passages already passed the entity gate
             value += s.extract_name_bonus * entity_coverage(query.names, text, s.name_similarity)
-        if query.wants_count and counts(text):
+        # a count about what the question names: "30 over Briansk", not the total "77" stated without it
+        if query.wants_count and counts(text) and not misplaced_figures(text, e.text, named_in(e.text)):
             asked = query.quantities & {f.key for f in figures(text)}
             value += s.extract_count_bonus + (s.extract_quantity_bonus if asked else 0.0)
+        elif query.wants and not query.wants_count and answers_kind(text, query, strict=True):
+            value += s.extract_kind_bonus
         value -= s.extract_caption_penalty if e.passage.is_caption else 0.0
         return value - s.extract_sentence_penalty * len(list(split_sentences(text)))
 
     _, sentence, e = max(((score(i, c, e, float(cv)), c, e) for i, ((c, e), cv) in enumerate(zip(cands, cos))),
                          key=lambda x: (x[0], x[1], x[2].number))
-    intro = prompts.get("extractive", query.lang).format(date=e.meta.date or "?", quote=sentence.strip())
+    return sentence, e
+
+
+def extract(query: Query, evidence: list[Evidence], embedder: Embedder, prompts: Prompts,
+            s: Settings) -> AnswerSentence:
+    """The best passage span, quoted verbatim with its dispatch's date (and its speaker when the quote
+    leaves it as a pronoun)."""
+    sentence, e = best_span(query, evidence, embedder, s)
+    intro = prompts.get("extractive", query.lang).format(dated=dated(e.meta.period, prompts, query.lang),
+                                                         quote=sentence.strip())
     quote = next((q for q in e.meta.quotes if q.text in sentence), None)
     speaker = quote.speaker if quote else ""
     if speaker and not names_speaker(sentence, speaker):  # '"...", a-t-il déclaré': say who "il" is
         intro += " " + prompts.get("quoted_by", query.lang).format(speaker=speaker)
     return AnswerSentence(intro, [e.number], support_score(sentence, e.text, 1.0, 0.0), True, [e.number],
                           speaker=speaker)
+
+
+def focus(query: Query, evidence: list[Evidence], embedder: Embedder, s: Settings) -> list[Evidence]:
+    """The best span as the only passage (same number, so citations still point at the whole passage)."""
+    sentence, e = best_span(query, evidence, embedder, s, pairs=False)
+    return [replace(e, passage=replace(e.passage, text=sentence.strip()))]

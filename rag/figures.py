@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from .dates import MONTHS
-from .text import fold, split_sentences
+from .text import entity_coverage, fold, split_sentences
 
 # "Combien", "how many", "quel est le bilan", "what is the death toll": questions answered by a count.
 COUNT_RE = re.compile(r"(?i)\b(combien|how (many|much)|quel(le)?s? (est |sont |Ã©tait )?(le |la |les |l')?"
@@ -19,8 +19,8 @@ COUNT_RE = re.compile(r"(?i)\b(combien|how (many|much)|quel(le)?s? (est |sont |Ã
 
 # Quantities news questions ask about, by the words that name them (French and English).
 QUANTITIES: dict[str, tuple[str, ...]] = {
-    "dead": ("morts", "mort", "tues", "tuees", "deces", "victimes", "dead", "deaths", "killed", "death toll",
-             "bilan", "toll"),
+    "dead": ("morts", "mort", "mortes", "tues", "tuees", "deces", "victimes", "dead", "deaths", "killed",
+             "death toll", "bilan", "toll", "died"),
     "injured": ("blesses", "blessees", "blesse", "injured", "wounded"),
     "missing": ("disparus", "disparues", "missing"),
     "drones": ("drones", "drone"),
@@ -108,3 +108,22 @@ def wants_count(question: str) -> bool:
     """Is the question answered by a count ("combien", "how many", "quel est le bilan")?"""
     return bool(COUNT_RE.search(question))
 
+
+
+def misplaced_figures(sentence: str, passage: str, names_here: set[str] | None = None) -> bool:
+    """A figure of the sentence that the passage states for something else, in any language: the passage's
+    2,719 counts the dead, the sentence says 2 719 injured; or the sentence puts the figure with a name
+    ("77 drones over Bryansk") while the passage sentence stating it does not name it (77 was the total,
+    30 were over Bryansk). `names_here`: the sentence's names that the passage holds (checked by the caller)."""
+    stated = figures(passage)
+    for f in figures(sentence):
+        same = [g for g in stated if g.value == f.value]
+        if same and all(g.key != f.key for g in same):
+            return True
+    if not names_here:
+        return False
+    for value in counts(sentence):
+        where = [passage[s:e] for s, e in split_sentences(passage) if value in counts(passage[s:e])]
+        if where and not any(entity_coverage(set(names_here), w) > 0 for w in where):
+            return True
+    return False

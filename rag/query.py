@@ -5,12 +5,14 @@ the quantity asked, names and content words are read from the text.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 
+from .dates import MONTHS
 from .figures import asked_quantities, wants_count
 from .filters import Filters
-from .text import content_terms, detect_language, entities
+from .text import capitalized, content_terms, detect_language, entities, fold
 from .timeframe import Timeframe, parse_as_of, resolve
 
 
@@ -25,8 +27,46 @@ class Query:
     filters: Filters  # the user's filters narrowed to the time frame (and to as_of when given)
     quantities: frozenset[str]  # quantities asked about: dead, injured, drones...
     wants_count: bool  # answered by a count ("combien", "how many", "quel est le bilan")
+    wants: str  # what kind of answer: count, duration, age, date, person, or "" (anything)
     names: frozenset[str]  # names and figures the question hinges on (folded)
     terms: frozenset[str]  # content words (folded, crudely stemmed)
+
+
+_KINDS = [  # first match wins: "combien de temps" is a duration, not a count
+    ("duration", r"\b(durée|combien de temps|pendant combien|how long|duration|"
+                 r"for how many (days|weeks|months|years))"),
+    ("age", r"\b(quel âge|quel age|âgée? de combien|how old|what age)\b"),
+    ("count", r"\b(combien|how many|how much)\b"),
+    ("date", r"\b(quand|à quelle date|a quelle date|en quelle année|quel jour|when|what date|what day|which year|"
+             r"in what year)\b"),
+    ("person", r"^\s*(qui|who|whom)\b|\b(qui est|who is|who was|quel nom|what name|what is the name)\b"),
+]
+_UNIT = {
+    "duration": r"\b\d+\s*(jours?|semaines?|mois|ans|années?|heures?|minutes?|days?|weeks?|months?|years?|hours?)\b"
+                r"|\b(deux|trois|quatre|cinq|six|sept|huit|dix|two|three|four|five|six|seven|eight|ten)\s+"
+                r"(jours|semaines|mois|ans|heures|days|weeks|months|years|hours)\b",
+    "age": r"\b\d+\s*(ans|years?|-year-old)\b",
+    "date": r"\b(19|20)\d{2}\b|\b\d{1,2}(er)?\s+(" + "|".join(MONTHS) + r")\b|\b(" + "|".join(MONTHS) + r")\s+\d"
+            r"|\b(lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|monday|tuesday|wednesday|thursday|friday|"
+            r"saturday|sunday|hier|yesterday|aujourd'hui|today)\b",
+}
+
+
+def answer_kind(question: str) -> str:
+    """What kind of answer the question asks for ("" when it cannot tell)."""
+    q = question.lower()
+    return next((kind for kind, pattern in _KINDS if re.search(pattern, q)), "")
+
+
+def answers_kind(text: str, query: Query, strict: bool = False) -> bool:
+    """Does the text hold an answer of the kind asked: a duration, an age, a name the question lacks; with
+    `strict`, a date too (a "when" question can be answered "dans un délai assez court", so only the
+    extractive choice favours dates)."""
+    if query.wants in _UNIT and (strict or query.wants != "date"):
+        return bool(re.search(_UNIT[query.wants], fold(text)))
+    if query.wants == "person":
+        return bool({n for n in capitalized(text) if not n.isdigit()} - query.names)
+    return True
 
 
 def analyze(question: str, filters: Filters | dict | None = None, as_of: str | date | None = None,
@@ -45,5 +85,5 @@ def analyze(question: str, filters: Filters | dict | None = None, as_of: str | d
         flt = flt.narrow(None, day)
     return Query(text=question, standalone=text, lang=detect_language(question), follow_up=text != question,
                  as_of=day, timeframe=frame, filters=flt, quantities=frozenset(asked_quantities(text)),
-                 wants_count=wants_count(text), names=frozenset(entities(text)),
+                 wants_count=wants_count(text), wants=answer_kind(text), names=frozenset(entities(text)),
                  terms=frozenset(content_terms(text)))

@@ -16,6 +16,10 @@ from .errors import ConfigError
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+def default_cache_dir() -> str:
+    return str(Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "dispatch-qa" / "models")
+
+
 def default_index_dir() -> str:
     """index/ of the checkout; for an installed package, the user's data folder (same index from any folder)."""
     if (PROJECT_ROOT / "pyproject.toml").exists() and (PROJECT_ROOT / "rag").is_dir():
@@ -83,11 +87,23 @@ class Settings(BaseSettings):
     num_ctx: int = _f(8192, "llm", "Context window sent to Ollama with every request.", ge=512)
     llm_timeout: float = _f(120.0, "llm", "Seconds to wait for a model answer.", gt=0)
     fallback_to_embedded: bool = _f(True, "llm", "Answer with the embedded model when Ollama fails.")
-    embedded_model_path: str = _f("", "llm", "GGUF file for llama.cpp; empty: the packaged SmolLM2-135M.")
+    embedded_model: str = _f("auto", "llm", "Packaged offline model: auto (Qwen2.5-Coder-1.5B when its parts "
+                             "are installed, else SmolLM2-135M) | qwen2.5-coder-1.5b | smollm2.")
+    embedded_model_path: str = _f("", "llm", "A GGUF file of your own for llama.cpp (wins over embedded_model).")
+    model_cache_dir: str = _f(default_cache_dir(), "llm", "Where a packaged model that ships in parts is "
+                              "assembled (once, checked against its sha256).")
     embedded_ctx: int = _f(4096, "llm", "Context window of the embedded model.", ge=512)
-    embedded_threads: int = _f(2, "llm", "llama.cpp threads for generation.", ge=1)
-    max_tokens: int = _f(256, "llm", "Most tokens an answer may generate.", ge=8)
-    temperature: float = _f(0.1, "llm", "Sampling temperature.", ge=0, le=2)
+    embedded_threads: int = _f(0, "llm", "llama.cpp threads generating tokens; 0: the cores other processes "
+                               "leave free (2 threads on a busy 2-core box were 5-40x slower than 1).", ge=0)
+    embedded_threads_batch: int = _f(0, "llm", "llama.cpp threads reading the prompt; 0: as embedded_threads.",
+                                     ge=0)
+    max_tokens: int = _f(200, "llm", "Most tokens an answer may generate.", ge=8)
+    prompt_passages: int = _f(4, "llm", "Most passages the model reads (the best ranked; all of them are used "
+                              "to check its sentences).", ge=1)
+    prompt_budget: int = _f(650, "llm", "Most (estimated) tokens of passages in the prompt; a small model is "
+                            "faster and more accurate on a short prompt.", ge=100)
+    temperature: float = _f(0.0, "llm", "Sampling temperature (0: the most likely words; answers are extracted "
+                            "facts, not prose).", ge=0, le=2)
     # -- checking answers
     min_support: float = _f(0.45, "answer", "Support score a sentence needs to keep its citation.", ge=0, le=1)
     lexical_weight: float = _f(0.6, "answer", "Weight of shared content words in the support score (the rest "
@@ -103,9 +119,13 @@ class Settings(BaseSettings):
                                     ge=0)
     extract_quantity_bonus: float = _f(0.4, "answer", "Extractive choice: bonus for a count of the quantity "
                                        "asked.", ge=0)
+    extract_kind_bonus: float = _f(0.3, "answer", "Extractive choice: bonus for an answer of the kind asked (a "
+                                   "duration, a date, a name).", ge=0)
     extract_caption_penalty: float = _f(0.6, "answer", "Extractive choice: penalty for a photo caption.", ge=0)
     extract_sentence_penalty: float = _f(0.03, "answer", "Extractive choice: penalty per sentence quoted.",
                                          ge=0)
+    focus_retry: bool = _f(True, "answer", "When nothing the model wrote holds, ask it once more with only the "
+                           "passage sentence that best answers (small models read a short prompt better).")
     span_min_share: float = _f(0.3, "answer", "Share of a claim's words a passage sentence needs to be "
                                "highlighted as its source.", ge=0, le=1)
     condense_max_ratio: float = _f(4.0, "answer", "A rewritten follow-up longer than this many times the "

@@ -79,6 +79,87 @@ def numbers(text: str) -> set[str]:
     return found
 
 
+_CARDINALS = {
+    "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "six": 6, "sept": 7, "huit": 8, "neuf": 9, "dix": 10, "onze": 11,
+    "douze": 12, "treize": 13, "quatorze": 14, "quinze": 15, "seize": 16, "vingt": 20, "vingts": 20, "trente": 30,
+    "quarante": 40, "cinquante": 50, "soixante": 60, "cent": 100, "cents": 100, "mille": 1000,
+    "two": 2, "three": 3, "four": 4, "five": 5, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11,
+    "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
+    "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
+    "ninety": 90, "hundred": 100, "thousand": 1000, "dozen": 12,
+}
+# Ordinals from 2 on ("first"/"premier" also name titles: "Premier ministre", "first lady").
+_ORDINALS = {
+    "second": 2, "seconde": 2, "deuxieme": 2, "third": 3, "troisieme": 3, "fourth": 4, "quatrieme": 4, "fifth": 5,
+    "cinquieme": 5, "sixth": 6, "sixieme": 6, "seventh": 7, "septieme": 7, "eighth": 8, "huitieme": 8,
+    "ninth": 9, "neuvieme": 9, "tenth": 10, "dixieme": 10, "eleventh": 11, "onzieme": 11, "twelfth": 12,
+    "douzieme": 12,
+}
+_DIGIT_ORDINAL = re.compile(r"\b(\d+)\s?(?:e|eme|ème|er|re|ère|st|nd|rd|th)\b", re.I)
+_ONE_WORDS = {"un", "une", "one", "single", "seul", "seule", "lone"}
+
+
+def figure_values(text: str) -> set[str]:
+    """The figures a text states, whatever way they are written: '6', 'six' and 'six' -> '6'; ordinals
+    '7th', 'seventh', 'septième', '7e' -> '7th' (cardinals and ordinals differ: 'second' is not '2')."""
+    ordinal_digits = {m.start(1) for m in _DIGIT_ORDINAL.finditer(text)}
+    out = {f"{int(m.group(1))}th" for m in _DIGIT_ORDINAL.finditer(text) if int(m.group(1)) > 1}
+    for m in NUMBER_RE.finditer(text):
+        if m.start() not in ordinal_digits:
+            out |= numbers(m.group())
+    for raw in WORD_RE.findall(text):
+        if raw == "Sept":  # September, abbreviated
+            continue
+        w = fold(raw)
+        if w in _ORDINALS:
+            out.add(f"{_ORDINALS[w]}th")
+        elif all(part in _CARDINALS for part in w.split("-")):
+            out.add(str(_compound(w.split("-"))))
+    return out
+
+
+def _compound(parts: list[str]) -> int:
+    """'vingt-cinq' -> 25, 'twenty-five' -> 25, 'quatre-vingt-dix' -> 90, 'deux-cents' -> 200."""
+    total = 0
+    for part in parts:
+        v = _CARDINALS[part]
+        if v >= 100 or (v == 20 and total == 4):  # multipliers, and French 'quatre-vingt'
+            total = max(total, 1) * v
+        else:
+            total += v
+    return total
+
+
+def unsupported_figures(sentence: str, passage: str) -> set[str]:
+    """Figures of the sentence the passage does not state ('1' is also stated by 'une personne', 'one')."""
+    missing = figure_values(sentence) - figure_values(passage)
+    if "1" in missing and {fold(w) for w in words(passage)} & _ONE_WORDS:
+        missing.discard("1")
+    return missing
+
+
+# Words a sentence cannot end on: "a pris le nom de." was cut off.
+_DANGLING = set(
+    "de du des le la les l d un une au aux a à et ou pour par sur dans avec en que qui dont son sa ses leur leurs "
+    "ce cette ces est sont ont été the an of to in on at by for with and or from as is are was were his her "
+    "their its this that these those has have had be been".split())
+
+
+def looks_truncated(sentence: str) -> bool:
+    toks = words(sentence)
+    return not toks or fold(toks[-1]) in _DANGLING
+
+
+def repeats_itself(sentence: str) -> bool:
+    """'le premier échevin est le premier échevin': the same words said twice, nothing more."""
+    toks = [fold(w) for w in words(sentence)]
+    grams = [tuple(toks[i:i + 3]) for i in range(len(toks) - 2)]
+    if len(grams) != len(set(grams)):
+        return True
+    content = [t for t in toks if t not in STOPWORDS["fr"] | STOPWORDS["en"] and len(t) > 2]
+    return len(content) >= 4 and len(set(content)) / len(content) < 0.6
+
+
 def detect_language(text: str) -> str:
     """'fr' or 'en' by stopword and accent evidence; French wins ties (our corpus default)."""
     toks = [w.lower() for w in words(text)]
@@ -125,6 +206,11 @@ def entities(text: str) -> set[str]:
             if tok[0].isupper() and i > 0 and tok.lower() not in _QUESTION_WORDS and len(tok) > 1:
                 out.add(fold(tok))
     return out | numbers(text)
+
+
+def capitalized(text: str) -> set[str]:
+    """Folded capitalised words of a text, sentence-initial ones included ('JJ a gagné' -> {'jj'})."""
+    return {fold(t) for t in words(text) if t[0].isupper() and fold(t) not in _QUESTION_WORDS}
 
 
 def fuzzy_found(term: str, haystack_tokens: set[str], similarity: float = 0.8) -> bool:

@@ -142,8 +142,8 @@ def build(qa: Assistant) -> gr.Blocks:
             try:
                 stream = qa.stream(msg, filters=filters, k=int(k_val), history=hist[-3:],
                                    as_of=(as_of_day or "").strip() or None)
-                for tok in stream:
-                    chat_msgs[-1]["content"] += tok
+                for sentence in stream:  # checked sentences only: what is shown stays
+                    chat_msgs[-1]["content"] = f"{chat_msgs[-1]['content']} {sentence}".strip()
                     yield chat_msgs, gr.update(), hist, gr.update(), ""
                 answer = stream.answer
             except Exception as exc:  # noqa: BLE001 - the user sees a sentence, the log keeps the traceback

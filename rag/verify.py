@@ -1,4 +1,4 @@
-"""Check what the model wrote, sentence by sentence: markers, support in the cited passage, counts.
+"""Check what the model wrote, one sentence at a time: markers, support in the cited passage, counts.
 
 Nothing the model says is trusted: a sentence keeps a citation only when the cited passage supports it,
 and a question about a count is answered only by a sentence that gives a count of that quantity.
@@ -7,35 +7,37 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .citations import AnswerSentence, attribute, split_answer
+from .citations import AnswerSentence, attribute
 from .embedding import Embedder
 from .evidence import Evidence
-from .figures import counts, figures
+from .figures import counts, figures, misplaced_figures
 from .query import Query
 from .settings import Settings
+from .text import entity_coverage
 
 
-def check_sentences(raw: str, evidence: list[Evidence], query: Query, embedder: Embedder,
-                    s: Settings) -> list[AnswerSentence]:
-    """Each generated sentence with its valid, supporting citations (or marked unsupported)."""
-    pieces = split_answer(raw)
-    if not pieces:
-        return []
+def check_sentence(text: str, claimed: list[int], evidence: list[Evidence], query: Query, embedder: Embedder,
+                   s: Settings) -> AnswerSentence:
+    """A generated sentence with its valid, supporting citations (or marked unsupported)."""
     texts = [e.text for e in evidence]
-    cos = embedder.similarity([text for text, _ in pieces], texts)
-    checked = attribute(pieces, texts, cos, embedder.relevance_floor, s.min_support, query.standalone,
-                        s.lexical_weight, s.unsupported_cap)
-    return require_counts(checked, query)
+    contexts = [" ".join([e.meta.title, *e.meta.doc_names, *(q.speaker for q in e.meta.quotes)]) for e in evidence]
+    cos = embedder.similarity([text], texts)
+    checked = attribute([(text, claimed)], texts, cos, embedder.relevance_floor, s.min_support, query.standalone,
+                        s.lexical_weight, s.unsupported_cap, contexts)[0]
+    return require_count(checked, query, [texts[n - 1] for n in checked.cites])
 
 
-def require_counts(sentences: list[AnswerSentence], query: Query) -> list[AnswerSentence]:
-    """For "how many" questions, only sentences with a count of the quantity asked stay supported
-    (a figure of another quantity does not answer: "missing" asked, the death toll given)."""
-    if not query.wants_count:
-        return sentences
-    out = []
-    for sent in sentences:
-        keys = {f.key for f in figures(sent.text)}
-        wrong = not counts(sent.text) or (query.quantities and keys and not query.quantities & keys)
-        out.append(replace(sent, supported=False, cites=[]) if sent.supported and wrong else sent)
-    return out
+def require_count(sentence: AnswerSentence, query: Query, cited: list[str]) -> AnswerSentence:
+    """For "how many" questions, only a sentence with a count of the quantity asked stays supported: a figure
+    of another quantity does not answer ("missing" asked, the death toll given), nor a figure the passage
+    gives for something other than what the question names (asked about Briansk: 77 was the total over
+    Russia, 30 the count over Briansk)."""
+    if not query.wants_count or not sentence.supported:
+        return sentence
+    keys = {f.key for f in figures(sentence.text)}
+    wrong = not counts(sentence.text) or (query.quantities and keys and not query.quantities & keys)
+    names = {n for n in query.names if not n.isdigit()}
+    for passage in cited:
+        here = {n for n in names if entity_coverage({n}, passage) == 1.0}
+        wrong = wrong or misplaced_figures(sentence.text, passage, here)
+    return replace(sentence, supported=False, cites=[]) if wrong else sentence

@@ -22,7 +22,8 @@ DATA = Path(__file__).resolve().parent / "data"
 
 def make_settings(tmp: Path, **kw) -> Settings:
     """Settings isolated from the developer's env/config, pointing at a tmp index."""
-    return Settings.from_dict({"index_dir": str(tmp), "llm_backend": "embedded", "chroma_host": "", **kw})
+    base = {"index_dir": str(tmp), "llm_backend": "embedded", "embedded_model": "smollm2", "chroma_host": ""}
+    return Settings.from_dict({**base, **kw})
 
 
 class ScriptedLLM:

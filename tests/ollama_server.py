@@ -24,7 +24,7 @@ def build_app(log_path: str, delay: float) -> FastAPI:
     from rag.llm import EmbeddedLLM
     from rag.settings import Settings
 
-    llm = EmbeddedLLM(Settings.from_dict({"embedded_ctx": 4096}))
+    llm = EmbeddedLLM(Settings.from_dict({"embedded_ctx": 4096, "embedded_model": "smollm2"}))
     lock = threading.Lock()
     app = FastAPI()
 

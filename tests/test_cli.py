@@ -6,9 +6,10 @@ import subprocess
 import sys
 
 import pytest
-from conftest import CORPUS, ROOT
 
 from rag.cli import main
+
+from conftest import CORPUS, ROOT
 
 BRIANSK = "Combien de drones ont été abattus au-dessus de Briansk ?"
 
@@ -82,8 +83,8 @@ def test_list_and_stats(index, capsys):
     code, out, _ = run(capsys, "list", "--index", index["dir"])
     rows = [line.split("\t") for line in out.splitlines()]
     assert code == 0 and len(rows) == 13
-    assert ["2025-03-13-drones-briansk.fr", "2025-03-13", "fr"] == rows[[r[0] for r in rows].index(
-        "2025-03-13-drones-briansk.fr")][:3]
+    assert rows[[r[0] for r in rows].index(
+        "2025-03-13-drones-briansk.fr")][:3] == ["2025-03-13-drones-briansk.fr", "2025-03-13", "fr"]
     code, out, _ = run(capsys, "stats", "--index", index["dir"])
     stats = json.loads(out)
     assert code == 0 and stats["dispatches"] == 13 and stats["chunks"] > 13 and "embedded" in stats["llm"]

@@ -6,6 +6,7 @@ import sys
 import urllib.request
 
 import pytest
+
 from conftest import CORPUS, ROOT
 from servers import free_port, wait_http
 
@@ -50,14 +51,13 @@ def test_installed_package_ingests_answers_and_serves(venv, tmp_path):
     assert str(venv) in probe.stdout  # the installed copy answered, not the checkout
 
     port = free_port()
-    log = open(tmp_path / "serve.log", "w")
-    serve = subprocess.Popen([cli, "serve"], cwd=elsewhere, env={**env, "DQA_UI_PORT": str(port)},
-                             stdout=log, stderr=subprocess.STDOUT)
-    try:
-        wait_http(f"http://127.0.0.1:{port}/", serve, timeout=180)
-        page = urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10).read().decode()
-        assert "Dispatch QA" in page
-    finally:
-        serve.terminate()
-        serve.wait(30)
-        log.close()
+    with open(tmp_path / "serve.log", "w") as log:
+        serve = subprocess.Popen([cli, "serve"], cwd=elsewhere, env={**env, "DQA_UI_PORT": str(port)},
+                                 stdout=log, stderr=subprocess.STDOUT)
+        try:
+            wait_http(f"http://127.0.0.1:{port}/", serve, timeout=180)
+            page = urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10).read().decode()
+            assert "Dispatch QA" in page
+        finally:
+            serve.terminate()
+            serve.wait(30)

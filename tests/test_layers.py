@@ -7,8 +7,9 @@ RAG = Path(__file__).resolve().parent.parent / "rag"
 # A module may import only modules listed before it. Question analysis (query and what it uses) comes
 # before retrieval and the LLM; the embedder comes before the LLM module.
 ORDER = ["errors", "settings", "text", "dates", "filters", "figures", "timeframe", "attribution", "query",
-         "dispatch", "chunking", "embedding", "store", "lexical", "retrieval", "llm", "evidence", "prompting",
-         "followup", "versions", "citations", "verify", "notes", "extractive", "answer", "assistant", "__init__"]
+         "dispatch", "chunking", "embedding", "store", "lexical", "retrieval", "models", "llm", "evidence",
+         "prompting", "followup", "versions", "citations", "verify", "notes", "extractive", "writer", "answer",
+         "assistant", "__init__"]
 # The apps may import the public API (the package itself) and these helpers, and one another.
 APPS = ["cli", "ui", "evaluation", "bench", "__main__"]
 APP_MAY_USE = {"__init__", "errors", "settings", "text"}
@@ -18,8 +19,10 @@ def imports_of(path: Path) -> set[str]:
     """rag modules imported by a file, at any depth (function-local imports included)."""
     found: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.ImportFrom) and node.level == 1:
-            found.add(node.module.split(".")[0] if node.module else "__init__")
+        if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module:
+            found.add(node.module.split(".")[0])
+        elif isinstance(node, ast.ImportFrom) and node.level == 1:  # from . import models / from . import Answer
+            found |= {a.name if (RAG / f"{a.name}.py").exists() else "__init__" for a in node.names}
         elif isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "rag":
             parts = node.module.split(".")
             found.add(parts[1] if len(parts) > 1 else "__init__")
@@ -51,5 +54,6 @@ def test_apps_use_only_the_public_api():
 def test_the_checker_sees_a_wrong_arrow(tmp_path):
     """The checker itself: a function-local import against the flow is found."""
     bad = tmp_path / "m.py"
-    bad.write_text("def f():\n    from .answer import Answer\n    from rag.llm import LLM\n    import rag.store\n")
-    assert imports_of(bad) == {"answer", "llm", "store"}
+    bad.write_text("def f():\n    from .answer import Answer\n    from rag.llm import LLM\n    import rag.store\n"
+                   "from . import models, Settings\n")
+    assert imports_of(bad) == {"answer", "llm", "store", "models", "__init__"}

@@ -33,8 +33,8 @@ def test_newer_version_wins_and_older_is_named_with_both_citations(news: Assista
     d = answer.disagreements[0]
     assert (d.key, d.newer.value, d.older.value, d.newer_date, d.older_date, d.same_day) == \
         ("dead", 19, 12, "2025-06-03", "2025-06-02", False)
-    assert answer.text.startswith("Selon la dépêche la plus récente (2025-06-03), le bilan est de 19 morts [1]. "
-                                  "Une version antérieure, du 2025-06-02, donnait 12 morts [2].")
+    assert answer.text.startswith("Selon la dépêche la plus récente (3 juin 2025), le bilan est de 19 morts [1]. "
+                                  "Une version antérieure (2 juin 2025) donnait 12 morts [2].")
     assert answer.citations[0].date == "2025-06-03" and "19 morts" in answer.citations[0].text
     assert answer.citations[1].date == "2025-06-02" and "12 morts" in answer.citations[1].text
     # No other sentence states either toll on its own.
@@ -88,10 +88,19 @@ def test_sentence_with_a_number_not_in_its_passage_is_dropped(news: Assistant, s
 
 def test_nothing_supported_becomes_a_refusal_without_extractive_fallback(news: Assistant, scripted):
     """Scripted LLM: its only sentence has a figure no passage holds."""
+    answerer = scripted(news, "L'eau a atteint 45 mètres à Montrival [1].", extractive_fallback=False)
+    ans = answerer.ask("Quelle hauteur l'eau a-t-elle atteint à Montrival ?")
+    assert ans.refused and ans.text == "Je ne trouve pas cette information dans les dépêches."
+    # asked twice (the second time on the best sentence alone), dropped twice
+    assert ans.citations == [] and [s.text for s in ans.dropped] == ["L'eau a atteint 45 mètres à Montrival."] * 2
+
+
+def test_version_notes_are_an_answer_even_when_the_models_sentence_fails(news: Assistant, scripted):
+    """Scripted LLM: its toll is wrong, but the checked note on the two versions was shown first and stays."""
     answerer = scripted(news, "La crue a fait 45 morts [1].", extractive_fallback=False)
     ans = answerer.ask("Quel est le bilan des inondations à Montrival ?")
-    assert ans.refused and ans.text == "Je ne trouve pas cette information dans les dépêches."
-    assert ans.citations == [] and [s.text for s in ans.dropped] == ["La crue a fait 45 morts."]
+    assert not ans.refused and ans.text.startswith("Selon la dépêche la plus récente (3 juin 2025)")
+    assert "45" not in ans.text and [s.text for s in ans.dropped] == ["La crue a fait 45 morts."]
 
 
 def test_counts_leave_out_magnitudes_ordinals_years_and_dates():
@@ -125,8 +134,9 @@ def test_a_newer_version_in_the_other_language_is_compared(qa: Assistant):
     answer = qa.ask("Quel est le bilan du séisme en Birmanie ?", as_of="2025-04-02")
     d = answer.disagreements[0]
     assert (d.newer.value, d.newer_date, d.older.value, d.older_date) == (2719, "2025-04-01", 1700, "2025-03-30")
-    assert answer.text.startswith("Selon la dépêche la plus récente (2025-04-01), le bilan est de 2,719 [1].")
+    assert answer.text.startswith("Selon la dépêche la plus récente (1er avril 2025), le bilan est de "
+                                  "2\u00a0719 morts [1].")  # the English figure, written the French way
     assert answer.citations[0].lang == "en" and answer.citations[1].lang == "fr"
-    assert "Une version antérieure, du 2025-03-29, donnait 1.644 morts [3]." in answer.text  # and the first one
+    assert "Une version antérieure (29 mars 2025) donnait 1\u00a0644 morts [3]." in answer.text  # and the first one
     earlier = qa.ask("Quel est le bilan du séisme en Birmanie ?", as_of="2025-03-31")  # before the English one
     assert (earlier.disagreements[0].newer.value, earlier.disagreements[0].older.value) == (1700, 1644)
