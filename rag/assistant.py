@@ -15,6 +15,7 @@ from tqdm.auto import tqdm
 
 from .answer import Answer, Answerer, AnswerStream, Status
 from .chunking import Chunk, chunk_dispatch
+from .citations import support_score, tidy
 from .dispatch import Dispatch, iter_files, read_file
 from .embedding import Embedder, EmbeddingCache, make_embedding
 from .errors import BadDispatch, EmptyIndex
@@ -201,6 +202,13 @@ class Assistant:
         query = analyze(question, filters, as_of)
         _, evidence = self.answerer.gather(query, k)
         return self.answerer.messages(query, evidence) if evidence else []
+
+    def support(self, sentence: str, passage: str, question: str = "") -> float:
+        """The support score the answer check gives `sentence` against `passage` (0..1; kept at min_support)."""
+        s = self.settings
+        cos = float(self.embedder.similarity([sentence], [passage])[0, 0])
+        return support_score(tidy(sentence), passage, cos, self.embedder.relevance_floor, question,
+                             s.lexical_weight, s.unsupported_cap)
 
     # -- low level, for benchmarks and tools -------------------------------------------------------
     @staticmethod

@@ -62,6 +62,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--retrieval-only", action="store_true", help="score retrieval only, no generation")
     _common(p)
 
+    p = sub.add_parser("judge", help="agreement of the support check with labelled (sentence, passage, label) pairs")
+    p.add_argument("pairs", help="JSONL: {sentence, passage, label, question?} per line")
+    _common(p)
+
     p = sub.add_parser("bench", help="speed benchmarks: ingest, retrieval at scale, generation (prints figures)")
     p.add_argument("--sizes", default="10000,100000", help="synthetic index sizes for the retrieval benchmark")
     p.add_argument("--queries", type=int, default=50, help="queries per retrieval measurement")
@@ -109,6 +113,8 @@ def _run(args: argparse.Namespace) -> int:
         return _eval(args)
     if args.cmd == "settings":
         return _settings(args)
+    if args.cmd == "judge":
+        return _judge(args)
     if args.cmd == "bench":
         from .bench import run_benchmarks
         run_benchmarks(sizes=[int(x) for x in args.sizes.split(",") if x], queries=args.queries, skip=args.skip)
@@ -136,6 +142,18 @@ def _run(args: argparse.Namespace) -> int:
     if args.cmd == "chat":
         return _chat(qa)
     raise AssertionError(args.cmd)
+
+
+def _judge(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from . import Assistant, Settings
+    from .evaluation import judge_agreement
+    with tempfile.TemporaryDirectory(prefix="dqa-judge-") as tmp:  # no index needed, only the embedder
+        qa = Assistant.open(tmp, settings=Settings.load(args.config))
+        result = judge_agreement(qa, args.pairs)
+    print("\n".join(f"{k:<26} {v}" for k, v in result.items()))
+    return 0
 
 
 def _settings(args: argparse.Namespace) -> int:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import DispatchQAError, EvalDataError
-from .text import detect_language, fold, split_sentences
+from .text import content_terms, detect_language, fold, split_sentences
 
 _ARTICLES = {"le", "la", "les", "l", "un", "une", "des", "du", "de", "d", "the", "a", "an", "of"}
 
@@ -206,14 +206,28 @@ def retrieval_scores(passages: list[tuple[str, str, str]], evidence: list[Eviden
 
 def citation_counts(sentences: list[tuple[str, list[tuple[str, str, str]]]], evidence: list[Evidence],
                     expected: list[str]) -> dict[str, int]:
-    """ALCE-style counts over (sentence, cited passages). A citation is correct when its passage holds
-    the evidence or an acceptable answer; a sentence is covered when one of its citations is correct."""
-    def correct(p: tuple[str, str, str]) -> bool:
+    """ALCE-style counts over (sentence, cited passages).
+
+    Lenient (the counting of earlier releases): a citation is correct when its passage holds the evidence
+    or an acceptable answer. Strict: the passage must also support what the sentence claims: the sentence
+    states an acceptable answer, or it says what the evidence says (half of its content words are in the
+    evidence quote). A right paragraph cited for a wrong sentence is a wrong citation. A sentence is covered
+    when one of its citations is correct."""
+    def holds(p: tuple[str, str, str]) -> bool:
         return any(evidence_hit(*p, ev) for ev in evidence) or answer_contains(p[2], expected)
 
-    cites = [[correct(p) for p in cited] for _, cited in sentences]
-    return {"citations": sum(map(len, cites)), "correct": sum(map(sum, cites)),
-            "sentences": len(sentences), "covered": sum(any(c) for c in cites)}
+    def claims_it(sentence: str) -> bool:
+        if answer_contains(sentence, expected):
+            return True
+        terms = content_terms(sentence)
+        said = content_terms(" ".join(ev.quote for ev in evidence))
+        return bool(terms) and len(terms & said) >= 0.5 * len(terms)
+
+    lenient = [[holds(p) for p in cited] for _, cited in sentences]
+    strict = [[ok and claims_it(sentence) for ok in marks] for (sentence, _), marks in zip(sentences, lenient)]
+    return {"citations": sum(map(len, lenient)), "correct": sum(map(sum, strict)),
+            "sentences": len(sentences), "covered": sum(any(c) for c in strict),
+            "correct_lenient": sum(map(sum, lenient)), "covered_lenient": sum(any(c) for c in lenient)}
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -268,6 +282,7 @@ def run_questions(qa, questions: list[Question], k: int, generate: bool = True,
                   on_step: Callable[[int], None] | None = None) -> list[Result]:
     """Ask every question through the public API; a failing question is recorded, never fatal."""
     history: dict[str, tuple[str, str]] = {}
+    by_id = {q.id: q for q in questions}
     results = []
     for q in questions:
         res = Result(q.id, q.question, q.answerable)
@@ -275,7 +290,7 @@ def run_questions(qa, questions: list[Question], k: int, generate: bool = True,
         try:
             query = q.question
             if generate:
-                hist = [history[q.follow_up_of]] if q.follow_up_of in history else None
+                hist = _conversation(q, by_id, history)
                 answer = qa.ask(q.question, filters=q.filters, k=k, history=hist, as_of=as_of)
                 history[q.id] = (answer.standalone_question, answer.text)
                 score_answer(res, answer, q)
@@ -288,6 +303,17 @@ def run_questions(qa, questions: list[Question], k: int, generate: bool = True,
         if on_step:
             on_step(1)
     return results
+
+
+def _conversation(q: Question, by_id: dict[str, Question], answered: dict[str, tuple[str, str]],
+                  turns: int = 3) -> list[tuple[str, str]] | None:
+    """The chat before a follow-up: its chain of earlier questions (follow_up_of), oldest first."""
+    chain: list[tuple[str, str]] = []
+    cur = q.follow_up_of
+    while cur and cur in answered and len(chain) < turns:
+        chain.insert(0, answered[cur])
+        cur = by_id[cur].follow_up_of if cur in by_id else ""
+    return chain or None
 
 
 def score_answer(res: Result, answer, q: Question) -> None:
@@ -324,12 +350,16 @@ def summarize(results: list[Result], generate: bool = True) -> dict[str, Any]:
     }
     if not generate:
         return summary
-    cit = {key: sum(r.citations.get(key, 0) for r in ans) for key in ("citations", "correct", "sentences", "covered")}
+    cit = {key: sum(r.citations.get(key, 0) for r in ans)
+           for key in ("citations", "correct", "sentences", "covered", "correct_lenient", "covered_lenient")}
     summary.update({
         "answer_contains": mean([float(r.contains) for r in ans]),
         "answer_f1": mean([r.f1 for r in ans]),
         "citation_precision": round(cit["correct"] / cit["citations"], 3) if cit["citations"] else None,
         "citation_recall": round(cit["covered"] / cit["sentences"], 3) if cit["sentences"] else None,
+        "citation_precision_lenient": round(cit["correct_lenient"] / cit["citations"], 3) if cit["citations"] else None,
+        "citation_recall_lenient": round(cit["covered_lenient"] / cit["sentences"], 3) if cit["sentences"] else None,
+        "answered_correct_and_cited": mean([float(r.contains and r.citations.get("covered", 0) > 0) for r in ans]),
         "refusal_accuracy": mean([float(r.refused) for r in unans]),
         "false_refusals": mean([float(r.refused) for r in ans]),
         "extractive_answers": sum(r.extractive for r in results),
@@ -342,6 +372,48 @@ def summarize(results: list[Result], generate: bool = True) -> dict[str, Any]:
         summary[f"{part}_p50_s"] = round(percentile(values, 50), 3)
         summary[f"{part}_p95_s"] = round(percentile(values, 95), 3)
     return summary
+
+
+# -- agreement of the support check with human labels ------------------------------------------
+def judge_agreement(qa, path: str | Path) -> dict[str, Any]:
+    """Balanced accuracy and AUC of the support check against labelled (sentence, passage, label) pairs.
+
+    The file is JSONL: {"sentence": ..., "passage": ..., "label": true when the passage supports the
+    sentence, "question": optional}. The threshold is the min_support setting; the best threshold on this
+    file is reported beside it (to calibrate, not to tune on the same file)."""
+    rows = []
+    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+            rows.append((str(rec["sentence"]), str(rec["passage"]), bool(rec["label"]), str(rec.get("question", ""))))
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise EvalDataError(f"{path}:{n}", f"each line is {{sentence, passage, label}} ({exc}).") from exc
+    if not rows or len({label for *_, label, _ in rows}) < 2:
+        raise EvalDataError(str(path), "needs labelled pairs of both kinds (supported and unsupported).")
+    scores = [qa.support(sentence, passage, question) for sentence, passage, _, question in rows]
+    labels = [label for _, _, label, _ in rows]
+    threshold = qa.settings.min_support
+    best = max(sorted(set(scores)), key=lambda t: balanced_accuracy(scores, labels, t))
+    return {"pairs": len(rows), "supported": sum(labels), "threshold": threshold,
+            "balanced_accuracy": round(balanced_accuracy(scores, labels, threshold), 3),
+            "auc": round(auc(scores, labels), 3),
+            "best_threshold": best, "balanced_accuracy_at_best": round(balanced_accuracy(scores, labels, best), 3)}
+
+
+def balanced_accuracy(scores: list[float], labels: list[bool], threshold: float) -> float:
+    pos = [s >= threshold for s, y in zip(scores, labels) if y]
+    neg = [s < threshold for s, y in zip(scores, labels) if not y]
+    return (sum(pos) / len(pos) + sum(neg) / len(neg)) / 2
+
+
+def auc(scores: list[float], labels: list[bool]) -> float:
+    """Probability that a supported pair scores above an unsupported one (ties count half)."""
+    pos = [s for s, y in zip(scores, labels) if y]
+    neg = [s for s, y in zip(scores, labels) if not y]
+    wins = sum((p > n) + 0.5 * (p == n) for p in pos for n in neg)
+    return wins / (len(pos) * len(neg))
 
 
 # -- report files -----------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from .figures import figures
 from .query import Query
 from .retrieval import Passage, Retriever
 from .settings import Settings
-from .text import content_terms, entity_coverage
+from .text import content_terms, entity_coverage, exonyms
 
 
 @dataclass(frozen=True)
@@ -66,12 +66,22 @@ def select(query: Query, passages: list[Passage], floor: float, margin: float, s
     return [Evidence(i, p) for i, p in enumerate(kept, 1)]
 
 
+def _is_year(n: str) -> bool:
+    return len(n) == 4 and 1900 <= int(n) <= 2100
+
+
 def relevant(query: Query, p: Passage, floor: float, margin: float, s: Settings) -> bool:
+    """Close enough to the question and, when it names people, places or bodies, naming them too (figures
+    in the question are what is asked about, not what a passage must repeat)."""
     m = p.meta
     context = " ".join([p.text, m.title, m.date, m.section, " ".join(m.doc_names)])
-    if query.names:
-        need = 1.0 if len(query.names) <= s.few_names else s.names_share
-        return p.dense >= floor and entity_coverage(query.names, context, s.name_similarity) >= need
+    names = {n for n in query.names if not n.isdigit() or _is_year(n)}  # the year, not other figures, names an event
+    if names:
+        need = 1.0 if len(names) <= s.few_names else s.names_share
+        # a person named in full ("Angela Merkel") is who the question is about: never optional
+        people = {n for n in names if " " in n and n not in exonyms()}
+        return (p.dense >= floor and entity_coverage(names, context, s.name_similarity) >= need
+                and entity_coverage(people, context, s.name_similarity) == 1.0)
     # no name to check: a clearly closer passage, or one holding most of the question's words
     shared = len(query.terms & content_terms(context))
     return p.dense >= floor + margin or (

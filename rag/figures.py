@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from .dates import MONTHS
-from .text import entity_coverage, fold, split_sentences
+from .text import demonyms, entity_coverage, fold, roles, split_sentences
 
 # "Combien", "how many", "quel est le bilan", "what is the death toll": questions answered by a count.
 COUNT_RE = re.compile(r"(?i)\b(combien|how (many|much)|quel(le)?s? (est |sont |était )?(le |la |les |l')?"
@@ -126,4 +126,23 @@ def misplaced_figures(sentence: str, passage: str, names_here: set[str] | None =
         where = [passage[s:e] for s, e in split_sentences(passage) if value in counts(passage[s:e])]
         if where and not any(entity_coverage(set(names_here), w) > 0 for w in where):
             return True
+    return False
+
+
+def other_subject(question: str, sentence: str, passage: str) -> bool:
+    """The passage gives the sentence's figures for another nationality or another action than the question asks
+    about: "soldats russes" asked, "430 combattants" were Ukrainians; drones "launched" asked, 77 were "shot
+    down". Judged on the passage sentences stating the figures."""
+    wanted_people, wanted_action = demonyms(question), roles(question)
+    if not (wanted_people or wanted_action):
+        return False
+    for value in counts(sentence):
+        for s, e in split_sentences(passage):
+            where = passage[s:e]
+            if value not in counts(where):
+                continue
+            people, action = demonyms(where), roles(where)
+            if (wanted_people and people and not wanted_people & people) or \
+               (wanted_action and action and not wanted_action & action):
+                return True
     return False

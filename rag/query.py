@@ -12,7 +12,7 @@ from datetime import date
 from .dates import MONTHS
 from .figures import asked_quantities, wants_count
 from .filters import Filters
-from .text import capitalized, content_terms, detect_language, entities, fold
+from .text import capitalized, content_terms, detect_language, entities, exonyms, fold, words
 from .timeframe import Timeframe, parse_as_of, resolve
 
 
@@ -40,6 +40,8 @@ _KINDS = [  # first match wins: "combien de temps" is a duration, not a count
     ("date", r"\b(quand|à quelle date|a quelle date|en quelle année|quel jour|when|what date|what day|which year|"
              r"in what year)\b"),
     ("person", r"^\s*(qui|who|whom)\b|\b(qui est|who is|who was|quel nom|what name|what is the name)\b"),
+    ("place", r"^\s*(où|ou|where)\b|\b(dans quelle ville|dans quel pays|in which (city|country|town)|"
+              r"in what (city|country)|quel pays|which country|what country)\b"),
 ]
 _UNIT = {
     "duration": r"\b\d+\s*(jours?|semaines?|mois|ans|années?|heures?|minutes?|days?|weeks?|months?|years?|hours?)\b"
@@ -58,15 +60,26 @@ def answer_kind(question: str) -> str:
     return next((kind for kind, pattern in _KINDS if re.search(pattern, q)), "")
 
 
+_LOOSE = {"date", "person", "place"}  # "quand": "dans un délai assez court"; "qui": "un sauveteur chinois"
+
+
 def answers_kind(text: str, query: Query, strict: bool = False) -> bool:
-    """Does the text hold an answer of the kind asked: a duration, an age, a name the question lacks; with
-    `strict`, a date too (a "when" question can be answered "dans un délai assez court", so only the
-    extractive choice favours dates)."""
-    if query.wants in _UNIT and (strict or query.wants != "date"):
+    """Does the text hold an answer of the kind asked: a duration or an age; with `strict`, also a date or a
+    name the question lacks (those can be answered in other words, so only the extractive choice favours them)."""
+    if query.wants in _LOOSE and not strict:
+        return True
+    if query.wants in _UNIT:
         return bool(re.search(_UNIT[query.wants], fold(text)))
-    if query.wants == "person":
+    if query.wants in ("person", "place"):
         return bool({n for n in capitalized(text) if not n.isdigit()} - query.names)
     return True
+
+
+def other_spellings(text: str) -> set[str]:
+    """Content terms of the other-language names of the text's words ('pope' -> 'pape'), so a question's words
+    also match a passage in the other language."""
+    alts = exonyms()
+    return content_terms(" ".join(a for w in words(fold(text)) for a in alts.get(w, ())))
 
 
 def analyze(question: str, filters: Filters | dict | None = None, as_of: str | date | None = None,
@@ -83,7 +96,8 @@ def analyze(question: str, filters: Filters | dict | None = None, as_of: str | d
         flt = flt.narrow(frame.start, frame.end)
     if as_of not in (None, ""):
         flt = flt.narrow(None, day)
+    words_asked = text.replace(frame.phrase, " ") if frame else text  # "last week" is when, not what
     return Query(text=question, standalone=text, lang=detect_language(question), follow_up=text != question,
                  as_of=day, timeframe=frame, filters=flt, quantities=frozenset(asked_quantities(text)),
                  wants_count=wants_count(text), wants=answer_kind(text), names=frozenset(entities(text)),
-                 terms=frozenset(content_terms(text)))
+                 terms=frozenset(content_terms(words_asked) | other_spellings(words_asked)))

@@ -43,7 +43,7 @@ def to_chroma(meta: ChunkMeta) -> dict[str, Any]:
     return {"dispatch_id": meta.dispatch_id, "start": meta.start, "end": meta.end, "paragraph": meta.paragraph,
             "section": meta.section, "is_caption": meta.is_caption, "title": meta.title, "date": meta.date,
             "date_min": lo, "date_max": hi, "lang": meta.lang, "source": meta.source, "path": meta.path,
-            "doc_hash": meta.doc_hash, "doc_entities": " ".join(meta.doc_names),
+            "doc_hash": meta.doc_hash, "doc_entities": "|".join(meta.doc_names),
             "quotes": json.dumps([[q.start, q.end, q.speaker] for q in meta.quotes], ensure_ascii=False)}
 
 
@@ -55,7 +55,12 @@ def from_chroma(m: dict[str, Any] | None, text: str) -> ChunkMeta:
                      is_caption=bool(m.get("is_caption")), title=m.get("title", ""), date=m.get("date", ""),
                      lang=m.get("lang", "fr"), source=m.get("source", ""), path=m.get("path", ""),
                      doc_hash=m.get("doc_hash", ""), quotes=quotes,
-                     doc_names=tuple((m.get("doc_entities") or "").split()))
+                     doc_names=_names(m.get("doc_entities") or ""))
+
+
+def _names(stored: str) -> tuple[str, ...]:
+    """Names are stored '|'-separated (a name can have spaces); an index of schema 2 used spaces."""
+    return tuple(n for n in (stored.split("|") if "|" in stored else stored.split()) if n)
 
 
 def where(filters: Filters) -> dict | None:

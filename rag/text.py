@@ -198,14 +198,69 @@ _QUESTION_WORDS = {"who", "what", "when", "where", "why", "how", "which", "whom"
 
 
 def entities(text: str) -> set[str]:
-    """Names and figures a claim hinges on: capitalised words not opening a sentence, and numbers."""
+    """Names and figures a claim hinges on: runs of capitalised words ('united states', 'min aung hlaing'; a
+    sentence's first word only when the next one is capitalised too), and numbers. Demonyms and nationality
+    adjectives ('Canadian', 'Dutch') are not names: see demonyms()."""
     out: set[str] = set()
     for s, e in split_sentences(text):
         toks = words(text[s:e])
-        for i, tok in enumerate(toks):
-            if tok[0].isupper() and i > 0 and tok.lower() not in _QUESTION_WORDS and len(tok) > 1:
-                out.add(fold(tok))
+        run: list[str] = []
+        for i, tok in enumerate(toks + [""]):
+            name = (tok[:1].isupper() and len(tok) > 1 and tok.lower() not in _QUESTION_WORDS
+                    and fold(tok) not in demonym_groups())
+            if name and (i > 0 or (i + 1 < len(toks) and toks[i + 1][:1].isupper())):
+                run.append(fold(tok))
+                continue
+            if run:
+                out.add(" ".join(run))
+            run = []
     return out | numbers(text)
+
+
+@lru_cache(maxsize=1)
+def demonym_groups() -> dict[str, str]:
+    """'ukrainiens' -> 'ukrainian' (rag/data/demonyms.txt)."""
+    out: dict[str, str] = {}
+    for line in (Path(__file__).parent / "data" / "demonyms.txt").read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            names = [n.strip() for n in line.split("=")]
+            out.update(dict.fromkeys(names, names[0]))
+    return out
+
+
+@lru_cache(maxsize=1)
+def role_groups() -> dict[str, str]:
+    """'abattus' -> 'downed' (rag/data/roles.txt)."""
+    out: dict[str, str] = {}
+    for line in (Path(__file__).parent / "data" / "roles.txt").read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            names = [n.strip() for n in line.split("=")]
+            out.update(dict.fromkeys(names, names[0]))
+    return out
+
+
+def roles(text: str) -> set[str]:
+    """What the text says was done ('77 drones ont été abattus' -> {'downed'})."""
+    groups = role_groups()
+    return {groups[w] for w in (fold(t) for t in words(text)) if w in groups}
+
+
+_PEOPLE = set(
+    "soldat soldats militaires combattants troupes civils personnes prisonniers otages ressortissants touristes "
+    "migrants journalistes habitants victimes soldier soldiers troops fighters servicemen civilians people "
+    "prisoners hostages nationals citizens tourists migrants journalists residents victims".split())
+
+
+def demonyms(text: str) -> set[str]:
+    """The nationalities of people a text counts: 'soldats russes', 'Ukrainian fighters' -> {'russian',
+    'ukrainian'}; 'ministère russe' or 'drones ukrainiens' are not people."""
+    groups = demonym_groups()
+    toks = [fold(t) for t in words(text)]
+    found = set()
+    for i, w in enumerate(toks):
+        if w in groups and ((i > 0 and toks[i - 1] in _PEOPLE) or (i + 1 < len(toks) and toks[i + 1] in _PEOPLE)):
+            found.add(groups[w])
+    return found
 
 
 def capitalized(text: str) -> set[str]:
@@ -249,6 +304,15 @@ def entity_coverage(claim_entities: set[str] | frozenset[str], text: str, simila
 
     def found(e: str) -> bool:
         alts = (e, *exonyms().get(e, ()))
-        return any(fuzzy_found(a, toks, similarity) if " " not in a else f" {a} " in folded for a in alts)
+        if any(fuzzy_found(a, toks, similarity) if " " not in a else f" {a} " in folded for a in alts):
+            return True
+        parts = e.split()
+        if len(parts) < 2:
+            return False
+        if e in exonyms():  # 'united states': all its words, as before the names were grouped
+            return all(fuzzy_found(p, toks, similarity) for p in parts)
+        return fuzzy_found(parts[-1], toks, similarity)  # a person named by surname: 'Carney' for 'Mark Carney'
+
+
 
     return sum(found(e) for e in claim_entities) / len(claim_entities)

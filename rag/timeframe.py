@@ -55,8 +55,24 @@ def _past_year(month: int, day: int, as_of: date) -> int:
     return as_of.year if (month, day) <= (as_of.month, as_of.day) else as_of.year - 1
 
 
+# Words before a date that make it the subject of the question, not the time of the news: "the war began in
+# 2022", "delayed until May 2026", "refer to 2 April", "depuis 2014", "né le 14 septembre".
+_NOT_THE_NEWS = {
+    "since", "began", "begun", "begin", "started", "start", "until", "till", "by", "before", "after", "from",
+    "refer", "refers", "born", "founded", "delayed", "postponed", "scheduled", "expected", "due", "deadline",
+    "planned", "depuis", "commence", "commencee", "debute", "jusqu", "jusqu'au", "jusqu'en", "avant", "apres",
+    "d'ici", "ne", "nee", "fonde", "fondee", "prevu", "prevue", "prevus", "reporte", "reportee", "repousse",
+    "programme", "renvoie", "renvoyer", "entre", "between",
+}
+HISTORY_DAYS = 730  # a date this long before as_of is history the question is about, not the news' date
+
+
 def resolve(question: str, as_of: date) -> Timeframe | None:
-    """The date range a question's time expression refers to, or None if it has none."""
+    """The date range the news asked about happened in, or None.
+
+    Relative expressions ("hier", "last week") always are; a date or a year is only when it reads as the time
+    of the news: not after a word making it the subject ("began in 2022", "until May 2026"), not in the future
+    of as_of, not history (more than HISTORY_DAYS before it). Those dates filter nothing."""
     q = fold(question)
     rules = [
         (r"\bavant[- ]hier\b|\bday before yesterday\b", lambda m: (as_of - timedelta(2),) * 2),
@@ -82,18 +98,39 @@ def resolve(question: str, as_of: date) -> Timeframe | None:
          lambda m: _month_range(_past_year(MONTHS[m.group(1)], 1, as_of), MONTHS[m.group(1)])),
         (r"\b(?:en|in|durant|during) ((?:19|20)\d{2})\b", lambda m: _year(int(m.group(1)))),
     ]
-    for pattern, make in rules:
+    for i, (pattern, make) in enumerate(rules):
         m = re.search(pattern, q)
         if m:
             try:
                 start, end = make(m)
             except (ValueError, KeyError):  # "31 février": not a date, so no time filter
                 continue
+            if i >= _FIRST_ABSOLUTE and not _news_time(q[:m.start()], start, end, as_of):
+                return None
             source = question if len(question) == len(q) else q  # folding can change lengths (ligatures)
             return Timeframe(start, end, source[m.start():m.end()].strip())
     return None
 
 
+_FIRST_ABSOLUTE = 10  # rules before this one are relative to as_of ("hier", "last week", "3 days ago")
+
+
+def _news_time(before: str, start: date, end: date, as_of: date) -> bool:
+    cue = set(re.findall(r"[\w']+", before)[-3:]) & _NOT_THE_NEWS
+    return not cue and start <= as_of and (as_of - end).days <= HISTORY_DAYS
+
+
 def _day(day: int, month: int, year: str | None, as_of: date) -> tuple[date, date]:
-    d = date(int(year) if year else _past_year(month, day, as_of), month, day)
+    """A day named without a year is the nearest such day to as_of, before or after it ("2 April" asked on
+    28 March is the coming one)."""
+    if year:
+        d = date(int(year), month, day)
+        return d, d
+    options = []
+    for y in (as_of.year - 1, as_of.year, as_of.year + 1):
+        try:
+            options.append(date(y, month, day))
+        except ValueError:  # 29 February
+            continue
+    d = min(options, key=lambda x: (abs((x - as_of).days), x > as_of))
     return d, d

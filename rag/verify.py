@@ -10,7 +10,7 @@ from dataclasses import replace
 from .citations import AnswerSentence, attribute
 from .embedding import Embedder
 from .evidence import Evidence
-from .figures import counts, figures, misplaced_figures
+from .figures import counts, figures, misplaced_figures, other_subject
 from .query import Query
 from .settings import Settings
 from .text import entity_coverage
@@ -31,7 +31,8 @@ def require_count(sentence: AnswerSentence, query: Query, cited: list[str]) -> A
     """For "how many" questions, only a sentence with a count of the quantity asked stays supported: a figure
     of another quantity does not answer ("missing" asked, the death toll given), nor a figure the passage
     gives for something other than what the question names (asked about Briansk: 77 was the total over
-    Russia, 30 the count over Briansk)."""
+    Russia, 30 the count over Briansk), or for other people or another action (Russian prisoners asked,
+    the 430 were Ukrainians; drones launched asked, the 77 were shot down)."""
     if not query.wants_count or not sentence.supported:
         return sentence
     keys = {f.key for f in figures(sentence.text)}
@@ -40,4 +41,5 @@ def require_count(sentence: AnswerSentence, query: Query, cited: list[str]) -> A
     for passage in cited:
         here = {n for n in names if entity_coverage({n}, passage) == 1.0}
         wrong = wrong or misplaced_figures(sentence.text, passage, here)
+        wrong = wrong or other_subject(query.standalone, sentence.text, passage)
     return replace(sentence, supported=False, cites=[]) if wrong else sentence

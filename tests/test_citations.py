@@ -61,3 +61,33 @@ def test_cited_span_is_the_passage_sentence_carrying_the_claim():
     spans = cited_spans(p, ["Briansk a compté 30 drones."])
     assert [p[s:e] for s, e in spans] == ["La région de Briansk en a compté 30 à elle seule."]
     assert cited_spans(p, ["Rien à voir avec le texte."]) == []
+
+
+def test_number_words_and_ordinals_are_compared_as_numbers():
+    passage = "Israel's Yuval Raphael finished second. The truce would last 6 weeks."
+    assert support_score("Yuval Raphael finished seventh.", passage, 0.95, 0.78) <= 0.2
+    assert support_score("Yuval Raphael finished second.", passage, 0.95, 0.78) > 0.45
+    assert support_score("The truce would last six weeks.", passage, 0.95, 0.78) > 0.45
+
+
+def test_truncated_and_self_repeating_sentences_are_not_supported():
+    passage = "Jan Peeters, le premier échevin, a inauguré un nouveau port de plaisance à Anvers."
+    assert support_score("Jan Peeters a inauguré un nouveau port de.", passage, 0.95, 0.78) == 0.0
+    assert support_score("Le premier échevin est le premier échevin.", passage, 0.95, 0.78) == 0.0
+    assert support_score("Jan Peeters a inauguré un nouveau port de plaisance.", passage, 0.95, 0.78) > 0.45
+
+
+def test_a_figure_the_passage_gives_for_something_else_is_not_supported():
+    drones = ("Selon le ministère russe, 77 drones ont été abattus au total. La région de Briansk en a compté 30 "
+              "à elle seule.")
+    assert support_score("77 drones ont été abattus au-dessus de Briansk.", drones, 0.9, 0.78) <= 0.2
+    assert support_score("La région de Briansk en a compté 30.", drones, 0.9, 0.78) > 0.45
+    quake = "The death toll has risen to 2,719. More than 4,500 people were injured."
+    assert support_score("Le séisme a fait 2 719 blessés.", quake, 0.85, 0.78) <= 0.2
+    assert support_score("Le séisme a fait 2 719 morts.", quake, 0.85, 0.78) > 0.45  # across languages
+
+
+def test_the_model_naming_its_passages_is_tidied_away():
+    from rag.citations import tidy
+    assert tidy("Le bilan est de 19 morts, selon le passage 2.") == "Le bilan est de 19 morts."
+    assert tidy("4,500 people were injured, according to.") == "4,500 people were injured."

@@ -48,11 +48,19 @@ def test_retrieval_recall_and_reciprocal_rank():
 
 def test_a_citation_to_the_wrong_passage_lowers_precision_by_its_share():
     good = citation_counts([("Briansk en a compté 30.", [RIGHT])], [EV], ["30"])
-    assert good == {"citations": 1, "correct": 1, "sentences": 1, "covered": 1}
+    assert good == {"citations": 1, "correct": 1, "sentences": 1, "covered": 1, "correct_lenient": 1,
+                    "covered_lenient": 1}
     mixed = citation_counts([("Briansk en a compté 30.", [RIGHT, WRONG])], [EV], ["30"])
     assert mixed["correct"] / mixed["citations"] == 0.5 and mixed["covered"] == 1  # recall unchanged
-    only_wrong = citation_counts([("A.", [RIGHT]), ("B.", [WRONG])], [EV], ["30"])
+    only_wrong = citation_counts([("Briansk en a compté 30.", [RIGHT]), ("B.", [WRONG])], [EV], ["30"])
     assert only_wrong["covered"] / only_wrong["sentences"] == 0.5
+
+
+def test_the_right_passage_cited_for_a_wrong_sentence_is_a_wrong_citation():
+    """Strict counting: the passage holds the evidence, but the sentence says something else."""
+    wrong_claim = citation_counts([("Kalouga a compté 77 avions.", [RIGHT])], [EV], ["30"])
+    assert wrong_claim["correct"] == 0 and wrong_claim["covered"] == 0
+    assert wrong_claim["correct_lenient"] == 1  # what the earlier counting said
 
 
 def test_an_evidence_quote_in_another_dispatch_does_not_count():
@@ -143,3 +151,22 @@ def test_small_eval_run_end_to_end_writes_three_reports(tmp_path, corpus_dir):
 
 def test_summary_of_an_empty_run_has_no_rates():
     assert summarize([], True)["citation_precision"] is None
+
+
+def test_judge_agreement_reports_balanced_accuracy_and_auc(qa):
+    """Our own labelled pairs (tests/data/judge.jsonl): number words, ordinals, figures given for something
+    else, truncated and self-repeating sentences, wrong names, a sentence in the other language."""
+    from conftest import DATA
+
+    from rag.evaluation import judge_agreement
+    result = judge_agreement(qa, DATA / "judge.jsonl")
+    assert result["pairs"] == 16 and result["supported"] == 8
+    assert result["balanced_accuracy"] == 1.0 and result["auc"] == 1.0, result
+
+
+def test_judge_file_errors_name_the_line(tmp_path, qa):
+    from rag.evaluation import judge_agreement
+    bad = tmp_path / "pairs.jsonl"
+    bad.write_text('{"sentence": "a", "passage": "b", "label": true}\n{"sentence": "a"}\n')
+    with pytest.raises(EvalDataError, match="pairs.jsonl:2"):
+        judge_agreement(qa, bad)

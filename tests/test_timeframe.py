@@ -16,7 +16,7 @@ AS_OF = date(2025, 3, 14)  # a Friday
     ("Que s'est-il passé en mars 2025 ?", "2025-03-01", "2025-03-31"),
     ("Qui a gagné en mai ?", "2024-05-01", "2024-05-31"),  # the last May before as_of
     ("What happened on March 13?", "2025-03-13", "2025-03-13"),
-    ("Quel bilan le 29 mars 2025 ?", "2025-03-29", "2025-03-29"),
+    ("Quel bilan le 12 mars 2025 ?", "2025-03-12", "2025-03-12"),
     ("What was said 3 days ago?", "2025-03-11", "2025-03-14"),
     ("What happened last month?", "2025-02-01", "2025-02-28"),
     ("Who won in 2024?", "2024-01-01", "2024-12-31"),
@@ -30,6 +30,24 @@ def test_time_expressions_resolve_against_as_of(question, start, end):
                                       "Que s'est-il passé le 31 février ?"])
 def test_no_time_expression_no_range(question):
     assert resolve(question, AS_OF) is None
+
+
+@pytest.mark.parametrize("question, as_of", [
+    ("How has Ukraine fared since its war with Russia began in 2022?", "2025-03-14"),
+    ("What does the plan announced on Friday refer to 2 April?", "2025-03-28"),  # the coming 2 April
+    ("On July 4, 1776, what did the colonies declare?", "2025-03-14"),  # history, not the news' date
+    ("Was the vote delayed until May 2026?", "2025-03-14"),  # the future
+    ("Depuis 2014, combien de morts dans le Donbass ?", "2025-03-14"),
+])
+def test_dates_that_are_not_when_the_news_happened_filter_nothing(question, as_of):
+    from datetime import date as d
+    assert resolve(question, d.fromisoformat(as_of)) is None
+
+
+def test_a_date_without_a_year_is_the_nearest_one():
+    from datetime import date as d
+    assert resolve("Que s'est-il passé le 27 mars ?", d(2025, 3, 28)).start == d(2025, 3, 27)
+    assert resolve("Que s'est-il passé le 20 décembre ?", d(2025, 1, 5)).start == d(2024, 12, 20)
 
 
 def test_as_of_parsing_and_filter_narrowing():
