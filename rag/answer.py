@@ -170,7 +170,8 @@ class Answerer:
     def messages(self, query: Query, evidence: list[Evidence]) -> list[dict[str, str]]:
         """What the model reads: the best passages that fit the prompt budget."""
         s = self.settings
-        shown = fit(evidence, s.prompt_passages, s.prompt_budget)
+        room = min(s.embedded_ctx, s.num_ctx) - s.max_tokens - 500  # the passages always fit the context
+        shown = fit(evidence, s.prompt_passages, min(s.prompt_budget, room))
         return answer_messages(query.standalone, shown, self.prompts, query.lang)
 
     @staticmethod

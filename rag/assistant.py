@@ -18,7 +18,7 @@ from .chunking import Chunk, chunk_dispatch
 from .citations import support_score, tidy
 from .dispatch import Dispatch, iter_files, read_file
 from .embedding import Embedder, EmbeddingCache, make_embedding
-from .errors import BadDispatch, EmptyIndex
+from .errors import BadDispatch, BadQuestion, EmptyIndex
 from .filters import Filters
 from .followup import History
 from .llm import LLM, select_llm
@@ -38,13 +38,15 @@ class IngestReport:
     replaced: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    warnings: list[tuple[str, str]] = field(default_factory=list)  # (path, what was wrong but did not stop it)
     chunks_added: int = 0
     chunks_removed: int = 0
 
     def summary(self) -> str:
         text = (f"{len(self.added)} added, {len(self.replaced)} replaced, {len(self.unchanged)} unchanged, "
                 f"{len(self.skipped)} skipped; {self.chunks_added} chunks added, {self.chunks_removed} removed.")
-        return "\n".join([text, *(f"  skipped {p}: {why}" for p, why in self.skipped)])
+        return "\n".join([text, *(f"  skipped {p}: {why}" for p, why in self.skipped),
+                          *(f"  warning {p}: {what}" for p, what in self.warnings)])
 
 
 def _windows(todo: list, size: int) -> Iterator[list]:
@@ -107,10 +109,10 @@ class Assistant:
         if isinstance(paths, (str, Path)):
             paths = [paths]
         report = IngestReport()
-        dispatches = self._parse(iter_files(list(paths)), report)
+        dispatches = self._parse(iter_files(list(paths), report.skipped), report)
         todo: list[tuple[Dispatch, list[Chunk], set[str]]] = []
         for d in dispatches:
-            chunks = chunk_dispatch(d, self.settings.chunk_tokens)
+            chunks = chunk_dispatch(d, self.settings.chunk_tokens, self.settings.max_chunk_chars)
             present = self.store.existing_ids([c.id for c in chunks])
             stale = self.store.dispatch_hashes(d.id) - {d.content_hash}
             if len(present) == len(chunks) and not stale:
@@ -153,7 +155,9 @@ class Assistant:
             try:
                 if not f.exists():
                     raise BadDispatch(str(f), "no such file or folder.")
-                for d in read_file(f, max_bytes, self.settings.default_source):
+                read = read_file(f, max_bytes, self.settings.default_source)
+                report.warnings += [(str(f), w) for w in read.warnings]
+                for d in read.dispatches:
                     if seen.get(d.id, str(f)) != str(f):  # same file name in two folders: keep both
                         d.id = f"{d.id}-{hashlib.sha1(str(f).encode()).hexdigest()[:6]}"
                     seen[d.id] = str(f)
@@ -170,14 +174,22 @@ class Assistant:
         return n
 
     # -- ask -----------------------------------------------------------------------------------
-    def _check_ready(self) -> None:
+    def _check_ready(self, question: object) -> str:
+        """The question as text, once it is one and the index has something to answer from."""
+        if not isinstance(question, str) or not question.strip():
+            raise BadQuestion(f"The question must be non-empty text, not {type(question).__name__}.")
+        limit = self.settings.max_question_chars
+        if len(question) > limit:
+            raise BadQuestion(f"The question is {len(question):,} characters long; the limit is {limit:,} "
+                              "(DQA_MAX_QUESTION_CHARS). Ask about one thing at a time.")
         if self.store.count() == 0:
             raise EmptyIndex("The index is empty: ingest dispatches first (python -m rag ingest <folder>).")
+        return question.strip()
 
     def ask(self, question: str, filters: Filters | dict | None = None, k: int | None = None,
             history: History | None = None, as_of: str | date | None = None) -> Answer:
         """A checked, cited Answer. `as_of` (YYYY-MM-DD, default today) anchors "hier", "last week"..."""
-        self._check_ready()
+        question = self._check_ready(question)
         return self.answerer.ask(question, filters=filters, k=k, history=history, as_of=as_of)
 
     def stream(self, question: str, filters: Filters | dict | None = None, k: int | None = None,
@@ -186,14 +198,14 @@ class Assistant:
         """Like ask(), sentence by sentence: iterate to get each checked sentence as soon as it passes its
         checks (nothing shown is taken back), then read `.answer`. `on_status(step, n)` hears "searching",
         ("found", n passages) and "writing"."""
-        self._check_ready()
+        question = self._check_ready(question)
         return AnswerStream(self.answerer.run(question, filters=filters, k=k, history=history, stream=True,
                                               as_of=as_of, on_status=on_status))
 
     def retrieve(self, question: str, filters: Filters | dict | None = None, k: int | None = None,
                  as_of: str | date | None = None) -> list[Passage]:
         """The passages an answer would draw from, after the same time and as_of narrowing."""
-        query = analyze(question, filters, as_of)
+        query = analyze(self._check_ready(question), filters, as_of)
         return self.retriever.retrieve(query.standalone, k=k, filters=query.filters, as_of=query.as_of)
 
     def prompt(self, question: str, filters: Filters | dict | None = None, k: int | None = None,
@@ -220,7 +232,8 @@ class Assistant:
                 dispatches = read_file(f, int(settings.max_file_mb * 1e6), settings.default_source)
             except BadDispatch:
                 continue
-            out += [c for d in dispatches for c in chunk_dispatch(d, settings.chunk_tokens)]
+            out += [c for d in dispatches.dispatches
+                    for c in chunk_dispatch(d, settings.chunk_tokens, settings.max_chunk_chars)]
         return out
 
     def embed_query(self, text: str) -> np.ndarray:

@@ -65,6 +65,7 @@ def split_answer(text: str) -> list[tuple[str, list[int]]]:
             piece = piece[lead.end():]
         clean, nums = parse_markers(piece)
         clean = re.sub(r"^[^\w\"«“(]+", "", tidy(clean))  # debris such as '») ' copied from the prompt
+        clean = re.sub(r"\s*[\[\]]\s*", " ", clean).strip()  # a bracket left of a broken marker
         if re.search(r"\w", clean) and all(clean != prev for prev, _ in out):
             out.append((clean, nums))
     return out

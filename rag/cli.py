@@ -132,7 +132,9 @@ def _run(args: argparse.Namespace) -> int:
         return 0 if n else 1
     if args.cmd == "list":
         for r in qa.dispatches():
-            cells = [r["dispatch_id"], r["date"] or "-", r["lang"], r["source"], f"{r['chunks']} chunks", r["title"]]
+            state = "" if r["complete"] else "  [incomplete: re-run ingest or delete to finish it]"
+            cells = [r["dispatch_id"], r["date"] or "-", r["lang"], r["source"], f"{r['chunks']} chunks",
+                     r["title"] + state]
             print("\t".join(cells))
         return 0
     if args.cmd == "stats":

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .dates import parse_period
 from .errors import BadDispatch
 from .text import detect_language
 
@@ -67,11 +69,17 @@ def slug(text: str) -> str:
 
 
 def parse_text(raw: str, dispatch_id: str, path: str = "", default_source: str = "unknown",
-               meta: dict | None = None) -> Dispatch:
-    """Parse the wire format: leading header lines, then blank-line separated blocks."""
+               meta: dict | None = None, warnings: list[str] | None = None, where: str = "") -> Dispatch:
+    """Parse the wire format: leading header lines, then blank-line separated blocks. A date that does not
+    exist ('2025-13-45') or is not a date ('yesterday') leaves the dispatch undated, with a warning."""
     meta = dict(meta or {})
     text = raw.replace("\r\n", "\n").replace("\r", "\n")
     body_start = _read_header(text, meta)
+    if meta.get("date") and parse_period(meta["date"]) is None:
+        if warnings is not None:
+            warnings.append(f"{where + ': ' if where else ''}date '{meta['date']}' is not a real YYYY-MM[-DD] "
+                            "date; the dispatch is kept undated.")
+        meta["date"] = ""
     d = Dispatch(id=dispatch_id, text=text, path=path, date=meta.get("date", ""),
                  source=meta.get("source") or default_source, title=meta.get("title", ""))
     section = ""
@@ -151,69 +159,126 @@ def _short(text: str, limit: int = 90) -> str:
     return first if len(first) <= limit else first[:limit].rsplit(" ", 1)[0] + "…"
 
 
-def read_file(path: Path, max_bytes: int, default_source: str = "unknown") -> list[Dispatch]:
+@dataclass
+class FileRead:
+    """The dispatches of one file, and what was wrong in it but did not stop it ("line 3: invalid JSON")."""
+
+    dispatches: list[Dispatch]
+    warnings: list[str] = field(default_factory=list)
+
+
+_BOMS = [(b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"), (b"\xef\xbb\xbf", "utf-8-sig")]
+
+
+def decode(path: Path, data: bytes) -> str:
+    """The file's text: UTF-8, or UTF-16 with its byte-order mark; anything else is refused with a reason."""
+    encoding = next((enc for bom, enc in _BOMS if data.startswith(bom)), "utf-8")
+    if encoding == "utf-8" and b"\x00" in data:
+        raise BadDispatch(str(path), "looks like a binary file, not text (if it is UTF-16 text without a "
+                          "byte-order mark, re-save it as UTF-8).")
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise BadDispatch(str(path), f"not valid {encoding.upper()} (byte {exc.start}); re-save the file as "
+                          "UTF-8.") from exc
+
+
+def read_file(path: Path, max_bytes: int, default_source: str = "unknown") -> FileRead:
     """Read one file into one or more dispatches; raise BadDispatch with a reason a user can act on."""
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise BadDispatch(str(path), f"unsupported file type '{suffix}' (use .txt, .md, .json or .jsonl).")
-    size = path.stat().st_size
-    if size == 0:
-        raise BadDispatch(str(path), "the file is empty.")
-    if size > max_bytes:
-        raise BadDispatch(str(path), f"{size / 1e6:.1f} MB is over the {max_bytes / 1e6:.1f} MB limit "
-                          "(raise DQA_MAX_FILE_MB or split the file).")
-    data = path.read_bytes()
-    if b"\x00" in data[:8192]:
-        raise BadDispatch(str(path), "looks like a binary file, not text.")
     try:
-        raw = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise BadDispatch(str(path), f"not valid UTF-8 (byte {exc.start}); re-save the file as UTF-8.") from exc
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise BadDispatch(str(path), f"{size / 1e6:.1f} MB is over the {max_bytes / 1e6:.1f} MB limit "
+                              "(raise DQA_MAX_FILE_MB or split the file).")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise BadDispatch(str(path), f"cannot be read ({exc.strerror or exc}); check its permissions.") from exc
+    if not data:
+        raise BadDispatch(str(path), "the file is empty.")
+    raw = decode(path, data)
     if not raw.strip():
         raise BadDispatch(str(path), "the file holds only whitespace.")
     if suffix in JSON_SUFFIXES:
         return parse_records(raw, path, default_source)
-    return [parse_text(raw, slug(path.stem), str(path), default_source)]
+    warnings: list[str] = []
+    return FileRead([parse_text(raw, slug(path.stem), str(path), default_source, warnings=warnings)], warnings)
 
 
-def parse_records(raw: str, path: Path, default_source: str = "unknown") -> list[Dispatch]:
-    """JSON (object or list) or JSONL records with fields id, title, date, text, source, lang."""
-    records: list[tuple[int, dict]] = []
+def parse_records(raw: str, path: Path, default_source: str = "unknown") -> FileRead:
+    """JSON (object or list) or JSONL records with fields id, title, date, text, source, lang. A bad line or
+    record is reported and left out; the good ones are kept."""
+    warnings: list[str] = []
+    records: list[tuple[str, object]] = []
     if path.suffix.lower() == ".jsonl":
         for n, line in enumerate(raw.splitlines(), 1):
-            if line.strip():
-                records.append((n, _load_json(line, path, f"line {n}: ")))
+            if not line.strip():
+                continue
+            try:
+                records.append((f"line {n}", _load_json(line, path)))
+            except BadDispatch as exc:
+                warnings.append(f"line {n}: {exc.reason} The line was left out.")
     else:
         obj = _load_json(raw, path)
-        records = list(enumerate(obj if isinstance(obj, list) else [obj], 1))
+        records = [(f"record {n}", rec) for n, rec in enumerate(obj if isinstance(obj, list) else [obj], 1)]
     out = []
-    for n, rec in records:
+    for where, rec in records:
         if not isinstance(rec, dict) or not isinstance(rec.get("text"), str) or not rec["text"].strip():
-            raise BadDispatch(str(path), f"record {n}: needs an object with a non-empty 'text' field.")
-        rid = slug(str(rec.get("id") or f"{path.stem}-{n}"))
-        meta = {k: str(rec[k]) for k in ("title", "date", "source", "lang") if rec.get(k)}
-        if meta.get("date"):
-            dm = _DATE_RE.match(meta["date"])
-            meta["date"] = dm.group(0) if dm else ""
-        if meta.get("lang") not in (None, "fr", "en"):
-            meta.pop("lang")
-        out.append(parse_text(rec["text"], rid, str(path), default_source, meta))
-    return out
+            warnings.append(f"{where}: needs an object with a non-empty 'text' field; left out.")
+            continue
+        rid = slug(str(rec.get("id") or f"{path.stem}-{where.split()[-1]}"))
+        meta = _record_meta(rec, where, warnings)
+        try:
+            out.append(parse_text(rec["text"], rid, str(path), default_source, meta, warnings, where))
+        except BadDispatch as exc:
+            warnings.append(f"{where}: {exc.reason} Left out.")
+    if not out:
+        raise BadDispatch(str(path), "no usable record" + (f" ({warnings[0]})" if warnings else "."))
+    return FileRead(out, warnings)
 
 
-def _load_json(raw: str, path: Path, where: str = ""):
+def _record_meta(rec: dict, where: str, warnings: list[str]) -> dict[str, str]:
+    """title, date, source and lang of a JSON record as strings; a value of the wrong type is reported and dropped."""
+    meta: dict[str, str] = {}
+    for key in ("title", "date", "source", "lang"):
+        value = rec.get(key)
+        if value in (None, ""):
+            continue
+        if not isinstance(value, str):
+            warnings.append(f"{where}: '{key}' is a {type(value).__name__}, not text; ignored.")
+            continue
+        meta[key] = value
+    if "date" in meta:
+        compact = re.fullmatch(r"(\d{4})(\d{2})(\d{2})", meta["date"].strip())
+        meta["date"] = "-".join(compact.groups()) if compact else meta["date"].strip()
+    if meta.get("lang") not in (None, "fr", "en"):
+        warnings.append(f"{where}: lang '{meta.pop('lang')}' is not fr or en; detected from the text.")
+    return meta
+
+
+def _load_json(raw: str, path: Path):
     try:
         return json.loads(raw)
     except json.JSONDecodeError as exc:
-        raise BadDispatch(str(path), f"{where}invalid JSON ({exc.msg} at line {exc.lineno}).") from exc
+        raise BadDispatch(str(path), f"invalid JSON ({exc.msg} at line {exc.lineno}).") from exc
 
 
-def iter_files(paths: list[str | Path]) -> list[Path]:
-    """Expand folders (recursively) into supported files, sorted for a stable ingest order."""
+def iter_files(paths: list[str | Path], skipped: list[tuple[str, str]] | None = None) -> list[Path]:
+    """Expand folders (recursively) into files, sorted for a stable ingest order; a folder that cannot be
+    read is added to `skipped` with its reason."""
     files: list[Path] = []
     for p in map(Path, paths):
-        if p.is_dir():
-            files.extend(sorted(f for f in p.rglob("*") if f.is_file() and not f.name.startswith(".")))
-        else:
+        if not p.is_dir():
             files.append(p)
+            continue
+
+        def unreadable(err: OSError) -> None:
+            if skipped is not None:
+                skipped.append((str(err.filename), f"folder cannot be read ({err.strerror}); check its permissions."))
+
+        for folder, dirs, names in os.walk(p, onerror=unreadable):
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            files.extend(Path(folder) / n for n in sorted(names) if not n.startswith("."))
     return files

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from typing import Any
 
 
 class DispatchQAError(Exception):
@@ -78,6 +77,10 @@ class LLMTimeout(LLMError):
     """The LLM did not answer within the configured timeout."""
 
 
+class BadQuestion(DispatchQAError):
+    """The question is not text, is empty, or is longer than the max_question_chars setting."""
+
+
 class EmptyIndex(DispatchQAError):
     """A question was asked before any dispatch was ingested."""
 
@@ -116,9 +119,22 @@ def ollama_errors(host: str, model: str, role: str = "llm") -> Iterator[None]:
                              backend) from exc
 
 
-def store_error(exc: Exception, where: str, action: str) -> StoreError:
-    """A chromadb/httpx failure as a StoreError saying where and what to check."""
+_DISK_FULL = ("no space left", "disk is full", "database or disk is full", "error in compaction", "enospc")
+_UNREACHABLE = ("connecterror", "connection refused", "connecterror", "could not connect", "remoteprotocolerror",
+                "connection reset", "server disconnected", "readtimeout", "connecttimeout")
+
+
+def store_error(exc: Exception, where: str, action: str, folder: str | None = None) -> StoreError:
+    """A chromadb/httpx/OS failure as a StoreError saying what happened and what to do."""
     detail = f"{type(exc).__name__}: {exc}".strip()
-    hint: Any = ("Check DQA_CHROMA_HOST/DQA_CHROMA_PORT, or that `chroma run` is up." if "server" in where
-                 else "Check that the folder exists and is writable.")
+    low = detail.lower()
+    if any(k in low for k in _DISK_FULL) or getattr(exc, "errno", None) == 28:
+        place = folder or where
+        return StoreError(f"Disk full at {place}: could not {action} the index. Free some space and run the same "
+                          "ingest again; nothing already indexed is lost, and questions keep working.", where)
+    if any(k in low for k in _UNREACHABLE) or isinstance(exc, ConnectionError):
+        return StoreError(f"The {where} is not answering (could not {action} it). Start it again (`chroma run`) "
+                          "or check DQA_CHROMA_HOST/DQA_CHROMA_PORT; nothing is lost, retry once it is back.", where)
+    hint = ("Check DQA_CHROMA_HOST/DQA_CHROMA_PORT, or that `chroma run` is up." if "server" in where
+            else "Check that the folder exists and is writable.")
     return StoreError(f"Cannot {action} the Chroma store at {where} ({detail}). {hint}", where)

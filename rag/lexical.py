@@ -17,12 +17,12 @@ class LexicalIndex:
     """One llama-index BM25Retriever per language, each with the right Snowball stemmer.
 
     Built in memory from the store (never reloaded from disk, where llama-index would silently
-    fall back to an English stemmer), and rebuilt when the store changes.
+    fall back to an English stemmer), and rebuilt when the store's change stamp moves.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._version: int | None = None
+        self._version: str | None = None
         self._by_lang: dict[str, Any] = {}
         self._chunks: dict[str, StoredChunk] = {}
         self._ids: dict[str, list[str]] = {}
@@ -33,7 +33,7 @@ class LexicalIndex:
 
     def search(self, store: DispatchStore, query: str, n: int, filters: Filters) -> list[tuple[StoredChunk, float]]:
         with self._lock:
-            version = store.count()
+            version = store.current_version()  # changes with every ingest or delete, ours or another process's
             if version != self._version:
                 self._build(store)
                 self._version = version

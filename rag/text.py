@@ -50,10 +50,11 @@ def words(text: str) -> list[str]:
 
 
 def count_tokens(text: str) -> int:
-    """Cheap token estimate (~ subword tokens) used for chunk sizing and prompt budgets."""
+    """Cheap token estimate (~ subword tokens) used for chunk sizing and prompt budgets; never fewer than one
+    token per 3.5 characters, so a long run without spaces is not counted as one word."""
     n_words = len(WORD_RE.findall(text))
     n_punct = len(re.findall(r"[^\w\s]", text))
-    return int(n_words * 1.3 + n_punct * 0.5) + 1
+    return int(max(n_words * 1.3 + n_punct * 0.5, len(text) / 3.5)) + 1
 
 
 def content_terms(text: str, prefix: int = 5) -> set[str]:

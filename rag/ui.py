@@ -107,6 +107,7 @@ def build(qa: Assistant) -> gr.Blocks:
                 with gr.Column(scale=3):
                     chat = gr.Chatbot(elem_id="dqa-chat", height=480)
                     question = gr.Textbox(placeholder="Combien de drones ont été abattus au-dessus de Briansk ?",
+                                          max_length=qa.settings.max_question_chars,
                                           show_label=False, elem_id="dqa-question")
                     with gr.Row():
                         ask_btn = gr.Button("Ask", variant="primary", elem_id="dqa-ask")

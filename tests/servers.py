@@ -61,9 +61,9 @@ def ollama_server(tmp: Path, delay: float = 0.0):
 
 
 @contextmanager
-def chroma_server(tmp: Path):
-    """`chroma run` from the chromadb package, persisting under tmp."""
-    port = free_port()
+def chroma_server(tmp: Path, port: int | None = None):
+    """`chroma run` from the chromadb package, persisting under tmp (the same port and tmp: the same data)."""
+    port = port or free_port()
     cmd = ["chroma", "run", "--host", "127.0.0.1", "--port", str(port), "--path", str(tmp / f"chroma-{port}")]
     with process(cmd, f"http://127.0.0.1:{port}/api/v2/heartbeat", tmp / f"chroma-{port}.log"):
         yield port

@@ -9,7 +9,7 @@ CORPUS = Path(__file__).resolve().parent.parent / "eval" / "corpus"
 
 def test_chunk_offsets_quote_exact_source_text():
     for f in CORPUS.iterdir():
-        d = read_file(f, 10**7)[0]
+        d = read_file(f, 10**7).dispatches[0]
         raw = f.read_text(encoding="utf-8")
         for c in chunk_dispatch(d, 40):
             assert raw[c.meta.start:c.meta.end] == c.text
@@ -17,7 +17,7 @@ def test_chunk_offsets_quote_exact_source_text():
 
 
 def test_chunks_stay_inside_paragraphs_and_respect_size():
-    d = read_file(CORPUS / "2025-03-13-drones-briansk.fr.txt", 10**7)[0]
+    d = read_file(CORPUS / "2025-03-13-drones-briansk.fr.txt", 10**7).dispatches[0]
     small = chunk_dispatch(d, 30)
     big = chunk_dispatch(d, 1000)
     assert len(small) > len(big)
@@ -29,7 +29,7 @@ def test_chunks_stay_inside_paragraphs_and_respect_size():
 
 
 def test_chunk_ids_are_stable_and_version_specific():
-    d = read_file(CORPUS / "2025-03-13-drones-briansk.fr.txt", 10**7)[0]
+    d = read_file(CORPUS / "2025-03-13-drones-briansk.fr.txt", 10**7).dispatches[0]
     ids = [c.id for c in chunk_dispatch(d)]
     assert ids == [c.id for c in chunk_dispatch(d)]
     d.text = d.text.replace("77", "78")

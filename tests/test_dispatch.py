@@ -37,7 +37,7 @@ def test_english_detected():
 def test_markdown_title_and_sections(tmp_path: Path):
     f = tmp_path / "a.md"
     f.write_text("# Big title\n\nFirst para.\n\n## Part two\n\nSecond para.\n", encoding="utf-8")
-    d = read_file(f, 10**6)[0]
+    d = read_file(f, 10**6).dispatches[0]
     assert d.title == "Big title"
     assert d.body[1].section == "Part two"
 
@@ -46,7 +46,7 @@ def test_jsonl_records(tmp_path: Path):
     f = tmp_path / "feed.jsonl"
     f.write_text('{"id": "a1", "title": "T", "date": "2025-01-02", "text": "Hello world. Second.", "lang": "en", '
                  '"source": "Reuters"}\n\n{"text": "Bonjour le monde."}\n', encoding="utf-8")
-    ds = read_file(f, 10**6)
+    ds = read_file(f, 10**6).dispatches
     assert [d.id for d in ds] == ["a1", "feed-3"]
     assert ds[0].source == "Reuters" and ds[0].date == "2025-01-02" and ds[0].lang == "en"
 
@@ -102,3 +102,78 @@ def test_dispatch_of_the_30th_is_newer_than_one_of_the_29th_in_story_versions():
     found = disagreements([version(1, "2025-03-29", "1.644"), version(2, "2025-03-30", "1.700")], {"dead"})
     assert [(d.newer.value, d.newer_date, d.older.value, d.same_day) for d in found] == \
         [(1700, "2025-03-30", 1644, False)]
+
+
+def test_a_date_that_does_not_exist_leaves_the_dispatch_undated_with_a_warning(tmp_path: Path):
+    f = tmp_path / "d.txt"
+    f.write_text(" date 2025-13-45\n\nUn paragraphe.\n", encoding="utf-8")
+    read = read_file(f, 10**6)
+    assert read.dispatches[0].date == "" and "2025-13-45" in read.warnings[0] and "undated" in read.warnings[0]
+
+
+def test_json_records_with_wrong_values_are_kept_and_each_is_reported(tmp_path: Path):
+    f = tmp_path / "feed.jsonl"
+    f.write_text('{"id": "a", "text": "Un.", "date": "yesterday"}\n'
+                 '{"id": "b", "text": "Deux.", "date": "20250320"}\n'
+                 '{"id": "c", "text": "Trois.", "title": ["x", "y"], "source": {"n": 1}}\n'
+                 '{"id": "d", "text": broken}\n'
+                 '{"id": "e", "text": "Cinq."}\n', encoding="utf-8")
+    read = read_file(f, 10**6)
+    by_id = {d.id: d for d in read.dispatches}
+    assert sorted(by_id) == ["a", "b", "c", "e"]  # the malformed line alone is left out
+    assert by_id["a"].date == "" and by_id["b"].date == "2025-03-20" and by_id["c"].source == "unknown"
+    text = "\n".join(read.warnings)
+    assert "line 1: date 'yesterday'" in text and "line 3: 'title' is a list" in text
+    assert "line 3: 'source' is a dict" in text and "line 4: invalid JSON" in text
+
+
+def test_utf16_with_a_bom_is_read_and_a_nul_byte_late_in_a_file_is_refused(tmp_path: Path):
+    f = tmp_path / "u16.txt"
+    f.write_bytes("Le texte en UTF-16 est lu.".encode("utf-16"))
+    assert read_file(f, 10**6).dispatches[0].text.startswith("Le texte en UTF-16")
+    late = tmp_path / "late.txt"
+    late.write_bytes(b"texte " * 2000 + b"\x00")
+    with pytest.raises(BadDispatch, match="binary"):
+        read_file(late, 10**6)
+
+
+def test_unreadable_files_and_folders_are_reasons_not_tracebacks(tmp_path: Path, monkeypatch):
+    """Permission errors are simulated (tests may run as root, who reads everything)."""
+    import os
+
+    from rag.dispatch import iter_files
+    (tmp_path / "ok.txt").write_text("Texte lisible.")
+    (tmp_path / "secret.txt").write_text("x")
+    (tmp_path / "locked").mkdir()
+    (tmp_path / "locked" / "inside.txt").write_text("y")
+    real_read, real_scandir = Path.read_bytes, os.scandir
+
+    def read_bytes(self):
+        if self.name == "secret.txt":
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_read(self)
+
+    def scandir(path="."):
+        if str(path).endswith("locked"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    monkeypatch.setattr(os, "scandir", scandir)
+    with pytest.raises(BadDispatch, match="cannot be read \\(Permission denied\\)"):
+        read_file(tmp_path / "secret.txt", 10**6)
+    skipped: list = []
+    files = iter_files([tmp_path], skipped)
+    assert sorted(f.name for f in files) == ["ok.txt", "secret.txt"]
+    assert skipped == [(str(tmp_path / "locked"), "folder cannot be read (Permission denied); check its permissions.")]
+
+
+def test_a_sentence_without_punctuation_is_cut_into_bounded_chunks():
+    from rag.chunking import chunk_dispatch
+    from rag.dispatch import parse_text
+    d = parse_text(" date 2025-03-01\n\n" + "mot " * 500_000, "long")  # a 2 MB line without a period
+    chunks = chunk_dispatch(d, 128, 1500)
+    assert len(chunks) > 1000 and max(len(c.text) for c in chunks) <= 1500
+    assert all(d.text[c.meta.start:c.meta.end] == c.text for c in chunks[:50])
+    spaceless = parse_text("x" * 10_000, "nospace")
+    assert max(len(c.text) for c in chunk_dispatch(spaceless, 128, 1500)) <= 1500

@@ -156,9 +156,9 @@ def test_summary_of_an_empty_run_has_no_rates():
 def test_judge_agreement_reports_balanced_accuracy_and_auc(qa):
     """Our own labelled pairs (tests/data/judge.jsonl): number words, ordinals, figures given for something
     else, truncated and self-repeating sentences, wrong names, a sentence in the other language."""
-    from conftest import DATA
-
     from rag.evaluation import judge_agreement
+
+    from conftest import DATA
     result = judge_agreement(qa, DATA / "judge.jsonl")
     assert result["pairs"] == 16 and result["supported"] == 8
     assert result["balanced_accuracy"] == 1.0 and result["auc"] == 1.0, result

