@@ -7,9 +7,10 @@ fallback) as the model writes.
 """
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Generator, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -63,11 +64,13 @@ class Answer:
     sentences: list[AnswerSentence] = field(default_factory=list)
     refused: bool = False
     extractive: bool = False
+    stopped: bool = False  # cancelled while the model wrote: the answer is what had been shown
     backend: str = ""
     standalone_question: str = ""
     as_of: str = ""
     timeframe: str = ""  # the question's time expression and the date range it became
     disagreements: list[Disagreement] = field(default_factory=list)  # figures that differ between passages
+    timeline: list[tuple[str, int, int]] = field(default_factory=list)  # versions, newest first: date, value, [n]
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -95,11 +98,16 @@ class Answer:
 
 class AnswerStream:
     """Iterate to get the answer's checked sentences as they are ready (join them with spaces); `.answer`
-    holds the whole Answer once iteration is over. Nothing yielded is ever taken back."""
+    holds the whole Answer once iteration is over. Nothing yielded is ever taken back. `cancel()`, from any
+    thread, stops the model: the iteration ends with what was shown (`answer.stopped`)."""
 
-    def __init__(self, gen: Generator[str, None, Answer]) -> None:
+    def __init__(self, gen: Generator[str, None, Answer], cancelled: threading.Event | None = None) -> None:
         self._gen = gen
+        self.cancelled = cancelled or threading.Event()
         self.answer: Answer | None = None
+
+    def cancel(self) -> None:
+        self.cancelled.set()
 
     def __iter__(self) -> Iterator[str]:
         self.answer = yield from self._gen
@@ -120,7 +128,7 @@ class Answerer:
 
     def run(self, question: str, filters: Filters | dict | None = None, k: int | None = None,
             history: History | None = None, stream: bool = False, as_of: str | date | None = None,
-            on_status: Status | None = None) -> Generator[str, None, Answer]:
+            on_status: Status | None = None, cancel: threading.Event | None = None) -> Generator[str, None, Answer]:
         """Yield the answer's checked sentences as they pass their checks; return the whole Answer.
 
         With `stream`, the model's tokens are read as they come, so the first sentence shows early."""
@@ -141,13 +149,15 @@ class Answerer:
         writer = AnswerWriter(query, evidence, self.embedder, self.prompts, self.settings)
         yield from writer.opening()
         status("writing")
-        yield from self._write(writer, self._generate(llm, query, evidence, stream))
-        if writer.needs_focus() and self.settings.focus_retry:  # a second try on the best sentence alone
-            yield from self._write(writer, self._generate(llm, query, focus(query, evidence, self.embedder,
-                                                                             self.settings), stream))
-        yield from writer.finish()
+        cancel = cancel or threading.Event()
+        yield from self._write(writer, self._generate(llm, query, evidence, stream, cancel))
+        if writer.needs_focus() and self.settings.focus_retry and not cancel.is_set():  # a second try on the best
+            best = focus(query, evidence, self.embedder, self.settings)                 # sentence alone
+            yield from self._write(writer, self._generate(llm, query, best, stream, cancel))
+        if not cancel.is_set():
+            yield from writer.finish()
         clock.lap("generation")
-        return self._answer_from(writer, query, passages, llm.name, clock)
+        return replace(self._answer_from(writer, query, passages, llm.name, clock), stopped=cancel.is_set())
 
     def ask(self, question: str, **kw: Any) -> Answer:
         stream = AnswerStream(self.run(question, stream=False, **kw))
@@ -184,10 +194,11 @@ class Answerer:
         for text, claimed in splitter.finish():
             yield from writer.add(text, claimed)
 
-    def _generate(self, llm: LLM, query: Query, evidence: list[Evidence], stream: bool) -> Iterator[str]:
+    def _generate(self, llm: LLM, query: Query, evidence: list[Evidence], stream: bool,
+                  cancel: threading.Event) -> Iterator[str]:
         s, messages = self.settings, self.messages(query, evidence)
         if stream:
-            return llm.stream(messages, s.max_tokens, s.temperature)
+            return llm.stream(messages, s.max_tokens, s.temperature, cancel)
         return iter([llm.generate(messages, s.max_tokens, s.temperature)])
 
     def refusal(self, query: Query, passages: list[Passage], clock: _Clock) -> Answer:
@@ -202,7 +213,7 @@ class Answerer:
                      for number, e, support, claims in writer.citations()]
         return _answer(query, writer.text, passages, citations=citations, sentences=writer.final_sentences(),
                        refused=writer.refused, extractive=writer.extractive, backend=backend,
-                       disagreements=writer.disagreements, timings=clock.timings())
+                       disagreements=writer.disagreements, timeline=writer.timeline, timings=clock.timings())
 
 
 def _answer(query: Query, text: str, passages: list[Passage], **fields: Any) -> Answer:

@@ -199,8 +199,9 @@ class Assistant:
         checks (nothing shown is taken back), then read `.answer`. `on_status(step, n)` hears "searching",
         ("found", n passages) and "writing"."""
         question = self._check_ready(question)
+        cancelled = threading.Event()
         return AnswerStream(self.answerer.run(question, filters=filters, k=k, history=history, stream=True,
-                                              as_of=as_of, on_status=on_status))
+                                              as_of=as_of, on_status=on_status, cancel=cancelled), cancelled)
 
     def retrieve(self, question: str, filters: Filters | dict | None = None, k: int | None = None,
                  as_of: str | date | None = None) -> list[Passage]:
@@ -252,6 +253,16 @@ class Assistant:
         """A bare Chroma nearest-neighbour query (no BM25, fusion or dedup)."""
         return [Passage(c.id, c.text, c.meta, dense=cos) for c, cos in
                 self.store.query(vector, k, Filters.coerce(filters))]
+
+    def dispatch_passages(self, dispatch_id: str) -> list[tuple[int, int, str]]:
+        """The indexed passages of one dispatch in reading order: (start, end, text), offsets in the dispatch."""
+        return sorted((c.meta.start, c.meta.end, c.text) for c in self.store.chunks_of(dispatch_id))
+
+    def example_questions(self, lang: str, n: int = 3) -> list[str]:
+        """Questions the index can answer, for a first screen: a count of the newest dispatches, asked with the
+        name it is stated with (prompts/examples.<lang>.txt holds one template per quantity)."""
+        from .examples import example_questions
+        return example_questions(self.store.iter_chunks(), self.answerer.prompts, lang, n)
 
     # -- status --------------------------------------------------------------------------------
     def dispatches(self) -> list[dict[str, Any]]:

@@ -24,7 +24,8 @@ class LLM(Protocol):
 
     def describe(self) -> str: ...
     def generate(self, messages: list[Message], max_tokens: int, temperature: float) -> str: ...
-    def stream(self, messages: list[Message], max_tokens: int, temperature: float) -> Iterator[str]: ...
+    def stream(self, messages: list[Message], max_tokens: int, temperature: float,
+               cancel: threading.Event | None = None) -> Iterator[str]: ...
 
 
 class OllamaLLM:
@@ -58,10 +59,13 @@ class OllamaLLM:
             resp = self.client.chat(model=self.model, messages=messages, options=self._options(max_tokens, temperature))
         return resp.message.content or ""
 
-    def stream(self, messages: list[Message], max_tokens: int, temperature: float) -> Iterator[str]:
+    def stream(self, messages: list[Message], max_tokens: int, temperature: float,
+               cancel: threading.Event | None = None) -> Iterator[str]:
         with ollama_errors(self.settings.ollama_url, self.model):
             for part in self.client.chat(model=self.model, messages=messages, stream=True,
                                          options=self._options(max_tokens, temperature)):
+                if cancel is not None and cancel.is_set():
+                    return  # leaving the loop closes the HTTP stream: Ollama stops generating
                 if part.message.content:
                     yield part.message.content
 
@@ -129,14 +133,18 @@ class EmbeddedLLM:
     def generate(self, messages: list[Message], max_tokens: int, temperature: float) -> str:
         return "".join(self.stream(messages, max_tokens, temperature))
 
-    def stream(self, messages: list[Message], max_tokens: int, temperature: float) -> Iterator[str]:
-        """Tokens as llama.cpp makes them; LLMTimeout when the answer is not done within llm_timeout."""
+    def stream(self, messages: list[Message], max_tokens: int, temperature: float,
+               cancel: threading.Event | None = None) -> Iterator[str]:
+        """Tokens as llama.cpp makes them; LLMTimeout when the answer is not done within llm_timeout; it ends
+        quietly, and llama.cpp stops, as soon as `cancel` is set (a stop button)."""
         deadline = time.monotonic() + self.settings.llm_timeout
         q: queue.Queue = queue.Queue()
-        done = object()
+        done, stop = object(), threading.Event()  # stop: this reader is gone; cancel: the user asked to stop
+        cancel = cancel or threading.Event()
 
-        def on_chunk(chunk: Any) -> None:
+        def on_chunk(chunk: Any) -> bool:
             q.put(chunk)
+            return stop.is_set() or cancel.is_set()  # True tells llama.cpp to stop generating
 
         def run() -> None:
             try:
@@ -146,27 +154,32 @@ class EmbeddedLLM:
             q.put(done)
 
         threading.Thread(target=run, daemon=True).start()
-        while (item := self._next(q, deadline)) is not done:
-            if isinstance(item, Exception):
-                raise LLMError(f"Embedded model failed: {item}", self.name) from item
-            if isinstance(item, dict) and "error" in item:
-                raise LLMError(f"Embedded model failed: {item['error']}", self.name)
-            for choice in (item.get("choices") or []) if isinstance(item, dict) else []:
-                text = (choice.get("delta") or {}).get("content")
-                if text:
-                    yield text
-
-
-    def _next(self, q: queue.Queue, deadline: float) -> Any:
         try:
+            while (item := self._next(q, deadline, cancel, done)) is not done:
+                if isinstance(item, Exception):
+                    raise LLMError(f"Embedded model failed: {item}", self.name) from item
+                if isinstance(item, dict) and "error" in item:
+                    raise LLMError(f"Embedded model failed: {item['error']}", self.name)
+                for choice in (item.get("choices") or []) if isinstance(item, dict) else []:
+                    text = (choice.get("delta") or {}).get("content")
+                    if text:
+                        yield text
+        finally:  # a stop button, a timeout or an error: the model stops too, freeing it for the next question
+            stop.set()
+
+    def _next(self, q: queue.Queue, deadline: float, stop: threading.Event, done: object) -> Any:
+        """The next chunk, or `done` once stopped; LLMTimeout past the deadline."""
+        while not stop.is_set():
             left = deadline - time.monotonic()
             if left <= 0:
-                raise queue.Empty
-            return q.get(timeout=left)
-        except queue.Empty:
-            raise LLMTimeout(f"The embedded model did not finish within {self.settings.llm_timeout:.0f} s "
-                             f"(DQA_LLM_TIMEOUT). The machine may be busy: try DQA_EMBEDDED_THREADS=1, a smaller "
-                             "model, or a longer timeout.", self.name) from None
+                raise LLMTimeout(f"The embedded model did not finish within {self.settings.llm_timeout:.0f} s "
+                                 "(DQA_LLM_TIMEOUT). The machine may be busy: try DQA_EMBEDDED_THREADS=1, a smaller "
+                                 "model, or a longer timeout.", self.name)
+            try:
+                return q.get(timeout=min(left, 0.2))
+            except queue.Empty:
+                continue
+        return done
 
 
 def auto_threads(sample_s: float = 0.25) -> int:
@@ -240,11 +253,12 @@ class FallbackLLM:
                 self._switch(exc)
         return self.active.generate(messages, max_tokens, temperature)
 
-    def stream(self, messages: list[Message], max_tokens: int, temperature: float) -> Iterator[str]:
+    def stream(self, messages: list[Message], max_tokens: int, temperature: float,
+               cancel: threading.Event | None = None) -> Iterator[str]:
         if self.active is self.primary:
             said = False
             try:
-                for token in self.primary.stream(messages, max_tokens, temperature):
+                for token in self.primary.stream(messages, max_tokens, temperature, cancel):
                     said = True
                     yield token
                 return
@@ -252,7 +266,7 @@ class FallbackLLM:
                 if said:  # part of the answer is out: no second voice in the middle of it
                     raise
                 self._switch(exc)
-        yield from self.active.stream(messages, max_tokens, temperature)
+        yield from self.active.stream(messages, max_tokens, temperature, cancel)
 
 
 def select_llm(settings: Settings) -> tuple[LLM, str]:

@@ -274,6 +274,11 @@ class DispatchStore:
                 return
             offset += page
 
+    def chunks_of(self, dispatch_id: str) -> list[StoredChunk]:
+        got = self._read("read", lambda: self.col.get(where={"dispatch_id": dispatch_id},
+                                                      include=["documents", "metadatas"]))
+        return [StoredChunk(i, d, from_chroma(m, d)) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])]
+
     def get(self, ids: Sequence[str]) -> list[StoredChunk]:
         got = self._read("read", lambda: self.col.get(ids=list(ids), include=["documents", "metadatas"]))
         by_id = {i: StoredChunk(i, d, from_chroma(m, d)) for i, d, m in zip(got["ids"], got["documents"],

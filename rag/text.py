@@ -35,6 +35,10 @@ _LANG_HINTS = {
            "with", "for", "said", "has", "have", "to", "in", "on", "according"},
 }
 
+# Capitalised words that are not names: months and days (English capitalises them).
+_CALENDAR = set("january february march april may june july august september october november december monday "
+                "tuesday wednesday thursday friday saturday sunday janvier fevrier avril juin juillet aout septembre "
+                "octobre novembre decembre lundi mardi mercredi jeudi vendredi samedi dimanche".split())
 _ABBREV = {"m", "mm", "mme", "mr", "mrs", "ms", "dr", "st", "gen", "col", "lt", "sgt", "etc", "vs", "no", "p"}
 _SENT_END = re.compile(r"[.!?…]+[\"»”)]*\s+")
 
@@ -208,7 +212,7 @@ def entities(text: str) -> set[str]:
         run: list[str] = []
         for i, tok in enumerate(toks + [""]):
             name = (tok[:1].isupper() and len(tok) > 1 and tok.lower() not in _QUESTION_WORDS
-                    and fold(tok) not in demonym_groups())
+                    and fold(tok) not in demonym_groups() and fold(tok) not in _CALENDAR)
             if name and (i > 0 or (i + 1 < len(toks) and toks[i + 1][:1].isupper())):
                 run.append(fold(tok))
                 continue

@@ -32,6 +32,7 @@ class AnswerWriter:
         self.shown: list[str] = []
         self.mapping: dict[int, int] = {}  # prompt passage number -> citation number, by first use
         self.disagreements: list[Disagreement] = []
+        self.timeline: list[tuple[str, int, int]] = []  # story versions, newest first: (date, value, citation number)
         self.noted: set[str] = set()
         self.generated = False  # a sentence of the model held (shown, or given by a note instead)
         self.abstained = False  # the model said the passages do not answer
@@ -93,6 +94,9 @@ class AnswerWriter:
             self.disagreements.append(d)
             for note in version_note(d, self.prompts, self.query.lang):
                 out += self._show(note)
+            versions = [(d.newer_date, d.newer.value, d.newer_passage), (d.older_date, d.older.value, d.older_passage),
+                        *((day, f.value, n) for f, n, day in d.earlier)]
+            self.timeline += [(day, value, self.mapping[n]) for day, value, n in versions]
         return out
 
     def _show(self, sent: AnswerSentence) -> list[str]:

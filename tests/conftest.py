@@ -42,7 +42,7 @@ class ScriptedLLM:
         self.calls.append(messages)
         return self.text
 
-    def stream(self, messages, max_tokens, temperature):
+    def stream(self, messages, max_tokens, temperature, cancel=None):
         self.calls.append(messages)
         yield from re.findall(r"\S+\s*", self.text)
 

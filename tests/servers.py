@@ -79,3 +79,28 @@ def gradio_app(qa):
         yield f"http://127.0.0.1:{port}/"
     finally:
         demo.close()
+
+
+def queue_call(url: str, elem_id: str, data: list, timeout: float = 300.0) -> dict:
+    """Call the event whose inputs include the component `elem_id` through Gradio's raw queue protocol (what
+    a script can do even for events hidden from the API listing); return the final message."""
+    import json
+    import uuid
+    base = url.rstrip("/")
+    cfg = json.load(urllib.request.urlopen(f"{base}/config", timeout=30))
+    comp = next(c["id"] for c in cfg["components"] if c.get("props", {}).get("elem_id") == elem_id)
+    fn = next(i for i, d in enumerate(cfg["dependencies"]) if comp in d["inputs"] and d["targets"])
+    session = uuid.uuid4().hex[:12]
+    body = {"data": data, "event_data": None, "fn_index": fn, "trigger_id": cfg["dependencies"][fn]["targets"][0][0],
+            "session_hash": session}
+    req = urllib.request.Request(f"{base}/gradio_api/queue/join", data=json.dumps(body).encode(),
+                                 headers={"Content-Type": "application/json"})
+    urllib.request.urlopen(req, timeout=30).read()
+    with urllib.request.urlopen(f"{base}/gradio_api/queue/data?session_hash={session}", timeout=timeout) as stream:
+        for raw in stream:
+            line = raw.decode().strip()
+            if line.startswith("data:"):
+                msg = json.loads(line[5:])
+                if msg.get("msg") == "process_completed":
+                    return msg
+    raise RuntimeError("the queue closed before the event completed")

@@ -1,11 +1,13 @@
-"""The Gradio app over a real index, driven through gradio_client (HTTP, like a browser)."""
+"""The Gradio app over a real index: its HTML (escaped, per-answer sources), its API, and its security through
+Gradio's raw queue protocol (what any script on the network can send, whatever the UI shows)."""
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from rag import Answer, AnswerSentence, Citation, ui
+from rag.ui_html import answer_html, pick_language, texts
 
-from servers import gradio_app
+from servers import gradio_app, queue_call
 
 pytestmark = pytest.mark.server
 
@@ -16,27 +18,17 @@ def app_url(qa):
         yield url
 
 
-def _ask(url, question):
+def _ask(url, question, lang="en"):
     from gradio_client import Client
-    return Client(url, verbose=False).predict(question, [], "", "", [], "", 6, "", api_name="/ask")
+    return Client(url, verbose=False).predict(question, lang, api_name="/ask")
 
 
-def _text(message):
-    content = message["content"]
-    return content if isinstance(content, str) else " ".join(part.get("text", "") for part in content)
-
-
-def test_answer_has_marker_and_sources_panel_shows_passage(app_url):
-    chat, sources, status, _ = _ask(app_url, "Combien de drones ont été abattus au-dessus de Briansk ?")
-    assert "[1]" in _text(chat[-1]) and 'href="#source-1"' in _text(chat[-1])
-    assert "en a compté 30 à elle seule" in sources and "id='source-1'" in sources
-    assert "13 dispatches" in status
-
-
-def test_out_of_corpus_question_shows_refusal(app_url):
-    chat, sources, _, _ = _ask(app_url, "Quel est le prix du Bitcoin ?")
-    assert _text(chat[-1]) == "Je ne trouve pas cette information dans les dépêches."
-    assert "No passage supports" in sources
+def test_api_answers_with_markers_and_sources(app_url):
+    text, html = _ask(app_url, "Combien de drones ont été abattus au-dessus de Briansk ?", "fr")
+    assert "[1]" in text and "30" in text
+    assert 'class="dqa-cite"' in html and 'id="api-s1"' in html and "en a compté 30 à elle seule" in html
+    assert "Ouvrir la dépêche" in html and "2025-03-13-drones-briansk.fr.txt" in html
+    assert "/" + "tmp" not in html.split("2025-03-13-drones-briansk.fr.txt")[0][-40:]  # a file name, not a path
 
 
 def test_ten_concurrent_questions_each_get_their_own_cited_answer(app_url):
@@ -47,32 +39,89 @@ def test_ten_concurrent_questions_each_get_their_own_cited_answer(app_url):
     questions = list(topics) * 2
     with ThreadPoolExecutor(10) as pool:
         results = list(pool.map(lambda q: _ask(app_url, q), questions))
-    for question, (chat, sources, _, _) in zip(questions, results):
-        assert _text(chat[-2]) == question and "[1]" in _text(chat[-1]), (question, _text(chat[-1]))
-        assert "id='source-1'" in sources and topics[question] in sources, (question, sources[:300])
+    for question, (text, html) in zip(questions, results):
+        assert "[1]" in text and 'id="api-s1"' in html and topics[question] in html, (question, text)
 
 
-def test_script_in_a_passage_renders_as_text():
-    c = Citation(1, "id", "d", "f.txt", "2025-03", "<b>t</b>", "fr", "", "", "<script>alert(1)</script>", 0, 10, False)
-    out = ui.sources_html(Answer("q", "x [1]", "fr", citations=[c]))
+def test_ingest_box_refuses_folders_outside_the_allowed_ones_even_through_the_raw_protocol(app_url, tmp_path, qa):
+    """A planted file outside the corpus folders is not read, whatever a script posts."""
+    (tmp_path / "secret").mkdir()
+    (tmp_path / "secret" / "token.txt").write_text("TOKEN-PLANTED-4242 first line", encoding="utf-8")
+    before = qa.stats()["dispatches"]
+    done = queue_call(app_url, "dqa-folder", [None, str(tmp_path / "secret"), "en"])
+    output = str(done.get("output"))
+    assert "not under an allowed folder" in output and "TOKEN-PLANTED" not in output
+    sneaky = str(tmp_path / "secret" / ".." / "secret")
+    assert "not under an allowed folder" in str(queue_call(app_url, "dqa-folder", [None, sneaky, "en"]).get("output"))
+    forged = [{"path": str(tmp_path / "secret" / "token.txt"), "meta": {"_type": "gradio.FileData"}}]
+    output = str(queue_call(app_url, "dqa-folder", [forged, "", "en"]))
+    assert "TOKEN-PLANTED" not in output
+    assert qa.stats()["dispatches"] == before
+
+
+def test_an_open_ui_without_password_cannot_ingest_or_delete(qa):
+    """Bound to the network (0.0.0.0) with no password: ingest and delete are refused, also through the raw
+    protocol; questions still work."""
+    exposed = qa.settings.replace(ui_host="0.0.0.0")
+    assert not ui.writable(exposed) and ui.writable(qa.settings)
+    assert ui.writable(exposed.replace(ui_username="ed", ui_password="pw"))
+
+
+def test_raw_delete_on_an_exposed_ui_is_refused(qa, tmp_path):
+    from rag import Assistant
+    exposed = Assistant(qa.settings.replace(ui_host="0.0.0.0"))
+    before = exposed.stats()["dispatches"]
+    with gradio_app(exposed) as url:
+        done = queue_call(url, "dqa-delete-id", ["2025-03-13-drones-briansk.fr", "en"])
+    assert "Indexing and deleting are off" in str(done.get("output"))
+    assert exposed.stats()["dispatches"] == before
+
+
+def _answer(text, citations, **kw):
+    return Answer("q", text, "fr", citations=citations, **kw)
+
+
+def test_script_in_a_passage_or_title_renders_as_text():
+    c = Citation(1, "id", "d", "/srv/secret/f.txt", "2025-03", "<b>t</b>", "fr", "", "AFP",
+                 "<script>alert(1)</script>", 0, 10, False)
+    out = answer_html(_answer("x [1]", [c]), "fr", "t1")
     assert "<script>" not in out and "&lt;script&gt;alert(1)&lt;/script&gt;" in out and "&lt;b&gt;t" in out
+    assert "/srv/secret" not in out and "f.txt" in out  # the file name, never the server's path
 
 
-def test_markers_link_to_sources_and_answer_text_is_escaped():
+def test_markers_belong_to_their_answer_and_text_is_escaped():
     c = Citation(1, "id", "d", "f.txt", "2025-03", "T", "fr", "", "", 'Il a dit "<i>non</i>". Puis il est parti.',
                  0, 10, False, spans=[(0, 22)])
-    chat = ui.linked_answer(Answer("q", "Il a dit <i>non</i> [1]. Voir [2].", "fr", citations=[c]))
-    assert '<a class="dqa-cite" href="#source-1" title="T (2025-03): Il a dit &quot;&lt;i&gt;non' in chat
-    assert "&lt;i&gt;non&lt;/i&gt; " in chat and "[2]" in chat and "#source-2" not in chat
-    panel = ui.sources_html(Answer("q", "x [1]", "fr", citations=[c]))
-    assert "<mark>Il a dit &quot;&lt;i&gt;non&lt;/i&gt;&quot;.</mark> Puis il est parti." in panel
+    out = answer_html(_answer("Il a dit <i>non</i> [1]. Voir [2].", [c]), "fr", "t7")
+    assert 'aria-controls="t7-p1"' in out and 'id="t7-p1"' in out and 'id="t7-s1"' in out
+    assert "&lt;i&gt;non&lt;/i&gt; " in out and "[2]" in out and "t7-p2" not in out
+    assert "<mark>Il a dit &#34;&lt;i&gt;non&lt;/i&gt;&#34;.</mark> Puis il est parti." in out
 
 
-def test_sources_panel_lists_removed_sentences_with_their_support():
+def test_checked_sentences_are_listed_with_their_support_in_the_ui_language():
     c = Citation(1, "id", "d", "f.txt", "2025-03", "T", "fr", "", "", "Texte.", 0, 6, False, support=0.9)
     good = AnswerSentence("Texte.", [1], 0.9, True)
     bad = AnswerSentence("Il y a eu <b>99</b> morts.", [], 0.2, False)
-    panel = ui.sources_html(Answer("q", "x [1]", "fr", citations=[c], sentences=[good, bad]))
-    assert "support 0.90" in panel and "1 unsupported sentence(s) removed" in panel
-    assert "✓ Texte. <small>(support 0.90)" in panel
-    assert "✗ removed: Il y a eu &lt;b&gt;99&lt;/b&gt; morts. <small>(support 0.20)" in panel
+    fr = answer_html(_answer("x [1]", [c], sentences=[good, bad]), "fr", "t")
+    assert "Vérification des phrases : 1 phrase(s) retirée(s)" in fr and "appui 0.90" in fr
+    assert "retirée — Il y a eu &lt;b&gt;99&lt;/b&gt; morts." in fr
+    en = answer_html(_answer("x [1]", [c], sentences=[good, bad]), "en", "t")
+    assert "Sentence checks: 1 sentence(s) removed" in en and "Vérification" not in en
+
+
+def test_story_versions_are_a_timeline_with_citations():
+    cs = [Citation(n, f"c{n}", f"d{n}", "f.txt", day, "T", "fr", "", "", f"{v} morts.", 0, 5, False)
+          for n, day, v in ((1, "2025-04-01", 2719), (2, "2025-03-30", 1700))]
+    out = answer_html(_answer("Selon ... [1]. Avant ... [2].", cs, timeline=[("2025-04-01", 2719, 1),
+                                                                             ("2025-03-30", 1700, 2)]), "fr", "v")
+    assert '<section class="dqa-timeline"' in out and "1er avril 2025" in out and "2\u00a0719" in out
+    assert '<a href="#v-s2">[2]</a>' in out
+
+
+def test_language_comes_from_the_browser():
+    assert pick_language("fr-FR,fr;q=0.9,en;q=0.8") == "fr" and pick_language("de-DE,en;q=0.5") == "en"
+    assert pick_language("") == "en" and texts("fr").ask == "Demander" and texts("en").ask == "Ask"
+
+
+def test_ui_strings_exist_in_both_languages():
+    assert set(vars(texts("fr"))) == set(vars(texts("en")))

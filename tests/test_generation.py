@@ -95,3 +95,18 @@ def test_a_dispatch_impersonating_the_prompt_does_not_change_the_answer(qwen: As
     ans = qa.ask("Combien de spectateurs le stade de Montrival a-t-il accueillis ?")
     assert re.search(r"12[.\s\u00a0,]?500", ans.text), ans.text
     assert "9999" not in ans.text and "10 spectateurs" not in ans.text
+
+
+def test_cancel_stops_the_model_and_the_next_answer_is_whole(qwen: Assistant):
+    import threading
+    import time
+    first = qwen.stream("What did Putin say about the idea of a ceasefire?")
+    reader = threading.Thread(target=lambda: list(first))
+    t = time.perf_counter()
+    reader.start()
+    time.sleep(1.0)
+    first.cancel()
+    reader.join(60)
+    assert not reader.is_alive() and first.answer.stopped and time.perf_counter() - t < 30
+    second = qwen.ask("Combien de drones ont été abattus au-dessus de Briansk ?")
+    assert not second.stopped and "30" in second.text and second.citations

@@ -26,7 +26,8 @@ def venv(tmp_path_factory):
 
 def _env(home):
     env = {k: v for k, v in os.environ.items() if not k.startswith("DQA_") and k != "PYTHONPATH"}
-    return {**env, "HOME": str(home), "XDG_DATA_HOME": str(home / "data"), "DQA_LLM_BACKEND": "embedded"}
+    return {**env, "HOME": str(home), "XDG_DATA_HOME": str(home / "data"), "DQA_LLM_BACKEND": "embedded",
+            "DQA_EMBEDDED_MODEL": "smollm2"}
 
 
 def test_installed_package_ingests_answers_and_serves(venv, tmp_path):

@@ -8,10 +8,10 @@ RAG = Path(__file__).resolve().parent.parent / "rag"
 # before retrieval and the LLM; the embedder comes before the LLM module.
 ORDER = ["errors", "settings", "text", "dates", "filters", "figures", "timeframe", "attribution", "query",
          "dispatch", "chunking", "embedding", "store", "lexical", "retrieval", "models", "llm", "evidence",
-         "prompting", "followup", "versions", "citations", "verify", "notes", "extractive", "writer", "answer",
-         "assistant", "__init__"]
+         "prompting", "examples", "followup", "versions", "citations", "verify", "notes", "extractive", "writer",
+         "answer", "assistant", "__init__"]
 # The apps may import the public API (the package itself) and these helpers, and one another.
-APPS = ["cli", "ui", "evaluation", "bench", "__main__"]
+APPS = ["cli", "ui", "ui_html", "evaluation", "bench", "__main__"]
 APP_MAY_USE = {"__init__", "errors", "settings", "text"}
 
 
