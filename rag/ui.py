@@ -99,7 +99,7 @@ def status_html(qa: Assistant, lang: str) -> str:
     t, st = texts(lang), qa.stats()
     model = qa.llm.name.split(":", 1)[-1] if qa.llm_loaded else "—"
     line = t.status.format(model=model, dispatches=st["dispatches"], chunks=st["chunks"])
-    notice = qa.llm_notice
+    notice = qa.llm_detail
     help_html = f"<details><summary>{escape(t.model_help)}</summary><p>{escape(notice)}</p></details>" if notice else ""
     return f"<div role='status'>{escape(line)}{help_html}</div>"
 
@@ -243,7 +243,8 @@ def build(qa: Assistant) -> gr.Blocks:  # noqa: C901 - one place wiring the even
             code = code if code in LANGS else "en"
             return [code, *labels(code)]
 
-        ui_lang.change(switch, [ui_lang], [lang, *localized], show_progress="hidden", queue=False)
+        # .input, not .change: the value start() sets must not run switch() again, late, over the user's choice
+        ui_lang.input(switch, [ui_lang], [lang, *localized], show_progress="hidden", queue=False)
 
         # -- conversations in the browser ----------------------------------------------------------
         def convo_choices(store: list[dict], code: str) -> list[tuple[str, str]]:

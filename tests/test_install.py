@@ -4,6 +4,7 @@ import shutil
 import subprocess
 import sys
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -17,8 +18,16 @@ pytestmark = pytest.mark.server
 def venv(tmp_path_factory):
     """A venv seeing the installed dependencies, with this checkout installed into it as a wheel."""
     where = tmp_path_factory.mktemp("venv")
+    # Built from a copy of the tracked files: a build leaves nothing in the checkout, and a file that exists
+    # here but is not committed cannot make the test pass.
+    source = tmp_path_factory.mktemp("source")
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    for name in tracked.splitlines():
+        if (ROOT / name).is_file():
+            (source / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, source / name)
     subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(where)], check=True)
-    pip = subprocess.run([str(where / "bin" / "python"), "-m", "pip", "install", "-q", "--no-deps", str(ROOT)],
+    pip = subprocess.run([str(where / "bin" / "python"), "-m", "pip", "install", "-q", "--no-deps", str(source)],
                          capture_output=True, text=True, timeout=600)
     assert pip.returncode == 0, pip.stderr
     return where
@@ -28,6 +37,18 @@ def _env(home):
     env = {k: v for k, v in os.environ.items() if not k.startswith("DQA_") and k != "PYTHONPATH"}
     return {**env, "HOME": str(home), "XDG_DATA_HOME": str(home / "data"), "DQA_LLM_BACKEND": "embedded",
             "DQA_EMBEDDED_MODEL": "smollm2"}
+
+
+def test_every_data_file_of_the_checkout_is_installed(venv):
+    """Templates, UI strings, word lists and prompts read at run time must all be in the wheel."""
+    tracked = subprocess.run(["git", "ls-files", "rag", "prompts"], cwd=ROOT, capture_output=True, text=True,
+                             check=True).stdout.split()
+    wanted = {p.replace("prompts/", "rag/prompts/", 1) for p in tracked if not p.endswith(".py")}
+    where = "import rag, pathlib; print(pathlib.Path(rag.__file__).parent)"
+    site = subprocess.run([str(venv / "bin" / "python"), "-c", where], capture_output=True, text=True, check=True,
+                          cwd="/").stdout.strip()
+    installed = {f"rag/{p.relative_to(site)}" for p in Path(site).rglob("*") if p.is_file()}
+    assert wanted and wanted <= installed, sorted(wanted - installed)
 
 
 def test_installed_package_ingests_answers_and_serves(venv, tmp_path):
@@ -56,7 +77,10 @@ def test_installed_package_ingests_answers_and_serves(venv, tmp_path):
         serve = subprocess.Popen([cli, "serve"], cwd=elsewhere, env={**env, "DQA_UI_PORT": str(port)},
                                  stdout=log, stderr=subprocess.STDOUT)
         try:
-            wait_http(f"http://127.0.0.1:{port}/", serve, timeout=180)
+            try:
+                wait_http(f"http://127.0.0.1:{port}/", serve, timeout=180)
+            except RuntimeError as e:
+                raise AssertionError((tmp_path / "serve.log").read_text()[-3000:]) from e
             page = urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10).read().decode()
             assert "Dispatch QA" in page
         finally:
