@@ -139,7 +139,8 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     if args.cmd == "stats":
         qa.llm  # noqa: B018 - resolve which backend answers, so stats can say it
-        print(json.dumps({**qa.stats(), "notice": qa.llm_notice}, ensure_ascii=False, indent=2))
+        print(json.dumps({**qa.stats(), "notice": qa.llm_notice, "why": qa.llm_detail}, ensure_ascii=False,
+                         indent=2))
         return 0
     if args.cmd == "chat":
         return _chat(qa)

@@ -269,12 +269,13 @@ class FallbackLLM:
         yield from self.active.stream(messages, max_tokens, temperature, cancel)
 
 
-def select_llm(settings: Settings) -> tuple[LLM, str]:
-    """Pick the backend and return it with a one-line notice saying which one answers and why."""
+def select_llm(settings: Settings) -> tuple[LLM, str, str]:
+    """Pick the backend: the model, a one-line notice saying which one answers, and why when it is not the
+    one asked for (the details a setup page shows folded)."""
     backend = settings.llm_backend
     if backend == "embedded":
         llm = EmbeddedLLM(settings)
-        return llm, f"Answering with the {llm.describe()} (DQA_LLM_BACKEND=embedded)."
+        return llm, f"Model: {_short(llm)} (embedded, offline).", ""
     probe = settings.replace(llm_timeout=min(settings.llm_timeout, 3.0)) if backend == "auto" else settings
     ollama_llm = OllamaLLM(settings)
     try:
@@ -283,7 +284,11 @@ def select_llm(settings: Settings) -> tuple[LLM, str]:
         if backend == "ollama" and not settings.fallback_to_embedded:
             raise
         llm = EmbeddedLLM(settings)
-        return llm, f"{exc} Falling back to the {llm.describe()}."
-    if settings.fallback_to_embedded:
-        return FallbackLLM(ollama_llm, settings), f"Answering with {ollama_llm.describe()}."
-    return ollama_llm, f"Answering with {ollama_llm.describe()}."
+        return (llm, f"Model: {_short(llm)} (embedded, offline; no Ollama model at {settings.ollama_url}).",
+                f"{exc} Falling back to the {llm.describe()}.")
+    chosen = FallbackLLM(ollama_llm, settings) if settings.fallback_to_embedded else ollama_llm
+    return chosen, f"Model: {settings.ollama_model} (Ollama at {settings.ollama_url}).", ""
+
+
+def _short(llm: EmbeddedLLM) -> str:
+    return llm.path.stem.removesuffix(".gguf")

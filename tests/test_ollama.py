@@ -46,10 +46,10 @@ def test_streaming_through_ollama(ollama, tmp_path):
 
 def test_auto_selects_ollama_when_it_has_the_model(ollama, tmp_path):
     url, _ = ollama
-    llm, notice = select_llm(make_settings(tmp_path, llm_backend="auto", ollama_host=url,
+    llm, notice, _ = select_llm(make_settings(tmp_path, llm_backend="auto", ollama_host=url,
                                            ollama_model="smollm2:135m"))
     assert isinstance(llm.active, OllamaLLM) and llm.name == "ollama:smollm2:135m"
-    assert "Ollama model smollm2:135m" in notice
+    assert notice == f"Model: smollm2:135m (Ollama at {url})."
 
 
 def test_model_missing_tells_user_to_pull(ollama, tmp_path):
@@ -67,8 +67,9 @@ def test_server_down_gives_clear_message_or_falls_back(tmp_path):
     strict = make_settings(tmp_path, llm_backend="ollama", ollama_host=down, fallback_to_embedded=False)
     with pytest.raises(LLMUnavailable, match="No Ollama server answers"):
         select_llm(strict)
-    llm, notice = select_llm(strict.replace(fallback_to_embedded=True))
-    assert isinstance(llm, EmbeddedLLM) and "Falling back to the embedded" in notice
+    llm, notice, why = select_llm(strict.replace(fallback_to_embedded=True))
+    assert isinstance(llm, EmbeddedLLM) and "Falling back to the embedded" in why
+    assert notice == f"Model: SmolLM2-135M-Instruct.Q4_1 (embedded, offline; no Ollama model at {down})."
 
 
 def test_slow_server_times_out_with_clear_error(tmp_path):
@@ -97,8 +98,8 @@ def test_ollama_hanging_on_chat_falls_back_to_the_embedded_model_once(tmp_path):
     with ollama_server(tmp_path, delay=30.0) as (url, _):
         settings = make_settings(tmp_path, llm_backend="ollama", ollama_host=url, ollama_model="smollm2:135m",
                                  llm_timeout=2.0, fallback_to_embedded=True)
-        llm, notice = select_llm(settings)
-        assert isinstance(llm, FallbackLLM) and "Answering with Ollama" in notice
+        llm, notice, _ = select_llm(settings)
+        assert isinstance(llm, FallbackLLM) and notice.startswith("Model: smollm2:135m (Ollama at")
         first = "".join(llm.stream([{"role": "user", "content": "Bonjour"}], 8, 0.0))
         assert llm.name.startswith("embedded:") and "did not answer in time" in llm.notice and first is not None
         t = time.perf_counter()
