@@ -17,15 +17,15 @@ from .answer import Answer, Answerer, AnswerStream, Status
 from .chunking import Chunk, chunk_dispatch
 from .citations import support_score, tidy
 from .dispatch import Dispatch, iter_files, read_file
-from .embedding import Embedder, EmbeddingCache, make_embedding
+from .embedding import Embedder, EmbeddingCache, EmbedPool, make_embedding
 from .errors import BadDispatch, BadQuestion, EmptyIndex
 from .filters import Filters
 from .followup import History
-from .llm import LLM, select_llm
+from .llm import LLM, auto_threads, select_llm
 from .query import analyze
 from .retrieval import Passage, Retriever
 from .settings import Settings
-from .store import DispatchStore, describe
+from .store import DispatchStore, StoredChunk, describe
 
 log = logging.getLogger("rag")
 EMBED_WINDOW = 256  # chunks embedded together before they are written
@@ -66,14 +66,17 @@ def _windows(todo: list, size: int) -> Iterator[list]:
 class Assistant:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        backend = make_embedding(settings.embedder, settings.ollama_url, settings.llm_timeout)
+        spec = (settings.embedder, settings.ollama_url, settings.llm_timeout, settings.embed_threads)
+        backend = make_embedding(*spec)
         cache = EmbeddingCache(Path(settings.index_dir) / "embedding-cache.sqlite")
-        self.embedder = Embedder(backend, cache, settings.embed_batch)
+        pool = (lambda: EmbedPool(spec, settings.embed_workers)) if settings.embed_workers > 1 else None
+        self.embedder = Embedder(backend, cache, settings.embed_batch, pool)
         dim = len(self.embedder.embed_query("dimension probe"))
         self.store = DispatchStore(settings, self.embedder.name, dim)
         self.retriever = Retriever(self.store, self.embedder, settings)
         self._llm: LLM | None = None
-        self.llm_notice = ""  # one line: which model answers, and why (set once the model is chosen)
+        self.llm_notice = ""  # one line: which model answers (set once the model is chosen)
+        self.llm_detail = ""  # why another model than the one configured answers, when that is the case
         self._llm_lock = threading.Lock()
         self.answerer = Answerer(settings, self.retriever, self.embedder, self._get_llm)
         self._write_lock = threading.Lock()
@@ -90,8 +93,8 @@ class Assistant:
     def _get_llm(self) -> LLM:
         with self._llm_lock:
             if self._llm is None:
-                self._llm, self.llm_notice = select_llm(self.settings)
-                log.info(self.llm_notice)
+                self._llm, self.llm_notice, self.llm_detail = select_llm(self.settings)
+                log.info(self.llm_detail or self.llm_notice)
             return self._llm
 
     @property
@@ -139,11 +142,15 @@ class Assistant:
                     if missing:
                         self.store.upsert([c.id for c in missing], np.stack([next(vecs) for _ in missing]),
                                           [c.text for c in missing], [c.meta for c in missing])
+                        self.retriever.lexical.update(self.store, [StoredChunk(c.id, c.text, c.meta)
+                                                                   for c in missing], [])
                         report.chunks_added += len(missing)
                     # New version is fully written before the old one goes: an interruption loses nothing.
-                    report.chunks_removed += self.store.delete_dispatch(d.id, keep_hash=d.content_hash)
+                    removed = self.store.delete_dispatch(d.id, keep_hash=d.content_hash)
+                    if removed:
+                        self.retriever.lexical.update(self.store, [], removed)
+                    report.chunks_removed += len(removed)
                     (report.replaced if stale else report.added).append(d.id)
-            self.retriever.invalidate()
         bar.close()
         return report
 
@@ -169,9 +176,10 @@ class Assistant:
     def delete(self, dispatch_id: str) -> int:
         """Remove a dispatch from the index; returns how many chunks were deleted."""
         with self._write_lock:
-            n = self.store.delete_dispatch(dispatch_id)
-            self.retriever.invalidate()
-        return n
+            removed = self.store.delete_dispatch(dispatch_id)
+            if removed:
+                self.retriever.lexical.update(self.store, [], removed)
+        return len(removed)
 
     # -- ask -----------------------------------------------------------------------------------
     def _check_ready(self, question: object) -> str:
@@ -243,11 +251,37 @@ class Assistant:
     def embed_passages(self, texts: Sequence[str], use_cache: bool = True) -> np.ndarray:
         return self.embedder.embed_passages(texts, use_cache=use_cache)
 
-    def add_chunks(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
-        """Write chunks with their vectors as they are (no parsing, no embedding): bulk loads, benchmarks."""
+    def add_chunks(self, chunks: Sequence[Chunk], vectors: np.ndarray, lexical: bool = True) -> None:
+        """Write chunks with their vectors as they are (no parsing, no embedding): bulk loads, benchmarks.
+        `lexical=False` leaves BM25 to one rebuild_lexical() at the end of a bulk load."""
         with self._write_lock:
             self.store.upsert([c.id for c in chunks], vectors, [c.text for c in chunks], [c.meta for c in chunks])
-            self.retriever.invalidate()
+            if lexical:
+                self.retriever.lexical.update(self.store, [StoredChunk(c.id, c.text, c.meta) for c in chunks], [])
+
+    def rebuild_lexical(self) -> None:
+        """Build the BM25 index again from every chunk in the store."""
+        with self._write_lock:
+            self.retriever.lexical.rebuild(self.store)
+
+    def lexical_search(self, text: str, k: int, filters: Filters | dict | None = None) -> list[tuple[str, float]]:
+        """(chunk id, BM25 score) of the best lexical matches (no dense search, fusion or dedup)."""
+        return self.retriever.lexical_search(text, k, Filters.coerce(filters))
+
+    def retrieve_timed(self, question: str, k: int | None = None) -> tuple[list[Passage], dict[str, float]]:
+        """retrieve() with the seconds of each stage: embed, dense, bm25, fusion (benchmarks)."""
+        timings: dict[str, float] = {}
+        return self.retriever.retrieve(question, k=k, timings=timings), timings
+
+    @staticmethod
+    def llm_threads(settings: Settings) -> int:
+        """The llama.cpp threads the embedded model would use now (the auto value resolved)."""
+        return settings.embedded_threads or auto_threads()
+
+    def close(self) -> None:
+        """Stop the embedding workers and wait for a BM25 merge in progress."""
+        self.embedder.close()
+        self.retriever.lexical.settle()
 
     def dense_search(self, vector: np.ndarray, k: int, filters: Filters | dict | None = None) -> list[Passage]:
         """A bare Chroma nearest-neighbour query (no BM25, fusion or dedup)."""

@@ -66,10 +66,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("pairs", help="JSONL: {sentence, passage, label, question?} per line")
     _common(p)
 
-    p = sub.add_parser("bench", help="speed benchmarks: ingest, retrieval at scale, generation (prints figures)")
-    p.add_argument("--sizes", default="10000,100000", help="synthetic index sizes for the retrieval benchmark")
+    p = sub.add_parser("bench", help="speed benchmarks: ingest, retrieval stages at scale, freshness, cold start "
+                       "and memory, embedding throughput, generation (prints figures)")
+    p.add_argument("--sizes", default="10000,100000,1000000", help="synthetic index sizes (retrieval, cold start)")
     p.add_argument("--queries", type=int, default=50, help="queries per retrieval measurement")
-    p.add_argument("--skip", action="append", default=[], choices=["ingest", "retrieval", "generation"])
+    p.add_argument("--skip", action="append", default=[],
+                   choices=["ingest", "retrieval", "cold", "throughput", "generation"])
 
     p = sub.add_parser("serve", help="start the Gradio chat UI")
     _common(p)

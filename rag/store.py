@@ -127,6 +127,7 @@ class DispatchStore:
         self._lock = threading.RLock()
         self._open(fresh=False)
         self.version = self._stamp()
+        self.last_write: tuple[str, str] | None = None
 
     def _open(self, fresh: bool) -> None:
         settings = self.settings
@@ -178,6 +179,8 @@ class DispatchStore:
             tmp.write_text(stamp)
             os.replace(tmp, Path(self.settings.index_dir) / STAMP)
         self.version = stamp
+        # (stamp before, stamp after) our last write: a cache that was at `before` can move to `after`
+        self.last_write = (getattr(self, "_before_write", ""), stamp)
 
     @contextmanager
     def _reading(self, action: str) -> Iterator[None]:
@@ -209,6 +212,7 @@ class DispatchStore:
         with self._lock:
             try:
                 self._sync()
+                self._before_write = self.version
                 yield
             except DispatchQAError:
                 raise
@@ -260,6 +264,8 @@ class DispatchStore:
 
     def vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
         """The stored embeddings of these chunks (those still there)."""
+        if not ids:
+            return {}
         got = self._read("read", lambda: self.col.get(ids=list(ids), include=["embeddings"]))
         return {i: np.asarray(v, dtype=np.float32) for i, v in zip(got["ids"], got["embeddings"])}
 
@@ -274,12 +280,25 @@ class DispatchStore:
                 return
             offset += page
 
+    def all_ids(self, page: int = 20000) -> set[str]:
+        """Every chunk id in the collection (ids only: cheap, to compare with what a process has cached)."""
+        found: set[str] = set()
+        offset = 0
+        while True:
+            got = self._read("read", lambda o=offset: self.col.get(include=[], limit=page, offset=o))["ids"]
+            found.update(got)
+            if len(got) < page:
+                return found
+            offset += page
+
     def chunks_of(self, dispatch_id: str) -> list[StoredChunk]:
         got = self._read("read", lambda: self.col.get(where={"dispatch_id": dispatch_id},
                                                       include=["documents", "metadatas"]))
         return [StoredChunk(i, d, from_chroma(m, d)) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])]
 
     def get(self, ids: Sequence[str]) -> list[StoredChunk]:
+        if not ids:
+            return []
         got = self._read("read", lambda: self.col.get(ids=list(ids), include=["documents", "metadatas"]))
         by_id = {i: StoredChunk(i, d, from_chroma(m, d)) for i, d, m in zip(got["ids"], got["documents"],
                                                                              got["metadatas"])}
@@ -294,18 +313,18 @@ class DispatchStore:
                                 documents=list(texts[i:i + BATCH]),
                                 metadatas=[to_chroma(m) for m in metas[i:i + BATCH]])
 
-    def delete_dispatch(self, dispatch_id: str, keep_hash: str | None = None) -> int:
-        """Delete a dispatch's chunks (all, or all but those of version `keep_hash`); return how many."""
+    def delete_dispatch(self, dispatch_id: str, keep_hash: str | None = None) -> list[str]:
+        """Delete a dispatch's chunks (all, or all but those of version `keep_hash`); return their ids."""
         clause: dict[str, Any] = {"dispatch_id": dispatch_id}
         if keep_hash:
             clause = {"$and": [clause, {"doc_hash": {"$ne": keep_hash}}]}
         ids = self._read("read", lambda: self.col.get(where=clause, include=[])["ids"])
         if not ids:
-            return 0
+            return []
         with self._writing("delete from"):
             for i in range(0, len(ids), BATCH):
                 self.col.delete(ids=ids[i:i + BATCH])
-        return len(ids)
+        return ids
 
     def dispatches(self) -> list[dict[str, Any]]:
         """One row per dispatch: id, title, date, lang, source, path, chunks, and `complete`: False when a write

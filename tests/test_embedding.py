@@ -30,3 +30,19 @@ def test_unknown_embedder_and_missing_model_are_clear():
         make_embedding("word2vec")
     with pytest.raises(EmbedderError, match="downloads are disabled"):
         make_embedding("st:/no/such/model")
+
+
+def test_worker_processes_embed_what_the_main_process_embeds(tmp_path):
+    """embed_workers > 1: large batches go to worker processes, each with its own embedder."""
+    from rag import Assistant
+
+    from conftest import make_settings
+    texts = [f"Dépêche {i} : la région de Briansk a compté {i} drones abattus dans la nuit." for i in range(64)]
+    pooled_qa = Assistant(make_settings(tmp_path / "a", embed_workers=2, embed_threads=1, embed_batch=8))
+    try:
+        pooled = pooled_qa.embed_passages(texts, use_cache=False)
+        assert pooled_qa.embedder._pool is not None  # the workers embedded them
+    finally:
+        pooled_qa.close()
+    single = Assistant(make_settings(tmp_path / "b")).embed_passages(texts, use_cache=False)
+    assert pooled.shape == single.shape and np.allclose(pooled, single, atol=1e-4)

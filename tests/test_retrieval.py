@@ -19,7 +19,14 @@ def test_hybrid_retrieval_finds_the_briansk_passage(qa, question):
 
 def test_bm25_uses_french_stemming(qa):
     hits = qa.retriever.lexical.search(qa.store, "abattre drone", 5, Filters())
-    assert any("abattus" in c.text for c, _ in hits)
+    assert any("abattus" in c.text for c in qa.store.get([i for i, _ in hits]))
+
+
+def test_retrieve_timed_reports_each_stage_of_the_same_retrieval(qa):
+    question = "Combien de drones ont été abattus au-dessus de Briansk ?"
+    passages, timings = qa.retrieve_timed(question, k=3)
+    assert set(timings) == {"embed", "dense", "bm25", "fusion"} and all(t > 0 for t in timings.values())
+    assert [p.id for p in passages] == [p.id for p in qa.retriever.retrieve(question, k=3)]
 
 
 def test_filters_language_date_source(qa):

@@ -206,7 +206,7 @@ def test_a_running_process_sees_another_processes_ingest_and_delete(fresh: Assis
     top = fresh.retrieve("Who won the Eurovision Song Contest in Basel?", k=3)
     assert top[0].dispatch_id == "2025-05-17-eurovision-basel.en"
     hits = fresh.retriever.lexical.search(fresh.store, "Wasted Love countertenor", 5, __import__("rag").Filters())
-    assert any("Wasted Love" in c.text for c, _ in hits)  # the lexical index followed too
+    assert any("Wasted Love" in c.text for c in fresh.store.get([i for i, _ in hits]))  # BM25 followed too
     assert all(p.dispatch_id != "2025-03-14-g7-charlevoix.fr" for p in fresh.retrieve("G7 Charlevoix", k=10))
     assert {r["dispatch_id"] for r in fresh.dispatches()} == {"2025-03-13-drones-briansk.fr",
                                                               "2025-05-17-eurovision-basel.en"}
