@@ -6,6 +6,7 @@ these numbers are the ones the prompt shows and the model cites.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -14,7 +15,7 @@ from .figures import figures
 from .query import Query
 from .retrieval import Passage, Retriever
 from .settings import Settings
-from .text import content_terms, entity_coverage, exonyms
+from .text import content_terms, entity_coverage, exonyms, fold, fuzzy_found, words
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,42 @@ def _is_year(n: str) -> bool:
     return len(n) == 4 and 1900 <= int(n) <= 2100
 
 
+# Reporting verbs of speech, French and English, folded ("a declare", "said", "selon").
+_SPEECH = (r"(said|says|told|tells|added|stated|declared|warned|wrote|insisted|argued|announced|explained|noted|"
+           r"replied|according to|a declare|a dit|a affirme|a estime|a assure|a juge|a souligne|a ajoute|a annonce|"
+           r"a explique|a averti|a previent|a prevenu|a indique|a repondu|a lance|a insiste|a martele|a plaide|"
+           r"declare|affirme|estime|assure|selon)")
+
+
+_SPEECH_RE = re.compile(rf"\b{_SPEECH}\b")
+_QUOTED = re.compile(r"«[^»]*»|“[^”]*”|\"[^\"]*\"")
+
+
+def _speakers_near_verbs(text: str) -> list[set[str]]:
+    """For each reporting verb outside quotation marks, the words just before it (up to 7) and just after
+    it (up to 3): where its speaker is named ("Merkel, the chancellor, said", "a déclaré Angela Merkel")."""
+    text = _QUOTED.sub(" ", fold(text))
+    out = []
+    for m in _SPEECH_RE.finditer(text):
+        before = re.split(r"[.;!?]", text[:m.start()])[-1]  # the speaker is in the same sentence
+        out.append(set(words(before)[-7:]) | set(words(text[m.end():])[:3]))
+    return out
+
+
+def speaks(p: Passage, names: set[str], similarity: float) -> bool:
+    """One of the question's names (not a place or a body) speaks in the passage: the speaker of one of its
+    quotes, or named in a sentence that reports speech. "What did Merkel say" is not answered by a
+    passage where Merkel only appears."""
+    people = {n for n in names if not any(ch.isdigit() for ch in n) and n not in exonyms()}
+    people = {n for n in people if " " in n} or people  # "Angela Merkel", not the "Charlevoix" she was at
+    if not people:
+        return True
+    if any(q.speaker and entity_coverage({n}, q.speaker, similarity) == 1.0 for q in p.meta.quotes for n in people):
+        return True
+    surnames = {name.split()[-1] for n in people for name in (n, *exonyms().get(n, ()))}
+    return any(fuzzy_found(surname, near, similarity) for near in _speakers_near_verbs(p.text) for surname in surnames)
+
+
 def relevant(query: Query, p: Passage, floor: float, margin: float, s: Settings) -> bool:
     """Close enough to the question and, when it names people, places or bodies, naming them too (figures
     in the question are what is asked about, not what a passage must repeat)."""
@@ -81,7 +118,8 @@ def relevant(query: Query, p: Passage, floor: float, margin: float, s: Settings)
         # a person named in full ("Angela Merkel") is who the question is about: never optional
         people = {n for n in names if " " in n and n not in exonyms()}
         return (p.dense >= floor and entity_coverage(names, context, s.name_similarity) >= need
-                and entity_coverage(people, context, s.name_similarity) == 1.0)
+                and entity_coverage(people, context, s.name_similarity) == 1.0
+                and (query.wants != "statement" or speaks(p, names, s.name_similarity)))
     # no name to check: a clearly closer passage, or one holding most of the question's words
     shared = len(query.terms & content_terms(context))
     return p.dense >= floor + margin or (

@@ -10,7 +10,7 @@ from .embedding import Embedder
 from .evidence import Evidence
 from .figures import counts, figures, misplaced_figures
 from .prompting import Prompts, dated
-from .query import Query, answers_kind
+from .query import Query, answers_kind, measurable
 from .settings import Settings
 from .text import content_terms, entity_coverage, split_sentences
 
@@ -66,10 +66,13 @@ def best_span(query: Query, evidence: list[Evidence], embedder: Embedder, s: Set
 
 
 def extract(query: Query, evidence: list[Evidence], embedder: Embedder, prompts: Prompts,
-            s: Settings) -> AnswerSentence:
+            s: Settings) -> AnswerSentence | None:
     """The best passage span, quoted verbatim with its dispatch's date (and its speaker when the quote
-    leaves it as a pronoun)."""
+    leaves it as a pronoun); None when the question asks for a duration, an age or an amount and the best
+    span holds none (a near miss is not an answer)."""
     sentence, e = best_span(query, evidence, embedder, s)
+    if measurable(query) and not answers_kind(sentence, query):
+        return None
     intro = prompts.get("extractive", query.lang).format(dated=dated(e.meta.period, prompts, query.lang),
                                                          quote=sentence.strip())
     quote = next((q for q in e.meta.quotes if q.text in sentence), None)

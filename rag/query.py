@@ -27,7 +27,7 @@ class Query:
     filters: Filters  # the user's filters narrowed to the time frame (and to as_of when given)
     quantities: frozenset[str]  # quantities asked about: dead, injured, drones...
     wants_count: bool  # answered by a count ("combien", "how many", "quel est le bilan")
-    wants: str  # what kind of answer: count, duration, age, date, person, or "" (anything)
+    wants: str  # what kind of answer: duration, age, amount, count, date, statement, person, place, "" (anything)
     names: frozenset[str]  # names and figures the question hinges on (folded)
     terms: frozenset[str]  # content words (folded, crudely stemmed)
 
@@ -36,9 +36,15 @@ _KINDS = [  # first match wins: "combien de temps" is a duration, not a count
     ("duration", r"\b(durée|combien de temps|pendant combien|how long|duration|"
                  r"for how many (days|weeks|months|years))"),
     ("age", r"\b(quel âge|quel age|âgée? de combien|how old|what age)\b"),
+    # money: "prix" is left out (le prix Goncourt is a prize, not a price)
+    ("amount", r"\b(salaires?|salary|salaries|wages?|rémunération|coût|coûte|coûté|coûtera|costs?|cost of|"
+               r"price of|montant|amount of money|how much money|combien d'argent|budget)\b"),
     ("count", r"\b(combien|how many|how much)\b"),
     ("date", r"\b(quand|à quelle date|a quelle date|en quelle année|quel jour|when|what date|what day|which year|"
              r"in what year)\b"),
+    # what a named person said: a passage must show that person speaking
+    ("statement", r"^\s*(what did|what has|what have|qu'a|qu'ont|qu'a-t-(il|elle)|qu'est-ce que)\b.*\b(say|said|tell|"
+                  r"told|declare|declared|state|stated|dit|déclaré|affirmé|répondu|estimé|assuré)\b"),
     ("person", r"^\s*(qui|who|whom)\b|\b(qui est|who is|who was|quel nom|what name|what is the name)\b"),
     ("place", r"^\s*(où|ou|where)\b|\b(dans quelle ville|dans quel pays|in which (city|country|town)|"
               r"in what (city|country)|quel pays|which country|what country)\b"),
@@ -48,6 +54,9 @@ _UNIT = {
                 r"|\b(deux|trois|quatre|cinq|six|sept|huit|dix|two|three|four|five|six|seven|eight|ten)\s+"
                 r"(jours|semaines|mois|ans|heures|days|weeks|months|years|hours)\b",
     "age": r"\b\d+\s*(ans|years?|-year-old)\b",
+    "amount": r"\d\s*(€|\$|£|euros?|dollars?|francs?|livres?|pounds?|yens?|yuans?|roubles?|rubles?|hryvnias?)\b|"
+              r"(€|\$|£)\s*\d|\d\s*(millions?|milliards?|billions?|bn)\s+(d'|de\s+|of\s+)?(euros?|dollars?|francs?|"
+              r"livres?|pounds?|yens?|yuans?|roubles?|rubles?)",
     "date": r"\b(19|20)\d{2}\b|\b\d{1,2}(er)?\s+(" + "|".join(MONTHS) + r")\b|\b(" + "|".join(MONTHS) + r")\s+\d"
             r"|\b(lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|monday|tuesday|wednesday|thursday|friday|"
             r"saturday|sunday|hier|yesterday|aujourd'hui|today)\b",
@@ -61,6 +70,12 @@ def answer_kind(question: str) -> str:
 
 
 _LOOSE = {"date", "person", "place"}  # "quand": "dans un délai assez court"; "qui": "un sauveteur chinois"
+
+
+def measurable(query: Query) -> bool:
+    """The answer is a quantity with a unit (a duration, an age, an amount of money): a sentence without one
+    does not answer, however close it is."""
+    return query.wants in _UNIT and query.wants not in _LOOSE
 
 
 def answers_kind(text: str, query: Query, strict: bool = False) -> bool:

@@ -67,12 +67,15 @@ class AnswerWriter:
         """Once the model is done: the extractive quote or the refusal, when nothing it wrote holds."""
         if self.generated or self.shown:
             return []
-        if self.abstained or not self.s.extractive_fallback:
+        quote = None
+        if self.s.extractive_fallback and not self.abstained:
+            quote = extract(self.query, self.evidence, self.embedder, self.prompts, self.s)
+        if quote is None:
             self.refused = True
             self.shown.append(self.prompts.get("refusal", self.query.lang))
             return self.shown[-1:]
         self.extractive = True
-        return self._supported(extract(self.query, self.evidence, self.embedder, self.prompts, self.s))
+        return self._supported(quote)
 
     def _supported(self, sent: AnswerSentence) -> list[str]:
         """Show a supported sentence, unless a figure in it differs between versions: then the note instead."""

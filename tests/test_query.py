@@ -1,0 +1,63 @@
+"""What a question asks for, and near misses refused: an amount of money needs an amount, what a person
+said needs that person speaking (scripted fake LLM where a model answer is needed)."""
+import pytest
+
+from rag import Assistant, ChunkMeta, Passage
+from rag.evidence import speaks
+from rag.query import analyze, answer_kind, answers_kind
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("Quel est le salaire du pape Léon XIV ?", "amount"),
+    ("How much did the new stadium cost?", "amount"),
+    ("Quel prix Goncourt a-t-il reçu ?", ""),  # a prize, not a price
+    ("What did Angela Merkel say at the G7 meeting in Charlevoix?", "statement"),
+    ("Qu'a déclaré Marco Rubio à l'issue de la réunion de Djeddah ?", "statement"),
+    ("Qui a dit que chaque heure compte à Mandalay ?", "person"),  # the speaker is the answer
+    ("Combien de drones ukrainiens la Russie dit-elle avoir abattus ?", "count"),
+])
+def test_answer_kinds(question, kind):
+    assert answer_kind(question) == kind
+
+
+def test_an_amount_is_a_figure_with_a_currency():
+    query = analyze("Quel est le salaire du pape Léon XIV ?")
+    assert answers_kind("Il touche 2.500 euros par mois.", query)
+    assert answers_kind("un budget de 3 milliards de dollars", query) and answers_kind("$5bn", query)
+    assert not answers_kind("Le 12 mai 2025, 150 000 personnes l'ont acclamé.", query)
+
+
+def _passage(text: str) -> Passage:
+    return Passage("p", text, ChunkMeta(dispatch_id="d"))
+
+
+@pytest.mark.parametrize("text, spoken", [
+    ("« Nous devons rester unis », a déclaré Angela Merkel à Charlevoix.", True),
+    ("Merkel, the German chancellor, said the summit had been difficult.", True),
+    ("Selon Angela Merkel, le G7 reste uni.", True),
+    ("Angela Merkel, Donald Trump et Emmanuel Macron se sont réunis à Charlevoix.", False),
+    ("« Nous sommes unis », a déclaré Justin Trudeau à Charlevoix, aux côtés d'Angela Merkel.", False),
+    ("« Unis aux côtés d'Angela Merkel », a déclaré Justin Trudeau.", False),  # named inside the quote
+])
+def test_what_a_person_said_needs_that_person_speaking(text, spoken):
+    query = analyze("What did Angela Merkel say at the G7 meeting in Charlevoix?")
+    assert speaks(_passage(text), set(query.names), 0.8) is spoken
+
+
+def test_a_speaker_is_found_under_the_other_languages_spelling():
+    query = analyze("What did Putin say about the idea of a ceasefire?")
+    assert speaks(_passage("« L'idée elle-même est juste », a déclaré Vladimir Poutine."), set(query.names), 0.8)
+
+
+def test_a_salary_asked_over_passages_without_one_is_refused(qa: Assistant, scripted):
+    """The model (scripted) writes a supported sentence that is no salary; the extractive fallback finds no
+    amount either: a refusal, not the nearest quote."""
+    answerer = scripted(qa, "Le pape Léon XIV a été élu le 8 mai 2025 [1].")
+    ans = answerer.ask("Quel est le salaire du pape Léon XIV ?")
+    assert ans.refused and not ans.citations and not ans.extractive
+
+
+def test_what_a_person_said_keeps_the_passages_where_they_speak(qa: Assistant):
+    _, evidence = qa.answerer.gather(analyze("What did Putin say about the idea of a ceasefire?"), 8)
+    assert evidence and all(speaks(e.passage, {"putin"}, 0.8) for e in evidence)
+    assert any(e.dispatch_id == "2025-03-13-putin-ceasefire.en" and "Putin said" in e.text for e in evidence)
