@@ -112,16 +112,20 @@ class Assistant:
         if isinstance(paths, (str, Path)):
             paths = [paths]
         report = IngestReport()
-        dispatches = self._parse(iter_files(list(paths), report.skipped), report)
+        dispatches = self._parse(iter_files(list(paths), report.skipped), report, progress is True)
         todo: list[tuple[Dispatch, list[Chunk], set[str]]] = []
-        for d in dispatches:
-            chunks = chunk_dispatch(d, self.settings.chunk_tokens, self.settings.max_chunk_chars)
-            present = self.store.existing_ids([c.id for c in chunks])
-            stale = self.store.dispatch_hashes(d.id) - {d.content_hash}
-            if len(present) == len(chunks) and not stale:
+        chunked = [(d, chunk_dispatch(d, self.settings.chunk_tokens, self.settings.max_chunk_chars))
+                   for d in dispatches]
+        # what the store already has, asked once for all files (not twice per dispatch)
+        present = self.store.existing_ids([c.id for _, chunks in chunked for c in chunks])
+        versions = self.store.dispatch_hashes([d.id for d, _ in chunked])
+        for d, chunks in chunked:
+            missing = [c for c in chunks if c.id not in present]
+            stale = versions.get(d.id, set()) - {d.content_hash}
+            if not missing and not stale:
                 report.unchanged.append(d.id)
             else:
-                todo.append((d, [c for c in chunks if c.id not in present], stale))
+                todo.append((d, missing, stale))
         total = sum(len(c) for _, c, _ in todo)
         bar = tqdm(total=total, desc="Embedding chunks", unit="chunk", disable=progress is not True or total == 0)
         done = 0
@@ -136,17 +140,15 @@ class Assistant:
         with self._write_lock:
             for group in _windows(todo, EMBED_WINDOW):
                 # Short dispatches are embedded together: one model call per batch, not per dispatch.
-                texts = [c.embed_text() for _, missing, _ in group for c in missing]
-                vecs = iter(self.embedder.embed_passages(texts, on_batch=tick)) if texts else iter(())
-                for d, missing, stale in group:
-                    if missing:
-                        self.store.upsert([c.id for c in missing], np.stack([next(vecs) for _ in missing]),
-                                          [c.text for c in missing], [c.meta for c in missing])
-                        self.retriever.lexical.update(self.store, [StoredChunk(c.id, c.text, c.meta)
-                                                                   for c in missing], [])
-                        report.chunks_added += len(missing)
-                    # New version is fully written before the old one goes: an interruption loses nothing.
-                    removed = self.store.delete_dispatch(d.id, keep_hash=d.content_hash)
+                added = [c for _, missing, _ in group for c in missing]
+                if added:  # one store write and one journal write per window
+                    vecs = self.embedder.embed_passages([c.embed_text() for c in added], on_batch=tick)
+                    self.store.upsert([c.id for c in added], vecs, [c.text for c in added], [c.meta for c in added])
+                    self.retriever.lexical.update(self.store, [StoredChunk(c.id, c.text, c.meta) for c in added], [])
+                    report.chunks_added += len(added)
+                for d, _, stale in group:
+                    # New versions are fully written before old ones go: an interruption loses nothing.
+                    removed = self.store.delete_dispatch(d.id, keep_hash=d.content_hash) if stale else []
                     if removed:
                         self.retriever.lexical.update(self.store, [], removed)
                     report.chunks_removed += len(removed)
@@ -154,11 +156,11 @@ class Assistant:
         bar.close()
         return report
 
-    def _parse(self, files: list[Path], report: IngestReport) -> list[Dispatch]:
+    def _parse(self, files: list[Path], report: IngestReport, bar: bool = True) -> list[Dispatch]:
         max_bytes = int(self.settings.max_file_mb * 1e6)
         seen: dict[str, str] = {}
         out: list[Dispatch] = []
-        for f in tqdm(files, desc="Reading dispatches", unit="file", disable=len(files) < 20):
+        for f in tqdm(files, desc="Reading dispatches", unit="file", disable=not bar or len(files) < 20):
             try:
                 if not f.exists():
                     raise BadDispatch(str(f), "no such file or folder.")

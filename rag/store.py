@@ -245,9 +245,17 @@ class DispatchStore:
             return found
         return self._read("read", run)
 
-    def dispatch_hashes(self, dispatch_id: str) -> set[str]:
-        got = self._read("read", lambda: self.col.get(where={"dispatch_id": dispatch_id}, include=["metadatas"]))
-        return {m["doc_hash"] for m in got["metadatas"]}
+    def dispatch_hashes(self, dispatch_ids: Sequence[str]) -> dict[str, set[str]]:
+        """The versions (content hashes) stored for each of these dispatches (absent: none stored)."""
+        out: dict[str, set[str]] = {}
+        unique = sorted(set(dispatch_ids))
+        for i in range(0, len(unique), 100):
+            part = unique[i:i + 100]
+            got = self._read("read", lambda p=part: self.col.get(where={"dispatch_id": {"$in": p}},
+                                                                 include=["metadatas"]))
+            for m in got["metadatas"]:
+                out.setdefault(m["dispatch_id"], set()).add(m["doc_hash"])
+        return out
 
     def query(self, vector: np.ndarray, n: int, filters: Filters | None = None) -> list[tuple[StoredChunk, float]]:
         """Nearest chunks with cosine similarity (1 - distance)."""

@@ -30,7 +30,7 @@ def test_changed_file_replaces_its_old_chunks(fresh: Assistant, tmp_path: Path):
     assert report.replaced == ["2025-03-13-drones-briansk.fr"] and report.chunks_removed > 0
     texts = [c.text for c in fresh.store.iter_chunks()]
     assert any("compté 31" in t for t in texts) and not any("compté 30" in t for t in texts)
-    assert len(fresh.store.dispatch_hashes("2025-03-13-drones-briansk.fr")) == 1
+    assert len(fresh.store.dispatch_hashes(["2025-03-13-drones-briansk.fr"])["2025-03-13-drones-briansk.fr"]) == 1
 
 
 def test_interrupted_ingest_resumes_without_duplicates(fresh: Assistant, tmp_path: Path, monkeypatch):
