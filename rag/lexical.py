@@ -119,9 +119,8 @@ def _meta_arrays(chunks: list[StoredChunk]) -> tuple[np.ndarray, ...]:
 class LexicalIndex:
     """Persisted BM25 (see the module docstring). `folder` None: in memory only, rebuilt at first use."""
 
-    def __init__(self, folder: Path | None = None, background_merge: bool = True) -> None:
+    def __init__(self, folder: Path | None = None) -> None:
         self.folder = folder
-        self.background_merge = background_merge
         self._lock = threading.RLock()
         self.main: dict[str, Segment] = {}
         self.main_name: str | None = None  # the folder of the main build in use
@@ -208,17 +207,17 @@ class LexicalIndex:
         """After our own store write (`store.last_write`): journal what it added and deleted. If the index was
         in step just before that write, it is in step after it; else the next search catches up."""
         before, after = store.last_write or ("", store.current_version())
-        with self._lock:
-            with self._file_lock():
-                if self.stamp is None and self._load(store):
-                    return  # built from the store just now: it has this write
-                self._reload()
-                in_step = self.stamp == before
-                self._write(added, set(deleted))
-                if in_step:
-                    self._save_state(after)
-            if len(self.added) + len(self.deleted) > self._merge_limit(self._main_size()):
-                self.merge(store, wait=not self.background_merge)
+        with self._lock, self._file_lock():
+            if self.stamp is None and self._load(store):
+                return  # built from the store just now: it has this write
+            self._reload()
+            in_step = self.stamp == before
+            self._write(added, set(deleted))
+            if in_step:
+                self._save_state(after)
+            large = len(self.added) + len(self.deleted) > self._merge_limit(self._main_size())
+        if large:
+            self.merge(store)
 
     def _write(self, chunks: list[StoredChunk], gone: set[str]) -> None:
         ops = [{"op": "add", **_chunk_to(c)} for c in chunks] + [{"op": "del", "id": i} for i in sorted(gone)]
@@ -252,13 +251,21 @@ class LexicalIndex:
             thread.join()
 
     def _merge(self, store: DispatchStore) -> None:
+        with self._file_lock("merge", wait=False) as mine:
+            if mine:  # else another process is merging this folder: its new main index will be picked up
+                self._merge_now(store)
+
+    def _merge_now(self, store: DispatchStore) -> None:
         try:
             with self._file_lock():
                 offset = self._journal_size()
+                began_on = (self._read_state() or {}).get("main", self.main_name)
             # Every chunk journaled before `offset` was in the store before this read began.
             segments = build_segments(store.iter_chunks())
             in_main = {str(i) for seg in segments.values() for i in seg.ids}
             with self._lock, self._file_lock():
+                if (self._read_state() or {}).get("main", self.main_name) != began_on:
+                    return  # rebuilt meanwhile (a repair): the journal offset means nothing any more
                 later = [op for op in self._read_journal(offset, advance=False)
                          if op["op"] == "del" or op["id"] not in in_main]
                 name = self._save_main(segments)
@@ -382,15 +389,20 @@ class LexicalIndex:
         return ops
 
     @contextmanager
-    def _file_lock(self) -> Iterator[None]:
+    def _file_lock(self, name: str = "lock", wait: bool = True) -> Iterator[bool]:
+        """An exclusive lock shared with other processes; with `wait` False, yields False when it is taken."""
         if self.folder is None:
-            yield
+            yield True
             return
         self.folder.mkdir(parents=True, exist_ok=True)
-        with open(self.folder / "lock", "w") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
+        with open(self.folder / name, "w") as handle:
             try:
-                yield
+                fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            except BlockingIOError:
+                yield False
+                return
+            try:
+                yield True
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
