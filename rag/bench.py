@@ -341,28 +341,40 @@ def bench_throughput(settings: Settings, n: int = 512) -> list[dict]:
 
 
 # -- generation ------------------------------------------------------------------------------------
-def bench_generation(settings: Settings, runs: int = 5) -> dict[str, float]:
-    """Time to first token and tokens/s of the answering step, with real retrieved passages."""
-    with _scratch(settings, llm_backend="embedded") as qa:
-        qa.ingest([CORPUS], progress=False)
-        llm = qa.llm
-        question = "Combien de drones ont été abattus au-dessus de Briansk ?"
-        messages = qa.prompt(question)
-        llm.generate(messages, 8, 0.0)  # load and warm up
-        ttft, rates = [], []
-        for _ in range(runs):
-            t0 = time.perf_counter()
-            first, n = 0.0, 0
-            for _tok in llm.stream(messages, settings.max_tokens, settings.temperature):
-                n += 1
-                first = first or time.perf_counter() - t0
-            total = time.perf_counter() - t0
-            ttft.append(first)
-            rates.append((n - 1) / max(total - first, 1e-6))
-        print(f"[generation] {llm.describe()}, {runs} runs")
-        print(f"  time to first token  {_pcts(ttft)}")
-        print(f"  tokens/s (streamed pieces after the first)  median {statistics.median(rates):.1f}")
-        return {"ttft_p50_s": statistics.median(ttft), "tokens_per_s": statistics.median(rates)}
+MODELS = ["qwen2.5-coder-1.5b", "smollm2"]
+
+
+def bench_generation(settings: Settings, n_questions: int = 12) -> list[dict]:
+    """Per packaged model: whole answer time (retrieve, write, check) over questions of our set, and time to
+    first token and tokens/s of the bare model on one prompt."""
+    rows = []
+    questions = [q for q in (json.loads(line) for line in QUESTIONS.read_text(encoding="utf-8").splitlines() if line)
+                 if q.get("answerable", True) and not q.get("follow_up_of")][:n_questions]
+    for model in MODELS:
+        try:
+            with _scratch(settings, llm_backend="embedded", embedded_model=model) as qa:
+                qa.ingest([CORPUS], progress=False)
+                llm = qa.llm
+                messages = qa.prompt("Combien de drones ont été abattus au-dessus de Briansk ?")
+                llm.generate(messages, 8, 0.0)  # load and warm up
+                ttft, rates = [], []
+                for _ in range(3):
+                    t0, first, n = time.perf_counter(), 0.0, 0
+                    for _tok in llm.stream(messages, settings.max_tokens, settings.temperature):
+                        n += 1
+                        first = first or time.perf_counter() - t0
+                    ttft.append(first)
+                    rates.append((n - 1) / max(time.perf_counter() - t0 - first, 1e-6))
+                total = [_timed(qa.ask, q["question"], as_of=q.get("as_of")) for q in questions]
+        except Exception as exc:  # noqa: BLE001 - a model that is not installed is reported, not fatal
+            print(f"[generation] {model}: skipped ({exc})")
+            continue
+        print(f"[generation] {llm.describe()}")
+        print(f"  whole answer, {len(total)} questions  {_pcts(total)}")
+        print(f"  time to first token               {_pcts(ttft)}   tokens/s {statistics.median(rates):.1f}")
+        rows.append({"model": model, "answer_p50_s": _pct(total, 0.5) / 1000, "answer_p95_s": _pct(total, 0.95) / 1000,
+                     "ttft_p50_s": _pct(ttft, 0.5) / 1000, "tokens_per_s": statistics.median(rates)})
+    return rows
 
 
 def run_benchmarks(sizes: list[int], queries: int = 50, skip: list[str] | None = None, k: int = 8) -> dict:
