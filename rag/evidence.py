@@ -73,9 +73,14 @@ def _is_year(n: str) -> bool:
 
 # Reporting verbs of speech, French and English, folded ("a declare", "said", "selon").
 _SPEECH = (r"(said|says|told|tells|added|stated|declared|warned|wrote|insisted|argued|announced|explained|noted|"
-           r"replied|according to|a declare|a dit|a affirme|a estime|a assure|a juge|a souligne|a ajoute|a annonce|"
-           r"a explique|a averti|a previent|a prevenu|a indique|a repondu|a lance|a insiste|a martele|a plaide|"
-           r"declare|affirme|estime|assure|selon)")
+           r"replied|asked|urged|promised|admitted|acknowledged|confirmed|denied|claimed|posted|according to|"
+           r"a declare|a dit|a affirme|a estime|a assure|a juge|a souligne|a ajoute|a annonce|a explique|a averti|"
+           r"a prevenu|a indique|a repondu|a lance|a insiste|a martele|a plaide|a resume|a precise|a rappele|"
+           r"a reconnu|a denonce|a reagi|a ecrit|a conclu|a poursuivi|a confie|a admis|a promis|a demande|"
+           r"a appele|a exhorte|a mis en garde|a critique|a salue|a qualifie|a accuse|a defendu|a fustige|a evoque|"
+           r"a reclame|a exige|a menace|a regrette|a dementi|a nie|criticized|criticised|praised|accused|called|"
+           r"described|defended|condemned|demanded|threatened|vowed|pledged|rejected|welcomed|suggested|predicted|"
+           r"stressed|emphasized|emphasised|cautioned|responded|commented|declare|affirme|estime|assure|selon)")
 
 
 _SPEECH_RE = re.compile(rf"\b{_SPEECH}\b")
@@ -122,5 +127,5 @@ def relevant(query: Query, p: Passage, floor: float, margin: float, s: Settings)
                 and (query.wants != "statement" or speaks(p, names, s.name_similarity)))
     # no name to check: a clearly closer passage, or one holding most of the question's words
     shared = len(query.terms & content_terms(context))
-    return p.dense >= floor + margin or (
-        p.dense >= floor and len(query.terms) >= 2 and shared >= s.terms_share * len(query.terms))
+    return p.dense >= floor + margin or (p.dense >= floor and len(query.terms) >= 2 and (
+        shared >= s.terms_share * len(query.terms) or (p.dense >= floor + margin / 2 and shared >= s.terms_min)))

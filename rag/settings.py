@@ -84,6 +84,8 @@ class Settings(BaseSettings):
                             ge=0, le=1)
     terms_share: float = _f(0.6, "gate", "Share of the question's words a passage needs when the question "
                             "names nothing.", ge=0, le=1)
+    terms_min: int = _f(2, "gate", "Or, when the question names nothing, this many of its words with half the "
+                        "extra cosine (questions that paraphrase their passage).", ge=1)
     name_similarity: float = _f(0.8, "gate", "Spelling similarity at which two names match (Bryansk ~ "
                                 "Briansk).", ge=0, le=1)
     # -- generation

@@ -202,6 +202,9 @@ _QUESTION_WORDS = {"who", "what", "when", "where", "why", "how", "which", "whom"
                    "en", "de", "du", "des", "the", "a", "an", "m", "mm", "mme", "mr", "mrs", "ms"}
 
 
+_CENTURY = re.compile(r"^[IVXL]+(e|er|eme|ème|th|st|nd|rd)$")  # "XXème siècle", "XIXe", "XXth century"
+
+
 def entities(text: str) -> set[str]:
     """Names and figures a claim hinges on: runs of capitalised words ('united states', 'min aung hlaing'; a
     sentence's first word only when the next one is capitalised too), and numbers. Demonyms and nationality
@@ -212,7 +215,7 @@ def entities(text: str) -> set[str]:
         run: list[str] = []
         for i, tok in enumerate(toks + [""]):
             name = (tok[:1].isupper() and len(tok) > 1 and tok.lower() not in _QUESTION_WORDS
-                    and fold(tok) not in demonym_groups() and fold(tok) not in _CALENDAR)
+                    and fold(tok) not in demonym_groups() and fold(tok) not in _CALENDAR and not _CENTURY.match(tok))
             if name and (i > 0 or (i + 1 < len(toks) and toks[i + 1][:1].isupper())):
                 run.append(fold(tok))
                 continue

@@ -61,3 +61,25 @@ def test_what_a_person_said_keeps_the_passages_where_they_speak(qa: Assistant):
     _, evidence = qa.answerer.gather(analyze("What did Putin say about the idea of a ceasefire?"), 8)
     assert evidence and all(speaks(e.passage, {"putin"}, 0.8) for e in evidence)
     assert any(e.dispatch_id == "2025-03-13-putin-ceasefire.en" and "Putin said" in e.text for e in evidence)
+
+
+def test_centuries_are_not_names():
+    from rag.text import entities
+    assert entities("Quel reproche faisait-on aux couturiers dans la seconde moitié du XXème siècle ?") == set()
+    assert "louis xiv" in entities("Le règne de Louis XIV a marqué le XVIIe siècle.")
+
+
+def test_a_question_naming_nothing_may_paraphrase_its_passage():
+    """Two of its words and a cosine halfway to the no-name margin are enough; no shared word never is."""
+    from dataclasses import replace
+
+    from rag import Settings
+    from rag.evidence import relevant
+    s = Settings.from_dict({})
+    query = analyze("Quelle institution internationale a accordé une reconnaissance à l'art gastronomique français ?")
+    passage = replace(_passage("Le repas gastronomique des Français est inscrit au patrimoine immatériel par "
+                               "l'Unesco."), dense=0.85)
+    assert relevant(query, passage, 0.78, 0.08, s)
+    assert not relevant(query, replace(passage, dense=0.81), 0.78, 0.08, s)
+    unrelated = replace(_passage("Le taux de chômage a baissé au premier trimestre."), dense=0.85)
+    assert not relevant(query, unrelated, 0.78, 0.08, s)
