@@ -33,6 +33,9 @@ class Query:
 
 
 _KINDS = [  # first match wins: "combien de temps" is a duration, not a count
+    # "how long is the front line" is a length; "how long did it last" a duration
+    ("length", r"\bhow long (is|was|are|were|will be)\b|\bhow far\b|\b(quelle|sur quelle) (est la )?(longueur|"
+               r"distance)\b|\bquelle distance\b|\bquelle est la longueur\b|\blong de combien\b"),
     ("duration", r"\b(durée|combien de temps|pendant combien|how long|duration|"
                  r"for how many (days|weeks|months|years))"),
     ("age", r"\b(quel âge|quel age|âgée? de combien|how old|what age)\b"),
@@ -54,6 +57,7 @@ _UNIT = {
                 r"|\b(deux|trois|quatre|cinq|six|sept|huit|dix|two|three|four|five|six|seven|eight|ten)\s+"
                 r"(jours|semaines|mois|ans|heures|days|weeks|months|years|hours)\b",
     "age": r"\b\d+\s*(ans|years?|-year-old)\b",
+    "length": r"\d\s*(km|kilometres?|kilometers?|miles?|metres?|meters?|m)\b",
     "amount": r"\d\s*(€|\$|£|euros?|dollars?|francs?|livres?|pounds?|yens?|yuans?|roubles?|rubles?|hryvnias?)\b|"
               r"(€|\$|£)\s*\d|\d\s*(millions?|milliards?|billions?|bn)\s+(d'|de\s+|of\s+)?(euros?|dollars?|francs?|"
               r"livres?|pounds?|yens?|yuans?|roubles?|rubles?)",

@@ -125,9 +125,10 @@ class DispatchStore:
         self.settings, self.embedder_name, self.dim = settings, embedder_name, dim
         self.location = describe(settings)
         self._lock = threading.RLock()
+        self._before_write = ""
+        self.last_write: tuple[str, str] | None = None
         self._open(fresh=False)
         self.version = self._stamp()
-        self.last_write: tuple[str, str] | None = None
 
     def _open(self, fresh: bool) -> None:
         settings = self.settings
@@ -180,7 +181,7 @@ class DispatchStore:
             os.replace(tmp, Path(self.settings.index_dir) / STAMP)
         self.version = stamp
         # (stamp before, stamp after) our last write: a cache that was at `before` can move to `after`
-        self.last_write = (getattr(self, "_before_write", ""), stamp)
+        self.last_write = (self._before_write, stamp)
 
     @contextmanager
     def _reading(self, action: str) -> Iterator[None]:

@@ -15,6 +15,8 @@ from rag.query import analyze, answer_kind, answers_kind
     ("Qu'a déclaré Marco Rubio à l'issue de la réunion de Djeddah ?", "statement"),
     ("Qui a dit que chaque heure compte à Mandalay ?", "person"),  # the speaker is the answer
     ("Combien de drones ukrainiens la Russie dit-elle avoir abattus ?", "count"),
+    ("How long is the front line according to Putin?", "length"),  # a distance, not a time
+    ("How long did the truce last?", "duration"),
 ])
 def test_answer_kinds(question, kind):
     assert answer_kind(question) == kind
@@ -25,6 +27,13 @@ def test_an_amount_is_a_figure_with_a_currency():
     assert answers_kind("Il touche 2.500 euros par mois.", query)
     assert answers_kind("un budget de 3 milliards de dollars", query) and answers_kind("$5bn", query)
     assert not answers_kind("Le 12 mai 2025, 150 000 personnes l'ont acclamé.", query)
+
+
+def test_a_length_is_a_figure_with_a_unit_of_distance():
+    query = analyze("How long is the front line according to Putin?")
+    assert answers_kind("a front line of some 2,000 kilometres", query)
+    assert answers_kind("une ligne de front de quelque 2 000 kilomètres", query)
+    assert not answers_kind("a truce of 30 days", query)
 
 
 def _passage(text: str) -> Passage:
