@@ -66,6 +66,8 @@ def split_answer(text: str) -> list[tuple[str, list[int]]]:
         clean, nums = parse_markers(piece)
         clean = re.sub(r"^[^\w\"«“(]+", "", tidy(clean))  # debris such as '») ' copied from the prompt
         clean = re.sub(r"\s*[\[\]]\s*", " ", clean).strip()  # a bracket left of a broken marker
+        if clean[:1].islower() and not clean[1:2].isupper():  # shown on its own: a capital ("eBay" stays)
+            clean = clean[0].upper() + clean[1:]
         if re.search(r"\w", clean) and all(clean != prev for prev, _ in out):
             out.append((clean, nums))
     return out

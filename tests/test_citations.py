@@ -87,6 +87,13 @@ def test_a_figure_the_passage_gives_for_something_else_is_not_supported():
     assert support_score("Le séisme a fait 2 719 morts.", quake, 0.85, 0.78) > 0.45  # across languages
 
 
+def test_a_sentence_starts_with_a_capital_unless_it_starts_with_a_brand():
+    from rag.citations import split_answer
+    assert split_answer("the front line is 2,000 kilometers long [1].") == [("The front line is 2,000 kilometers long.",
+                                                                               [1])]
+    assert split_answer("eBay rejected the bid [2].")[0][0] == "eBay rejected the bid."
+
+
 def test_the_model_naming_its_passages_is_tidied_away():
     from rag.citations import tidy
     assert tidy("Le bilan est de 19 morts, selon le passage 2.") == "Le bilan est de 19 morts."
