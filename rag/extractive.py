@@ -68,8 +68,8 @@ def best_span(query: Query, evidence: list[Evidence], embedder: Embedder, s: Set
 def extract(query: Query, evidence: list[Evidence], embedder: Embedder, prompts: Prompts,
             s: Settings) -> AnswerSentence | None:
     """The best passage span, quoted verbatim with its dispatch's date (and its speaker when the quote
-    leaves it as a pronoun); None when the question asks for a duration, an age or an amount and the best
-    span holds none (a near miss is not an answer)."""
+    leaves it as a pronoun); None when the question asks for a length, a duration, an age or an amount and the
+    best span holds none (a near miss is not an answer)."""
     sentence, e = best_span(query, evidence, embedder, s)
     if measurable(query) and not answers_kind(sentence, query):
         return None

@@ -27,7 +27,7 @@ class Query:
     filters: Filters  # the user's filters narrowed to the time frame (and to as_of when given)
     quantities: frozenset[str]  # quantities asked about: dead, injured, drones...
     wants_count: bool  # answered by a count ("combien", "how many", "quel est le bilan")
-    wants: str  # what kind of answer: duration, age, amount, count, date, statement, person, place, "" (anything)
+    wants: str  # kind of answer: length, duration, age, amount, count, date, statement, person, place, "" (any)
     names: frozenset[str]  # names and figures the question hinges on (folded)
     terms: frozenset[str]  # content words (folded, crudely stemmed)
 
@@ -77,14 +77,15 @@ _LOOSE = {"date", "person", "place"}  # "quand": "dans un délai assez court"; "
 
 
 def measurable(query: Query) -> bool:
-    """The answer is a quantity with a unit (a duration, an age, an amount of money): a sentence without one
-    does not answer, however close it is."""
+    """The answer is a quantity with a unit (a length, a duration, an age, an amount of money): a sentence
+    without one does not answer, however close it is."""
     return query.wants in _UNIT and query.wants not in _LOOSE
 
 
 def answers_kind(text: str, query: Query, strict: bool = False) -> bool:
-    """Does the text hold an answer of the kind asked: a duration or an age; with `strict`, also a date or a
-    name the question lacks (those can be answered in other words, so only the extractive choice favours them)."""
+    """Does the text hold an answer of the kind asked: a length, a duration, an age or an amount; with `strict`,
+    also a date or a name the question lacks (those can be answered in other words, so only the extractive
+    choice favours them)."""
     if query.wants in _LOOSE and not strict:
         return True
     if query.wants in _UNIT:

@@ -46,7 +46,7 @@ class Passage:
 
 def lexical_folder(settings: Settings) -> Path:
     """Where this process keeps the BM25 index: beside the on-disk store (shared by the processes using it);
-    for a Chroma server, a copy per machine, kept in step with the server's collection."""
+    for a Chroma server, a copy in this process's index_dir, kept in step with the server's collection."""
     if settings.chroma_host:
         return Path(settings.index_dir) / f"lexical-{settings.chroma_host}-{settings.chroma_port}-{settings.collection}"
     return Path(settings.index_dir) / f"lexical-{settings.collection}"
