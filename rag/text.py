@@ -5,7 +5,7 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from difflib import SequenceMatcher
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 WORD_RE = re.compile(r"\w+(?:[-']\w+)*", re.UNICODE)
@@ -225,26 +225,25 @@ def entities(text: str) -> set[str]:
     return out | numbers(text)
 
 
-@lru_cache(maxsize=1)
+@cache
+def _word_groups(name: str) -> dict[str, str]:
+    """rag/data/<name>: each line 'head = other = other', every word mapped to the line's first one."""
+    out: dict[str, str] = {}
+    for line in (Path(__file__).parent / "data" / name).read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            names = [n.strip() for n in line.split("=")]
+            out.update(dict.fromkeys(names, names[0]))
+    return out
+
+
 def demonym_groups() -> dict[str, str]:
     """'ukrainiens' -> 'ukrainian' (rag/data/demonyms.txt)."""
-    out: dict[str, str] = {}
-    for line in (Path(__file__).parent / "data" / "demonyms.txt").read_text(encoding="utf-8").splitlines():
-        if line.strip() and not line.startswith("#"):
-            names = [n.strip() for n in line.split("=")]
-            out.update(dict.fromkeys(names, names[0]))
-    return out
+    return _word_groups("demonyms.txt")
 
 
-@lru_cache(maxsize=1)
 def role_groups() -> dict[str, str]:
     """'abattus' -> 'downed' (rag/data/roles.txt)."""
-    out: dict[str, str] = {}
-    for line in (Path(__file__).parent / "data" / "roles.txt").read_text(encoding="utf-8").splitlines():
-        if line.strip() and not line.startswith("#"):
-            names = [n.strip() for n in line.split("=")]
-            out.update(dict.fromkeys(names, names[0]))
-    return out
+    return _word_groups("roles.txt")
 
 
 def roles(text: str) -> set[str]:
