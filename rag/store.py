@@ -68,6 +68,11 @@ def _names(stored: str) -> tuple[str, ...]:
     return tuple(n for n in (stored.split("|") if "|" in stored else stored.split()) if n)
 
 
+def _chunks(got: dict[str, Any]) -> list[StoredChunk]:
+    """A Chroma get() result (documents and metadatas included) as chunks."""
+    return [StoredChunk(i, d, from_chroma(m, d)) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])]
+
+
 def where(filters: Filters) -> dict | None:
     """The filters as a Chroma `where` clause (None when they filter nothing)."""
     lo, hi = filters.bounds()
@@ -210,15 +215,11 @@ class DispatchStore:
 
     @contextmanager
     def _writing(self, action: str) -> Iterator[None]:
-        with self._lock:
+        """A write: like a read, and a new change stamp afterwards (also when the write failed half way)."""
+        with self._reading(action):
+            self._before_write = self.version
             try:
-                self._sync()
-                self._before_write = self.version
                 yield
-            except DispatchQAError:
-                raise
-            except Exception as exc:  # noqa: BLE001
-                raise self._error(exc, action) from exc
             finally:
                 self._changed_safely()
 
@@ -278,39 +279,33 @@ class DispatchStore:
         got = self._read("read", lambda: self.col.get(ids=list(ids), include=["embeddings"]))
         return {i: np.asarray(v, dtype=np.float32) for i, v in zip(got["ids"], got["embeddings"])}
 
-    def iter_chunks(self, page: int = 2000) -> Iterator[StoredChunk]:
+    def _pages(self, include: list[str], page: int) -> Iterator[dict[str, Any]]:
+        """The whole collection, `page` chunks per Chroma call."""
         offset = 0
         while True:
-            got = self._read("read", lambda o=offset: self.col.get(include=["documents", "metadatas"], limit=page,
-                                                                   offset=o))
-            for i, d, m in zip(got["ids"], got["documents"], got["metadatas"]):
-                yield StoredChunk(i, d, from_chroma(m, d))
+            got = self._read("read", lambda o=offset: self.col.get(include=include, limit=page, offset=o))
+            yield got
             if len(got["ids"]) < page:
                 return
             offset += page
 
+    def iter_chunks(self, page: int = 2000) -> Iterator[StoredChunk]:
+        for got in self._pages(["documents", "metadatas"], page):
+            yield from _chunks(got)
+
     def all_ids(self, page: int = 20000) -> set[str]:
         """Every chunk id in the collection (ids only: cheap, to compare with what a process has cached)."""
-        found: set[str] = set()
-        offset = 0
-        while True:
-            got = self._read("read", lambda o=offset: self.col.get(include=[], limit=page, offset=o))["ids"]
-            found.update(got)
-            if len(got) < page:
-                return found
-            offset += page
+        return {i for got in self._pages([], page) for i in got["ids"]}
 
     def chunks_of(self, dispatch_id: str) -> list[StoredChunk]:
-        got = self._read("read", lambda: self.col.get(where={"dispatch_id": dispatch_id},
-                                                      include=["documents", "metadatas"]))
-        return [StoredChunk(i, d, from_chroma(m, d)) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])]
+        return _chunks(self._read("read", lambda: self.col.get(where={"dispatch_id": dispatch_id},
+                                                               include=["documents", "metadatas"])))
 
     def get(self, ids: Sequence[str]) -> list[StoredChunk]:
         if not ids:
             return []
         got = self._read("read", lambda: self.col.get(ids=list(ids), include=["documents", "metadatas"]))
-        by_id = {i: StoredChunk(i, d, from_chroma(m, d)) for i, d, m in zip(got["ids"], got["documents"],
-                                                                             got["metadatas"])}
+        by_id = {c.id: c for c in _chunks(got)}
         return [by_id[i] for i in ids if i in by_id]
 
     # -- writes ----------------------------------------------------------------------------------
