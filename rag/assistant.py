@@ -298,7 +298,8 @@ class Assistant:
         """Questions the index can answer, for a first screen: a count of the newest dispatches, asked with the
         name it is stated with (prompts/examples.<lang>.txt holds one template per quantity)."""
         from .examples import example_questions
-        return example_questions(self.store.iter_chunks(), self.answerer.prompts, lang, n)
+        return list(self.store.cached(("examples", lang, n), lambda: example_questions(
+            self.store.iter_chunks(), self.answerer.prompts, lang, n)))
 
     # -- status --------------------------------------------------------------------------------
     def dispatches(self) -> list[dict[str, Any]]:

@@ -120,7 +120,7 @@ def ollama_errors(host: str, model: str, role: str = "llm") -> Iterator[None]:
 
 
 _DISK_FULL = ("no space left", "disk is full", "database or disk is full", "error in compaction", "enospc")
-_UNREACHABLE = ("connecterror", "connection refused", "connecterror", "could not connect", "remoteprotocolerror",
+_UNREACHABLE = ("connecterror", "connection refused", "could not connect", "remoteprotocolerror",
                 "connection reset", "server disconnected", "readtimeout", "connecttimeout")
 
 

@@ -216,15 +216,17 @@ def citation_counts(sentences: list[tuple[str, list[tuple[str, str, str]]]], evi
     def holds(p: tuple[str, str, str]) -> bool:
         return any(evidence_hit(*p, ev) for ev in evidence) or answer_contains(p[2], expected)
 
+    said = content_terms(" ".join(ev.quote for ev in evidence))
+
     def claims_it(sentence: str) -> bool:
         if answer_contains(sentence, expected):
             return True
         terms = content_terms(sentence)
-        said = content_terms(" ".join(ev.quote for ev in evidence))
         return bool(terms) and len(terms & said) >= 0.5 * len(terms)
 
     lenient = [[holds(p) for p in cited] for _, cited in sentences]
-    strict = [[ok and claims_it(sentence) for ok in marks] for (sentence, _), marks in zip(sentences, lenient)]
+    claimed = [claims_it(sentence) for sentence, _ in sentences]
+    strict = [[ok and says for ok in marks] for says, marks in zip(claimed, lenient)]
     return {"citations": sum(map(len, lenient)), "correct": sum(map(sum, strict)),
             "sentences": len(sentences), "covered": sum(any(c) for c in strict),
             "correct_lenient": sum(map(sum, lenient)), "covered_lenient": sum(any(c) for c in lenient)}

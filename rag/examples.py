@@ -15,7 +15,7 @@ def example_questions(chunks: Iterable[StoredChunk], prompts: Prompts, lang: str
     quantity, headline style, with the place the sentence states it for ("Briansk : combien de drones ont
     été abattus ?"). One per dispatch; dispatches in the reader's language first, then the newest."""
     templates = prompts.table("examples", lang)
-    best: dict[str, tuple[int, bool, str, str]] = {}
+    best: dict[str, tuple[int, bool, str, str, tuple[str, str]]] = {}  # score, reader's language, date, question, story
     for c in chunks:
         if c.meta.is_caption:
             continue
@@ -23,9 +23,10 @@ def example_questions(chunks: Iterable[StoredChunk], prompts: Prompts, lang: str
         for f in figures(c.text):
             if f.key not in templates:
                 continue
+            in_sentence = entities(f.sentence)
             for name in names:  # a place of this passage: known to the exonyms, after a preposition, in the title
                 score = (2 * (name in exonyms()) + _is_place(name, c.text) + (fold(name) in fold(c.meta.title))
-                         + (name in entities(f.sentence)))
+                         + (name in in_sentence))
                 if score > best.get(c.meta.dispatch_id, (0,))[0]:
                     question = templates[f.key].format(name=_as_written(name, c.text))
                     same = (f.key, min(name, *exonyms().get(name, ())))  # Birmanie and Myanmar: one story

@@ -291,4 +291,4 @@ def select_llm(settings: Settings) -> tuple[LLM, str, str]:
 
 
 def _short(llm: EmbeddedLLM) -> str:
-    return llm.path.stem.removesuffix(".gguf")
+    return llm.path.stem

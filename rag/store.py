@@ -9,7 +9,7 @@ import json
 import os
 import threading
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import date
@@ -132,6 +132,7 @@ class DispatchStore:
         self._lock = threading.RLock()
         self._before_write = ""
         self.last_write: tuple[str, str] | None = None
+        self._cache: dict[Hashable, tuple[str, Any]] = {}
         self._open(fresh=False)
         self.version = self._stamp()
 
@@ -330,9 +331,21 @@ class DispatchStore:
                 self.col.delete(ids=ids[i:i + BATCH])
         return ids
 
+    def cached(self, key: Hashable, compute: Callable[[], Any]) -> Any:
+        """compute(), kept until the next change stamp (ours or another process's): whole-collection summaries
+        (the dispatch list, example questions) are read once per change, not at every status line."""
+        version = self.current_version()
+        hit = self._cache.get(key)
+        if hit is None or hit[0] != version:
+            hit = self._cache[key] = (version, compute())
+        return hit[1]
+
     def dispatches(self) -> list[dict[str, Any]]:
         """One row per dispatch: id, title, date, lang, source, path, chunks, and `complete`: False when a write
         or a delete was cut short (chunks missing, or two versions side by side); ingest or delete finishes it."""
+        return [dict(row) for row in self.cached("dispatches", self._dispatch_rows)]
+
+    def _dispatch_rows(self) -> list[dict[str, Any]]:
         rows: dict[str, dict[str, Any]] = {}
         versions: dict[str, set[str]] = {}
         expected: dict[str, int] = {}

@@ -320,6 +320,4 @@ def entity_coverage(claim_entities: set[str] | frozenset[str], text: str, simila
             return all(fuzzy_found(p, toks, similarity) for p in parts)
         return fuzzy_found(parts[-1], toks, similarity)  # a person named by surname: 'Carney' for 'Mark Carney'
 
-
-
     return sum(found(e) for e in claim_entities) / len(claim_entities)

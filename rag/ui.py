@@ -349,11 +349,15 @@ def build(qa: Assistant) -> gr.Blocks:  # noqa: C901 - one place wiring the even
         ask_outputs = [chat, turns, current, saved, convos, status, *locks]
         echo_outputs = [chat, question, pending, *locks]
         runs = []
+
+        def then_answer(shown: Any) -> None:
+            """After an event that showed the question: answer it (the stop button cancels these runs)."""
+            runs.append(shown.then(answer, ask_inputs, ask_outputs, show_progress="hidden", api_name=False,
+                                   trigger_mode="multiple"))
+
         for trigger in (question.submit, ask_btn.click):
-            runs.append(trigger(echo, [question, turns, lang], echo_outputs, show_progress="hidden",
-                                queue=False, api_name=False)
-                        .then(answer, ask_inputs, ask_outputs, show_progress="hidden", api_name=False,
-                              trigger_mode="multiple"))
+            then_answer(trigger(echo, [question, turns, lang], echo_outputs, show_progress="hidden", queue=False,
+                                api_name=False))
 
         def stopped(msgs: list[dict], past: list[dict], code: str, run: dict) -> tuple:
             """Stop: the model stops; what was shown stays, marked as stopped, and joins the conversation."""
@@ -379,10 +383,8 @@ def build(qa: Assistant) -> gr.Blocks:  # noqa: C901 - one place wiring the even
             msgs, _, run, *locked = echo(past[-1]["q"], past[:-1], code)
             return past[:-1], msgs, run, *locked
 
-        runs.append(regen_btn.click(regenerate, [turns, lang], [turns, chat, pending, *locks],
-                                    show_progress="hidden", queue=False, api_name=False)
-                    .then(answer, ask_inputs, ask_outputs, show_progress="hidden", api_name=False,
-                          trigger_mode="multiple"))
+        then_answer(regen_btn.click(regenerate, [turns, lang], [turns, chat, pending, *locks],
+                                    show_progress="hidden", queue=False, api_name=False))
 
         def edit_last(past: list[dict]) -> tuple:
             if not past:
@@ -393,10 +395,8 @@ def build(qa: Assistant) -> gr.Blocks:  # noqa: C901 - one place wiring the even
                        api_name=False)
 
         for btn in example_btns:
-            runs.append(btn.click(echo, [btn, turns, lang], echo_outputs, show_progress="hidden", queue=False,
-                                  api_name=False)
-                        .then(answer, ask_inputs, ask_outputs, show_progress="hidden", api_name=False,
-                              trigger_mode="multiple"))
+            then_answer(btn.click(echo, [btn, turns, lang], echo_outputs, show_progress="hidden", queue=False,
+                                  api_name=False))
 
         # -- programmatic: the checked answer as text and HTML (gradio_client, scripts) -----------------
         def ask_api(q: str, code: str = "en") -> tuple[str, str]:

@@ -257,3 +257,15 @@ def test_chroma_server_down_is_a_sentence_and_questions_work_again_once_it_is_ba
         qa.retrieve("drones Briansk", k=1)
     with chroma_server(tmp_path, port):  # same port, same data
         assert qa.retrieve("drones Briansk", k=1)[0].dispatch_id == "2025-03-13-drones-briansk.fr"
+
+
+def test_the_dispatch_list_is_read_again_after_another_process_writes(tmp_path: Path):
+    """The list is kept between calls (the UI shows it at every answer) until a change stamp moves."""
+    from conftest import make_settings
+    ui, cli = Assistant(make_settings(tmp_path / "idx")), Assistant(make_settings(tmp_path / "idx"))
+    ui.ingest([CORPUS / FILE], progress=False)
+    assert [r["dispatch_id"] for r in ui.dispatches()] == ["2025-03-13-drones-briansk.fr"]
+    cli.ingest([CORPUS / "2025-03-14-g7-charlevoix.fr.txt"], progress=False)
+    assert len(ui.dispatches()) == 2
+    cli.delete("2025-03-13-drones-briansk.fr")
+    assert [r["dispatch_id"] for r in ui.dispatches()] == ["2025-03-14-g7-charlevoix.fr"]
