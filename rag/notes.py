@@ -7,7 +7,8 @@ from .attribution import attributed, names_speaker, speaker_of
 from .citations import AnswerSentence
 from .dates import parse_period
 from .evidence import Evidence
-from .prompting import Prompts, count_text, date_label
+from .prompting import Prompts, date_label
+from .text import count_text
 from .versions import Disagreement
 
 

@@ -75,12 +75,6 @@ def date_label(period: Period | None, lang: str, prompts: Prompts | None = None)
     return prompts.table("dates", lang).get("unknown", "") if prompts else ""
 
 
-def count_text(value: int, lang: str, noun: str = "") -> str:
-    """A figure written for the reader: '2,719' in English, '2 719' in French, with its noun if any."""
-    digits = f"{value:,}" if lang == "en" else f"{value:,}".replace(",", "\u00a0")
-    return f"{digits} {noun}" if noun else digits
-
-
 def dated(period: Period | None, prompts: Prompts, lang: str) -> str:
     """' du 13 mars 2025', ' de mars 2025', '' (undated): how a dispatch date reads after 'la dépêche'."""
     forms = prompts.table("dates", lang)

@@ -61,6 +61,12 @@ def count_tokens(text: str) -> int:
     return int(max(n_words * 1.3 + n_punct * 0.5, len(text) / 3.5)) + 1
 
 
+def count_text(value: int, lang: str, noun: str = "") -> str:
+    """A figure written for the reader: '2,719' in English, '2 719' in French, with its noun if any."""
+    digits = f"{value:,}" if lang == "en" else f"{value:,}".replace(",", "\u00a0")
+    return f"{digits} {noun}" if noun else digits
+
+
 def content_terms(text: str, prefix: int = 5) -> set[str]:
     """Folded, crudely stemmed content words (and every number) of a text, for overlap scores."""
     out: set[str] = set()

@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Callable
-from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from types import SimpleNamespace
@@ -19,13 +18,11 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from . import Answer, Citation
+from .dates import parse_period
+from .text import count_text
 
 LANGS = ("fr", "en")
 _MARKER = re.compile(r"\[(\d+)\]")
-_MONTHS = {"fr": ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
-                  "novembre", "décembre"],
-           "en": ["January", "February", "March", "April", "May", "June", "July", "August", "September",
-                  "October", "November", "December"]}
 
 
 @lru_cache(maxsize=1)
@@ -51,24 +48,13 @@ def pick_language(accept_language: str) -> str:
 
 
 def when(iso: str, lang: str) -> str:
-    """'2025-03-13' -> '13 mars 2025' / 'March 13, 2025'; '2025-03' -> 'mars 2025'; '' -> undated."""
-    m = re.fullmatch(r"(\d{4})-(\d{2})(?:-(\d{2}))?", iso or "")
-    if not m:
-        return texts(lang).undated
-    try:
-        day = date(int(m.group(1)), int(m.group(2)), int(m.group(3) or 1))
-    except ValueError:
-        return iso
-    month = _MONTHS[lang if lang in LANGS else "en"][day.month - 1]
-    if not m.group(3):
-        return f"{month} {day.year}"
-    if lang == "fr":
-        return f"{'1er' if day.day == 1 else day.day} {month} {day.year}"
-    return f"{month} {day.day}, {day.year}"
-
-
-def figure(value: int, lang: str) -> str:
-    return f"{value:,}" if lang == "en" else f"{value:,}".replace(",", "\u00a0")
+    """'2025-03-13' -> '13 mars 2025' / 'March 13, 2025'; '2025-03' -> 'mars 2025'; '' -> undated; a date
+    that does not exist stays as written."""
+    lang = lang if lang in LANGS else "en"
+    period = parse_period(iso)
+    if period:
+        return period.label(lang)
+    return iso if re.fullmatch(r"\d{4}-\d{2}(-\d{2})?", iso or "") else texts(lang).undated
 
 
 def _pieces(text: str, spans: list[tuple[int, int]]) -> list[dict[str, Any]]:
@@ -110,7 +96,7 @@ def answer_html(answer: Answer, lang: str, tid: str,
                 passages: Callable[[str], list[tuple[int, int, str]]] | None = None) -> str:
     """A finished answer: text with its markers, previews, versions timeline, source cards, sentence checks."""
     cards = {c.number: _card(c, lang, passages) for c in answer.citations}
-    timeline = [{"when": when(day, lang), "value": figure(value, lang), "number": n}
+    timeline = [{"when": when(day, lang), "value": count_text(value, lang), "number": n}
                 for day, value, n in answer.timeline]
     return _env().get_template("answer.html.j2").render(
         lang=lang, t=texts(lang), tid=tid, parts=_parts(answer.text, cards), citations=list(cards.values()),

@@ -125,3 +125,10 @@ def test_language_comes_from_the_browser():
 
 def test_ui_strings_exist_in_both_languages():
     assert set(vars(texts("fr"))) == set(vars(texts("en")))
+
+
+def test_card_dates_read_as_the_answers_write_them():
+    from rag.ui_html import when
+    assert [when(d, "fr") for d in ("2025-04-01", "2025-03", "", "2025-13-45")] == \
+        ["1er avril 2025", "mars 2025", texts("fr").undated, "2025-13-45"]
+    assert when("2025-03-13", "en") == "March 13, 2025"

@@ -12,7 +12,7 @@ ORDER = ["errors", "settings", "text", "dates", "filters", "figures", "timeframe
          "answer", "assistant", "__init__"]
 # The apps may import the public API (the package itself) and these helpers, and one another.
 APPS = ["cli", "ui", "ui_html", "evaluation", "bench", "__main__"]
-APP_MAY_USE = {"__init__", "errors", "settings", "text"}
+APP_MAY_USE = {"__init__", "errors", "settings", "text", "dates"}
 
 
 def imports_of(path: Path) -> set[str]:
