@@ -160,7 +160,8 @@ def build_synthetic(settings: Settings, folder: Path, size: int) -> dict[str, fl
 
 def bench_retrieval(settings: Settings, folder: Path, size: int, n_queries: int, k: int) -> dict[str, float]:
     """Each stage of hybrid retrieval, p50 and p95 over the same queries, against a bare Chroma query."""
-    qs = (_questions() * (n_queries // len(_questions()) + 1))[:n_queries]
+    pool = _questions()
+    qs = (pool * (n_queries // len(pool) + 1))[:n_queries]
     with _scratch(settings, keep=folder) as qa:
         qa.retrieve(qs[0], k=k)  # warm: Chroma loads its HNSW index, the BM25 files are mapped
         stages: dict[str, list[float]] = {"embed": [], "dense": [], "bm25": [], "fusion": [], "hybrid": []}

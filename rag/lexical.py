@@ -29,7 +29,7 @@ import numpy as np
 
 from .chunking import ChunkMeta
 from .filters import Filters
-from .store import DispatchStore, StoredChunk, day_number
+from .store import DispatchStore, StoredChunk, day_number, day_range
 from .text import fold
 
 STEMMERS = {"fr": "french", "en": "english"}
@@ -111,7 +111,7 @@ def build_segments(chunks: Iterable[StoredChunk]) -> dict[str, Segment]:
 
 
 def _meta_arrays(chunks: list[StoredChunk]) -> tuple[np.ndarray, ...]:
-    bounds = [(day_number(p.start), day_number(p.end)) if (p := c.meta.period) else (0, 99991231) for c in chunks]
+    bounds = [day_range(c.meta) for c in chunks]
     return (np.array([b[0] for b in bounds], dtype=np.int64), np.array([b[1] for b in bounds], dtype=np.int64),
             np.array([c.meta.source for c in chunks]), np.array([c.meta.dispatch_id for c in chunks]))
 

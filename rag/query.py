@@ -34,8 +34,8 @@ class Query:
 
 _KINDS = [  # first match wins: "combien de temps" is a duration, not a count
     # "how long is the front line" is a length; "how long did it last" a duration
-    ("length", r"\bhow long (is|was|are|were|will be)\b|\bhow far\b|\b(quelle|sur quelle) (est la )?(longueur|"
-               r"distance)\b|\bquelle distance\b|\bquelle est la longueur\b|\blong de combien\b"),
+    ("length", r"\bhow long (is|was|are|were|will be)\b|\bhow far\b|\b(sur )?quelle (est la )?(longueur|distance)\b"
+               r"|\blong de combien\b"),
     ("duration", r"\b(durée|combien de temps|pendant combien|how long|duration|"
                  r"for how many (days|weeks|months|years))"),
     ("age", r"\b(quel âge|quel age|âgée? de combien|how old|what age)\b"),

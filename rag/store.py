@@ -40,10 +40,15 @@ def day_number(d: date) -> int:
     return d.year * 10000 + d.month * 100 + d.day
 
 
+def day_range(meta: ChunkMeta) -> tuple[int, int]:
+    """First and last day numbers of a chunk's dispatch date (undated: every day)."""
+    period = meta.period
+    return (day_number(period.start), day_number(period.end)) if period else _UNDATED
+
+
 def to_chroma(meta: ChunkMeta) -> dict[str, Any]:
     """Flat metadata as Chroma stores it."""
-    period = meta.period
-    lo, hi = (day_number(period.start), day_number(period.end)) if period else _UNDATED
+    lo, hi = day_range(meta)
     return {"dispatch_id": meta.dispatch_id, "start": meta.start, "end": meta.end, "paragraph": meta.paragraph,
             "section": meta.section, "is_caption": meta.is_caption, "title": meta.title, "date": meta.date,
             "date_min": lo, "date_max": hi, "lang": meta.lang, "source": meta.source, "path": meta.path,
