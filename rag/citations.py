@@ -99,19 +99,25 @@ def speakers(sentence: str) -> set[str]:
     return found
 
 
-def names_missing(sentence: str, passage: str, context: str = "") -> bool:
-    """A name of the sentence is absent from the passage. Names of the passage's dispatch (`context`: its
-    title and names) count too, since a paragraph is about what its dispatch is about, except the speaker
-    of a sentence saying who claims something ("selon X", "X said"): X must be in the passage itself."""
+def names_missing(sentence: str, passage: str, context: str = "", question: str = "", near: str | None = None) -> bool:
+    """A name of the sentence is absent from the passage. Names the question brought may come from the
+    passage's dispatch too (`context`: its title and names), since a paragraph is about what its dispatch is
+    about. A name the sentence brings itself is what it claims ("Alexandre Bogomaz est le gouverneur"): it
+    must be in the passage or `near` it (its title and quoted speakers), or the citation points at a paragraph
+    that does not say it. The speaker of "selon X", "X said" must be in the passage itself."""
     names = {e for e in entities(sentence) if not e.isdigit()}
     if not names:
         return False
     strict = speakers(sentence) & names
-    return entity_coverage(strict, passage) < 1.0 or entity_coverage(names - strict, f"{passage} {context}") < 1.0
+    asked = {n for n in names - strict if not question or entity_coverage({n}, question) == 1.0}
+    new = names - strict - asked
+    near = context if near is None else near
+    return (entity_coverage(strict, passage) < 1.0 or entity_coverage(asked, f"{passage} {context}") < 1.0
+            or entity_coverage(new, f"{passage} {near}") < 1.0)
 
 
 def support_score(sentence: str, passage: str, cosine: float, floor: float, question: str = "",
-                  lexical_weight: float = 0.6, cap: float = 0.2, context: str = "") -> float:
+                  lexical_weight: float = 0.6, cap: float = 0.2, context: str = "", near: str | None = None) -> float:
     """0..1: lexical overlap of content words and embedding similarity (weights `lexical_weight` and the
     rest). A figure (in digits or words, '6' = 'six', 'seventh' != 'second') or a name absent from the
     passage, or a figure the passage states for something else, caps the score at `cap`: a wrong figure or
@@ -130,7 +136,7 @@ def support_score(sentence: str, passage: str, cosine: float, floor: float, ques
     semantic = float(np.clip((cosine - floor) / max(1.0 - floor, 1e-6), 0.0, 1.0))
     names = {e for e in entities(sentence) if not e.isdigit()}
     here = {n for n in names if entity_coverage({n}, passage) == 1.0}
-    wrong = (unsupported_figures(sentence, passage) or names_missing(sentence, passage, context)
+    wrong = (unsupported_figures(sentence, passage) or names_missing(sentence, passage, context, question, near)
              or misplaced_figures(sentence, passage, here))
     anchors = bool(figure_values(sentence) or names)
     if not wrong and anchors and detect_language(sentence) != detect_language(passage):
@@ -141,16 +147,19 @@ def support_score(sentence: str, passage: str, cosine: float, floor: float, ques
 
 def attribute(sentences: list[tuple[str, list[int]]], passages: list[str], cosines: np.ndarray,
               floor: float, min_support: float, question: str = "", lexical_weight: float = 0.6,
-              cap: float = 0.2, contexts: list[str] | None = None) -> list[AnswerSentence]:
+              cap: float = 0.2, contexts: list[str] | None = None,
+              nears: list[str] | None = None) -> list[AnswerSentence]:
     """Keep valid, supporting citations; re-attribute or mark unsupported the rest.
 
     `cosines[i, j]` is the similarity of sentence i to passage j; passage numbers are 1-based; `contexts[j]`
-    holds the names of passage j's dispatch.
+    holds the names of passage j's dispatch, `nears[j]` its title and quoted speakers (see names_missing).
     """
     contexts = contexts or [""] * len(passages)
+    nears = nears or [None] * len(passages)
     out: list[AnswerSentence] = []
     for i, (text, claimed) in enumerate(sentences):
-        scores = [support_score(text, p, float(cosines[i, j]), floor, question, lexical_weight, cap, contexts[j])
+        scores = [support_score(text, p, float(cosines[i, j]), floor, question, lexical_weight, cap, contexts[j],
+                                nears[j])
                   for j, p in enumerate(passages)]
         valid = [n for n in claimed if 1 <= n <= len(passages)]
         cites = [n for n in valid if scores[n - 1] >= min_support]

@@ -20,10 +20,11 @@ def check_sentence(text: str, claimed: list[int], evidence: list[Evidence], quer
                    s: Settings) -> AnswerSentence:
     """A generated sentence with its valid, supporting citations (or marked unsupported)."""
     texts = [e.text for e in evidence]
-    contexts = [" ".join([e.meta.title, *e.meta.doc_names, *(q.speaker for q in e.meta.quotes)]) for e in evidence]
+    nears = [" ".join([e.meta.title, *(q.speaker for q in e.meta.quotes)]) for e in evidence]
+    contexts = [" ".join([near, *e.meta.doc_names]) for near, e in zip(nears, evidence)]
     cos = embedder.similarity([text], texts)
     checked = attribute([(text, claimed)], texts, cos, embedder.relevance_floor, s.min_support, query.standalone,
-                        s.lexical_weight, s.unsupported_cap, contexts)[0]
+                        s.lexical_weight, s.unsupported_cap, contexts, nears)[0]
     return require_count(checked, query, [texts[n - 1] for n in checked.cites])
 
 

@@ -43,6 +43,27 @@ def test_number_or_name_absent_from_passage_caps_support():
     assert support_score("30 drones au-dessus de Briansk.", P1, 0.99, 0.78) > 0.45
 
 
+def test_a_name_the_answer_brings_must_be_in_the_cited_passage_not_only_in_its_dispatch():
+    """Asked who the governor is, 'Bogomaz' cited to the dispatch's drone-count paragraph is not supported
+    there, although the dispatch names him elsewhere; a name the question brought may come from the dispatch."""
+    q = "Qui est le gouverneur de la région de Briansk ?"
+    counts = "Selon un communiqué du ministère russe de la Défense, 77 drones ont été abattus au total."
+    governor = "Le gouverneur de Briansk, Alexandre Bogomaz, a fait état de dégâts matériels."
+    dispatch = "Drones abattus au-dessus de Briansk alexandre bogomaz briansk"
+    claim = "Alexandre Bogomaz est le gouverneur de la région de Briansk."
+    assert support_score(claim, counts, 0.95, 0.78, q, context=dispatch, near="Drones abattus") <= 0.2
+    assert support_score(claim, governor, 0.95, 0.78, q, context=dispatch, near="Drones abattus") > 0.45
+    asked = "Combien de drones ont été abattus au-dessus de Briansk ?"
+    assert support_score("77 drones ont été abattus au-dessus de Briansk.", counts, 0.95, 0.78, asked,
+                         context=dispatch, near="Drones abattus") > 0.45
+
+
+def test_names_either_side_of_a_comma_are_two_names():
+    from rag.text import entities
+    assert {"defense", "alexandre bogomaz"} <= entities(
+        "Selon le ministère de la Défense, Alexandre Bogomaz est gouverneur.")
+
+
 def test_sentence_echoing_the_question_scores_zero():
     q = "Combien de drones au-dessus de Briansk ?"
     assert support_score("Combien de drones au-dessus de Briansk ?", P1, 0.95, 0.78, q) == 0.0
