@@ -217,18 +217,23 @@ def entities(text: str) -> set[str]:
     adjectives ('Canadian', 'Dutch') are not names: see demonyms()."""
     out: set[str] = set()
     for s, e in split_sentences(text):
-        toks = words(text[s:e])
-        run: list[str] = []
-        for i, tok in enumerate(toks + [""]):
-            name = (tok[:1].isupper() and len(tok) > 1 and tok.lower() not in _QUESTION_WORDS
-                    and fold(tok) not in demonym_groups() and fold(tok) not in _CALENDAR and not _CENTURY.match(tok))
-            if name and (i > 0 or (i + 1 < len(toks) and toks[i + 1][:1].isupper())):
-                run.append(fold(tok))
-                continue
-            if run:
-                out.add(" ".join(run))
-            run = []
+        for c, clause in enumerate(_CLAUSE_BREAK.split(text[s:e])):  # 'la Défense, Alexandre Bogomaz': two names
+            toks = words(clause)
+            run: list[str] = []
+            for i, tok in enumerate(toks + [""]):
+                name = (tok[:1].isupper() and len(tok) > 1 and tok.lower() not in _QUESTION_WORDS
+                        and fold(tok) not in demonym_groups() and fold(tok) not in _CALENDAR
+                        and not _CENTURY.match(tok))
+                if name and (i > 0 or c > 0 or (i + 1 < len(toks) and toks[i + 1][:1].isupper())):
+                    run.append(fold(tok))
+                    continue
+                if run:
+                    out.add(" ".join(run))
+                run = []
     return out | numbers(text)
+
+
+_CLAUSE_BREAK = re.compile(r"[,;:()«»\"“”]")
 
 
 @cache
@@ -296,6 +301,35 @@ def folded_tokens(text: str) -> set[str]:
     return {fold(w) for w in words(text)} | numbers(text)
 
 
+_HYPHEN = re.compile(r"[-\u2010\u2011]")
+_ACRONYM = re.compile(r"[a-z]{2,5}")
+_LINKS = {"de", "des", "du", "d", "la", "le", "les", "l", "et", "of", "the", "and", "for", "pour"}
+
+
+def acronyms(text: str) -> set[str]:
+    """Folded initials of the names in `text`: 'les Jeux olympiques' -> 'jo', 'Organisation des Nations unies'
+    -> 'onu', so that a question saying 'JO' finds a passage saying it in full. A name starts with a
+    capitalised word; the words after it (linking words skipped) add their initials while they have three
+    letters or more."""
+    out: set[str] = set()
+    for s, e in split_sentences(text):
+        toks = words(text[s:e])
+        for i, tok in enumerate(toks):
+            if not tok[:1].isupper():
+                continue
+            initials = fold(tok[0])
+            for nxt in toks[i + 1:i + 8]:
+                if fold(nxt) in _LINKS:
+                    continue
+                if len(nxt) < 3 or not nxt[:1].isalpha():
+                    break
+                initials += fold(nxt[0])
+                if len(initials) > 5:
+                    break
+                out.add(initials)
+    return out
+
+
 @lru_cache(maxsize=1)
 def exonyms() -> dict[str, tuple[str, ...]]:
     """Other spellings of a place or body across French and English (rag/data/exonyms.txt): 'birmanie' ->
@@ -312,12 +346,17 @@ def entity_coverage(claim_entities: set[str] | frozenset[str], text: str, simila
     """Share of the entities found in `text` (1.0 when there are none), under any of their spellings."""
     if not claim_entities:
         return 1.0
-    toks = folded_tokens(text)
-    folded = f" {' '.join(words(fold(text)))} "
+    unhyphened = _HYPHEN.sub(" ", text)  # 'Tite-Live' is 'Tite Live', 'Nouvelle-Amsterdam' holds 'Amsterdam'
+    toks = folded_tokens(unhyphened)
+    folded = f" {' '.join(words(fold(unhyphened)))} "
+    short = acronyms(unhyphened) if any(_ACRONYM.fullmatch(e) for e in claim_entities) else set()
 
     def found(e: str) -> bool:
-        alts = (e, *exonyms().get(e, ()))
+        alts = {_HYPHEN.sub(" ", a) for a in (e, *exonyms().get(e, ()))}
+        e = _HYPHEN.sub(" ", e)
         if any(fuzzy_found(a, toks, similarity) if " " not in a else f" {a} " in folded for a in alts):
+            return True
+        if e in short:
             return True
         parts = e.split()
         if len(parts) < 2:

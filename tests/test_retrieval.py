@@ -63,6 +63,17 @@ def test_recency_boost_halves_scores_per_half_life_and_spares_undated():
     assert [(p.id, p.score) for p in ranked] == [("new", 0.6), ("u", 0.55), ("old", 0.5)]
 
 
+def test_names_match_across_hyphens_and_acronyms_match_their_names():
+    """PIAF questions refused at the gate: 'Tite Live' vs 'Tite-Live', 'la nouvelle Amsterdam' vs
+    'la Nouvelle-Amsterdam', 'aux JO de 2016' vs 'aux Jeux olympiques de 2016'."""
+    from rag.text import entities, entity_coverage
+    assert entity_coverage(entities("Que veut dire pomérium selon Tite Live ?"), "selon Tite-Live, le mur") == 1.0
+    assert entity_coverage({"amsterdam"}, "directeur général de la Nouvelle-Amsterdam") == 1.0
+    assert entity_coverage({"jo"}, "Le Brésil a gagné aux Jeux olympiques de 2016.") == 1.0
+    assert entity_coverage({"jo"}, "Le Brésil a gagné la Coupe du monde.") == 0.0
+    assert entity_coverage({"etats-unis"}, "the United States said") == 1.0
+
+
 def test_entity_match_accepts_french_and_english_spellings_of_a_place():
     from rag.text import entities, entity_coverage
     question = entities("What is the death toll in Myanmar?")
