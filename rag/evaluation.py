@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import DispatchQAError, EvalDataError
-from .text import content_terms, detect_language, fold, split_sentences
+from .text import content_terms, detect_language, fold, numbers, split_sentences
 
 _ARTICLES = {"le", "la", "les", "l", "un", "une", "des", "du", "de", "d", "the", "a", "an", "of"}
 
@@ -166,8 +166,10 @@ def normalize(text: str) -> str:
 
 
 def answer_contains(answer: str, expected: list[str]) -> bool:
-    a = f" {normalize(answer)} "
-    return any(f" {normalize(e)} " in a for e in expected if normalize(e))
+    """An acceptable answer appears in the answer, compared normalized; an answer that is only an article
+    ("un" porte-avions) is compared as a word."""
+    a, words = f" {normalize(answer)} ", set(re.findall(r"\w+", fold(answer)))
+    return any(f" {normalize(e)} " in a if normalize(e) else fold(e).strip() in words for e in expected)
 
 
 def token_f1(answer: str, expected: list[str]) -> float:
@@ -205,14 +207,24 @@ def retrieval_scores(passages: list[tuple[str, str, str]], evidence: list[Eviden
 
 
 def citation_counts(sentences: list[tuple[str, list[tuple[str, str, str]]]], evidence: list[Evidence],
-                    expected: list[str]) -> dict[str, int]:
+                    expected: list[str], earlier: dict[str, set[str]] | None = None) -> dict[str, int]:
     """ALCE-style counts over (sentence, cited passages).
 
     Lenient (the counting of earlier releases): a citation is correct when its passage holds the evidence
     or an acceptable answer. Strict: the passage must also support what the sentence claims: the sentence
     states an acceptable answer, or it says what the evidence says (half of its content words are in the
     evidence quote). A right paragraph cited for a wrong sentence is a wrong citation. A sentence is covered
-    when one of its citations is correct."""
+    when one of its citations is correct.
+
+    `earlier` maps the text of a passage the answer cites as an earlier story version to the figures it was
+    cited for ("an earlier version, of 30 March, gave 1,700 [2]"): that citation supports its sentence when
+    the sentence states the figure and the passage does too, although the passage is not the evidence."""
+    earlier = earlier or {}
+
+    def vouched(sentence: str, p: tuple[str, str, str]) -> bool:
+        figures = earlier.get(p[2], set()) & numbers(sentence)
+        return bool(figures) and figures <= numbers(p[2])
+
     def holds(p: tuple[str, str, str]) -> bool:
         return any(evidence_hit(*p, ev) for ev in evidence) or answer_contains(p[2], expected)
 
@@ -226,7 +238,8 @@ def citation_counts(sentences: list[tuple[str, list[tuple[str, str, str]]]], evi
 
     lenient = [[holds(p) for p in cited] for _, cited in sentences]
     claimed = [claims_it(sentence) for sentence, _ in sentences]
-    strict = [[ok and says for ok in marks] for says, marks in zip(claimed, lenient)]
+    strict = [[(ok and says) or vouched(sentence, p) for ok, p in zip(marks, cited)]
+              for says, marks, (sentence, cited) in zip(claimed, lenient, sentences)]
     return {"citations": sum(map(len, lenient)), "correct": sum(map(sum, strict)),
             "sentences": len(sentences), "covered": sum(any(c) for c in strict),
             "correct_lenient": sum(map(sum, lenient)), "covered_lenient": sum(any(c) for c in lenient)}
@@ -333,7 +346,19 @@ def score_answer(res: Result, answer, q: Question) -> None:
         by_number = {c.number: (c.dispatch_id, c.file, c.text) for c in answer.citations}
         sentences = [(s.text, [by_number[n] for n in s.cites if n in by_number])
                      for s in answer.sentences if s.supported]
-        res.citations = citation_counts(sentences, q.evidence, q.expected)
+        res.citations = citation_counts(sentences, q.evidence, q.expected, _earlier_versions(answer))
+
+
+def _earlier_versions(answer) -> dict[str, set[str]]:
+    """Text of each passage cited as an earlier story version -> the figures cited from it. The timeline
+    lists each story's versions newest first, so a version is earlier when the one before it is newer."""
+    text = {c.number: c.text for c in answer.citations}
+    out: dict[str, set[str]] = {}
+    timeline = answer.timeline
+    for i, (day, value, number) in enumerate(timeline):
+        if i and timeline[i - 1][0] > day and number in text:
+            out.setdefault(text[number], set()).add(str(value))
+    return out
 
 
 def _triples(passages: Iterable) -> list[tuple[str, str, str]]:

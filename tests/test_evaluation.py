@@ -30,6 +30,9 @@ def test_normalisation_ignores_accents_punctuation_articles_and_digit_grouping()
     assert answer_contains("Il a pris le nom de Léon XIV [1].", ["leon xiv"])
     assert answer_contains("The toll rose to 2,719.", ["2719"]) and not answer_contains("2,7190 dead", ["2,719"])
     assert not answer_contains("trente drones", ["30"])
+    # an acceptable answer that is only an article is compared as a word, not as nothing
+    assert answer_contains("La marine a un porte-avions en service.", ["un"])
+    assert not answer_contains("La marine a deux porte-avions.", ["un"])
 
 
 def test_token_f1_takes_the_best_acceptable_answer():
@@ -61,6 +64,19 @@ def test_the_right_passage_cited_for_a_wrong_sentence_is_a_wrong_citation():
     wrong_claim = citation_counts([("Kalouga a compté 77 avions.", [RIGHT])], [EV], ["30"])
     assert wrong_claim["correct"] == 0 and wrong_claim["covered"] == 0
     assert wrong_claim["correct_lenient"] == 1  # what the earlier counting said
+
+
+def test_an_earlier_story_version_cited_for_its_own_figure_is_a_correct_citation():
+    """'An earlier version gave 1,644 [2]': the old dispatch is not the evidence but states what is cited."""
+    ev = Evidence("bilan-0401", "2,719")
+    newest = ("bilan-0401", "/x/bilan-0401.txt", "The toll rose to 2,719.")
+    older = ("bilan-0329", "/x/bilan-0329.txt", "Le bilan s'est alourdi samedi à 1.644 morts.")
+    sentences = [("The latest toll is 2,719.", [newest]), ("An earlier version gave 1,644.", [older])]
+    assert citation_counts(sentences, [ev], ["2719"])["correct"] == 1
+    counted = citation_counts(sentences, [ev], ["2719"], {older[2]: {"1644"}})
+    assert counted["correct"] == 2 and counted["covered"] == 2
+    misquoted = [("An earlier version gave 1,700.", [older])]
+    assert citation_counts(misquoted, [ev], ["2719"], {older[2]: {"1700"}})["correct"] == 0
 
 
 def test_an_evidence_quote_in_another_dispatch_does_not_count():
