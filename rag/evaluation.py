@@ -236,10 +236,12 @@ def citation_counts(sentences: list[tuple[str, list[tuple[str, str, str]]]], evi
         terms = content_terms(sentence)
         return bool(terms) and len(terms & said) >= 0.5 * len(terms)
 
-    lenient = [[holds(p) for p in cited] for _, cited in sentences]
+    held = [[holds(p) for p in cited] for _, cited in sentences]
     claimed = [claims_it(sentence) for sentence, _ in sentences]
     strict = [[(ok and says) or vouched(sentence, p) for ok, p in zip(marks, cited)]
-              for says, marks, (sentence, cited) in zip(claimed, lenient, sentences)]
+              for says, marks, (sentence, cited) in zip(claimed, held, sentences)]
+    lenient = [[ok or vouched(sentence, p) for ok, p in zip(marks, cited)]
+               for marks, (sentence, cited) in zip(held, sentences)]
     return {"citations": sum(map(len, lenient)), "correct": sum(map(sum, strict)),
             "sentences": len(sentences), "covered": sum(any(c) for c in strict),
             "correct_lenient": sum(map(sum, lenient)), "covered_lenient": sum(any(c) for c in lenient)}
