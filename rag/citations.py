@@ -130,9 +130,12 @@ def support_score(sentence: str, passage: str, cosine: float, floor: float, ques
     p_terms = content_terms(passage)
     if looks_truncated(sentence) or repeats_itself(sentence):
         return 0.0
-    if question and not (terms - content_terms(question)) & p_terms:
+    own = terms - content_terms(question) if question else terms
+    if question and not own & p_terms:
         return 0.0
-    lexical = len(terms & p_terms) / len(terms) if terms else 0.0
+    # the question's words restated in other words than the passage's ("la seconde moitié du XXe siècle" for
+    # "les années 1960") are its frame, not a claim: the share of the sentence's own words counts as well
+    lexical = max(len(terms & p_terms) / len(terms), len(own & p_terms) / len(own)) if own else 0.0
     semantic = float(np.clip((cosine - floor) / max(1.0 - floor, 1e-6), 0.0, 1.0))
     names = {e for e in entities(sentence) if not e.isdigit()}
     here = {n for n in names if entity_coverage({n}, passage) == 1.0}

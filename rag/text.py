@@ -9,6 +9,7 @@ from functools import cache, lru_cache
 from pathlib import Path
 
 WORD_RE = re.compile(r"\w+(?:[-']\w+)*", re.UNICODE)
+_ELISION = re.compile(r"^(?:[ldjmnstc]|qu|jusqu|lorsqu|puisqu)'(?=\w)", re.IGNORECASE)
 NUMBER_RE = re.compile(r"\d+(?:[.,\s]\d{3})*(?:[.,]\d+)?")
 
 STOPWORDS = {
@@ -50,7 +51,9 @@ def fold(text: str) -> str:
 
 
 def words(text: str) -> list[str]:
-    return WORD_RE.findall(text)
+    """Words, a French elided article or pronoun taken off ("l'Ukraine" -> "Ukraine", "d'Henri" -> "Henri"),
+    so that names after it are names and words match their plain form."""
+    return [_ELISION.sub("", w) for w in WORD_RE.findall(text)]
 
 
 def count_tokens(text: str) -> int:

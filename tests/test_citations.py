@@ -58,6 +58,23 @@ def test_a_name_the_answer_brings_must_be_in_the_cited_passage_not_only_in_its_d
                          context=dispatch, near="Drones abattus") > 0.45
 
 
+def test_the_question_restated_in_other_words_does_not_count_against_the_answer():
+    """A 1.5B model restates the question first; its frame is not a claim the passage must word alike."""
+    q = "Quel était le reproche principal fait par la population jeune au cercle des grands couturiers ?"
+    p = ("Dans les années 1960, la haute couture, considérée comme trop élitiste, subit les critiques de la "
+         "culture de la jeunesse. En 1966, Yves Saint Laurent lance un prêt-à-porter.")
+    frame = "Le reproche principal fait par la population jeune au cercle des grands couturiers est "
+    assert support_score(frame + "que la haute couture est considérée comme trop élitiste.", p, 0.85, 0.78, q) > 0.45
+    assert support_score(frame + "le prix des robes.", p, 0.85, 0.78, q) == 0.0
+
+
+def test_french_elision_does_not_hide_a_name():
+    from rag.text import content_terms, entities
+    found = entities("Les frappes de l'Ukraine, d'après l'ONU. Sous le règne d'Henri III.")
+    assert {"ukraine", "onu", "henri iii"} <= found
+    assert "henri" in content_terms("À partir d'Henri III") and content_terms("aujourd'hui") == {"aujou"}
+
+
 def test_names_either_side_of_a_comma_are_two_names():
     from rag.text import entities
     assert {"defense", "alexandre bogomaz"} <= entities(
