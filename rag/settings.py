@@ -48,6 +48,10 @@ class Settings(BaseSettings):
     collection: str = _f("dispatches", "store", "Chroma collection name.")
     chroma_host: str = _f("", "store", "Chroma server host (`chroma run`); empty: the on-disk store.")
     chroma_port: int = _f(8000, "store", "Chroma server port.", ge=1, le=65535)
+    server_sync_seconds: float = _f(0.25, "store", "On a Chroma server, how long reads trust the change stamp "
+                                    "last read from the collection (one round trip per question instead of one "
+                                    "per store call); another process's writes show within this delay. 0: "
+                                    "re-read before every call.", ge=0)
     # -- ingest
     chunk_tokens: int = _f(128, "ingest", "Target chunk size in tokens (sentences are not cut).", ge=16)
     max_file_mb: float = _f(5.0, "ingest", "Larger files are skipped with a reason.", gt=0)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+import time
 import uuid
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -138,6 +139,7 @@ class DispatchStore:
         self._before_write = ""
         self.last_write: tuple[str, str] | None = None
         self._cache: dict[Hashable, tuple[str, Any]] = {}
+        self._synced_at = 0.0
         self._open(fresh=False)
         self.version = self._stamp()
 
@@ -168,13 +170,18 @@ class DispatchStore:
         except OSError:
             return ""
 
-    def _sync(self) -> None:
-        """Reopen when another process has written since we last looked; say so when the folder is gone."""
+    def _sync(self, force: bool = False) -> None:
+        """Reopen when another process has written since we last looked; say so when the folder is gone. On a
+        server the stamp is read again after `server_sync_seconds` (always before a write: `force`)."""
         if not self.settings.chroma_host and not Path(self.settings.index_dir).is_dir():
             raise StoreError(f"The index folder {self.settings.index_dir} no longer exists (deleted while Dispatch "
                              "QA was running). Restart, or ingest again to build a new index there.", self.location)
         if self.settings.chroma_host:
+            now = time.monotonic()
+            if not force and now - self._synced_at < self.settings.server_sync_seconds:
+                return  # read a moment ago (the same question): no round trip for each store call
             self.col = self.client.get_collection(self.settings.collection)  # fresh metadata
+            self._synced_at = now
         stamp = self._stamp()
         if stamp != self.version:
             if not self.settings.chroma_host:
@@ -195,12 +202,12 @@ class DispatchStore:
         self.last_write = (self._before_write, stamp)
 
     @contextmanager
-    def _reading(self, action: str) -> Iterator[None]:
+    def _reading(self, action: str, force: bool = False) -> Iterator[None]:
         """A read, after catching up with other processes; a stale in-memory index is reopened and retried by
         the caller (ids another process deleted: 'Error finding id')."""
         with self._lock:
             try:
-                self._sync()
+                self._sync(force)
                 yield
             except DispatchQAError:
                 raise
@@ -222,7 +229,7 @@ class DispatchStore:
     @contextmanager
     def _writing(self, action: str) -> Iterator[None]:
         """A write: like a read, and a new change stamp afterwards (also when the write failed half way)."""
-        with self._reading(action):
+        with self._reading(action, force=True):
             self._before_write = self.version
             try:
                 yield

@@ -140,3 +140,26 @@ def test_writes_during_background_merges_are_kept(tmp_path: Path, monkeypatch):
     got = [[i for i, _ in r] for r in _results(qa)]
     assert got == _fresh_build(qa, tmp_path / "fresh-build")
     assert got == [[i for i, _ in r] for r in _results(Assistant(qa.settings))]  # and after a restart
+
+
+def test_on_a_server_one_question_reads_the_change_stamp_once(chroma_port, tmp_path: Path):
+    """Each store call used to fetch the collection's metadata first; within server_sync_seconds it is read
+    once, and a write (ours or another client's) is still seen once the delay has passed."""
+    import time
+
+    settings = {"chroma_host": "127.0.0.1", "chroma_port": chroma_port, "collection": "sync-once"}
+    qa = Assistant(make_settings(tmp_path / "a", server_sync_seconds=30, **settings))
+    qa.ingest([CORPUS / "2025-03-13-drones-briansk.fr.txt"], progress=False)
+    calls = []
+    real = qa.store.client.get_collection
+    qa.store.client.get_collection = lambda *a, **k: calls.append(1) or real(*a, **k)
+    qa.store._synced_at = 0.0  # as if the last read were long ago
+    for _ in range(3):
+        assert qa.retrieve("drones abattus Briansk", k=3)
+    assert len(calls) == 1
+
+    other = Assistant(make_settings(tmp_path / "b", server_sync_seconds=0.2, **settings))
+    assert other.retrieve("Eurovision Basel winner JJ", k=3)[0].dispatch_id != "2025-05-17-eurovision-basel.en"
+    qa.ingest([CORPUS / "2025-05-17-eurovision-basel.en.txt"], progress=False)
+    time.sleep(0.3)
+    assert other.retrieve("Eurovision Basel winner JJ", k=3)[0].dispatch_id == "2025-05-17-eurovision-basel.en"
