@@ -53,7 +53,7 @@ def open_page(browser, url, lang="en", phone=False):
     page = ctx.new_page()
     page.goto(url, wait_until="load")
     page.locator("#dqa-question textarea").wait_for(timeout=WAIT)
-    page.wait_for_function(f"document.querySelector('#dqa-ask').innerText.trim() === '{texts(lang).ask}'",
+    page.wait_for_function(f"document.querySelector('#dqa-ask')?.innerText.trim() === '{texts(lang).ask}'",
                            timeout=WAIT)
     return page
 
@@ -144,7 +144,7 @@ def test_one_language_on_screen_and_no_share_button(browser, page_url, lang, tmp
 def test_switching_the_language_changes_every_label(browser, page_url):
     page = open_page(browser, page_url, "fr")
     page.locator("#dqa-lang label", has_text="English").click()
-    page.wait_for_function(f"document.querySelector('#dqa-ask').innerText.trim() === '{texts('en').ask}'",
+    page.wait_for_function(f"document.querySelector('#dqa-ask')?.innerText.trim() === '{texts('en').ask}'",
                            timeout=WAIT)
     text, attrs = visible_strings(page)
     assert texts("en").new_chat in text and texts("fr").new_chat not in text
