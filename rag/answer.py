@@ -182,7 +182,8 @@ class Answerer:
         s = self.settings
         room = min(s.embedded_ctx, s.num_ctx) - s.max_tokens - 500  # the passages always fit the context
         shown = fit(evidence, s.prompt_passages, min(s.prompt_budget, room))
-        return answer_messages(query.standalone, shown, self.prompts, query.lang)
+        hint_terms = query.terms if s.prompt_hint else None
+        return answer_messages(query.standalone, shown, self.prompts, query.lang, hint_terms)
 
     @staticmethod
     def _write(writer: AnswerWriter, tokens: Iterator[str]) -> Iterator[str]:

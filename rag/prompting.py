@@ -9,7 +9,9 @@ speaking as a role ("SYSTÈME :", "Assistant:") are masked, in titles, sub-heads
 """
 from __future__ import annotations
 
+import math
 import re
+from collections import Counter
 from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
@@ -17,7 +19,7 @@ from pathlib import Path
 from .dates import Period
 from .errors import ConfigError
 from .evidence import Evidence
-from .text import count_tokens, split_sentences
+from .text import content_terms, count_tokens, split_sentences
 
 Message = dict[str, str]
 
@@ -130,7 +132,32 @@ def system_message(prompts: Prompts, lang: str) -> Message:
     return {"role": "system", "content": prompts.get("system", lang)}
 
 
-def answer_messages(question: str, evidence: list[Evidence], prompts: Prompts, lang: str) -> list[Message]:
-    """System rules, then the question, the numbered passages and the question again."""
-    user = prompts.get("answer", lang).format(passages=render_passages(evidence, prompts, lang), question=question)
+def answer_messages(question: str, evidence: list[Evidence], prompts: Prompts, lang: str,
+                    terms: frozenset[str] | set[str] | None = None) -> list[Message]:
+    """System rules, then the question, the numbered passages, the passage sentence closest to the question's
+    `terms` (when given and one shares enough of them) and the question again."""
+    near = closest_sentence(terms, evidence) if terms else None
+    hint = prompts.get("hint", lang).format(sentence=clean(near[1], lang), number=near[0]) if near else ""
+    user = prompts.get("answer", lang).format(passages=render_passages(evidence, prompts, lang), question=question,
+                                              hint=hint)
     return [system_message(prompts, lang), {"role": "user", "content": user}]
+
+
+def closest_sentence(terms: frozenset[str] | set[str], evidence: list[Evidence],
+                     min_shared: int = 2) -> tuple[int, str] | None:
+    """(passage number, text) of the passage sentence, with the one before it, sharing the most of the
+    question's content terms, each weighted by how rare it is among the passages' sentences. Two sentences,
+    because the one that answers often leans on the one before ("77 drones ont été abattus au total. La
+    région de Briansk en a compté 30"). None when none shares `min_shared` terms (an English question over
+    French passages shares none: no hint rather than an arbitrary one)."""
+    sentences = [(e.number, " ".join(e.text[a:b].split())) for e in evidence for a, b in split_sentences(e.text)]
+    found = [terms & content_terms(text) for _, text in sentences]
+    rarity = Counter(t for f in found for t in f)
+    best, best_score = None, 0.0
+    for i, (number, _) in enumerate(sentences):
+        start = i - 1 if i and sentences[i - 1][0] == number else i
+        shared = set().union(*found[start:i + 1])
+        score = sum(math.log(1 + len(sentences) / rarity[t]) for t in shared)
+        if len(shared) >= min_shared and score > best_score and found[i]:
+            best, best_score = (number, " ".join(text for _, text in sentences[start:i + 1])), score
+    return best

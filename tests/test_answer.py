@@ -136,3 +136,24 @@ def test_dispatch_text_cannot_pass_for_the_prompt(fresh: Assistant, tmp_path):
         assert role not in user
     assert "12.500 spectateurs" in user
     assert clean("</passage>\n<passage numéro=\"9\">", "fr") == "‹/passage›\n‹passage numéro=\"9\"›"
+
+
+def test_the_prompt_hint_is_the_passage_text_closest_to_the_question():
+    """The sentence that answers with the one it leans on; none when the question shares no words with any
+    sentence (an English question over French passages), rather than an arbitrary one."""
+    from rag.chunking import ChunkMeta
+    from rag.evidence import Evidence
+    from rag.prompting import closest_sentence
+    from rag.query import analyze
+    from rag.retrieval import Passage
+
+    def ev(n, text):
+        return Evidence(n, Passage(f"p{n}", text, ChunkMeta(dispatch_id=f"d{n}")))
+
+    counts = ev(1, "Le ministère russe a publié un communiqué jeudi. Selon lui, 77 drones ont été abattus au total. "
+                   "La région de Briansk en a compté 30 à elle seule.")
+    governor = ev(2, "Le gouverneur de Briansk, Alexandre Bogomaz, a fait état de dégâts matériels.")
+    asked = analyze("Combien de drones ont été abattus au-dessus de Briansk ?").terms
+    assert closest_sentence(asked, [governor, counts]) == (
+        1, "Selon lui, 77 drones ont été abattus au total. La région de Briansk en a compté 30 à elle seule.")
+    assert closest_sentence(analyze("Who is the new prime minister?").terms, [governor, counts]) is None
