@@ -157,3 +157,11 @@ def test_the_prompt_hint_is_the_passage_text_closest_to_the_question():
     assert closest_sentence(asked, [governor, counts]) == (
         1, "Selon lui, 77 drones ont été abattus au total. La région de Briansk en a compté 30 à elle seule.")
     assert closest_sentence(analyze("Who is the new prime minister?").terms, [governor, counts]) is None
+    # the words of the dispatch's title say what it is about, not which of its sentences answers
+    title = "JJ won the 69th Eurovision Song Contest in Basel"
+    won = Evidence(1, Passage("w", "Austrian countertenor JJ won the Eurovision Song Contest in Basel on Saturday.",
+                              ChunkMeta(dispatch_id="ev", title=title)))
+    second = Evidence(2, Passage("s", "Israel's Yuval Raphael finished second after topping the public vote.",
+                                 ChunkMeta(dispatch_id="ev", title=title)))
+    assert closest_sentence(analyze("Which country finished second at Eurovision in Basel?").terms,
+                            [won, second])[0] == 2
