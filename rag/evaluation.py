@@ -169,7 +169,7 @@ def answer_contains(answer: str, expected: list[str]) -> bool:
     """An acceptable answer appears in the answer, compared normalized; an answer that is only an article
     ("un" porte-avions) is compared as a word."""
     a, words = f" {normalize(answer)} ", set(re.findall(r"\w+", fold(answer)))
-    return any(f" {normalize(e)} " in a if normalize(e) else fold(e).strip() in words for e in expected)
+    return any(f" {n} " in a if (n := normalize(e)) else fold(e).strip() in words for e in expected)
 
 
 def token_f1(answer: str, expected: list[str]) -> float:
@@ -237,11 +237,10 @@ def citation_counts(sentences: list[tuple[str, list[tuple[str, str, str]]]], evi
         return bool(terms) and len(terms & said) >= 0.5 * len(terms)
 
     held = [[holds(p) for p in cited] for _, cited in sentences]
+    vouch = [[vouched(sentence, p) for p in cited] for sentence, cited in sentences]
     claimed = [claims_it(sentence) for sentence, _ in sentences]
-    strict = [[(ok and says) or vouched(sentence, p) for ok, p in zip(marks, cited)]
-              for says, marks, (sentence, cited) in zip(claimed, held, sentences)]
-    lenient = [[ok or vouched(sentence, p) for ok, p in zip(marks, cited)]
-               for marks, (sentence, cited) in zip(held, sentences)]
+    strict = [[(ok and says) or v for ok, v in zip(marks, vs)] for says, marks, vs in zip(claimed, held, vouch)]
+    lenient = [[ok or v for ok, v in zip(marks, vs)] for marks, vs in zip(held, vouch)]
     return {"citations": sum(map(len, lenient)), "correct": sum(map(sum, strict)),
             "sentences": len(sentences), "covered": sum(any(c) for c in strict),
             "correct_lenient": sum(map(sum, lenient)), "covered_lenient": sum(any(c) for c in lenient)}

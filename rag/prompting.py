@@ -152,7 +152,8 @@ def closest_sentence(terms: frozenset[str] | set[str], evidence: list[Evidence],
     of its sentences answers ("Eurovision", "Basel" asked which country finished second): they do not count
     there. None when none shares `min_shared` terms (an English question over French passages shares none:
     no hint rather than an arbitrary one)."""
-    sentences = [(e.number, " ".join(e.text[a:b].split()), content_terms(e.meta.title))
+    topics = {e.number: content_terms(e.meta.title) for e in evidence}
+    sentences = [(e.number, " ".join(e.text[a:b].split()), topics[e.number])
                  for e in evidence for a, b in split_sentences(e.text)]
     found = [terms & content_terms(text) - topic for _, text, topic in sentences]
     rarity = Counter(t for f in found for t in f)
