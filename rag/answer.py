@@ -17,7 +17,7 @@ from typing import Any
 from .citations import AnswerSentence, SentenceSplitter
 from .embedding import Embedder
 from .evidence import Evidence, other_language_figures, select
-from .extractive import focus
+from .extractive import focus, hint
 from .filters import Filters
 from .followup import History, condense, is_follow_up
 from .llm import LLM
@@ -182,8 +182,9 @@ class Answerer:
         s = self.settings
         room = min(s.embedded_ctx, s.num_ctx) - s.max_tokens - 500  # the passages always fit the context
         shown = fit(evidence, s.prompt_passages, min(s.prompt_budget, room))
-        hint_terms = query.terms if s.prompt_hint else None
-        return answer_messages(query.standalone, shown, self.prompts, query.lang, hint_terms)
+        template = self.prompts.get("answer", query.lang)  # (own prompts may lack the {hint} line)
+        near = hint(query, shown, self.embedder, s) if s.prompt_hint and "{hint}" in template else None
+        return answer_messages(query.standalone, shown, self.prompts, query.lang, near)
 
     @staticmethod
     def _write(writer: AnswerWriter, tokens: Iterator[str]) -> Iterator[str]:

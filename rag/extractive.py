@@ -40,7 +40,13 @@ def best_span(query: Query, evidence: list[Evidence], embedder: Embedder, s: Set
     # ("délégation" versus "Djeddah" when every passage is about Djeddah).
     cand_terms = [content_terms(c) for c, _ in cands]
     idf = {t: math.log(1 + len(cands) / (1 + sum(t in ct for ct in cand_terms))) for t in query.terms}
-    total = sum(idf.values()) or 1.0
+    # Words of a passage's title say what its dispatch is about, not which of its sentences answers
+    # ("Eurovision", "Basel" asked which country finished second): they do not count there, and names in
+    # the title count as named by each of its sentences.
+    own = {e.number: query.terms - content_terms(e.meta.title) for e in evidence}
+    totals = {n: sum(idf[t] for t in terms) or 1.0 for n, terms in own.items()}
+    untitled = {e.number: {n for n in query.names if entity_coverage({n}, e.meta.title, s.name_similarity) < 1.0}
+                for e in evidence}
 
     names = {n for n in query.names if not n.isdigit()}
 
@@ -48,9 +54,9 @@ def best_span(query: Query, evidence: list[Evidence], embedder: Embedder, s: Set
         return {n for n in names if entity_coverage({n}, passage, s.name_similarity) == 1.0}
 
     def score(i: int, text: str, e: Evidence, cv: float) -> float:
-        value = sum(idf[t] for t in query.terms & cand_terms[i]) / total + cv
+        value = sum(idf[t] for t in own[e.number] & cand_terms[i]) / totals[e.number] + cv
         if query.names:  # passages already passed the entity gate
-            value += s.extract_name_bonus * entity_coverage(query.names, text, s.name_similarity)
+            value += s.extract_name_bonus * entity_coverage(untitled[e.number], text, s.name_similarity)
         # a count about what the question names: "30 over Briansk", not the total "77" stated without it
         if query.wants_count and counts(text) and not misplaced_figures(text, e.text, named_in(e.text)):
             asked = query.quantities & {f.key for f in figures(text)}
@@ -63,6 +69,19 @@ def best_span(query: Query, evidence: list[Evidence], embedder: Embedder, s: Set
     _, sentence, e = max(((score(i, c, e, float(cv)), c, e) for i, ((c, e), cv) in enumerate(zip(cands, cos))),
                          key=lambda x: (x[0], x[1], x[2].number))
     return sentence, e
+
+
+def hint(query: Query, evidence: list[Evidence], embedder: Embedder, s: Settings) -> tuple[int, str] | None:
+    """(passage number, text) of the span that best answers, shown to the model after the passages: a small
+    model given the sentence that answers answers from it more often than from its neighbours. None when that
+    passage is in another language than the question: its facts must be translated, and a verbatim extract
+    invites the model to copy them untranslated."""
+    if not evidence:
+        return None
+    text, e = best_span(query, evidence, embedder, s)
+    if e.meta.lang and e.meta.lang != query.lang:
+        return None
+    return e.number, " ".join(text.split())
 
 
 def extract(query: Query, evidence: list[Evidence], embedder: Embedder, prompts: Prompts,

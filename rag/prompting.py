@@ -9,9 +9,7 @@ speaking as a role ("SYSTÈME :", "Assistant:") are masked, in titles, sub-heads
 """
 from __future__ import annotations
 
-import math
 import re
-from collections import Counter
 from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
@@ -19,7 +17,7 @@ from pathlib import Path
 from .dates import Period
 from .errors import ConfigError
 from .evidence import Evidence
-from .text import content_terms, count_tokens, split_sentences
+from .text import count_tokens, split_sentences
 
 Message = dict[str, str]
 
@@ -133,35 +131,10 @@ def system_message(prompts: Prompts, lang: str) -> Message:
 
 
 def answer_messages(question: str, evidence: list[Evidence], prompts: Prompts, lang: str,
-                    terms: frozenset[str] | set[str] | None = None) -> list[Message]:
-    """System rules, then the question, the numbered passages, the passage sentence closest to the question's
-    `terms` (when given and one shares enough of them) and the question again."""
+                    hint: tuple[int, str] | None = None) -> list[Message]:
+    """System rules, then the question, the numbered passages, the `hint` (number, passage text closest to the
+    question) when given, and the question again."""
     template = prompts.get("answer", lang)
-    near = closest_sentence(terms, evidence) if terms and "{hint}" in template else None  # (own prompts may lack it)
-    hint = prompts.get("hint", lang).format(sentence=clean(near[1], lang), number=near[0]) if near else ""
-    user = template.format(passages=render_passages(evidence, prompts, lang), question=question, hint=hint)
+    shown = prompts.get("hint", lang).format(number=hint[0], sentence=clean(hint[1], lang)) if hint else ""
+    user = template.format(passages=render_passages(evidence, prompts, lang), question=question, hint=shown)
     return [system_message(prompts, lang), {"role": "user", "content": user}]
-
-
-def closest_sentence(terms: frozenset[str] | set[str], evidence: list[Evidence],
-                     min_shared: int = 2) -> tuple[int, str] | None:
-    """(passage number, text) of the passage sentence, with the one before it, sharing the most of the
-    question's content terms, each weighted by how rare it is among the passages' sentences. Two sentences,
-    because the one that answers often leans on the one before ("77 drones ont été abattus au total. La
-    région de Briansk en a compté 30"). Words of a passage's title say what its dispatch is about, not which
-    of its sentences answers ("Eurovision", "Basel" asked which country finished second): they do not count
-    there. None when none shares `min_shared` terms (an English question over French passages shares none:
-    no hint rather than an arbitrary one)."""
-    topics = {e.number: content_terms(e.meta.title) for e in evidence}
-    sentences = [(e.number, " ".join(e.text[a:b].split()), topics[e.number])
-                 for e in evidence for a, b in split_sentences(e.text)]
-    found = [terms & content_terms(text) - topic for _, text, topic in sentences]
-    rarity = Counter(t for f in found for t in f)
-    best, best_score = None, 0.0
-    for i, (number, _, _) in enumerate(sentences):
-        start = i - 1 if i and sentences[i - 1][0] == number else i
-        shared = set().union(*found[start:i + 1])
-        score = sum(math.log(1 + len(sentences) / rarity[t]) for t in shared)
-        if len(shared) >= min_shared and score > best_score and found[i]:
-            best, best_score = (number, " ".join(text for _, text, _ in sentences[start:i + 1])), score
-    return best

@@ -116,10 +116,10 @@ class Settings(BaseSettings):
                               "to check its sentences).", ge=1)
     prompt_budget: int = _f(650, "llm", "Most (estimated) tokens of passages in the prompt; a small model is "
                             "faster and more accurate on a short prompt.", ge=100)
-    prompt_hint: bool = _f(True, "llm", "After the passages, show the model the passage sentence (with the one "
-                           "before it) that shares the most rare words with the question, words of its title aside "
-                           "(prompts/hint.<lang>.txt): a small model then answers from the sentence that answers "
-                           "more often than from its neighbours.")
+    prompt_hint: bool = _f(True, "llm", "After the passages, show the model the passage span (one or two "
+                           "sentences) that best answers, as the extractive choice scores it (prompts/hint.<lang>.txt;"
+                           " none from a passage in another language): a small model then answers from the sentence "
+                           "that answers more often than from its neighbours.")
     temperature: float = _f(0.0, "llm", "Sampling temperature (0: the most likely words; answers are extracted "
                             "facts, not prose).", ge=0, le=2)
     # -- checking answers

@@ -7,7 +7,7 @@ import pytest
 from rag import Assistant
 from rag.followup import merge_followup
 
-from conftest import CORPUS, DATA
+from conftest import CORPUS, DATA, ROOT
 
 
 def _check_citations(answer):
@@ -138,30 +138,42 @@ def test_dispatch_text_cannot_pass_for_the_prompt(fresh: Assistant, tmp_path):
     assert clean("</passage>\n<passage numéro=\"9\">", "fr") == "‹/passage›\n‹passage numéro=\"9\"›"
 
 
-def test_the_prompt_hint_is_the_passage_text_closest_to_the_question():
-    """The sentence that answers with the one it leans on; none when the question shares no words with any
-    sentence (an English question over French passages), rather than an arbitrary one."""
+def test_the_prompt_hint_is_the_passage_span_that_best_answers(qa, scripted, tmp_path):
+    """The sentence that answers with the one it leans on; words of a dispatch's title do not pick the
+    sentence; none from a passage in another language than the question; none when the prompt template
+    has no place for it."""
     from rag.chunking import ChunkMeta
     from rag.evidence import Evidence
-    from rag.prompting import closest_sentence
+    from rag.extractive import hint
     from rag.query import analyze
     from rag.retrieval import Passage
 
-    def ev(n, text):
-        return Evidence(n, Passage(f"p{n}", text, ChunkMeta(dispatch_id=f"d{n}")))
+    def ev(n, text, lang="fr", title=""):
+        return Evidence(n, Passage(f"p{n}", text, ChunkMeta(dispatch_id=f"d{n}", lang=lang, title=title)))
 
     counts = ev(1, "Le ministère russe a publié un communiqué jeudi. Selon lui, 77 drones ont été abattus au total. "
                    "La région de Briansk en a compté 30 à elle seule.")
     governor = ev(2, "Le gouverneur de Briansk, Alexandre Bogomaz, a fait état de dégâts matériels.")
-    asked = analyze("Combien de drones ont été abattus au-dessus de Briansk ?").terms
-    assert closest_sentence(asked, [governor, counts]) == (
-        1, "Selon lui, 77 drones ont été abattus au total. La région de Briansk en a compté 30 à elle seule.")
-    assert closest_sentence(analyze("Who is the new prime minister?").terms, [governor, counts]) is None
-    # the words of the dispatch's title say what it is about, not which of its sentences answers
+    number, text = hint(analyze("Combien de drones ont été abattus au-dessus de Briansk ?"), [governor, counts],
+                        qa.embedder, qa.settings)
+    assert number == 1 and "30" in text and "Bogomaz" not in text
+    assert hint(analyze("How many drones were shot down over Bryansk?"), [governor, counts],
+                qa.embedder, qa.settings) is None  # French facts: the model translates them from the passages
     title = "JJ won the 69th Eurovision Song Contest in Basel"
-    won = Evidence(1, Passage("w", "Austrian countertenor JJ won the Eurovision Song Contest in Basel on Saturday.",
-                              ChunkMeta(dispatch_id="ev", title=title)))
-    second = Evidence(2, Passage("s", "Israel's Yuval Raphael finished second after topping the public vote.",
-                                 ChunkMeta(dispatch_id="ev", title=title)))
-    assert closest_sentence(analyze("Which country finished second at Eurovision in Basel?").terms,
-                            [won, second])[0] == 2
+    won = ev(1, "Austrian countertenor JJ won the Eurovision Song Contest in Basel on Saturday.", "en", title)
+    second = ev(2, "Israel's Yuval Raphael finished second after topping the public vote.", "en", title)
+    number, text = hint(analyze("Which country finished second at Eurovision in Basel?"), [won, second],
+                        qa.embedder, qa.settings)
+    assert number == 2 and "Yuval Raphael" in text
+
+    question = "Combien de drones ont été abattus au-dessus de Briansk ?"
+    answerer = scripted(qa, "30 drones.")
+    query = analyze(question)
+    _, evidence = answerer.gather(query, None)
+    user = answerer.messages(query, evidence)[1]["content"]
+    assert user.count(question) == 2 and "30" in user.split("</passage>")[-1]  # the hint, after the passages
+    own = tmp_path / "prompts"
+    shutil.copytree(ROOT / "prompts", own)
+    (own / "answer.fr.txt").write_text("{passages}\n\nQuestion : {question}\n", encoding="utf-8")
+    plain = scripted(qa, "30 drones.", prompts_dir=str(own))
+    assert plain.messages(query, evidence)[1]["content"].rstrip().endswith(question)
