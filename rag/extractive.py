@@ -40,11 +40,13 @@ def best_span(query: Query, evidence: list[Evidence], embedder: Embedder, s: Set
     # ("délégation" versus "Djeddah" when every passage is about Djeddah).
     cand_terms = [content_terms(c) for c, _ in cands]
     idf = {t: math.log(1 + len(cands) / (1 + sum(t in ct for ct in cand_terms))) for t in query.terms}
-    # Words of a passage's title say what its dispatch is about, not which of its sentences answers
-    # ("Eurovision", "Basel" asked which country finished second): they do not count there, and names in
-    # the title count as named by each of its sentences.
-    own = {e.number: query.terms - content_terms(e.meta.title) for e in evidence}
-    totals = {n: sum(idf[t] for t in terms) or 1.0 for n, terms in own.items()}
+    # Words of a passage's title say what its dispatch is about more than which of its sentences answers
+    # ("Eurovision", "Basel" asked which country finished second): they weigh half there (a headline may
+    # also name the answer: "prend le nom de Léon XIV"), and names in the title count as named by each of
+    # its sentences.
+    weight = {e.number: {t: idf[t] * (0.5 if t in content_terms(e.meta.title) else 1.0) for t in query.terms}
+              for e in evidence}
+    totals = {n: sum(w.values()) or 1.0 for n, w in weight.items()}
     untitled = {e.number: {n for n in query.names if entity_coverage({n}, e.meta.title, s.name_similarity) < 1.0}
                 for e in evidence}
 
@@ -54,7 +56,7 @@ def best_span(query: Query, evidence: list[Evidence], embedder: Embedder, s: Set
         return {n for n in names if entity_coverage({n}, passage, s.name_similarity) == 1.0}
 
     def score(i: int, text: str, e: Evidence, cv: float) -> float:
-        value = sum(idf[t] for t in own[e.number] & cand_terms[i]) / totals[e.number] + cv
+        value = sum(weight[e.number][t] for t in query.terms & cand_terms[i]) / totals[e.number] + cv
         if query.names:  # passages already passed the entity gate
             value += s.extract_name_bonus * entity_coverage(untitled[e.number], text, s.name_similarity)
         # a count about what the question names: "30 over Briansk", not the total "77" stated without it
