@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from .dates import MONTHS
-from .text import demonyms, entity_coverage, fold, roles, split_sentences
+from .text import demonyms, entity_coverage, fold, roles, split_sentences, words
 
 # "Combien", "how many", "quel est le bilan", "what is the death toll": questions answered by a count.
 COUNT_RE = re.compile(r"(?i)\b(combien|how (many|much)|quel(le)?s? (est |sont |était )?(le |la |les |l')?"
@@ -126,7 +126,22 @@ def misplaced_figures(sentence: str, passage: str, names_here: set[str] | None =
         where = [passage[s:e] for s, e in split_sentences(passage) if value in counts(passage[s:e])]
         if where and not any(entity_coverage(set(names_here), w) > 0 for w in where):
             return True
+        if any(paired_elsewhere(value, n, passage) for n in names_here):
+            return True
     return False
+
+
+def paired_elsewhere(value: int, name: str, passage: str) -> bool:
+    """The passage gives `name` another count and not `value`: a count belongs to the last name before it in
+    its sentence: in "La région de Briansk, voisine de l'Ukraine, en a compté 30 à elle seule, et celle de
+    Kalouga 25", 25 is Kalouga's, so "30 drones over Kaluga" is misplaced ("30 over Briansk" is not: Briansk
+    is given no count, the name before 30 being "Ukraine")."""
+    owned: set[int] = set()
+    for m, sentence, _, _ in _counts(passage):
+        before = [w for w in words(sentence[:m.start()]) if w[0].isupper()]
+        if before and entity_coverage({name}, before[-1]) == 1.0:
+            owned.add(parse_int(m.group(1)))
+    return bool(owned) and value not in owned
 
 
 def other_subject(question: str, sentence: str, passage: str) -> bool:

@@ -136,3 +136,14 @@ def test_the_model_naming_its_passages_is_tidied_away():
     from rag.citations import tidy
     assert tidy("Le bilan est de 19 morts, selon le passage 2.") == "Le bilan est de 19 morts."
     assert tidy("4,500 people were injured, according to.") == "4,500 people were injured."
+
+
+def test_a_count_the_passage_gives_another_name_is_misplaced():
+    """A count belongs to the last name before it in its passage sentence: 25 is Kalouga's, so "30 over
+    Kalouga" is misplaced; "30 over Briansk" is not (Briansk is given no other count)."""
+    from rag.figures import misplaced_figures
+    passage = ("Selon un communiqué du ministère russe de la Défense, 77 drones ont été abattus au total. La région "
+               "de Briansk, voisine de l'Ukraine, en a compté 30 à elle seule, et celle de Kalouga 25.")
+    assert misplaced_figures("30 drones ont été abattus au-dessus de Kalouga.", passage, {"Kalouga"})
+    assert not misplaced_figures("25 drones ont été abattus au-dessus de Kalouga.", passage, {"Kalouga"})
+    assert not misplaced_figures("30 drones ont été abattus au-dessus de Briansk.", passage, {"Briansk"})
