@@ -44,8 +44,8 @@ def best_span(query: Query, evidence: list[Evidence], embedder: Embedder, s: Set
     # ("Eurovision", "Basel" asked which country finished second): they weigh half there (a headline may
     # also name the answer: "prend le nom de Léon XIV"), and names in the title count as named by each of
     # its sentences.
-    weight = {e.number: {t: idf[t] * (0.5 if t in content_terms(e.meta.title) else 1.0) for t in query.terms}
-              for e in evidence}
+    titles = {e.number: content_terms(e.meta.title) for e in evidence}
+    weight = {n: {t: idf[t] * (0.5 if t in title else 1.0) for t in query.terms} for n, title in titles.items()}
     totals = {n: sum(w.values()) or 1.0 for n, w in weight.items()}
     untitled = {e.number: {n for n in query.names if entity_coverage({n}, e.meta.title, s.name_similarity) < 1.0}
                 for e in evidence}
