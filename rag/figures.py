@@ -120,28 +120,31 @@ def misplaced_figures(sentence: str, passage: str, names_here: set[str] | None =
         same = [g for g in stated if g.value == f.value]
         if same and all(g.key != f.key for g in same):
             return True
-    if not names_here:
+    values = counts(sentence)
+    if not names_here or not values:
         return False
-    for value in counts(sentence):
+    owners = count_owners(passage)  # once per passage, not once per value and name
+    given = {n: {v for v, owner in owners if entity_coverage({n}, owner) == 1.0} for n in names_here}
+    for value in values:
         where = [passage[s:e] for s, e in split_sentences(passage) if value in counts(passage[s:e])]
         if where and not any(entity_coverage(set(names_here), w) > 0 for w in where):
             return True
-        if any(paired_elsewhere(value, n, passage) for n in names_here):
+        if any(own and value not in own for own in given.values()):  # the passage gives that name another count
             return True
     return False
 
 
-def paired_elsewhere(value: int, name: str, passage: str) -> bool:
-    """The passage gives `name` another count and not `value`: a count belongs to the last name before it in
-    its sentence: in "La région de Briansk, voisine de l'Ukraine, en a compté 30 à elle seule, et celle de
-    Kalouga 25", 25 is Kalouga's, so "30 drones over Kaluga" is misplaced ("30 over Briansk" is not: Briansk
-    is given no count, the name before 30 being "Ukraine")."""
-    owned: set[int] = set()
+def count_owners(passage: str) -> list[tuple[int, str]]:
+    """Each count of the passage with the name it belongs to, the last capitalised word before it in its
+    sentence: in "La région de Briansk, voisine de l'Ukraine, en a compté 30 à elle seule, et celle de Kalouga
+    25", 25 is Kalouga's, so "30 drones over Kaluga" is misplaced ("30 over Briansk" is not: Briansk is given
+    no count, the name before 30 being "Ukraine")."""
+    owners = []
     for m, sentence, _, _ in _counts(passage):
         before = [w for w in words(sentence[:m.start()]) if w[0].isupper()]
-        if before and entity_coverage({name}, before[-1]) == 1.0:
-            owned.add(parse_int(m.group(1)))
-    return bool(owned) and value not in owned
+        if before:
+            owners.append((parse_int(m.group(1)), before[-1]))
+    return owners
 
 
 def other_subject(question: str, sentence: str, passage: str) -> bool:
