@@ -231,7 +231,7 @@ class Assistant:
         s = self.settings
         cos = float(self.embedder.similarity([sentence], [passage])[0, 0])
         return support_score(tidy(sentence), passage, cos, self.embedder.relevance_floor, question,
-                             s.lexical_weight, s.unsupported_cap)
+                             s.lexical_weight, s.unsupported_cap, frame_closeness=s.frame_closeness)
 
     # -- low level, for benchmarks and tools -------------------------------------------------------
     @staticmethod

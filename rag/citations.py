@@ -117,7 +117,8 @@ def names_missing(sentence: str, passage: str, context: str = "", question: str 
 
 
 def support_score(sentence: str, passage: str, cosine: float, floor: float, question: str = "",
-                  lexical_weight: float = 0.6, cap: float = 0.2, context: str = "", near: str | None = None) -> float:
+                  lexical_weight: float = 0.6, cap: float = 0.2, context: str = "", near: str | None = None,
+                  frame_closeness: float = 0.1) -> float:
     """0..1: lexical overlap of content words and embedding similarity (weights `lexical_weight` and the
     rest). A figure (in digits or words, '6' = 'six', 'seventh' != 'second') or a name absent from the
     passage, or a figure the passage states for something else, caps the score at `cap`: a wrong figure or
@@ -133,10 +134,14 @@ def support_score(sentence: str, passage: str, cosine: float, floor: float, ques
     own = terms - content_terms(question) if question else terms
     if question and not own & p_terms:
         return 0.0
-    # the question's words restated in other words than the passage's ("la seconde moitié du XXe siècle" for
-    # "les années 1960") are its frame, not a claim: the share of the sentence's own words counts as well
-    lexical = max(len(terms & p_terms) / len(terms), len(own & p_terms) / len(own)) if own else 0.0
     semantic = float(np.clip((cosine - floor) / max(1.0 - floor, 1e-6), 0.0, 1.0))
+    # the question's words restated in other words than the passage's ("la seconde moitié du XXe siècle" for
+    # "les années 1960") are its frame, not a claim: the share of the sentence's own words counts as well, but
+    # only when the sentence is close in meaning to the passage (at least `frame_closeness`). Otherwise the
+    # frame is not reworded, it is absent: "the tales were translated into French" is not supported by a
+    # passage that only says French was the language of school.
+    own_share = len(own & p_terms) / len(own) if own and semantic >= frame_closeness else 0.0
+    lexical = max(len(terms & p_terms) / len(terms), own_share) if own else 0.0
     names = {e for e in entities(sentence) if not e.isdigit()}
     here = {n for n in names if entity_coverage({n}, passage) == 1.0}
     wrong = (unsupported_figures(sentence, passage) or names_missing(sentence, passage, context, question, near)
@@ -151,7 +156,7 @@ def support_score(sentence: str, passage: str, cosine: float, floor: float, ques
 def attribute(sentences: list[tuple[str, list[int]]], passages: list[str], cosines: np.ndarray,
               floor: float, min_support: float, question: str = "", lexical_weight: float = 0.6,
               cap: float = 0.2, contexts: list[str] | None = None,
-              nears: list[str] | None = None) -> list[AnswerSentence]:
+              nears: list[str] | None = None, frame_closeness: float = 0.1) -> list[AnswerSentence]:
     """Keep valid, supporting citations; re-attribute or mark unsupported the rest.
 
     `cosines[i, j]` is the similarity of sentence i to passage j; passage numbers are 1-based; `contexts[j]`
@@ -162,7 +167,7 @@ def attribute(sentences: list[tuple[str, list[int]]], passages: list[str], cosin
     out: list[AnswerSentence] = []
     for i, (text, claimed) in enumerate(sentences):
         scores = [support_score(text, p, float(cosines[i, j]), floor, question, lexical_weight, cap, contexts[j],
-                                nears[j])
+                                nears[j], frame_closeness)
                   for j, p in enumerate(passages)]
         valid = [n for n in claimed if 1 <= n <= len(passages)]
         cites = [n for n in valid if scores[n - 1] >= min_support]

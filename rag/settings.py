@@ -126,6 +126,9 @@ class Settings(BaseSettings):
     min_support: float = _f(0.45, "answer", "Support score a sentence needs to keep its citation.", ge=0, le=1)
     lexical_weight: float = _f(0.6, "answer", "Weight of shared content words in the support score (the rest "
                                "is embedding similarity).", ge=0, le=1)
+    frame_closeness: float = _f(0.1, "answer", "Embedding closeness (0..1 above the relevance floor) a "
+                                "sentence needs for its restatement of the question to be forgiven when its "
+                                "other words are in the passage.", ge=0, le=1)
     unsupported_cap: float = _f(0.2, "answer", "Support ceiling of a sentence with a figure or name absent "
                                 "from its passage.", ge=0, le=1)
     speaker_share: float = _f(0.5, "answer", "Share of a sentence's words from one quote that makes it that "

@@ -24,7 +24,7 @@ def check_sentence(text: str, claimed: list[int], evidence: list[Evidence], quer
     contexts = [" ".join([near, *e.meta.doc_names]) for near, e in zip(nears, evidence)]
     cos = embedder.similarity([text], texts)
     checked = attribute([(text, claimed)], texts, cos, embedder.relevance_floor, s.min_support, query.standalone,
-                        s.lexical_weight, s.unsupported_cap, contexts, nears)[0]
+                        s.lexical_weight, s.unsupported_cap, contexts, nears, s.frame_closeness)[0]
     return require_count(checked, query, [texts[n - 1] for n in checked.cites])
 
 

@@ -68,6 +68,16 @@ def test_the_question_restated_in_other_words_does_not_count_against_the_answer(
     assert support_score(frame + "le prix des robes.", p, 0.85, 0.78, q) == 0.0
 
 
+def test_the_question_restated_is_forgiven_only_in_a_passage_close_in_meaning():
+    """The answer's own word found in a passage about something else ("français", the school language) does
+    not support "the poems were published in French": the frame (poems, published) is absent, not reworded."""
+    q = "Dans quelle langue les poèmes de Jeanne Kervella ont-ils été publiés ?"
+    school = "Au village, le français était la langue de l'école et de la mairie ; à la maison, on parlait breton."
+    claim = "Les poèmes de Jeanne Kervella ont été publiés en français."
+    dispatch = "Jeanne Kervella"  # her name is elsewhere in the dispatch
+    assert support_score(claim, school, 0.79, 0.78, q, context=dispatch) < 0.45  # far in meaning: frame absent
+    assert support_score(claim, school, 0.79, 0.78, q, context=dispatch, frame_closeness=0.0) > 0.45  # the gate
+
 def test_french_elision_does_not_hide_a_name():
     from rag.text import content_terms, entities
     found = entities("Les frappes de l'Ukraine, d'après l'ONU. Sous le règne d'Henri III.")
