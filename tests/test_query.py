@@ -72,6 +72,16 @@ def test_what_a_person_said_keeps_the_passages_where_they_speak(qa: Assistant):
     assert any(e.dispatch_id == "2025-03-13-putin-ceasefire.en" and "Putin said" in e.text for e in evidence)
 
 
+def test_a_question_in_the_other_language_keeps_the_passages_sharing_its_translatable_words(qa: Assistant):
+    """'What name did the new pope take?' over the French pope dispatch: 'name', 'new', 'take' cannot be shared
+    with French passages, 'pope' can ('pape'). Counting all five words, every passage was dropped (a refusal)."""
+    _, evidence = qa.answerer.gather(analyze("What name did the new pope take?"), 8)
+    assert any("nom de Léon XIV" in e.text for e in evidence)
+    assert all(e.dispatch_id.startswith("2025-05-08-pape") for e in evidence)
+    _, evidence = qa.answerer.gather(analyze("What did the new mayor of Kyoto promise?"), 8)
+    assert evidence == []  # no word of it has a French form found in a passage: nothing close enough
+
+
 def test_centuries_are_not_names():
     from rag.text import entities
     assert entities("Quel reproche faisait-on aux couturiers dans la seconde moitié du XXème siècle ?") == set()
