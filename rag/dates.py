@@ -4,7 +4,9 @@ from __future__ import annotations
 import calendar
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
+
+from .text import fold, words
 
 MONTHS = {
     "janvier": 1, "fevrier": 2, "mars": 3, "avril": 4, "mai": 5, "juin": 6, "juillet": 7, "aout": 8,
@@ -18,6 +20,12 @@ MONTH_NAMES = {
     "en": ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
            "November", "December"],
 }
+WEEKDAYS = {
+    "lundi": 0, "mardi": 1, "mercredi": 2, "jeudi": 3, "vendredi": 4, "samedi": 5, "dimanche": 6,
+    "monday": 0, "tuesday": 1, "wednesday": 2, "thursday": 3, "friday": 4, "saturday": 5, "sunday": 6,
+}
+_TODAY = {"aujourd'hui", "aujourd", "today", "tonight"}  # with a typographic apostrophe: "aujourd", "hui"
+_YESTERDAY = {"hier", "yesterday"}
 _ISO_RE = re.compile(r"(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?")
 
 
@@ -71,3 +79,16 @@ def parse_bound(text: str, first: bool) -> date:
     if m.group(3):
         return date(y, mo, int(m.group(3)))
     return date(y, mo, 1 if first else calendar.monthrange(y, mo)[1])
+
+
+def days_meant(text: str, published: date) -> set[date]:
+    """The days a dispatch's relative words name, read from its date: a weekday is its last occurrence on or
+    before the dispatch day ("jeudi" in a dispatch of Thursday 8 May 2025 is 8 May, in one of Friday 9 May it
+    is 8 May too), "today" the dispatch day, "yesterday" the day before."""
+    toks = set(words(fold(text)))
+    days = {published - timedelta((published.weekday() - WEEKDAYS[w]) % 7) for w in toks & WEEKDAYS.keys()}
+    if toks & _TODAY:
+        days.add(published)
+    if toks & _YESTERDAY:
+        days.add(published - timedelta(1))
+    return days

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from .citations import AnswerSentence, attribute
+from .dates import Period, days_meant
 from .embedding import Embedder
 from .evidence import Evidence
 from .figures import counts, figures, misplaced_figures, other_subject
@@ -24,8 +25,18 @@ def check_sentence(text: str, claimed: list[int], evidence: list[Evidence], quer
     contexts = [" ".join([near, *e.meta.doc_names]) for near, e in zip(nears, evidence)]
     cos = embedder.similarity([text], texts)
     checked = attribute([(text, claimed)], texts, cos, embedder.relevance_floor, s.min_support, query.standalone,
-                        s.lexical_weight, s.unsupported_cap, contexts, nears, s.frame_closeness)[0]
+                        s.lexical_weight, s.unsupported_cap, contexts, nears, s.frame_closeness,
+                        [stated_days(e) for e in evidence])[0]
     return require_count(checked, query, [texts[n - 1] for n in checked.cites])
+
+
+def stated_days(e: Evidence) -> str:
+    """The dates the passage's "jeudi", "yesterday" mean ("May 8, 2025 ; ..."), read from its dispatch's day:
+    the model reads that date with the passage and may write it."""
+    period = e.meta.period
+    if period is None or period.is_month:
+        return ""
+    return " ; ".join(Period(d, d, d.isoformat()).label("en") for d in sorted(days_meant(e.text, period.start)))
 
 
 def require_count(sentence: AnswerSentence, query: Query, cited: list[str]) -> AnswerSentence:

@@ -178,3 +178,13 @@ def test_the_prompt_hint_is_the_passage_span_that_best_answers(qa, scripted, tmp
     (own / "answer.fr.txt").write_text("{passages}\n\nQuestion : {question}\n", encoding="utf-8")
     plain = scripted(qa, "30 drones.", prompts_dir=str(own))
     assert plain.messages(query, evidence)[1]["content"].rstrip().endswith(question)
+
+
+def test_a_date_the_passage_says_as_a_weekday_is_supported_by_its_dispatch_date(qa: Assistant, scripted):
+    """Scripted LLM. The pope dispatch of Thursday 8 May 2025 says 'élu pape jeudi'; the model reads the
+    dispatch date with the passage and writes it. The day it means is supported, another day is not."""
+    right = scripted(qa, "Robert Francis Prevost was elected pope on May 8, 2025 [1].").ask("Who was elected pope?")
+    assert right.text.startswith("Robert Francis Prevost was elected pope on May 8, 2025") and not right.extractive
+    assert "élu pape jeudi" in right.citations[0].text
+    wrong = scripted(qa, "Robert Francis Prevost was elected pope on May 7, 2025 [1].").ask("Who was elected pope?")
+    assert "May 7" not in wrong.text

@@ -72,3 +72,12 @@ def test_as_of_hides_later_dispatches(qa):
     passages = qa.retrieve("Who won the Eurovision Song Contest?", as_of="2025-04-30")
     assert passages and all(p.meta.date <= "2025-04-30" for p in passages)
     assert "2025-05-18" in {p.meta.date for p in qa.retrieve("Who won the Eurovision Song Contest?")}
+
+
+def test_weekdays_and_today_in_a_dispatch_mean_days_before_its_date():
+    from rag.dates import days_meant
+    friday = date(2025, 5, 9)
+    assert days_meant("Le pape a été élu jeudi.", friday) == {date(2025, 5, 8)}
+    assert days_meant("Il s'exprimera vendredi ; hier, il s'était tu.", friday) == {friday, date(2025, 5, 8)}
+    assert days_meant("The toll rose on Tuesday, officials said today.", date(2025, 4, 1)) == {date(2025, 4, 1)}
+    assert days_meant("Le 8 mai, le conclave a voté.", friday) == set()
