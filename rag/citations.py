@@ -146,8 +146,8 @@ def support_score(sentence: str, passage: str, cosine: float, floor: float, ques
     lexical = max(len(terms & p_terms) / len(terms), own_share) if own else 0.0
     names = {e for e in entities(sentence) if not e.isdigit()}
     here = {n for n in names if entity_coverage({n}, passage) == 1.0}
-    wrong = (unsupported_figures(sentence, f"{passage} {days}") or names_missing(sentence, passage, context, question, near)
-             or misplaced_figures(sentence, passage, here))
+    wrong = (unsupported_figures(sentence, f"{passage} {days}")
+             or names_missing(sentence, passage, context, question, near) or misplaced_figures(sentence, passage, here))
     anchors = bool(figure_values(sentence) or names)
     if not wrong and anchors and detect_language(sentence) != detect_language(passage):
         lexical = 1.0
