@@ -15,7 +15,7 @@ from .filters import Filters
 from .lexical import LexicalIndex
 from .settings import Settings
 from .store import DispatchStore, StoredChunk
-from .text import fold, numbers
+from .text import detect_language, fold, numbers
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,7 @@ class Retriever:
         clock.lap("dense")
         sparse = self.sparse(query, n, flt, {c.id: c for c, _ in dense})
         clock.lap("bm25")
-        passages = fuse(dense, sparse, s.caption_weight, s.rrf_k)
+        passages = fuse(dense, sparse, s.caption_weight, s.rrf_k, detect_language(query))
         if s.recency_half_life_days > 0:
             passages = recency_boost(passages, as_of or date.today(), s.recency_half_life_days)
         passages = dedup(self._fill_dense(passages, qvec), s.dedup_threshold, limit=k)
@@ -113,23 +113,32 @@ class _Clock:
 
 
 def fuse(dense: list[tuple[StoredChunk, float]], sparse: list[tuple[StoredChunk, float]],
-         caption_weight: float = 0.5, rrf_k: int = 60) -> list[Passage]:
-    """Reciprocal-rank fusion of the dense list and the BM25 list (each ranked by its own score)."""
+         caption_weight: float = 0.5, rrf_k: int = 60, lang: str = "") -> list[Passage]:
+    """Reciprocal-rank fusion of the dense list and the BM25 list (each ranked by its own score).
+
+    BM25 cannot match words across languages, so a passage in another language than the question (`lang`)
+    counts its dense rank in place of its BM25 rank when that is better: a French question about the Los
+    Angeles fires ranked the English passage that answers first by meaning, but below French passages on
+    other stories that share its words ("ont été détruits")."""
     chunks: dict[str, StoredChunk] = {}
-    rrf: dict[str, float] = {}
+    by_meaning: dict[str, float] = {}
+    by_words: dict[str, float] = {}
     cos: dict[str, float] = {}
     bm25: dict[str, float] = {}
     for rank, (c, value) in enumerate(dense):
         chunks[c.id], cos[c.id] = c, value
-        rrf[c.id] = rrf.get(c.id, 0.0) + 1.0 / (rrf_k + rank + 1)
+        by_meaning[c.id] = 1.0 / (rrf_k + rank + 1)
     for rank, (c, value) in enumerate(sorted(sparse, key=lambda x: -x[1])):
         chunks.setdefault(c.id, c)
         bm25[c.id] = value
-        rrf[c.id] = rrf.get(c.id, 0.0) + 1.0 / (rrf_k + rank + 1)
+        by_words[c.id] = 1.0 / (rrf_k + rank + 1)
     out = []
     for cid, c in chunks.items():
+        meaning, lexical = by_meaning.get(cid, 0.0), by_words.get(cid, 0.0)
+        if lang and c.meta.lang and c.meta.lang != lang:
+            lexical = max(lexical, meaning)
         # photo captions describe pictures; body text states the facts
-        score = rrf[cid] * (caption_weight if c.meta.is_caption else 1.0)
+        score = (meaning + lexical) * (caption_weight if c.meta.is_caption else 1.0)
         out.append(Passage(cid, c.text, c.meta, score, cos.get(cid, 0.0), bm25.get(cid, 0.0)))
     return sorted(out, key=lambda p: -p.score)
 

@@ -46,6 +46,21 @@ def test_captions_rank_below_body_text():
     assert [p.id for p in fused] == ["b", "c"]
 
 
+def test_a_passage_in_the_other_language_is_not_ranked_down_for_sharing_no_words():
+    """BM25 cannot match across languages: the English passage first by meaning stays first for a French
+    question, above a French passage on another story that shares its words."""
+    other = StoredChunk("o", "Des centaines de bâtiments ont été détruits à Mandalay.", ChunkMeta("d1", lang="fr"))
+    answer = StoredChunk("a", "More than 12,000 buildings have been destroyed.", ChunkMeta("d2", lang="en"))
+    dense, words = [(answer, 0.86), (other, 0.80)], [(other, 7.0)]
+    assert [p.id for p in fuse(dense, words, lang="fr")] == ["a", "o"]
+    assert [p.id for p in fuse(dense, words)] == ["o", "a"]  # as plain RRF ranked them
+
+
+def test_a_french_question_finds_the_english_passage_that_answers(qa):
+    top = qa.retrieve("Combien de bâtiments ont été détruits ou endommagés par les incendies de Los Angeles ?", k=3)
+    assert any("12,000 buildings" in p.text for p in top)
+
+
 def test_near_duplicate_passages_collapse():
     a = Passage("a", "Le ministère russe a affirmé avoir abattu 77 drones dont 30 au-dessus de Briansk.",
                 ChunkMeta("1"))
