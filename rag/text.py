@@ -183,6 +183,26 @@ def detect_language(text: str) -> str:
     return "en" if score["en"] > score["fr"] else "fr"
 
 
+_QUOTES = re.compile(r"«[^»]*»|“[^”]*”|\"[^\"]*\"")
+
+
+@cache
+def _function_words() -> dict[str, frozenset[str]]:
+    """Per language, its stopwords and hints that the other language does not share ('a', 'on' are both)."""
+    marks = {code: STOPWORDS[code] | _LANG_HINTS[code] for code in _LANG_HINTS}
+    return {code: frozenset(m - set().union(*(o for c, o in marks.items() if c != code))) for code, m in marks.items()}
+
+
+def in_other_language(sentence: str, lang: str) -> bool:
+    """The sentence, outside its quotes, is clearly not in `lang`: at least 3 function words of the other
+    language and more than twice as many as of `lang` ('Plus than 12,000 buildings have been destroyed'
+    answering a French question). Names and quoted words in the other language do not count."""
+    toks = [w.lower() for w in words(_QUOTES.sub(" ", sentence))]
+    score = {code: sum(1 for t in toks if t in marks) for code, marks in _function_words().items()}
+    other = max((code for code in score if code != lang), key=score.get, default=lang)
+    return other != lang and score[other] >= 3 and score[other] > 2 * score.get(lang, 0)
+
+
 def split_sentences(text: str, start: int = 0) -> Iterator[tuple[int, int]]:
     """Yield (start, end) offsets of sentences in `text`, shifted by `start`; abbreviations kept."""
     pos = 0

@@ -19,7 +19,7 @@ from .notes import attribute_quote, version_note
 from .prompting import Prompts
 from .query import Query, answers_kind
 from .settings import Settings
-from .text import content_terms
+from .text import content_terms, in_other_language
 from .verify import check_sentence
 from .versions import Disagreement, disagreements
 
@@ -52,6 +52,8 @@ class AnswerWriter:
         sent = check_sentence(text, claimed, self.evidence, self.query, self.embedder, self.s)
         if sent.supported and not self.generated and not answers_kind(sent.text, self.query):
             sent = replace(sent, supported=False, cites=[])  # the answer comes first: a duration, a date, a name
+        if sent.supported and in_other_language(sent.text, lang):  # copied from a passage, not translated
+            sent = replace(sent, supported=False, cites=[])
         if not sent.supported:
             self.sentences.append(sent)
             return []

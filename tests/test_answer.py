@@ -188,3 +188,14 @@ def test_a_date_the_passage_says_as_a_weekday_is_supported_by_its_dispatch_date(
     assert "élu pape jeudi" in right.citations[0].text
     wrong = scripted(qa, "Robert Francis Prevost was elected pope on May 7, 2025 [1].").ask("Who was elected pope?")
     assert "May 7" not in wrong.text
+
+
+def test_a_sentence_copied_in_the_other_language_is_not_shown(qa: Assistant, scripted):
+    """Scripted LLM copying the English passage for a French question: the sentence is supported, but not in
+    the language asked; what the user gets is the passage quoted as such, introduced in French."""
+    question = "Combien de bâtiments ont été détruits ou endommagés par les incendies de Los Angeles ?"
+    copied = scripted(qa, "More than 12,000 buildings have been destroyed or damaged [1].").ask(question)
+    assert "More than 12,000 buildings have been" not in copied.text.split("«")[0]
+    assert copied.extractive and copied.text.startswith("Selon la dépêche")
+    french = scripted(qa, "Plus de 12 000 bâtiments ont été détruits ou endommagés [1].").ask(question)
+    assert french.text.startswith("Plus de 12 000 bâtiments") and not french.extractive
