@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from .dates import MONTHS
-from .text import demonyms, entity_coverage, fold, roles, split_sentences, words
+from .text import STOPWORDS, demonyms, entity_coverage, fold, roles, split_sentences, words
 
 # "Combien", "how many", "quel est le bilan", "what is the death toll": questions answered by a count.
 COUNT_RE = re.compile(r"(?i)\b(combien|how (many|much)|quel(le)?s? (est |sont |était )?(le |la |les |l')?"
@@ -30,6 +30,9 @@ QUANTITIES: dict[str, tuple[str, ...]] = {
 _WORD_KEY = {w: k for k, words in QUANTITIES.items() for w in words}
 _NOT_COUNTS = {"ans", "an", "years", "year", "old", "jours", "days", "heures", "hours", "mois", "months", "km",
                "kilometres", "kilometers", "hectares", "etages", "floors", "minutes", "semaines", "weeks"}
+# People counted may be the dead, the injured...: "24 personnes ont perdu la vie" names no other quantity.
+_PEOPLE = {"personnes", "people", "persons", "habitants", "residents", "civils", "civilians", "soldats", "soldiers",
+           "enfants", "children", "hommes", "femmes", "men", "women", "adultes", "adults", "patients", "migrants"}
 _PROJECTION = {"pass", "exceed", "surpass", "reach", "depasser", "atteindre", "could", "may", "might", "pourrait"}
 _NUM = re.compile(r"(?<![\w,.-])(\d{1,3}(?:[.,\u202f\u00a0 ]\d{3})+|\d+)(?![\w%-]|[.,]\d)")
 _AFTER, _BEFORE = 6, 20  # words between a figure and the word naming its quantity ("1.644 morts", "toll rose to 2,719")
@@ -97,6 +100,12 @@ def _nearest_key(tokens: list[tuple[int, str]], idx: int) -> str:
     return ""
 
 
+def _noun_after(tokens: list[tuple[int, str]], idx: int) -> bool:
+    """The figure is followed by a word naming what it counts ("24 bâtiments"), not by a verb or nothing."""
+    after = [w for _, w in tokens[idx + 1:] if not w.isdigit()]  # "12 000 bâtiments": past the digit groups
+    return bool(after) and after[0] not in STOPWORDS["fr"] | STOPWORDS["en"] | _PEOPLE and not after[0].endswith("ed")
+
+
 def asked_quantities(question: str) -> set[str]:
     """Quantities the question asks about ('Quel est le bilan ?' -> {'dead'})."""
     words = re.findall(r"[\w']+", fold(question))
@@ -119,6 +128,10 @@ def misplaced_figures(sentence: str, passage: str, names_here: set[str] | None =
     for f in figures(sentence):
         same = [g for g in stated if g.value == f.value]
         if same and all(g.key != f.key for g in same):
+            return True
+    keyed = {g.value for g in stated}
+    for m, _, tokens, idx in _counts(sentence):  # "24 bâtiments" where the passage's 24 are the dead
+        if parse_int(m.group(1)) in keyed and not _nearest_key(tokens, idx) and _noun_after(tokens, idx):
             return True
     values = counts(sentence)
     if not names_here or not values:

@@ -157,3 +157,14 @@ def test_a_count_the_passage_gives_another_name_is_misplaced():
     assert misplaced_figures("30 drones ont été abattus au-dessus de Kalouga.", passage, {"Kalouga"})
     assert not misplaced_figures("25 drones ont été abattus au-dessus de Kalouga.", passage, {"Kalouga"})
     assert not misplaced_figures("30 drones ont été abattus au-dessus de Briansk.", passage, {"Briansk"})
+
+
+def test_a_count_put_with_another_noun_than_the_passage_gives_it_is_misplaced():
+    """The passage's 24 are the dead: "24 bâtiments" is misplaced; "24 personnes" may be those dead."""
+    from rag.figures import misplaced_figures
+    p = "The death toll from the fires that swept the hills this week rose to 24, officials said."
+    assert misplaced_figures("24 bâtiments ont été détruits par les incendies.", p)
+    assert misplaced_figures("24 homes burned down.", p)
+    for kept in ("24 personnes sont mortes dans les incendies.", "Le bilan s'élève à 24.",
+                 "Selon les autorités, 24 personnes ont perdu la vie.", "24 people died in the fires."):
+        assert not misplaced_figures(kept, p), kept
