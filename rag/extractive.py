@@ -89,10 +89,13 @@ def hint(query: Query, evidence: list[Evidence], embedder: Embedder, s: Settings
 def extract(query: Query, evidence: list[Evidence], embedder: Embedder, prompts: Prompts,
             s: Settings) -> AnswerSentence | None:
     """The best passage span, quoted verbatim with its dispatch's date (and its speaker when the quote
-    leaves it as a pronoun); None when the question asks for a length, a duration, an age or an amount and the
-    best span holds none (a near miss is not an answer)."""
+    leaves it as a pronoun); None when the question asks for a length, a duration, an age, an amount or a count
+    and the best span holds none (a near miss is not an answer: asked how many drones were shot down over
+    Kursk, a sentence on the town retaken there is no count)."""
     sentence, e = best_span(query, evidence, embedder, s)
     if measurable(query) and not answers_kind(sentence, query):
+        return None
+    if query.wants_count and not counts(sentence):
         return None
     intro = prompts.get("extractive", query.lang).format(dated=dated(e.meta.period, prompts, query.lang),
                                                          quote=sentence.strip())

@@ -199,3 +199,12 @@ def test_a_sentence_copied_in_the_other_language_is_not_shown(qa: Assistant, scr
     assert copied.extractive and copied.text.startswith("Selon la dépêche")
     french = scripted(qa, "Plus de 12 000 bâtiments ont été détruits ou endommagés [1].").ask(question)
     assert french.text.startswith("Plus de 12 000 bâtiments") and not french.extractive
+
+
+def test_a_count_question_is_not_answered_by_a_quote_without_a_count(qa: Assistant, scripted):
+    """Scripted LLM. No passage says how many drones were shot down over Kursk; the English Kursk dispatch is
+    about the town retaken. The model's sentence gives no count; the extractive fallback must not quote the
+    Sudzha sentence either (a near miss is not an answer): a refusal."""
+    answerer = scripted(qa, "La Russie a repris Soudja [1].")
+    ans = answerer.ask("Combien de drones ont été abattus au-dessus de Koursk ?", k=8)
+    assert ans.refused and not ans.extractive and not ans.citations
