@@ -130,11 +130,12 @@ def support_score(sentence: str, passage: str, cosine: float, floor: float, ques
     `days` states the dates the passage's "jeudi", "today" mean (see dates.days_meant): their figures are
     the passage's too ("elected on May 8, 2025" from "élu jeudi" in a dispatch of that Thursday)."""
     terms = content_terms(sentence)
-    p_terms = content_terms(passage)
+    p_terms = content_terms(f"{passage} {days}")
     if looks_truncated(sentence) or repeats_itself(sentence):
         return 0.0
     own = terms - content_terms(question) if question else terms
-    if question and not own & p_terms:
+    across = detect_language(sentence) != detect_language(passage)
+    if question and not (own & p_terms or (across and own)):  # across languages no word can be shared
         return 0.0
     semantic = float(np.clip((cosine - floor) / max(1.0 - floor, 1e-6), 0.0, 1.0))
     # the question's words restated in other words than the passage's ("la seconde moitié du XXe siècle" for
@@ -149,7 +150,7 @@ def support_score(sentence: str, passage: str, cosine: float, floor: float, ques
     wrong = (unsupported_figures(sentence, f"{passage} {days}")
              or names_missing(sentence, passage, context, question, near) or misplaced_figures(sentence, passage, here))
     anchors = bool(figure_values(sentence) or names)
-    if not wrong and anchors and detect_language(sentence) != detect_language(passage):
+    if not wrong and anchors and across:
         lexical = 1.0
     score = lexical_weight * lexical + (1 - lexical_weight) * semantic
     return round(min(score, cap) if wrong else score, 3)

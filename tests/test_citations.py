@@ -168,3 +168,13 @@ def test_a_count_put_with_another_noun_than_the_passage_gives_it_is_misplaced():
     for kept in ("24 personnes sont mortes dans les incendies.", "Le bilan s'élève à 24.",
                  "Selon les autorités, 24 personnes ont perdu la vie.", "24 people died in the fires."):
         assert not misplaced_figures(kept, p), kept
+
+
+def test_an_answer_in_the_other_language_needs_no_shared_word_when_its_figures_and_names_hold():
+    """English answer, French passage: no word can be shared, so the answer's own words are not looked for;
+    its figures must still be the passage's (the day 'jeudi' means, given as `days`)."""
+    q = "When was the new pope elected?"
+    p = "Le cardinal Robert Francis Prevost a été élu pape jeudi et a pris le nom de Léon XIV."
+    assert support_score("The new pope was elected on May 8, 2025.", p, 0.82, 0.78, q, days="May 8, 2025") > 0.45
+    assert support_score("The new pope was elected on May 9, 2025.", p, 0.82, 0.78, q, days="May 8, 2025") <= 0.2
+    assert support_score("The new pope was elected.", p, 0.82, 0.78, q, days="May 8, 2025") == 0.0  # an echo
