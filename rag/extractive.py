@@ -55,8 +55,13 @@ def best_span(query: Query, evidence: list[Evidence], embedder: Embedder, s: Set
     def named_in(passage: str) -> set[str]:
         return {n for n in names if entity_coverage({n}, passage, s.name_similarity) == 1.0}
 
+    floor = embedder.relevance_floor
+
     def score(i: int, text: str, e: Evidence, cv: float) -> float:
-        value = sum(weight[e.number][t] for t in query.terms & cand_terms[i]) / totals[e.number] + cv
+        shared = sum(weight[e.number][t] for t in query.terms & cand_terms[i]) / totals[e.number]
+        if e.meta.lang and e.meta.lang != query.lang:  # no word can be shared: closeness stands in for them
+            shared = max(shared, (cv - floor) / (1.0 - floor))
+        value = shared + cv
         if query.names:  # passages already passed the entity gate
             value += s.extract_name_bonus * entity_coverage(untitled[e.number], text, s.name_similarity)
         # a count about what the question names: "30 over Briansk", not the total "77" stated without it

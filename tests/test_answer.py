@@ -208,3 +208,12 @@ def test_a_count_question_is_not_answered_by_a_quote_without_a_count(qa: Assista
     answerer = scripted(qa, "La Russie a repris Soudja [1].")
     ans = answerer.ask("Combien de drones ont été abattus au-dessus de Koursk ?", k=8)
     assert ans.refused and not ans.extractive and not ans.citations
+
+
+def test_the_extractive_choice_across_languages_goes_by_closeness(qa: Assistant, scripted):
+    """Scripted LLM writing nothing that holds. A French question over the English fires dispatch shares no
+    word with its sentences; the quote is the sentence closest in meaning (the buildings), not the one that
+    names Los Angeles (the death toll)."""
+    answerer = scripted(qa, "Je pense que oui [1].")
+    ans = answerer.ask("Combien de bâtiments ont été détruits ou endommagés par les incendies de Los Angeles ?")
+    assert ans.extractive and "12,000 buildings" in ans.text
