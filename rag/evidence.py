@@ -12,7 +12,7 @@ from datetime import date
 
 from .chunking import ChunkMeta
 from .figures import figures
-from .query import Query, other_spellings
+from .query import Query
 from .retrieval import Passage, Retriever
 from .settings import Settings
 from .text import content_terms, entity_coverage, exonyms, fold, fuzzy_found, words
@@ -130,10 +130,10 @@ def relevant(query: Query, p: Passage, floor: float, margin: float, s: Settings)
         return True
     if m.lang and m.lang != query.lang:
         # In the other language only the question's words with a known other-language form can be shared
-        # ("pope" -> "pape"; "name", "take" cannot): most of those, or none can tell.
-        bridged = other_spellings(query.standalone)
-        return p.dense >= floor and bool(bridged) and (
-            len(bridged & content_terms(context)) >= s.terms_share * len(bridged))
+        # ("pope" -> "pape", "name" -> "nom"): most of those, or none can tell.
+        found = content_terms(context)
+        shared = sum(bool(forms & found) for forms in query.bridge)
+        return p.dense >= floor and bool(query.bridge) and shared >= s.terms_share * len(query.bridge)
     shared = len(query.terms & content_terms(context))
     return p.dense >= floor and len(query.terms) >= 2 and (
         shared >= s.terms_share * len(query.terms) or (p.dense >= floor + margin / 2 and shared >= s.terms_min))

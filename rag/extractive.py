@@ -59,8 +59,9 @@ def best_span(query: Query, evidence: list[Evidence], embedder: Embedder, s: Set
 
     def score(i: int, text: str, e: Evidence, cv: float) -> float:
         shared = sum(weight[e.number][t] for t in query.terms & cand_terms[i]) / totals[e.number]
-        if e.meta.lang and e.meta.lang != query.lang:  # no word can be shared: closeness stands in for them
-            shared = max(shared, (cv - floor) / (1.0 - floor))
+        if e.meta.lang and e.meta.lang != query.lang:  # the question's words can only be shared translated
+            bridged = sum(bool(forms & cand_terms[i]) for forms in query.bridge) / max(len(query.bridge), 1)
+            shared = max(shared, bridged, (cv - floor) / (1.0 - floor))  # or else closeness stands in
         value = shared + cv
         if query.names:  # passages already passed the entity gate
             value += s.extract_name_bonus * entity_coverage(untitled[e.number], text, s.name_similarity)

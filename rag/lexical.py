@@ -30,7 +30,7 @@ import numpy as np
 from .chunking import ChunkMeta
 from .filters import Filters
 from .store import DispatchStore, StoredChunk, day_number, day_range
-from .text import fold
+from .text import detect_language, fold, translations
 
 STEMMERS = {"fr": "french", "en": "english"}
 SCHEMA = 2  # 2: arrays as .npy files, memory-mapped
@@ -319,14 +319,18 @@ class LexicalIndex:
         if not re.search(r"\w\w", query):
             return []
         self.ensure(store)
+        # the other language's passages are searched with the question's words as that language says them too
+        asked = detect_language(query)
+        translated = f"{query} {' '.join(dict.fromkeys(a for alts in translations(query).values() for a in alts))}"
         with self._lock:
             hits: list[tuple[str, float]] = []
             for lang, seg in self.main.items():
                 if not filters.lang or lang in filters.lang:
-                    hits += _search_one(seg, query, lang, n, seg.mask(filters, (self._dead or {}).get(lang)))
+                    hits += _search_one(seg, query if lang == asked else translated, lang, n,
+                                        seg.mask(filters, (self._dead or {}).get(lang)))
             for lang, seg in self.delta.items():
                 if not filters.lang or lang in filters.lang:
-                    hits += _search_one(seg, query, lang, n, seg.mask(filters, None))
+                    hits += _search_one(seg, query if lang == asked else translated, lang, n, seg.mask(filters, None))
         best: dict[str, float] = {}
         for i, score in sorted(hits, key=lambda h: -h[1]):  # a chunk written again is in main and delta
             best.setdefault(i, score)

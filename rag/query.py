@@ -12,7 +12,7 @@ from datetime import date
 from .dates import MONTHS
 from .figures import asked_quantities, wants_count
 from .filters import Filters
-from .text import capitalized, content_terms, detect_language, entities, exonyms, fold, words
+from .text import capitalized, content_terms, detect_language, entities, exonyms, fold, translations, words
 from .timeframe import Timeframe, parse_as_of, resolve
 
 
@@ -30,6 +30,8 @@ class Query:
     wants: str  # kind of answer: length, duration, age, amount, count, date, statement, person, place, "" (any)
     names: frozenset[str]  # names and figures the question hinges on (folded)
     terms: frozenset[str]  # content words (folded, crudely stemmed)
+    # per question word with known other-language forms, the content terms of all its forms ("name": nom, name)
+    bridge: tuple[frozenset[str], ...] = ()
 
 
 _KINDS = [  # first match wins: "combien de temps" is a duration, not a count
@@ -102,6 +104,13 @@ def other_spellings(text: str) -> set[str]:
     return content_terms(" ".join(a for w in words(fold(text)) for a in alts.get(w, ())))
 
 
+def bridge_terms(text: str) -> tuple[frozenset[str], ...]:
+    """For each word of the text with other-language forms, the content terms of all its forms: a passage in
+    the other language shares that word when it holds one of them."""
+    groups = (frozenset(content_terms(" ".join((w, *alts)))) for w, alts in translations(text).items())
+    return tuple(dict.fromkeys(g for g in groups if g))
+
+
 def analyze(question: str, filters: Filters | dict | None = None, as_of: str | date | None = None,
             standalone: str | None = None) -> Query:
     """The Query for `question`; `standalone` is its rewrite when it was a follow-up in a conversation.
@@ -120,4 +129,5 @@ def analyze(question: str, filters: Filters | dict | None = None, as_of: str | d
     return Query(text=question, standalone=text, lang=detect_language(question), follow_up=text != question,
                  as_of=day, timeframe=frame, filters=flt, quantities=frozenset(asked_quantities(text)),
                  wants_count=wants_count(text), wants=answer_kind(text), names=frozenset(entities(text)),
-                 terms=frozenset(content_terms(words_asked) | other_spellings(words_asked)))
+                 terms=frozenset(content_terms(words_asked) | other_spellings(words_asked)),
+                 bridge=bridge_terms(words_asked))

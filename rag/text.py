@@ -357,8 +357,29 @@ def acronyms(text: str) -> set[str]:
 def exonyms() -> dict[str, tuple[str, ...]]:
     """Other spellings of a place or body across French and English (rag/data/exonyms.txt): 'birmanie' ->
     ('myanmar', 'burma')."""
+    return _equivalents("exonyms.txt")
+
+
+@lru_cache(maxsize=1)
+def lexicon() -> dict[str, tuple[str, ...]]:
+    """Common news words in the other language (rag/data/lexicon.txt): 'elu' -> ('elue', 'elus', 'elected',
+    'elect')."""
+    return _equivalents("lexicon.txt")
+
+
+def translations(text: str) -> dict[str, tuple[str, ...]]:
+    """Each word of the text that the exonyms or the lexicon know -> its other forms ('Quel émissaire est
+    arrivé à Moscou' -> emissaire: envoy, envoys...; arrive: arrived, landed...; moscou: moscow): the question
+    as the other language would word it, crudely."""
+    names, common = exonyms(), lexicon()
+    out = {w: (*names.get(w, ()), *common.get(w, ())) for w in words(fold(text))}
+    return {w: alts for w, alts in out.items() if alts}
+
+
+def _equivalents(name: str) -> dict[str, tuple[str, ...]]:
+    """Each word of a data file of groups ('a = b = c' per line, '#' comments) -> the others of its group."""
     out: dict[str, tuple[str, ...]] = {}
-    for line in (Path(__file__).parent / "data" / "exonyms.txt").read_text(encoding="utf-8").splitlines():
+    for line in (Path(__file__).parent / "data" / name).read_text(encoding="utf-8").splitlines():
         names = [n.strip() for n in line.split("=")] if not line.startswith("#") else []
         for n in names:
             out[n] = tuple(m for m in names if m and m != n)

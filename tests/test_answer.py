@@ -217,3 +217,10 @@ def test_the_extractive_choice_across_languages_goes_by_closeness(qa: Assistant,
     answerer = scripted(qa, "Je pense que oui [1].")
     ans = answerer.ask("Combien de bâtiments ont été détruits ou endommagés par les incendies de Los Angeles ?")
     assert ans.extractive and "12,000 buildings" in ans.text
+
+
+def test_the_extractive_choice_across_languages_counts_the_question_words_translated(qa: Assistant, scripted):
+    """Scripted LLM writing nothing that holds. 'When was the new pope elected?' over the French dispatch:
+    'elected' is 'élu' there; closeness alone preferred the sentence on the previous pope's death (a date)."""
+    ans = scripted(qa, "Je pense que oui [1].").ask("When was the new pope elected?")
+    assert ans.extractive and "élu pape jeudi" in ans.text

@@ -82,6 +82,14 @@ def test_a_question_in_the_other_language_keeps_the_passages_sharing_its_transla
     assert evidence == []  # no word of it has a French form found in a passage: nothing close enough
 
 
+def test_each_question_word_with_other_language_forms_is_one_bridge():
+    """A passage in the other language shares 'name' when it holds 'nom': one group per word of the question,
+    so a word with many forms ('take': pris, prend, took...) still counts once."""
+    bridge = analyze("What name did the new pope take?").bridge
+    assert {"nom", "name"} in [set(g) for g in bridge] and len(bridge) == 4
+    assert any({"pris", "took"} <= g for g in bridge)
+
+
 def test_centuries_are_not_names():
     from rag.text import entities
     assert entities("Quel reproche faisait-on aux couturiers dans la seconde moitié du XXème siècle ?") == set()

@@ -61,6 +61,14 @@ def test_a_french_question_finds_the_english_passage_that_answers(qa):
     assert any("12,000 buildings" in p.text for p in top)
 
 
+def test_the_other_language_passages_are_searched_with_the_question_translated(qa):
+    """BM25 over the English passages also gets the question's words as English says them (lexicon:
+    émissaire -> envoy, arrivé -> landed): the Witkoff passage, fourth by meaning among French passages on
+    the same talks, enters the four the model reads."""
+    top = qa.retrieve("Quel émissaire américain est arrivé à Moscou pour discuter du plan américain ?", k=4)
+    assert any("Steve Witkoff landed in Moscow" in p.text for p in top)
+
+
 def test_near_duplicate_passages_collapse():
     a = Passage("a", "Le ministère russe a affirmé avoir abattu 77 drones dont 30 au-dessus de Briansk.",
                 ChunkMeta("1"))
