@@ -100,6 +100,12 @@ def _nearest_key(tokens: list[tuple[int, str]], idx: int) -> str:
     return ""
 
 
+def counts_other_things(text: str) -> bool:
+    """A count of the text is put with a noun naming no quantity we know nor people ("12 000 bâtiments"):
+    it counts something else than the dead, the injured..."""
+    return any(not _nearest_key(tokens, idx) and _noun_after(tokens, idx) for _, _, tokens, idx in _counts(text))
+
+
 def _noun_after(tokens: list[tuple[int, str]], idx: int) -> bool:
     """The figure is followed by a word naming what it counts ("24 bâtiments"), not by a verb or nothing."""
     after = [w for _, w in tokens[idx + 1:] if not w.isdigit()]  # "12 000 bâtiments": past the digit groups

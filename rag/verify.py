@@ -11,7 +11,7 @@ from .citations import AnswerSentence, attribute
 from .dates import Period, days_meant
 from .embedding import Embedder
 from .evidence import Evidence
-from .figures import counts, figures, misplaced_figures, other_subject
+from .figures import counts, counts_other_things, figures, misplaced_figures, other_subject
 from .query import Query
 from .settings import Settings
 from .text import entity_coverage
@@ -44,11 +44,14 @@ def require_count(sentence: AnswerSentence, query: Query, cited: list[str]) -> A
     of another quantity does not answer ("missing" asked, the death toll given), nor a figure the passage
     gives for something other than what the question names (asked about Briansk: 77 was the total over
     Russia, 30 the count over Briansk), or for other people or another action (Russian prisoners asked,
-    the 430 were Ukrainians; drones launched asked, the 77 were shot down)."""
+    the 430 were Ukrainians; drones launched asked, the 77 were shot down), nor a count of other things
+    (the dead asked, "12 000 bâtiments" given)."""
     if not query.wants_count or not sentence.supported:
         return sentence
     keys = {f.key for f in figures(sentence.text)}
     wrong = not counts(sentence.text) or (query.quantities and keys and not query.quantities & keys)
+    # the dead asked, "12 000 bâtiments" given: a count of something else
+    wrong = wrong or bool(query.quantities and not keys and counts_other_things(sentence.text))
     names = {n for n in query.names if not n.isdigit()}
     for passage in cited:
         here = {n for n in names if entity_coverage({n}, passage) == 1.0}

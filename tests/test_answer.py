@@ -224,3 +224,11 @@ def test_the_extractive_choice_across_languages_counts_the_question_words_transl
     'elected' is 'élu' there; closeness alone preferred the sentence on the previous pope's death (a date)."""
     ans = scripted(qa, "Je pense que oui [1].").ask("When was the new pope elected?")
     assert ans.extractive and "élu pape jeudi" in ans.text
+
+
+def test_a_count_of_other_things_does_not_answer_a_count_question(qa: Assistant, scripted):
+    """Scripted LLM. The dead asked, the buildings counted: the sentence holds (12,000 buildings were
+    destroyed) but does not answer; the death toll is quoted instead."""
+    ans = scripted(qa, "Plus de 12 000 bâtiments ont été détruits [1].").ask(
+        "Combien de personnes sont mortes dans les incendies de Los Angeles ?")
+    assert "12 000" not in ans.text and "24" in ans.text
