@@ -90,6 +90,16 @@ def test_each_question_word_with_other_language_forms_is_one_bridge():
     assert any({"pris", "took"} <= g for g in bridge)
 
 
+def test_every_lexicon_word_is_in_one_group_only():
+    """A word in two groups would take the other group's forms silently (the file is read word by word)."""
+    from collections import Counter
+
+    from rag.text import _equivalents
+    counts = Counter(w for group in {tuple(sorted((k, *v))) for k, v in _equivalents("lexicon.txt").items()}
+                     for w in group)
+    assert [w for w, n in counts.items() if n > 1] == []
+
+
 def test_centuries_are_not_names():
     from rag.text import entities
     assert entities("Quel reproche faisait-on aux couturiers dans la seconde moitié du XXème siècle ?") == set()
