@@ -8,7 +8,7 @@ from .attribution import names_speaker
 from .citations import AnswerSentence, support_score
 from .embedding import Embedder
 from .evidence import Evidence
-from .figures import counts, figures, misplaced_figures
+from .figures import counts, figures, misplaced_figures, states_count
 from .prompting import Prompts, dated
 from .query import Query, answers_kind, measurable
 from .settings import Settings
@@ -101,7 +101,7 @@ def extract(query: Query, evidence: list[Evidence], embedder: Embedder, prompts:
     sentence, e = best_span(query, evidence, embedder, s)
     if measurable(query) and not answers_kind(sentence, query):
         return None
-    if query.wants_count and not counts(sentence):
+    if query.wants_count and not states_count(sentence):
         return None
     intro = prompts.get("extractive", query.lang).format(dated=dated(e.meta.period, prompts, query.lang),
                                                          quote=sentence.strip())

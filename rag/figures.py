@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from .dates import MONTHS
-from .text import STOPWORDS, demonyms, entity_coverage, fold, roles, split_sentences, words
+from .text import STOPWORDS, demonyms, entity_coverage, figure_values, fold, roles, split_sentences, words
 
 # "Combien", "how many", "quel est le bilan", "what is the death toll": questions answered by a count.
 COUNT_RE = re.compile(r"(?i)\b(combien|how (many|much)|quel(le)?s? (est |sont |était )?(le |la |les |l')?"
@@ -67,6 +67,17 @@ def _counts(text: str) -> Iterator[tuple[re.Match, str, list[tuple[int, str]], i
             if any(t in _PROJECTION for _, t in tokens[max(idx - 3, 0):idx]):
                 continue  # a projection, not a count: "expected it to pass 3,000"
             yield m, sentence, tokens, idx
+
+
+_MAGNITUDES = re.compile(r"\b(dizaines|centaines|milliers|millions|milliards|dozens|hundreds|thousands|millions|"
+                         r"billions)\b")
+
+
+def states_count(text: str) -> bool:
+    """The text gives a count, in digits, in words ("trois personnes") or as an order of magnitude ("des
+    centaines de petits actionnaires")."""
+    return bool(counts(text) or _MAGNITUDES.search(fold(text))
+                or any(not v.endswith("th") for v in figure_values(re.sub(r"\d", " ", text))))
 
 
 def counts(text: str) -> set[int]:

@@ -178,3 +178,13 @@ def test_an_answer_in_the_other_language_needs_no_shared_word_when_its_figures_a
     assert support_score("The new pope was elected on May 8, 2025.", p, 0.82, 0.78, q, days="May 8, 2025") > 0.45
     assert support_score("The new pope was elected on May 9, 2025.", p, 0.82, 0.78, q, days="May 8, 2025") <= 0.2
     assert support_score("The new pope was elected.", p, 0.82, 0.78, q, days="May 8, 2025") == 0.0  # an echo
+
+
+def test_a_count_may_be_given_in_words_or_as_an_order_of_magnitude():
+    """What the extractive fallback accepts as answering a count question."""
+    from rag.figures import states_count
+    for given in ("30 drones ont été abattus.", "Trois personnes ont été blessées.",
+                  "Le reste est réparti entre des centaines de petits actionnaires.", "Thousands fled the city."):
+        assert states_count(given), given
+    assert not states_count("Russia said its forces had recaptured Sudzha, the largest town in the region.")
+    assert not states_count("Il a terminé septième.")
