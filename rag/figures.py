@@ -19,7 +19,7 @@ COUNT_RE = re.compile(r"(?i)\b(combien|how (many|much)|quel(le)?s? (est |sont |�
 
 # Quantities news questions ask about, by the words that name them (French and English).
 QUANTITIES: dict[str, tuple[str, ...]] = {
-    "dead": ("morts", "mort", "mortes", "tues", "tuees", "deces", "victimes", "dead", "deaths", "killed",
+    "dead": ("morts", "mort", "mortes", "tues", "tuees", "tue", "tuee", "deces", "victimes", "dead", "deaths", "killed",
              "death toll", "bilan", "toll", "died"),
     "injured": ("blesses", "blessees", "blesse", "injured", "wounded"),
     "missing": ("disparus", "disparues", "missing"),
@@ -31,8 +31,10 @@ _WORD_KEY = {w: k for k, words in QUANTITIES.items() for w in words}
 _NOT_COUNTS = {"ans", "an", "years", "year", "old", "jours", "days", "heures", "hours", "mois", "months", "km",
                "kilometres", "kilometers", "hectares", "etages", "floors", "minutes", "semaines", "weeks"}
 # People counted may be the dead, the injured...: "24 personnes ont perdu la vie" names no other quantity.
-_PEOPLE = {"personnes", "people", "persons", "habitants", "residents", "civils", "civilians", "soldats", "soldiers",
-           "enfants", "children", "hommes", "femmes", "men", "women", "adultes", "adults", "patients", "migrants"}
+_PEOPLE = {"personne", "personnes", "person", "people", "persons", "habitant", "habitants", "resident", "residents",
+           "civil", "civils", "civilian", "civilians", "soldat", "soldats", "soldier", "soldiers", "enfant", "enfants",
+           "child", "children", "homme", "hommes", "femme", "femmes", "man", "men", "woman", "women", "adulte",
+           "adultes", "adult", "adults", "patient", "patients", "migrant", "migrants"}
 _PROJECTION = {"pass", "exceed", "surpass", "reach", "depasser", "atteindre", "could", "may", "might", "pourrait"}
 _NUM = re.compile(r"(?<![\w,.-])(\d{1,3}(?:[.,\u202f\u00a0 ]\d{3})+|\d+)(?![\w%-]|[.,]\d)")
 _AFTER, _BEFORE = 6, 20  # words between a figure and the word naming its quantity ("1.644 morts", "toll rose to 2,719")
@@ -74,9 +76,11 @@ _MAGNITUDES = re.compile(r"\b(dizaines|centaines|milliers|millions|milliards|doz
 
 
 def states_count(text: str) -> bool:
-    """The text gives a count, in digits, in words ("trois personnes") or as an order of magnitude ("des
-    centaines de petits actionnaires")."""
-    return bool(counts(text) or _MAGNITUDES.search(fold(text))
+    """The text gives a count, in digits, in words ("trois personnes", "une personne a été tuée") or as an
+    order of magnitude ("des centaines de petits actionnaires")."""
+    folded = fold(text)
+    one = any(w in _PEOPLE or w in _WORD_KEY for w in re.findall(r"\b(?:un|une|one|a single) (\w+)", folded))
+    return bool(counts(text) or one or _MAGNITUDES.search(folded)
                 or any(not v.endswith("th") for v in figure_values(re.sub(r"\d", " ", text))))
 
 

@@ -232,3 +232,6 @@ def test_a_count_of_other_things_does_not_answer_a_count_question(qa: Assistant,
     ans = scripted(qa, "Plus de 12 000 bâtiments ont été détruits [1].").ask(
         "Combien de personnes sont mortes dans les incendies de Los Angeles ?")
     assert "12 000" not in ans.text and "24" in ans.text
+    one = scripted(qa, "1 personne a été tuée à Kherson par un bombardement russe [1].").ask(
+        "Combien de personnes ont été tuées à Kherson ?")  # one of the people killed: a count of the dead
+    assert one.text.startswith("1 personne a été tuée à Kherson") and not one.extractive

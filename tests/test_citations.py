@@ -165,6 +165,9 @@ def test_a_count_put_with_another_noun_than_the_passage_gives_it_is_misplaced():
     p = "The death toll from the fires that swept the hills this week rose to 24, officials said."
     assert misplaced_figures("24 bâtiments ont été détruits par les incendies.", p)
     assert misplaced_figures("24 homes burned down.", p)
+    from rag.figures import counts_other_things
+    assert counts_other_things("24 bâtiments ont été détruits.")
+    assert not counts_other_things("1 personne a été tuée à Kherson.")  # one of the dead, not another thing
     for kept in ("24 personnes sont mortes dans les incendies.", "Le bilan s'élève à 24.",
                  "Selon les autorités, 24 personnes ont perdu la vie.", "24 people died in the fires."):
         assert not misplaced_figures(kept, p), kept
@@ -184,6 +187,7 @@ def test_a_count_may_be_given_in_words_or_as_an_order_of_magnitude():
     """What the extractive fallback accepts as answering a count question."""
     from rag.figures import states_count
     for given in ("30 drones ont été abattus.", "Trois personnes ont été blessées.",
+                  "À Kherson, une personne a été tuée par un bombardement russe.",
                   "Le reste est réparti entre des centaines de petits actionnaires.", "Thousands fled the city."):
         assert states_count(given), given
     assert not states_count("Russia said its forces had recaptured Sudzha, the largest town in the region.")
