@@ -161,11 +161,10 @@ def test_a_count_the_passage_gives_another_name_is_misplaced():
 
 def test_a_count_put_with_another_noun_than_the_passage_gives_it_is_misplaced():
     """The passage's 24 are the dead: "24 bâtiments" is misplaced; "24 personnes" may be those dead."""
-    from rag.figures import misplaced_figures
+    from rag.figures import counts_other_things, misplaced_figures
     p = "The death toll from the fires that swept the hills this week rose to 24, officials said."
     assert misplaced_figures("24 bâtiments ont été détruits par les incendies.", p)
     assert misplaced_figures("24 homes burned down.", p)
-    from rag.figures import counts_other_things
     assert counts_other_things("24 bâtiments ont été détruits.")
     assert not counts_other_things("1 personne a été tuée à Kherson.")  # one of the dead, not another thing
     for kept in ("24 personnes sont mortes dans les incendies.", "Le bilan s'élève à 24.",
