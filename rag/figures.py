@@ -71,7 +71,7 @@ def _counts(text: str) -> Iterator[tuple[re.Match, str, list[tuple[int, str]], i
             yield m, sentence, tokens, idx
 
 
-_MAGNITUDES = re.compile(r"\b(dizaines|centaines|milliers|millions|milliards|dozens|hundreds|thousands|millions|"
+_MAGNITUDES = re.compile(r"\b(dizaines|centaines|milliers|millions|milliards|dozens|hundreds|thousands|"
                          r"billions)\b")
 
 
@@ -115,10 +115,11 @@ def _nearest_key(tokens: list[tuple[int, str]], idx: int) -> str:
     return ""
 
 
-def counts_other_things(text: str) -> bool:
-    """A count of the text is put with a noun naming no quantity we know nor people ("12 000 bâtiments"):
-    it counts something else than the dead, the injured..."""
-    return any(not _nearest_key(tokens, idx) and _noun_after(tokens, idx) for _, _, tokens, idx in _counts(text))
+def counts_other_things(text: str) -> set[int]:
+    """The counts of the text put with a noun naming no quantity we know nor people ("12 000 bâtiments"):
+    they count something else than the dead, the injured..."""
+    return {parse_int(m.group(1)) for m, _, tokens, idx in _counts(text)
+            if not _nearest_key(tokens, idx) and _noun_after(tokens, idx)}
 
 
 def _noun_after(tokens: list[tuple[int, str]], idx: int) -> bool:
@@ -139,7 +140,6 @@ def wants_count(question: str) -> bool:
     return bool(COUNT_RE.search(question))
 
 
-
 def misplaced_figures(sentence: str, passage: str, names_here: set[str] | None = None) -> bool:
     """A figure of the sentence that the passage states for something else, in any language: the passage's
     2,719 counts the dead, the sentence says 2 719 injured; or the sentence puts the figure with a name
@@ -150,10 +150,8 @@ def misplaced_figures(sentence: str, passage: str, names_here: set[str] | None =
         same = [g for g in stated if g.value == f.value]
         if same and all(g.key != f.key for g in same):
             return True
-    keyed = {g.value for g in stated}
-    for m, _, tokens, idx in _counts(sentence):  # "24 bâtiments" where the passage's 24 are the dead
-        if parse_int(m.group(1)) in keyed and not _nearest_key(tokens, idx) and _noun_after(tokens, idx):
-            return True
+    if counts_other_things(sentence) & {g.value for g in stated}:  # "24 bâtiments", the passage's 24 are the dead
+        return True
     values = counts(sentence)
     if not names_here or not values:
         return False
