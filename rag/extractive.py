@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import replace
 
 from .attribution import names_speaker
@@ -17,15 +18,24 @@ from .text import content_terms, entity_coverage, split_sentences
 
 def candidates(evidence: list[Evidence], pairs: bool = True) -> list[tuple[str, Evidence]]:
     """Every sentence of every passage, and every pair of consecutive sentences (the answer often needs
-    the sentence before it for context)."""
+    the sentence before it for context). A sentence whose subject is a pronoun ("Celui-ci mène plusieurs
+    expéditions", "He measures ...") comes with the sentence before it, which names who it is about."""
     out: list[tuple[str, Evidence]] = []
     for e in evidence:
         spans = list(split_sentences(e.text))
-        for i, (s, end) in enumerate(spans):
-            out.append((e.text[s:end], e))
-            if pairs and i + 1 < len(spans):
-                out.append((e.text[s:spans[i + 1][1]], e))
+        starts = [spans[i - 1][0] if i and _ANAPHORIC.match(e.text[s:end]) else s for i, (s, end) in enumerate(spans)]
+        units = [(starts[i], end) for i, (_, end) in enumerate(spans)]
+        if pairs:
+            units += [(starts[i], spans[i + 1][1]) for i in range(len(spans) - 1)]
+        out += [(e.text[s:end], e) for s, end in dict.fromkeys(units)]
     return out
+
+
+# A sentence opening on a pronoun or a possessive that points back ("Il mesure", "Celle-ci", "Sa thèse",
+# "The latter"); impersonal openings ("Il y a", "Il faut", "It is") do not.
+_ANAPHORIC = re.compile(r"\W*(?:(?:il|elle)s?(?! y\b| faut\b| s'agit\b| est (?:possible|probable|vrai|difficile)\b)|"
+                        r"(?:celui|celle|ceux|celles)-ci|ce dernier|cette derni[eè]re|ces derni[eè]r(?:e)?s|"
+                        r"son|sa|ses|leurs?|he|she|they|his|her|their|the latter)\b", re.IGNORECASE)
 
 
 def best_span(query: Query, evidence: list[Evidence], embedder: Embedder, s: Settings,
@@ -62,7 +72,7 @@ def best_span(query: Query, evidence: list[Evidence], embedder: Embedder, s: Set
         if e.meta.lang and e.meta.lang != query.lang:  # the question's words can only be shared translated
             bridged = sum(bool(forms & cand_terms[i]) for forms in query.bridge) / max(len(query.bridge), 1)
             shared = max(shared, bridged, (cv - floor) / (1.0 - floor))  # or else closeness stands in
-        value = shared + cv
+        value = shared + s.extract_closeness * cv
         if query.names:  # passages already passed the entity gate
             value += s.extract_name_bonus * entity_coverage(untitled[e.number], text, s.name_similarity)
         # a count about what the question names: "30 over Briansk", not the total "77" stated without it

@@ -46,7 +46,7 @@ _KINDS = [  # first match wins: "combien de temps" is a duration, not a count
                r"price of|montant|amount of money|how much money|combien d'argent|budget)\b"),
     ("count", r"\b(combien|how many|how much)\b"),
     ("date", r"\b(quand|à quelle date|a quelle date|en quelle année|quel jour|when|what date|what day|which year|"
-             r"in what year)\b"),
+             r"in what year|what year|quel mois|which month|what month|quel siècle|à quelle époque|what century)\b"),
     # what a named person said: a passage must show that person speaking
     ("statement", r"^\s*(what did|what has|what have|qu'a|qu'ont|qu'a-t-(il|elle)|qu'est-ce que)\b.*\b(say|said|tell|"
                   r"told|declare|declared|state|stated|dit|déclaré|affirmé|répondu|estimé|assuré)\b"),
@@ -55,7 +55,7 @@ _KINDS = [  # first match wins: "combien de temps" is a duration, not a count
               r"in what (city|country)|quel pays|which country|what country)\b"),
 ]
 _UNIT = {
-    "duration": r"\b\d+\s*(jours?|semaines?|mois|ans|années?|heures?|minutes?|days?|weeks?|months?|years?|hours?)\b"
+    "duration": r"\b\d+\s*(jours?|semaines?|mois|ans|annees?|heures?|minutes?|days?|weeks?|months?|years?|hours?)\b"
                 r"|\b(deux|trois|quatre|cinq|six|sept|huit|dix|two|three|four|five|six|seven|eight|ten)\s+"
                 r"(jours|semaines|mois|ans|heures|days|weeks|months|years|hours)\b",
     "age": r"\b\d+\s*(ans|years?|-year-old)\b",
@@ -63,9 +63,10 @@ _UNIT = {
     "amount": r"\d\s*(€|\$|£|euros?|dollars?|francs?|livres?|pounds?|yens?|yuans?|roubles?|rubles?|hryvnias?)\b|"
               r"(€|\$|£)\s*\d|\d\s*(millions?|milliards?|billions?|bn)\s+(d'|de\s+|of\s+)?(euros?|dollars?|francs?|"
               r"livres?|pounds?|yens?|yuans?|roubles?|rubles?)",
-    "date": r"\b(19|20)\d{2}\b|\b\d{1,2}(er)?\s+(" + "|".join(MONTHS) + r")\b|\b(" + "|".join(MONTHS) + r")\s+\d"
+    "date": r"\b(1[0-9]|20)\d{2}\b|\b\d{1,2}(er)?\s+(" + "|".join(MONTHS) + r")\b|\b(" + "|".join(MONTHS) + r")\s+\d"
             r"|\b(lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|monday|tuesday|wednesday|thursday|friday|"
-            r"saturday|sunday|hier|yesterday|aujourd'hui|today)\b",
+            r"saturday|sunday|hier|yesterday|aujourd'hui|today)\b"
+            r"|\b[xvi]+(e|eme|er)? siecles?\b|\b\d{1,2}(st|nd|rd|th) century\b",
 }
 
 
@@ -90,6 +91,10 @@ def answers_kind(text: str, query: Query, strict: bool = False) -> bool:
     choice favours them)."""
     if query.wants in _LOOSE and not strict:
         return True
+    if query.wants == "date":  # a date the question does not give already ("en quel mois de l'année 2013")
+        given = {n for n in query.names if n.isdigit()}
+        return any(not (d := set(re.findall(r"\d+", m.group(0)))) or not d <= given
+                   for m in re.finditer(_UNIT["date"], fold(text)))
     if query.wants in _UNIT:
         return bool(re.search(_UNIT[query.wants], fold(text)))
     if query.wants in ("person", "place"):

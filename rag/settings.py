@@ -135,6 +135,9 @@ class Settings(BaseSettings):
                               "speaker's statement.", ge=0, le=1)
     extractive_fallback: bool = _f(True, "answer", "When nothing generated is supported: quote the best "
                                    "passage sentence (true) or refuse (false).")
+    extract_closeness: float = _f(3.0, "answer", "Extractive choice (and the prompt hint): weight of a span's "
+                                  "embedding closeness to the question beside the question words it shares "
+                                  "(cosines of one embedder differ little between sentences).", ge=0)
     extract_name_bonus: float = _f(0.2, "answer", "Extractive choice: bonus for the question's names.", ge=0)
     extract_count_bonus: float = _f(0.3, "answer", "Extractive choice: bonus for a count when one is asked.",
                                     ge=0)

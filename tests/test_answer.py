@@ -180,6 +180,44 @@ def test_the_prompt_hint_is_the_passage_span_that_best_answers(qa, scripted, tmp
     assert plain.messages(query, evidence)[1]["content"].rstrip().endswith(question)
 
 
+def test_the_hint_comes_with_the_sentence_its_pronoun_points_back_to(qa):
+    """'Il organise ...' alone does not say who: the span shown is the sentence with the one naming him;
+    an impersonal 'Il y a' is no pronoun pointing back."""
+    from rag.chunking import ChunkMeta
+    from rag.evidence import Evidence
+    from rag.extractive import candidates, hint
+    from rag.query import analyze
+    from rag.retrieval import Passage
+
+    museum = Evidence(1, Passage("p1", "En 1998, Louis Martin prend la tête de l'établissement, après dix ans passés "
+                                       "à Rome. Il organise plusieurs expositions consacrées à la peinture flamande. "
+                                       "Le musée ferme en 2004 pour travaux.", ChunkMeta(dispatch_id="d1", lang="fr")))
+    _, text = hint(analyze("Qui organisa des expositions de peinture flamande ?"), [museum], qa.embedder, qa.settings)
+    assert "Louis Martin" in text and "peinture flamande" in text
+    plain = Evidence(1, Passage("p1", "Le musée a rouvert. Il y a désormais trois salles.",
+                                ChunkMeta(dispatch_id="d1")))
+    assert "Il y a désormais trois salles." in [c for c, _ in candidates([plain], pairs=False)]
+
+
+def test_the_hint_weighs_closeness_beside_the_words_shared(qa):
+    """The sentence naming Berlin shares the question's name; the one that answers shares 'époque impériale'
+    and says the rest in other words. Closeness weighs enough to choose it."""
+    from rag.chunking import ChunkMeta
+    from rag.evidence import Evidence
+    from rag.extractive import hint
+    from rag.query import analyze
+    from rag.retrieval import Passage
+
+    texts = ["Berlin compte aujourd'hui plus de 3,6 millions d'habitants et reste la ville la plus peuplée "
+             "d'Allemagne.", "De l'époque impériale, la ville garde surtout quelques palais et des églises "
+                             "restaurées après la guerre."]
+    evidence = [Evidence(i, Passage(f"p{i}", t, ChunkMeta(dispatch_id=f"d{i}", lang="fr"))) for i, t in
+                enumerate(texts, 1)]
+    number, text = hint(analyze("Quels bâtiments rappellent l'époque impériale à Berlin ?"), evidence, qa.embedder,
+                        qa.settings)
+    assert number == 2 and "palais" in text
+
+
 def test_a_date_the_passage_says_as_a_weekday_is_supported_by_its_dispatch_date(qa: Assistant, scripted):
     """Scripted LLM. The pope dispatch of Thursday 8 May 2025 says 'élu pape jeudi'; the model reads the
     dispatch date with the passage and writes it. The day it means is supported, another day is not."""

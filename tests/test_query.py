@@ -36,6 +36,18 @@ def test_a_length_is_a_figure_with_a_unit_of_distance():
     assert not answers_kind("a truce of 30 days", query)
 
 
+def test_a_date_answers_when_the_question_does_not_give_it_already():
+    """Strict (the extractive choice): the year the question names is no answer; a century is a date."""
+    query = analyze("En quel mois de l'année 2013 la ville a-t-elle célébré l'arrivée des colons ?")
+    assert query.wants == "date"
+    assert not answers_kind("L'année 2013 marque le 350e anniversaire de leur arrivée.", query, strict=True)
+    assert answers_kind("Une plaque est posée le 7 juin 2013.", query, strict=True)
+    century = analyze("Quand la cour est-elle devenue l'arbitre du goût ?")
+    assert answers_kind("La cour devient l'arbitre du goût au XVIIIe siècle.", century, strict=True)
+    assert answers_kind("The court set the taste of Europe in the 18th century.", century, strict=True)
+    assert answers_kind("Fondé en 1895, le club domine.", century, strict=True)  # years before 1900 too
+
+
 def _passage(text: str) -> Passage:
     return Passage("p", text, ChunkMeta(dispatch_id="d"))
 
