@@ -18,7 +18,8 @@ _WHEN = re.compile(r"(?i)^(?:(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|diman
 _PHRASE = r"[^,.;:\"«»“”\n]"
 
 # "quote", a déclaré X / "quote", said X
-_AFTER = re.compile(rf"{_QUOTE}\s*,?\s*(?:{_SAY_FR}|{_SAY_EN})\s+(?P<s>{_PHRASE}+)")
+# (and its apposition: "a déclaré la ministre de la Culture, Rachida Dati, qui ...")
+_AFTER = re.compile(rf"{_QUOTE}\s*,?\s*(?:{_SAY_FR}|{_SAY_EN})\s+(?P<s>{_PHRASE}+)(?:,\s*(?P<a>{_PHRASE}+))?")
 # "quote," Los Angeles County fire chief Anthony Marrone told reporters
 _AFTER_EN = re.compile(rf"{_QUOTE}\s*,?\s*(?P<s>{_PHRASE}{{2,80}}?)\s+{_SAY_EN}\b")
 # Le porte-parole du Kremlin, Dmitri Peskov, a jugé possible ... "quote"  (the speaker opens the sentence)
@@ -73,6 +74,9 @@ def find_quotes(text: str) -> list[Quote]:
     for pattern in (_AFTER, _AFTER_EN, _BEFORE, _SELON):
         for m in pattern.finditer(text):
             speaker = _clean_speaker(m.group("s"))
+            named = _PERSON.match(m.group("a") or "") if "a" in m.groupdict() else None
+            if named and not _PERSON.search(m.group("s")):  # a title, then the person's name
+                speaker = named.group(0)
             if speaker == "":
                 speaker = _previous_person(text, m.start())
             span = (m.start("q"), m.end("q"))

@@ -13,6 +13,7 @@ from .text import (
     entities,
     entity_coverage,
     figure_values,
+    fold,
     looks_truncated,
     numbers,
     repeats_itself,
@@ -86,8 +87,11 @@ _SELF_REFERENCE = re.compile(
 
 
 def tidy(sentence: str) -> str:
-    """The sentence without references to the passages themselves."""
-    return _SELF_REFERENCE.sub("", sentence).strip()
+    """The sentence without references to the passages themselves, nor a "Yes," that its own negation
+    contradicts ("Yes, the FDP will not be represented": small models open every answer with yes)."""
+    sentence = _SELF_REFERENCE.sub("", sentence).strip()
+    yes = re.match(r"(?i)(yes|oui)\s*,(?!\s*(?:but|mais)\b)\s*", sentence)
+    return sentence[yes.end():] if yes and _NEGATION.search(fold(sentence)) else sentence
 
 
 def speakers(sentence: str) -> set[str]:
@@ -116,6 +120,15 @@ def names_missing(sentence: str, passage: str, context: str = "", question: str 
             or entity_coverage(new, f"{passage} {near}") < 1.0)
 
 
+_NEGATION = re.compile(r"\b(not|never|no|none|nor|cannot|pas|jamais|aucun|aucune|ni)\b|n't\b")
+
+
+def _claim_terms(text: str) -> set[str]:
+    """Content terms, and "not" when the text denies: answering "Will the FDP be represented?" with "the FDP
+    will not be represented" restates the question's words, but its negation is a claim of its own."""
+    return content_terms(text) | ({"<not>"} if _NEGATION.search(fold(text)) else set())
+
+
 def support_score(sentence: str, passage: str, cosine: float, floor: float, question: str = "",
                   lexical_weight: float = 0.6, cap: float = 0.2, context: str = "", near: str | None = None,
                   frame_closeness: float = 0.1, days: str = "") -> float:
@@ -129,11 +142,11 @@ def support_score(sentence: str, passage: str, cosine: float, floor: float, ques
     figures and names are all in the passage, each where the passage states it, counts as overlapping.
     `days` states the dates the passage's "jeudi", "today" mean (see dates.days_meant): their figures are
     the passage's too ("elected on May 8, 2025" from "élu jeudi" in a dispatch of that Thursday)."""
-    terms = content_terms(sentence)
-    p_terms = content_terms(f"{passage} {days}")
+    terms = _claim_terms(sentence)
+    p_terms = _claim_terms(f"{passage} {days}")
     if looks_truncated(sentence) or repeats_itself(sentence):
         return 0.0
-    own = terms - content_terms(question) if question else terms
+    own = terms - _claim_terms(question) if question else terms
     across = detect_language(sentence) != detect_language(passage)
     if question and not (own & p_terms or (across and own)):  # across languages no word can be shared
         return 0.0

@@ -16,8 +16,9 @@ TEXT_SUFFIXES = {".txt", ".md", ".text", ""}
 JSON_SUFFIXES = {".json", ".jsonl"}
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | JSON_SUFFIXES
 
-# Bump when chunk metadata changes (2: quotes and speakers, names of the whole dispatch; 3: multi-word names).
-INDEX_SCHEMA = 3
+# Bump when chunk metadata changes (2: quotes and speakers, names of the whole dispatch; 3: multi-word names;
+# 4: a speaker named after his title, "a déclaré la ministre de la Culture, Rachida Dati").
+INDEX_SCHEMA = 4
 _HEADER_RE = re.compile(r"^[ \t]*(date|source|title|lang|id)[ \t]+(.*)$")
 _DATE_RE = re.compile(r"(\d{4})-(\d{2})(?:-(\d{2}))?")
 _CAPTION_RE = re.compile(r"\(\s*([^()/]+?)\s*/\s*([^()]+?)\s*\)\s*$")

@@ -9,11 +9,11 @@ from .attribution import names_speaker
 from .citations import AnswerSentence, support_score
 from .embedding import Embedder
 from .evidence import Evidence
-from .figures import counts, figures, misplaced_figures, states_count
+from .figures import counted_noun, counts, figures, misplaced_figures, states_count
 from .prompting import Prompts, dated
 from .query import Query, answers_kind, measurable
 from .settings import Settings
-from .text import content_terms, entity_coverage, split_sentences
+from .text import content_terms, entity_coverage, split_sentences, translations
 
 
 def candidates(evidence: list[Evidence], pairs: bool = True) -> list[tuple[str, Evidence]]:
@@ -107,11 +107,15 @@ def extract(query: Query, evidence: list[Evidence], embedder: Embedder, prompts:
     """The best passage span, quoted verbatim with its dispatch's date (and its speaker when the quote
     leaves it as a pronoun); None when the question asks for a length, a duration, an age, an amount or a count
     and the best span holds none (a near miss is not an answer: asked how many drones were shot down over
-    Kursk, a sentence on the town retaken there is no count)."""
+    Kursk, a sentence on the town retaken there is no count), or when it counts other things than those asked
+    ("quatre malfaiteurs" for "combien de suspects")."""
     sentence, e = best_span(query, evidence, embedder, s)
     if measurable(query) and not answers_kind(sentence, query):
         return None
     if query.wants_count and not states_count(sentence):
+        return None
+    noun = counted_noun(query.standalone)  # "combien de suspects arrêtés": not "quatre malfaiteurs ont volé"
+    if query.wants_count and not query.quantities and noun and not _names(noun, sentence):
         return None
     intro = prompts.get("extractive", query.lang).format(dated=dated(e.meta.period, prompts, query.lang),
                                                          quote=sentence.strip())
@@ -121,6 +125,12 @@ def extract(query: Query, evidence: list[Evidence], embedder: Embedder, prompts:
         intro += " " + prompts.get("quoted_by", query.lang).format(speaker=speaker)
     return AnswerSentence(intro, [e.number], support_score(sentence, e.text, 1.0, 0.0), True, [e.number],
                           speaker=speaker)
+
+
+def _names(noun: str, sentence: str) -> bool:
+    """The sentence has the noun, or its other-language form ("bâtiments": "buildings")."""
+    found = content_terms(sentence)
+    return any(content_terms(form) <= found for form in (noun, *translations(noun).get(noun, ())))
 
 
 def focus(query: Query, evidence: list[Evidence], embedder: Embedder, s: Settings) -> list[Evidence]:

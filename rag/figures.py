@@ -10,7 +10,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from .dates import MONTHS
-from .text import STOPWORDS, demonyms, entity_coverage, figure_values, fold, roles, split_sentences, words
+from .text import (
+    CARDINAL_RE,
+    STOPWORDS,
+    cardinal,
+    demonyms,
+    entity_coverage,
+    figure_values,
+    fold,
+    roles,
+    split_sentences,
+    words,
+)
 
 # "Combien", "how many", "quel est le bilan", "what is the death toll": questions answered by a count.
 COUNT_RE = re.compile(r"(?i)\b(combien|how (many|much)|quel(le)?s? (est |sont |était )?(le |la |les |l')?"
@@ -35,6 +46,7 @@ _PEOPLE = {"personne", "personnes", "person", "people", "persons", "habitant", "
            "civil", "civils", "civilian", "civilians", "soldat", "soldats", "soldier", "soldiers", "enfant", "enfants",
            "child", "children", "homme", "hommes", "femme", "femmes", "man", "men", "woman", "women", "adulte",
            "adultes", "adult", "adults", "patient", "patients", "migrant", "migrants"}
+_PART_OF = {"dont", "including", "among"}
 _PROJECTION = {"pass", "exceed", "surpass", "reach", "depasser", "atteindre", "could", "may", "might", "pourrait"}
 _NUM = re.compile(r"(?<![\w,.-])(\d{1,3}(?:[.,\u202f\u00a0 ]\d{3})+|\d+)(?![\w%-]|[.,]\d)")
 _AFTER, _BEFORE = 6, 20  # words between a figure and the word naming its quantity ("1.644 morts", "toll rose to 2,719")
@@ -49,7 +61,9 @@ class Figure:
 
 
 def parse_int(text: str) -> int:
-    return int(re.sub(r"\D", "", text))
+    """'1 644' -> 1644; a number in words too: 'huit' -> 8."""
+    digits = re.sub(r"\D", "", text)
+    return int(digits) if digits else cardinal(text) or 0
 
 
 def _counts(text: str) -> Iterator[tuple[re.Match, str, list[tuple[int, str]], int]]:
@@ -58,7 +72,9 @@ def _counts(text: str) -> Iterator[tuple[re.Match, str, list[tuple[int, str]], i
     for s, e in split_sentences(text):
         sentence = text[s:e]
         tokens = [(m.start(), m.group()) for m in re.finditer(r"[\w']+", fold(sentence))]
-        for m in _NUM.finditer(sentence):
+        # in digits, or in words ("huit bijoux", "three people"; "Sept" is September)
+        found = [*_NUM.finditer(sentence), *(m for m in CARDINAL_RE.finditer(sentence) if m.group(1) != "Sept")]
+        for m in found:
             if 1900 <= parse_int(m.group(1)) <= 2100 and re.fullmatch(r"\d{4}", m.group(1)):
                 continue  # a year
             idx = next((i for i, (pos, _) in enumerate(tokens) if pos >= m.start()), len(tokens))
@@ -66,6 +82,8 @@ def _counts(text: str) -> Iterator[tuple[re.Match, str, list[tuple[int, str]], i
                 continue  # a day of the month: "le 21 avril", "April 1"
             if idx + 1 < len(tokens) and tokens[idx + 1][1] in _NOT_COUNTS:
                 continue  # an age or a duration: "88 ans", "30 days"
+            if idx and tokens[idx - 1][1] in _PART_OF:
+                continue  # a part of the count before it: "31 blessés, dont quatre grièvement"
             if any(t in _PROJECTION for _, t in tokens[max(idx - 3, 0):idx]):
                 continue  # a projection, not a count: "expected it to pass 3,000"
             yield m, sentence, tokens, idx
@@ -133,6 +151,12 @@ def asked_quantities(question: str) -> set[str]:
     words = re.findall(r"[\w']+", fold(question))
     pairs = [f"{a} {b}" for a, b in zip(words, words[1:])]
     return {_WORD_KEY[w] for w in words + pairs if w in _WORD_KEY}
+
+
+def counted_noun(question: str) -> str:
+    """The word naming what a "how many" question counts ("Combien de suspects ..." -> "suspects"), or ""."""
+    m = re.search(r"\b(?:combien d(?:e\s+|')|how many\s+)([\w-]+)", fold(question))
+    return m.group(1) if m else ""
 
 
 def wants_count(question: str) -> bool:

@@ -12,7 +12,17 @@ from datetime import date
 from .dates import MONTHS
 from .figures import asked_quantities, wants_count
 from .filters import Filters
-from .text import capitalized, content_terms, detect_language, entities, exonyms, fold, translations, words
+from .text import (
+    CARDINAL_WORDS,
+    capitalized,
+    content_terms,
+    detect_language,
+    entities,
+    exonyms,
+    fold,
+    translations,
+    words,
+)
 from .timeframe import Timeframe, parse_as_of, resolve
 
 
@@ -55,9 +65,10 @@ _KINDS = [  # first match wins: "combien de temps" is a duration, not a count
               r"in what (city|country)|quel pays|which country|what country)\b"),
 ]
 _UNIT = {
-    "duration": r"\b\d+\s*(jours?|semaines?|mois|ans|annees?|heures?|minutes?|days?|weeks?|months?|years?|hours?)\b"
-                r"|\b(deux|trois|quatre|cinq|six|sept|huit|dix|two|three|four|five|six|seven|eight|ten)\s+"
-                r"(jours|semaines|mois|ans|heures|days|weeks|months|years|hours)\b",
+    "duration": r"\b\d+\s*(jours?|semaines?|mois|ans|annees?|heures?|minutes?|secondes?|seconds?|days?|weeks?|"
+                r"months?|years?|hours?)\b|(?<![\w-])(" + CARDINAL_WORDS + r")\s+"
+                r"(jours|semaines|mois|ans|annees|heures|minutes|secondes|days|weeks|months|years|hours|seconds)\b"
+                r"|\b(un|une|a|an|one)\s+(jour|journee|semaine|mois|an|annee|heure|minute|day|week|month|year|hour)\b",
     "age": r"\b\d+\s*(ans|years?|-year-old)\b",
     "length": r"\d\s*(km|kilometres?|kilometers?|miles?|metres?|meters?|m)\b",
     "amount": r"\d\s*(€|\$|£|euros?|dollars?|francs?|livres?|pounds?|yens?|yuans?|roubles?|rubles?|hryvnias?)\b|"
@@ -133,6 +144,7 @@ def analyze(question: str, filters: Filters | dict | None = None, as_of: str | d
     words_asked = text.replace(frame.phrase, " ") if frame else text  # "last week" is when, not what
     return Query(text=question, standalone=text, lang=detect_language(question), follow_up=text != question,
                  as_of=day, timeframe=frame, filters=flt, quantities=frozenset(asked_quantities(text)),
-                 wants_count=wants_count(text), wants=answer_kind(text), names=frozenset(entities(text)),
+                 wants_count=wants_count(text) and answer_kind(text) not in _UNIT,
+                 wants=answer_kind(text), names=frozenset(entities(text)),
                  terms=frozenset(content_terms(words_asked) | other_spellings(words_asked)),
                  bridge=bridge_terms(words_asked))

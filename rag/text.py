@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from difflib import SequenceMatcher
 from functools import cache, lru_cache
 from pathlib import Path
@@ -130,6 +130,22 @@ def figure_values(text: str) -> set[str]:
         elif all(part in _CARDINALS for part in w.split("-")):
             out.add(str(_compound(w.split("-"))))
     return out
+
+
+def cardinal(word: str) -> int | None:
+    """The value of a number written in words ('huit' -> 8, 'vingt-cinq' -> 25, 'twenty-five' -> 25), else None."""
+    parts = fold(word).split("-")
+    return _compound(parts) if all(p in _CARDINALS for p in parts) else None
+
+
+# Numbers in words that count by themselves (not "cent"/"mille"/"hundred" alone: "pour cent", "a thousand years")
+def _alternatives(options: Iterable[str]) -> str:
+    return "|".join(sorted(options, key=len, reverse=True))  # longest first: "dix-sept" before "dix"
+
+
+CARDINAL_WORDS = (f"(?:{_alternatives(w for w, v in _CARDINALS.items() if v < 100 and w != 'dozen')})"
+                  f"(?:-(?:{_alternatives(_CARDINALS)}))*")
+CARDINAL_RE = re.compile(rf"(?<![\w-])({CARDINAL_WORDS})(?![\w-])", re.IGNORECASE)
 
 
 def _compound(parts: list[str]) -> int:
@@ -407,6 +423,12 @@ def entity_coverage(claim_entities: set[str] | frozenset[str], text: str, simila
             return False
         if e in exonyms():  # 'united states': all its words, as before the names were grouped
             return all(fuzzy_found(p, toks, similarity) for p in parts)
-        return fuzzy_found(parts[-1], toks, similarity)  # a person named by surname: 'Carney' for 'Mark Carney'
+        if fuzzy_found(parts[-1], toks, similarity):  # a person named by surname: 'Carney' for 'Mark Carney'
+            return True
+        # a place named with common words, in the other language: 'Apollo Gallery' is the 'galerie d'Apollon'
+        common = lexicon()
+        return any(p not in common for p in parts) and all(
+            fuzzy_found(p, toks, similarity) or any(fuzzy_found(t, toks, similarity) for t in common.get(p, ()))
+            for p in parts)
 
     return sum(found(e) for e in claim_entities) / len(claim_entities)

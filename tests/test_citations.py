@@ -191,3 +191,37 @@ def test_a_count_may_be_given_in_words_or_as_an_order_of_magnitude():
         assert states_count(given), given
     assert not states_count("Russia said its forces had recaptured Sudzha, the largest town in the region.")
     assert not states_count("Il a terminé septième.")
+
+
+def test_counts_in_words_are_counts_and_a_part_of_a_count_is_not_one():
+    """'huit bijoux' counts 8 bijoux (and 'quatre malfaiteurs' 4 of something else); '31 blessés, dont quatre
+    grièvement': four is part of the 31, not a count of the injured of its own."""
+    from rag.figures import counts, counts_other_things, figures
+    assert counts("Un commando de quatre malfaiteurs a dérobé huit bijoux.") == {4, 8}
+    assert counts_other_things("Un commando de quatre malfaiteurs a dérobé huit bijoux.") == {4, 8}
+    assert [(f.key, f.value) for f in figures("Three people were killed and twenty-five injured.")] == [
+        ("dead", 3), ("injured", 25)]
+    assert [(f.key, f.value) for f in figures("Le déraillement a fait 31 blessés, dont quatre grièvement.")] == [
+        ("injured", 31)]
+    assert counts("Les voleurs ont agi en sept minutes.") == set()  # a duration
+
+
+def test_a_yes_no_answer_denying_the_question_is_a_claim_of_its_own():
+    """Restating the question's words scores 0 (an echo), but its negation is what the passage says; the
+    affirmative restatement stays an echo. A 'Yes,' the sentence's own negation contradicts is dropped."""
+    p = ("The liberal FDP, a member of the outgoing coalition, failed to clear the five percent threshold with "
+         "4.3 percent and will not be represented in the Bundestag.")
+    q = "Will the FDP be represented in the Bundestag?"
+    assert support_score("The FDP will not be represented in the Bundestag.", p, 0.86, 0.78, q) > 0.45
+    assert support_score("The FDP will be represented in the Bundestag.", p, 0.86, 0.78, q) == 0.0
+    assert split_answer("Yes, the FDP will not be represented in the Bundestag [1].") == [
+        ("The FDP will not be represented in the Bundestag.", [1])]
+    assert split_answer("Oui, mais il n'a pas parlé [1].") == [("Oui, mais il n'a pas parlé.", [1])]
+
+
+def test_a_place_named_with_common_words_is_found_in_the_other_language():
+    """'Apollo Gallery' in an English question is the 'galerie d'Apollon' of a French passage (the proper
+    noun itself must be there: another gallery is not it)."""
+    from rag.text import entity_coverage
+    assert entity_coverage({"apollo gallery"}, "Ils sont entrés dans la galerie d'Apollon par une fenêtre.") == 1.0
+    assert entity_coverage({"apollo gallery"}, "Ils sont entrés dans la galerie Médicis par une fenêtre.") == 0.0

@@ -70,6 +70,13 @@ def test_speakers_of_quotes_are_found():
         ("very promising", "Trump")]
 
 
+def test_a_speaker_named_after_his_title_is_the_person_not_the_title():
+    quotes = find_quotes('"Ils ont volé un patrimoine inestimable", a déclaré la ministre de la Culture, Rachida '
+                         'Dati, qui s\'est rendue sur place. "Nous restons unis", a déclaré Emmanuel Macron, aux '
+                         'côtés d\'Olaf Scholz.')
+    assert [q.speaker for q in quotes] == ["Rachida Dati", "Emmanuel Macron"]
+
+
 def test_quoted_claim_is_attributed_to_its_speaker(news: Assistant, scripted):
     """Scripted LLM: the model states a quote as a fact; the answer says who said it."""
     ans = scripted(news, "Nous reconstruirons chaque maison [1].").ask("Que promet le maire de Montrival ?")

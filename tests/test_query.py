@@ -29,6 +29,34 @@ def test_an_amount_is_a_figure_with_a_currency():
     assert not answers_kind("Le 12 mai 2025, 150 000 personnes l'ont acclamé.", query)
 
 
+def test_a_duration_in_words_answers_how_long_and_is_no_count():
+    query = analyze("Combien de temps a duré le vol au Louvre ?")
+    assert query.wants == "duration" and not query.wants_count
+    assert answers_kind("Les voleurs ont agi en sept minutes environ.", query)
+    assert answers_kind("Il a fallu une heure.", query) and answers_kind("pendant vingt-cinq jours", query)
+    assert not answers_kind("Les voleurs sont entrés par une fenêtre.", query)
+
+
+def test_a_count_quote_counts_what_the_question_counts(qa):
+    """The extractive fallback: asked how many suspects were arrested, a sentence counting the thieves is no
+    answer; asked how many jewels were stolen, it is (and across languages, 'bâtiments' are 'buildings')."""
+    from rag.chunking import ChunkMeta
+    from rag.evidence import Evidence
+    from rag.extractive import extract
+    from rag.prompting import Prompts
+
+    lede = Evidence(1, Passage("p1", "Un commando de quatre malfaiteurs a dérobé dimanche huit bijoux au Louvre.",
+                               ChunkMeta(dispatch_id="d1", lang="fr")))
+    prompts, s = Prompts(qa.settings.prompts_path), qa.settings
+    assert extract(analyze("Combien de suspects ont été arrêtés après le vol du Louvre ?"), [lede], qa.embedder,
+                   prompts, s) is None
+    assert "huit bijoux" in extract(analyze("Combien de bijoux ont été volés au Louvre ?"), [lede], qa.embedder,
+                                    prompts, s).text
+    fires = Evidence(1, Passage("p1", "More than 12,000 buildings have been destroyed or damaged.",
+                                ChunkMeta(dispatch_id="d1", lang="en")))
+    assert extract(analyze("Combien de bâtiments ont été détruits à Los Angeles ?"), [fires], qa.embedder, prompts, s)
+
+
 def test_a_length_is_a_figure_with_a_unit_of_distance():
     query = analyze("How long is the front line according to Putin?")
     assert answers_kind("a front line of some 2,000 kilometres", query)
