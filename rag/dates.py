@@ -103,7 +103,7 @@ def with_days(text: str, published: date, lang: str) -> str:
     (19 octobre 2025)", "Sunday's (February 23, 2025)"), read as `days_meant` reads them: a small model
     given the dispatch date otherwise writes that date for "dimanche"."""
     def dated(m: re.Match) -> str:
-        word = fold(m.group(0)).split("'")[0]
+        word = re.split(r"['’]", fold(m.group(0)))[0]  # "Sunday's", "Sunday’s"
         if word in WEEKDAYS:
             day = published - timedelta((published.weekday() - WEEKDAYS[word]) % 7)
         else:

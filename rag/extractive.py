@@ -9,11 +9,11 @@ from .attribution import names_speaker
 from .citations import AnswerSentence, support_score
 from .embedding import Embedder
 from .evidence import Evidence
-from .figures import counted_noun, counts, figures, misplaced_figures, states_count
+from .figures import counts, counts_something_else, figures, misplaced_figures, states_count
 from .prompting import Prompts, dated
 from .query import Query, answers_kind, measurable
 from .settings import Settings
-from .text import content_terms, entity_coverage, split_sentences, translations
+from .text import content_terms, entity_coverage, split_sentences
 
 
 def candidates(evidence: list[Evidence], pairs: bool = True) -> list[tuple[str, Evidence]]:
@@ -114,9 +114,8 @@ def extract(query: Query, evidence: list[Evidence], embedder: Embedder, prompts:
         return None
     if query.wants_count and not states_count(sentence):
         return None
-    noun = counted_noun(query.standalone)  # "combien de suspects arrêtés": not "quatre malfaiteurs ont volé"
-    if query.wants_count and not query.quantities and noun and not _names(noun, sentence):
-        return None
+    if query.wants_count and counts_something_else(query.standalone, sentence, e.text):
+        return None  # "combien de suspects arrêtés": not "quatre malfaiteurs ont volé"
     intro = prompts.get("extractive", query.lang).format(dated=dated(e.meta.period, prompts, query.lang),
                                                          quote=sentence.strip())
     quote = next((q for q in e.meta.quotes if q.text in sentence), None)
@@ -125,12 +124,6 @@ def extract(query: Query, evidence: list[Evidence], embedder: Embedder, prompts:
         intro += " " + prompts.get("quoted_by", query.lang).format(speaker=speaker)
     return AnswerSentence(intro, [e.number], support_score(sentence, e.text, 1.0, 0.0), True, [e.number],
                           speaker=speaker)
-
-
-def _names(noun: str, sentence: str) -> bool:
-    """The sentence has the noun, or its other-language form ("bâtiments": "buildings")."""
-    found = content_terms(sentence)
-    return any(content_terms(form) <= found for form in (noun, *translations(noun).get(noun, ())))
 
 
 def focus(query: Query, evidence: list[Evidence], embedder: Embedder, s: Settings) -> list[Evidence]:

@@ -14,12 +14,14 @@ from .text import (
     CARDINAL_RE,
     STOPWORDS,
     cardinal,
+    content_terms,
     demonyms,
     entity_coverage,
     figure_values,
     fold,
     roles,
     split_sentences,
+    translations,
     words,
 )
 
@@ -157,6 +159,24 @@ def counted_noun(question: str) -> str:
     """The word naming what a "how many" question counts ("Combien de suspects ..." -> "suspects"), or ""."""
     m = re.search(r"\b(?:combien d(?:e\s+|')|how many\s+)([\w-]+)", fold(question))
     return m.group(1) if m else ""
+
+
+def counts_something_else(question: str, sentence: str, passage: str) -> bool:
+    """The question counts a thing it names ("combien de suspects"), and the passage gives the sentence's
+    counts only in sentences (with the sentence before each) that do not name it, nor its other-language
+    form: "quatre malfaiteurs ont volé" does not count suspects arrested. Quantities we know (the dead, the
+    injured...) and people are left to the checks on quantities."""
+    noun = counted_noun(question)
+    if not noun or noun in _PEOPLE or asked_quantities(question):
+        return False
+    forms = [content_terms(f) for f in (noun, *translations(noun).get(noun, ()))]
+    spans = list(split_sentences(passage))
+    for value in counts(sentence):
+        stated = [content_terms(passage[spans[i - 1][0] if i else s:e]) for i, (s, e) in enumerate(spans)
+                  if value in counts(passage[s:e])]
+        if stated and not any(f <= terms for f in forms for terms in stated):
+            return True
+    return False
 
 
 def wants_count(question: str) -> bool:

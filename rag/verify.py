@@ -11,7 +11,7 @@ from .citations import AnswerSentence, attribute
 from .dates import Period, days_meant
 from .embedding import Embedder
 from .evidence import Evidence
-from .figures import counts, counts_other_things, figures, misplaced_figures, other_subject
+from .figures import counts, counts_other_things, counts_something_else, figures, misplaced_figures, other_subject
 from .query import Query
 from .settings import Settings
 from .text import entity_coverage
@@ -45,7 +45,7 @@ def require_count(sentence: AnswerSentence, query: Query, cited: list[str]) -> A
     gives for something other than what the question names (asked about Briansk: 77 was the total over
     Russia, 30 the count over Briansk), or for other people or another action (Russian prisoners asked,
     the 430 were Ukrainians; drones launched asked, the 77 were shot down), nor a count of other things
-    (the dead asked, "12 000 bâtiments" given)."""
+    (the dead asked, "12 000 bâtiments" given; suspects arrested asked, the "quatre malfaiteurs" who stole)."""
     if not query.wants_count or not sentence.supported:
         return sentence
     keys = {f.key for f in figures(sentence.text)}
@@ -57,4 +57,5 @@ def require_count(sentence: AnswerSentence, query: Query, cited: list[str]) -> A
         here = {n for n in names if entity_coverage({n}, passage) == 1.0}
         wrong = wrong or misplaced_figures(sentence.text, passage, here)
         wrong = wrong or other_subject(query.standalone, sentence.text, passage)
+        wrong = wrong or counts_something_else(query.standalone, sentence.text, passage)
     return replace(sentence, supported=False, cites=[]) if wrong else sentence

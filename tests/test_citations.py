@@ -225,3 +225,18 @@ def test_a_place_named_with_common_words_is_found_in_the_other_language():
     from rag.text import entity_coverage
     assert entity_coverage({"apollo gallery"}, "Ils sont entrés dans la galerie d'Apollon par une fenêtre.") == 1.0
     assert entity_coverage({"apollo gallery"}, "Ils sont entrés dans la galerie Médicis par une fenêtre.") == 0.0
+
+
+def test_a_count_the_passage_gives_for_other_things_does_not_answer_how_many():
+    """'Combien de suspects ont été arrêtés ?': the model restates the question around the passage's
+    'quatre malfaiteurs', who stole; the passage never counts suspects. The jewels it does count."""
+    from rag.citations import AnswerSentence
+    from rag.query import analyze
+    from rag.verify import require_count
+    lede = "Un commando de quatre malfaiteurs a dérobé dimanche matin huit bijoux au musée du Louvre."
+
+    def kept(question, text):
+        return require_count(AnswerSentence(text, [1], 0.8, True, [1]), analyze(question), [lede]).supported
+    assert not kept("Combien de suspects ont été arrêtés après le vol du Louvre ?",
+                    "Quatre malfaiteurs ont été arrêtés après le vol du Louvre.")
+    assert kept("Combien de bijoux ont été volés au Louvre ?", "Huit bijoux ont été volés au Louvre.")
