@@ -110,9 +110,12 @@ def counts(text: str) -> set[int]:
 
 
 def figures(text: str) -> list[Figure]:
-    """Counted quantities in a passage: each count with the nearest quantity word around it."""
+    """Counted quantities in a passage: each count in digits with the nearest quantity word around it (a
+    small count in words, "six morts à Bangkok", is a detail of the story, not a version of its toll)."""
     out = []
     for m, sentence, tokens, idx in _counts(text):
+        if not m.group(1)[0].isdigit():
+            continue
         key = _nearest_key(tokens, idx)
         if key:
             unit = re.match(r"\s+([\w-]+)", sentence[m.end():])  # "1.644 morts": keep the word

@@ -199,8 +199,8 @@ def test_counts_in_words_are_counts_and_a_part_of_a_count_is_not_one():
     from rag.figures import counts, counts_other_things, figures
     assert counts("Un commando de quatre malfaiteurs a dérobé huit bijoux.") == {4, 8}
     assert counts_other_things("Un commando de quatre malfaiteurs a dérobé huit bijoux.") == {4, 8}
-    assert [(f.key, f.value) for f in figures("Three people were killed and twenty-five injured.")] == [
-        ("dead", 3), ("injured", 25)]
+    assert counts("Three people were killed and twenty-five injured.") == {3, 25}
+    assert figures("Three people were killed.") == []  # versions of a toll are compared in digits only
     assert [(f.key, f.value) for f in figures("Le déraillement a fait 31 blessés, dont quatre grièvement.")] == [
         ("injured", 31)]
     assert counts("Les voleurs ont agi en sept minutes.") == set()  # a duration
