@@ -93,20 +93,3 @@ def days_meant(text: str, published: date) -> set[date]:
         days.add(published - timedelta(1))
     return days
 
-
-_RELATIVE_RE = re.compile(r"(?i)\b(?:" + "|".join(WEEKDAYS) + r"|aujourd['’]hui|today|tonight|hier|yesterday)\b"
-                          r"(?:['’]s)?(?!\s*(?:\(|\d|1er\b))")  # not when the date follows ("jeudi 8 mai")
-
-
-def with_days(text: str, published: date, lang: str) -> str:
-    """The text with the date each relative day word means written beside it, in `lang` ("dimanche
-    (19 octobre 2025)", "Sunday's (February 23, 2025)"), read as `days_meant` reads them: a small model
-    given the dispatch date otherwise writes that date for "dimanche"."""
-    def dated(m: re.Match) -> str:
-        word = re.split(r"['’]", fold(m.group(0)))[0]  # "Sunday's", "Sunday’s"
-        if word in WEEKDAYS:
-            day = published - timedelta((published.weekday() - WEEKDAYS[word]) % 7)
-        else:
-            day = published - timedelta(1) if word in _YESTERDAY else published
-        return f"{m.group(0)} ({Period(day, day, day.isoformat()).label(lang)})"
-    return _RELATIVE_RE.sub(dated, text)

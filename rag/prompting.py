@@ -14,7 +14,7 @@ from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 
-from .dates import Period, with_days
+from .dates import Period
 from .errors import ConfigError
 from .evidence import Evidence
 from .text import count_tokens, split_sentences
@@ -90,10 +90,8 @@ def render_passages(evidence: list[Evidence], prompts: Prompts, lang: str) -> st
         title = clean(e.meta.title, lang).replace('"', "'")
         if e.meta.section:
             title += f" — {clean(e.meta.section, lang)}".replace('"', "'")
-        text = " ".join(clean(e.text, lang).split())
-        if e.meta.period and not e.meta.period.is_month:  # "dimanche" -> "dimanche (19 octobre 2025)"
-            text = with_days(text, e.meta.period.start, lang)
-        out.append(tpl.format(number=e.number, date=date_label(e.meta.period, lang), title=title, text=text))
+        out.append(tpl.format(number=e.number, date=date_label(e.meta.period, lang), title=title,
+                              text=" ".join(clean(e.text, lang).split())))
     return "\n".join(out)
 
 

@@ -82,24 +82,3 @@ def test_weekdays_and_today_in_a_dispatch_mean_days_before_its_date():
     assert days_meant("The toll rose on Tuesday, officials said today.", date(2025, 4, 1)) == {date(2025, 4, 1)}
     assert days_meant("Le 8 mai, le conclave a voté.", friday) == set()
 
-
-def test_the_model_reads_the_date_each_weekday_of_a_passage_means(qa):
-    """'dimanche' in a dispatch of Wednesday 22 October is 19 October: written beside it in the prompt, in the
-    question's language (a model given only the dispatch date writes that date for the theft)."""
-    from rag.chunking import ChunkMeta
-    from rag.dates import with_days
-    from rag.evidence import Evidence
-    from rag.prompting import Prompts, render_passages
-    from rag.retrieval import Passage
-
-    wednesday = date(2025, 10, 22)
-    assert with_days("Ils ont volé dimanche matin huit bijoux.", wednesday, "fr") == (
-        "Ils ont volé dimanche (19 octobre 2025) matin huit bijoux.")
-    assert with_days("Germany's conservatives won Sunday's election.", date(2025, 2, 24), "en") == (
-        "Germany's conservatives won Sunday's (February 23, 2025) election.")
-    assert with_days("élu jeudi 8 mai, annoncé hier", date(2025, 5, 9), "en") == (
-        "élu jeudi 8 mai, annoncé hier (May 8, 2025)")  # a date already given is not repeated
-    theft = Evidence(1, Passage("p1", "Ils ont volé dimanche huit bijoux.",
-                                ChunkMeta(dispatch_id="d", date="2025-10-22", lang="fr")))
-    shown = render_passages([theft], Prompts(qa.settings.prompts_path), "en")
-    assert "dimanche (October 19, 2025)" in shown
