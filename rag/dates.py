@@ -92,4 +92,3 @@ def days_meant(text: str, published: date) -> set[date]:
     if toks & _YESTERDAY:
         days.add(published - timedelta(1))
     return days
-

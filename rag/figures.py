@@ -173,10 +173,9 @@ def counts_something_else(question: str, sentence: str, passage: str) -> bool:
     if not noun or noun in _PEOPLE or asked_quantities(question):
         return False
     forms = [content_terms(f) for f in (noun, *translations(noun).get(noun, ()))]
-    spans = list(split_sentences(passage))
+    stating = _count_sentences(passage)
     for value in counts(sentence):
-        stated = [content_terms(passage[spans[i - 1][0] if i else s:e]) for i, (s, e) in enumerate(spans)
-                  if value in counts(passage[s:e])]
+        stated = [content_terms(with_before) for _, with_before, found in stating if value in found]
         if stated and not any(f <= terms for f in forms for terms in stated):
             return True
     return False
@@ -213,6 +212,14 @@ def misplaced_figures(sentence: str, passage: str, names_here: set[str] | None =
     return False
 
 
+def _count_sentences(passage: str) -> list[tuple[str, str, set[int]]]:
+    """Each sentence of the passage, the same with the sentence before it, and the counts it gives (read once
+    for all the figures of an answer sentence)."""
+    spans = list(split_sentences(passage))
+    return [(passage[s:e], passage[spans[i - 1][0] if i else s:e], counts(passage[s:e]))
+            for i, (s, e) in enumerate(spans)]
+
+
 def count_owners(passage: str) -> list[tuple[int, str]]:
     """Each count of the passage with the name it belongs to, the last capitalised word before it in its
     sentence: in "La région de Briansk, voisine de l'Ukraine, en a compté 30 à elle seule, et celle de Kalouga
@@ -233,10 +240,10 @@ def other_subject(question: str, sentence: str, passage: str) -> bool:
     wanted_people, wanted_action = demonyms(question), roles(question)
     if not (wanted_people or wanted_action):
         return False
+    stating = _count_sentences(passage)
     for value in counts(sentence):
-        for s, e in split_sentences(passage):
-            where = passage[s:e]
-            if value not in counts(where):
+        for where, _, found in stating:
+            if value not in found:
                 continue
             people, action = demonyms(where), roles(where)
             if (wanted_people and people and not wanted_people & people) or \

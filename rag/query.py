@@ -142,9 +142,9 @@ def analyze(question: str, filters: Filters | dict | None = None, as_of: str | d
     if as_of not in (None, ""):
         flt = flt.narrow(None, day)
     words_asked = text.replace(frame.phrase, " ") if frame else text  # "last week" is when, not what
+    kind = answer_kind(text)  # "combien de temps" is a duration: no count question
     return Query(text=question, standalone=text, lang=detect_language(question), follow_up=text != question,
                  as_of=day, timeframe=frame, filters=flt, quantities=frozenset(asked_quantities(text)),
-                 wants_count=wants_count(text) and answer_kind(text) not in _UNIT,
-                 wants=answer_kind(text), names=frozenset(entities(text)),
+                 wants_count=wants_count(text) and kind not in _UNIT, wants=kind, names=frozenset(entities(text)),
                  terms=frozenset(content_terms(words_asked) | other_spellings(words_asked)),
                  bridge=bridge_terms(words_asked))

@@ -138,11 +138,11 @@ def cardinal(word: str) -> int | None:
     return _compound(parts) if all(p in _CARDINALS for p in parts) else None
 
 
-# Numbers in words that count by themselves (not "cent"/"mille"/"hundred" alone: "pour cent", "a thousand years")
 def _alternatives(options: Iterable[str]) -> str:
     return "|".join(sorted(options, key=len, reverse=True))  # longest first: "dix-sept" before "dix"
 
 
+# Numbers in words that count by themselves (not "cent"/"mille"/"hundred" alone: "pour cent", "a thousand years")
 CARDINAL_WORDS = (f"(?:{_alternatives(w for w, v in _CARDINALS.items() if v < 100 and w != 'dozen')})"
                   f"(?:-(?:{_alternatives(_CARDINALS)}))*")
 CARDINAL_RE = re.compile(rf"(?<![\w-])({CARDINAL_WORDS})(?![\w-])", re.IGNORECASE)
