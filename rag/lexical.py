@@ -162,7 +162,20 @@ class LexicalIndex:
             return True
         self._reload()
         self.loaded_from_disk = True
+        if self._known_count() != store.count():
+            # chunks written without a change stamp (a process killed mid-write by an older release) or lost:
+            # the stamp cannot tell, the count can; catch up by the difference of ids
+            self._sync(store, store.current_version())
         return False
+
+    def _known_count(self) -> int:
+        if not self.added and not self.deleted:
+            return self._main_size()
+        return len(self._known())
+
+    def _known(self) -> set[str]:
+        """The ids this index holds: the main build's, less the deleted, plus the journal's."""
+        return ({str(i) for seg in self.main.values() for i in seg.ids} - self.deleted) | set(self.added)
 
     def _reload(self) -> None:
         """Read the state and the journal lines not replayed yet (another process may have written them, or
@@ -192,8 +205,7 @@ class LexicalIndex:
     def _sync(self, store: DispatchStore, version: str) -> None:
         """Catch up with the store by the difference of chunk ids (another process, or a crash between the
         store write and ours); rebuild when too much differs."""
-        main = {str(i) for seg in self.main.values() for i in seg.ids}
-        known = (main - self.deleted) | set(self.added)
+        known = self._known()
         present = store.all_ids()
         new, gone = present - known, known - present
         if len(new) + len(gone) > self._merge_limit(len(present)):

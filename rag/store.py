@@ -231,6 +231,9 @@ class DispatchStore:
         """A write: like a read, and a new change stamp afterwards (also when the write failed half way)."""
         with self._reading(action, force=True):
             self._before_write = self.version
+            # A stamp before the write too: a process killed during or right after it leaves a stamp no cache
+            # has seen, so the others catch up (the stamp after it would never be written).
+            self._changed_safely()
             try:
                 yield
             finally:

@@ -1,12 +1,15 @@
 """The persisted BM25 index: loaded after a restart instead of rebuilt, updated by ingest and delete, repaired
 when it missed a store write, and equal to a fresh build."""
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 from rag import Assistant, Filters
 from rag.lexical import LexicalIndex
+from rag.store import to_chroma
 
-from conftest import CORPUS, make_settings
+from conftest import CORPUS, ROOT, make_settings
 
 QUERIES = ["drones abattus Briansk", "séisme Birmanie bilan", "Eurovision Basel winner", "pape Léon conclave"]
 
@@ -59,6 +62,52 @@ def test_a_store_write_the_index_missed_is_found_and_repaired_at_open(tmp_path: 
     assert hits and hits[0][0] in {c.id for c in chunks}
     state = reopened.retriever.lexical._read_state()
     assert state["stamp"] == reopened.store.current_version()
+
+
+KILLED_AFTER_STORE_WRITE = """
+import json, os, sys
+from chromadb.api.models.Collection import Collection
+from rag import Assistant, Settings
+real = Collection.upsert
+def upsert_then_die(self, *a, **kw):  # SIGKILL right after Chroma has the chunks: no finally runs
+    real(self, *a, **kw)
+    os._exit(9)
+Collection.upsert = upsert_then_die
+Assistant(Settings.from_dict(json.loads(sys.argv[1]))).ingest([sys.argv[2]], progress=False)
+"""
+
+
+def test_an_open_index_catches_up_with_a_process_killed_right_after_its_store_write(tmp_path: Path):
+    """The killed process never wrote its stamp after the write nor its BM25 journal; the stamp it wrote
+    before the write tells the others to catch up."""
+    settings = make_settings(tmp_path / "idx")
+    qa = Assistant(settings)
+    qa.ingest([CORPUS / "2025-03-13-drones-briansk.fr.txt"], progress=False)
+    assert not qa.lexical_search("Wasted Love countertenor", 5)
+    eurovision = CORPUS / "2025-05-17-eurovision-basel.en.txt"
+    proc = subprocess.run([sys.executable, "-c", KILLED_AFTER_STORE_WRITE, settings.model_dump_json(), str(eurovision)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 9, proc.stderr[-2000:]
+    written = {c.id for c in qa.store.chunks_of("2025-05-17-eurovision-basel.en")}
+    assert written  # the store has them, BM25 did not hear of them
+    hits = qa.lexical_search("Wasted Love countertenor", 5)
+    assert hits and hits[0][0] in written
+
+
+def test_chunks_written_without_any_change_stamp_are_found_at_open(tmp_path: Path):
+    """An index a killed process of an older release left behind (no stamp before the write): the saved BM25
+    index holds fewer chunks than the store, which opening it notices and repairs."""
+    settings = make_settings(tmp_path / "idx")
+    qa = Assistant(settings)
+    qa.ingest([CORPUS / "2025-03-13-drones-briansk.fr.txt"], progress=False)
+    qa.lexical_search("drones", 5)  # the BM25 state is saved at the store's stamp
+    chunks = qa.chunk_files([CORPUS / "2025-05-17-eurovision-basel.en.txt"], settings)
+    vectors = qa.embed_passages([c.embed_text() for c in chunks])
+    qa.store.col.upsert(ids=[c.id for c in chunks], embeddings=vectors.tolist(), documents=[c.text for c in chunks],
+                        metadatas=[to_chroma(c.meta) for c in chunks])  # straight to Chroma: no stamp
+    reopened = Assistant(settings)
+    hits = reopened.lexical_search("Wasted Love countertenor", 5)
+    assert hits and hits[0][0] in {c.id for c in chunks}
 
 
 def test_a_large_change_rebuilds_the_main_index_and_drops_the_old_one(tmp_path: Path, monkeypatch):
