@@ -37,12 +37,19 @@ class Query:
     filters: Filters  # the user's filters narrowed to the time frame (and to as_of when given)
     quantities: frozenset[str]  # quantities asked about: dead, injured, drones...
     wants_count: bool  # answered by a count ("combien", "how many", "quel est le bilan")
-    wants: str  # kind of answer: length, duration, age, amount, count, date, statement, person, place, "" (any)
+    wants: str  # kind of answer: length, duration, age, amount, share, count, date, rank, statement, person, place,
+    # or "" (any)
     names: frozenset[str]  # names and figures the question hinges on (folded)
     terms: frozenset[str]  # content words (folded, crudely stemmed)
     # per question word with known other-language forms, the content terms of all its forms ("name": nom, name)
     bridge: tuple[frozenset[str], ...] = ()
 
+
+# ordinals past the first ("premier ministre", "first lady" rank nothing); folded forms in answers
+_ORDINAL_ASKED = (r"deuxième|seconde?|\w+ième|derni(er|ère)|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|last|"
+                  r"\d+(e|ème|nd|rd|th)")
+_ORDINAL = (r"premiere?s?|seconde?s?|\w+iemes?|derniere?s?|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|"
+            r"tenth|eleventh|twelfth|\w+teenth|\w+tieth|last|\d+(e|eme|er|ere|st|nd|rd|th)")
 
 _KINDS = [  # first match wins: "combien de temps" is a duration, not a count
     # "how long is the front line" is a length; "how long did it last" a duration
@@ -54,9 +61,17 @@ _KINDS = [  # first match wins: "combien de temps" is a duration, not a count
     # money: "prix" is left out (le prix Goncourt is a prize, not a price)
     ("amount", r"\b(salaires?|salary|salaries|wages?|rémunération|coût|coûte|coûté|coûtera|costs?|cost of|"
                r"price of|montant|amount of money|how much money|combien d'argent|budget)\b"),
+    # a share is a percentage or a fraction, not the count it is a share of ("part de marché": not units sold)
+    ("share", r"\b(parts? de marché|market share|pourcentage|quelle part|quelle proportion|quel taux|taux d[e']|"
+              r"what percentage|what share|what proportion|what rate|what was the turnout)\b"),
     ("count", r"\b(combien|how many|how much)\b"),
     ("date", r"\b(quand|à quelle date|a quelle date|en quelle année|quel jour|when|what date|what day|which year|"
              r"in what year|what year|quel mois|which month|what month|quel siècle|à quelle époque|what century)\b"),
+    # a rank in a result ("which party came second"): the winner's sentence is true, cited and no answer
+    ("rank", r"\b(arrivée?s?|arrive|arrivent|terminée?s?|termine|terminent|finie?s?|classée?s?|placée?s?|came|comes|"
+             r"finished|finishes|ranked|placed|ended)\s+(en\s+|in\s+)?(" + _ORDINAL_ASKED + r")\b|"
+             r"\b(" + _ORDINAL_ASKED + r") (place|position|rang)\b|\brunners?-up\b|\bà quel(le)? (place|rang)\b|"
+             r"\ben quelle position\b|\bwhere did \w+( \w+)? (finish|rank|place|end up)\b"),
     # what a named person said: a passage must show that person speaking
     ("statement", r"^\s*(what did|what has|what have|qu'a|qu'ont|qu'a-t-(il|elle)|qu'est-ce que)\b.*\b(say|said|tell|"
                   r"told|declare|declared|state|stated|dit|déclaré|affirmé|répondu|estimé|assuré)\b"),
@@ -74,6 +89,9 @@ _UNIT = {
     "amount": r"\d\s*(€|\$|£|euros?|dollars?|francs?|livres?|pounds?|yens?|yuans?|roubles?|rubles?|hryvnias?)\b|"
               r"(€|\$|£)\s*\d|\d\s*(millions?|milliards?|billions?|bn)\s+(d'|de\s+|of\s+)?(euros?|dollars?|francs?|"
               r"livres?|pounds?|yens?|yuans?|roubles?|rubles?)",
+    "rank": r"\b(" + _ORDINAL + r"|runners?-up|derriere|devant|behind|ahead|suivie?s? (de|par)|followed by|"
+            r"podium)\b",  # not "place" alone: "took place"
+    "share": r"\d\s*%|\d\s*(pour ?cents?|percent|per ?cent|points?)\b|\b(moitie|half|tiers|third|quarts?|quarters?)\b",
     "date": r"\b(1[0-9]|20)\d{2}\b|\b\d{1,2}(er)?\s+(" + "|".join(MONTHS) + r")\b|\b(" + "|".join(MONTHS) + r")\s+\d"
             r"|\b(lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|monday|tuesday|wednesday|thursday|friday|"
             r"saturday|sunday|hier|yesterday|aujourd'hui|today)\b"
@@ -88,6 +106,11 @@ def answer_kind(question: str) -> str:
 
 
 _LOOSE = {"date", "person", "place"}  # "quand": "dans un délai assez court"; "qui": "un sauveteur chinois"
+# "quand" answered in words: a time, a period or an event placed in time, not necessarily a date
+_WHEN = (r"\b(depuis|apres|avant|pendant|durant|lors|quand|lorsque|moment|fin|debut|milieu|epoque|periode|delai|"
+         r"jours?|semaines?|mois|ans?|annees?|siecles?|decennies?|matin|soir|nuit|recemment|bientot|prochaine?s?|"
+         r"derniere?s?|since|after|before|during|when|while|until|time|ago|days?|weeks?|months?|years?|centur(y|ies)|"
+         r"decades?|morning|evening|night|recently|soon|next|last|end|beginning|early|late)\b")
 
 
 def measurable(query: Query) -> bool:
@@ -97,9 +120,11 @@ def measurable(query: Query) -> bool:
 
 
 def answers_kind(text: str, query: Query, strict: bool = False) -> bool:
-    """Does the text hold an answer of the kind asked: a length, a duration, an age or an amount; with `strict`,
-    also a date or a name the question lacks (those can be answered in other words, so only the extractive
-    choice favours them)."""
+    """Does the text hold an answer of the kind asked: a length, a duration, an age or an amount, a date or a
+    time in words; with `strict`, a date or a name the question lacks (those can be answered in other words, so
+    only the extractive choice favours them)."""
+    if query.wants == "date" and not strict:  # not a date, but a time in words ("deux jours après le vote")
+        return bool(re.search(_WHEN, fold(text))) or answers_kind(text, query, strict=True)
     if query.wants in _LOOSE and not strict:
         return True
     if query.wants == "date":  # a date the question does not give already ("en quel mois de l'année 2013")

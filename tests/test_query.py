@@ -17,6 +17,16 @@ from rag.query import analyze, answer_kind, answers_kind
     ("Combien de drones ukrainiens la Russie dit-elle avoir abattus ?", "count"),
     ("How long is the front line according to Putin?", "length"),  # a distance, not a time
     ("How long did the truce last?", "duration"),
+    ("Quelle était la part de marché d'UAZ en 2005 ?", "share"),
+    ("What share of the vote did the CDU/CSU win?", "share"),
+    ("Quel est le taux de chômage actuel ?", "share"),
+    ("Which party came second in the German election?", "rank"),
+    ("Quel pays a terminé deuxième à l'Eurovision ?", "rank"),
+    ("Qui arrive troisième ?", "rank"),
+    ("Where did France finish at Eurovision?", "rank"),
+    ("À quelle place la France a-t-elle terminé ?", "rank"),
+    ("Qui est le Premier ministre ?", "person"),  # "premier" ranks nothing there
+    ("Quand la Seconde Guerre mondiale a-t-elle pris fin ?", "date"),
 ])
 def test_answer_kinds(question, kind):
     assert answer_kind(question) == kind
@@ -36,6 +46,28 @@ def test_a_duration_in_words_answers_how_long_and_is_no_count():
     assert answers_kind("Il a fallu une heure.", query) and answers_kind("pendant vingt-cinq jours", query)
     assert not answers_kind("Les voleurs sont entrés par une fenêtre.", query)
 
+
+
+def test_a_share_is_a_percentage_or_a_fraction_not_a_count():
+    query = analyze("Quelle était la part de marché d'UAZ en 2005 ?")
+    assert query.wants == "share" and not query.wants_count
+    assert answers_kind("UAZ détenait 3,9 % du marché russe en 2005.", query)
+    assert answers_kind("La CDU a obtenu 28,5 pour cent des voix.", query)
+    assert answers_kind("The AfD doubled its share to 20.8 percent.", query)
+    assert answers_kind("Près de la moitié des ventes.", query)
+    assert not answers_kind("UAZ a assemblé 52 600 véhicules en 2005.", query)
+
+
+def test_a_rank_asked_needs_a_rank_stated():
+    """Asked which party came second, the winner's sentence is true, cited and no answer."""
+    query = analyze("Which party came second in the German election?")
+    assert not answers_kind("The CDU/CSU won the German election with 28.5 percent of the vote.", query)
+    assert answers_kind("The far-right AfD came second with 20.8 percent.", query)
+    assert answers_kind("The CDU/CSU won 28.5 percent, ahead of the AfD at 20.8 percent.", query)
+    assert answers_kind("L'AfD arrive en deuxième position.", query)
+    france = analyze("Where did France finish at Eurovision?")
+    assert answers_kind("France finished seventh with Louane.", france)
+    assert not answers_kind("France sent Louane to Basel.", france)
 
 def test_a_count_quote_counts_what_the_question_counts(qa):
     """The extractive fallback: asked how many suspects were arrested, a sentence counting the thieves is no
@@ -75,6 +107,20 @@ def test_a_date_answers_when_the_question_does_not_give_it_already():
     assert answers_kind("The court set the taste of Europe in the 18th century.", century, strict=True)
     assert answers_kind("Fondé en 1895, le club domine.", century, strict=True)  # years before 1900 too
 
+
+
+def test_a_when_question_is_answered_by_a_time_in_digits_or_in_words():
+    """The model's first sentence: a date, or a time in words ("peu après l'élection"); a sentence that only
+    restates what happened, with no time at all, does not answer "quand"."""
+    query = analyze("Quand Samuel Argall détruit-il les deux établissements ?")
+    assert not answers_kind("Samuel Argall détruit les deux établissements et en chasse les habitants.", query)
+    assert answers_kind("Samuel Argall les détruit en 1613.", query)
+    assert answers_kind("Il les détruit peu après la fondation de la colonie.", query)
+    assert answers_kind("Il les détruit deux ans plus tard.", query)
+    english = analyze("When did the thieves enter the Louvre?")
+    assert not answers_kind("The thieves entered the Louvre through a window.", english)
+    assert answers_kind("The thieves entered the Louvre on Sunday morning.", english)
+    assert answers_kind("They entered shortly after the museum opened.", english)
 
 def _passage(text: str) -> Passage:
     return Passage("p", text, ChunkMeta(dispatch_id="d"))
