@@ -8,12 +8,23 @@ import os
 import sys
 from typing import Any
 
+from .bench import SECTIONS as BENCH_SECTIONS
 from .errors import DispatchQAError
 
 
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", help="TOML settings file (default: $DQA_CONFIG or ./dispatchqa.toml)")
     p.add_argument("--index", dest="index_dir", help="index folder (default: index/)")
+
+
+def _sections(value: str) -> list[str]:
+    """Benchmark sections named on the command line: 'ingest,throughput' or one per --skip."""
+    names = [n.strip() for n in value.split(",") if n.strip()]
+    unknown = [n for n in names if n not in BENCH_SECTIONS]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown section {', '.join(unknown)}; "
+                                         f"choose from {', '.join(BENCH_SECTIONS)}")
+    return names
 
 
 def _filters(args: argparse.Namespace) -> dict[str, Any]:
@@ -70,8 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
                        "and memory, embedding throughput, generation (prints figures)")
     p.add_argument("--sizes", default="10000,100000,1000000", help="synthetic index sizes (retrieval, cold start)")
     p.add_argument("--queries", type=int, default=50, help="queries per retrieval measurement")
-    p.add_argument("--skip", action="append", default=[],
-                   choices=["ingest", "retrieval", "cold", "throughput", "generation"])
+    p.add_argument("--skip", action="append", default=[], type=_sections, metavar="SECTION[,SECTION...]",
+                   help=f"sections to skip ({', '.join(BENCH_SECTIONS)}); repeat it or separate with commas")
 
     p = sub.add_parser("serve", help="start the Gradio chat UI")
     _common(p)
@@ -119,7 +130,8 @@ def _run(args: argparse.Namespace) -> int:
         return _judge(args)
     if args.cmd == "bench":
         from .bench import run_benchmarks
-        run_benchmarks(sizes=[int(x) for x in args.sizes.split(",") if x], queries=args.queries, skip=args.skip)
+        run_benchmarks(sizes=[int(x) for x in args.sizes.split(",") if x], queries=args.queries,
+                       skip=[name for names in args.skip for name in names])
         return 0
     qa = _open(args)
     if args.cmd == "ingest":

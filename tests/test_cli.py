@@ -123,3 +123,12 @@ def test_module_entry_point_runs(index):
                           env={**__import__("os").environ, "DQA_LLM_BACKEND": "embedded"})
     assert proc.returncode == 0, proc.stderr
     assert "[1]" in proc.stdout and "Building index" not in proc.stdout + proc.stderr
+
+
+def test_bench_sections_are_skipped_by_list_or_one_by_one():
+    from rag.cli import build_parser
+    parser = build_parser()
+    assert parser.parse_args(["bench", "--skip", "ingest,cold", "--skip", "throughput"]).skip == [
+        ["ingest", "cold"], ["throughput"]]
+    with pytest.raises(SystemExit):
+        parser.parse_args(["bench", "--skip", "ingest,nope"])
