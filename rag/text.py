@@ -219,6 +219,37 @@ def in_other_language(sentence: str, lang: str) -> bool:
     return other != lang and score[other] >= 3 and score[other] > 2 * score.get(lang, 0)
 
 
+
+_LOWER_WORD = re.compile(r"(?<![\w'’-])[a-zàâäçéèêëîïôöùûüÿœæ][\w-]*(?![\w'’])")
+
+
+@cache
+def _dictionary(lang: str):
+    """Word frequencies of a language (pyspellchecker's lists, shipped in the package: no download)."""
+    from spellchecker import SpellChecker
+    return SpellChecker(language=lang, case_sensitive=False, distance=1)
+
+
+def _frequency(word: str, lang: str) -> float:
+    d = _dictionary(lang)
+    return d.word_usage_frequency(word) if word in d else 0.0
+
+
+def copied_foreign_words(sentence: str, lang: str, other: str, own: str = "") -> list[str]:
+    """Words of the sentence, outside quotes and names, copied from `other` (passages in the other language)
+    that `lang` does not use: unknown to its word list, or a thousand times rarer there than in the other
+    language ('using a camion', 'un ballad'). A word the passages in `lang` (`own`) use is not foreign
+    ('drones' in French dispatches), nor one of the lexicon (news words both languages use: 'drones'), nor one
+    of four letters or fewer."""
+    if lang not in ("fr", "en") or not other:
+        return []
+    theirs = "en" if lang == "fr" else "fr"
+    copied = {w.lower() for w in _LOWER_WORD.findall(other)} - {w.lower() for w in _LOWER_WORD.findall(own)}
+    found = [w for w in _LOWER_WORD.findall(_QUOTES.sub(" ", sentence))
+             if len(w) > 4 and w in copied and fold(w) not in lexicon()]
+    return [w for w in dict.fromkeys(found)
+            if (mine := _frequency(w, lang)) == 0 or mine * 1000 < _frequency(w, theirs)]
+
 def split_sentences(text: str, start: int = 0) -> Iterator[tuple[int, int]]:
     """Yield (start, end) offsets of sentences in `text`, shifted by `start`; abbreviations kept."""
     pos = 0

@@ -19,7 +19,7 @@ from .notes import attribute_quote, version_note
 from .prompting import Prompts
 from .query import Query, answers_kind
 from .settings import Settings
-from .text import content_terms, in_other_language
+from .text import content_terms, copied_foreign_words, in_other_language
 from .verify import check_sentence
 from .versions import Disagreement, disagreements
 
@@ -37,6 +37,10 @@ class AnswerWriter:
         self.generated = False  # a sentence of the model held (shown, or given by a note instead)
         self.abstained = False  # the model said the passages do not answer
         self.extractive = self.refused = False
+        # the passages in the other language, then those in the question's: words copied untranslated
+        same = [(e.meta.lang or query.lang) == query.lang for e in evidence]
+        self._by_language = (" ".join(e.text for e, ok in zip(evidence, same) if not ok),
+                             " ".join(e.text for e, ok in zip(evidence, same) if ok))
 
     def opening(self) -> list[str]:
         """Notes on differing figures of the quantity asked, before anything the model writes."""
@@ -52,7 +56,8 @@ class AnswerWriter:
         sent = check_sentence(text, claimed, self.evidence, self.query, self.embedder, self.s)
         if sent.supported and not self.generated and not answers_kind(sent.text, self.query):
             sent = replace(sent, supported=False, cites=[])  # the answer comes first: a duration, a date, a name
-        if sent.supported and in_other_language(sent.text, lang):  # copied from a passage, not translated
+        if sent.supported and (in_other_language(sent.text, lang)  # copied from a passage, not translated
+                               or copied_foreign_words(sent.text, lang, *self._by_language)):  # "a camion"
             sent = replace(sent, supported=False, cites=[])
         if not sent.supported:
             self.sentences.append(sent)

@@ -239,6 +239,31 @@ def test_a_sentence_copied_in_the_other_language_is_not_shown(qa: Assistant, scr
     assert french.text.startswith("Plus de 12 000 bâtiments") and not french.extractive
 
 
+
+def test_an_english_sentence_with_french_words_copied_untranslated_is_not_shown(qa: Assistant, scripted):
+    """Scripted LLM over the French Louvre dispatch: 'a camion', 'a disqueuse' are French words copied from
+    the passage into an English answer; the same facts translated are shown."""
+    question = "How did the thieves get into the Apollo Gallery?"
+    mixed = scripted(qa, "The thieves got into the Apollo Gallery with a camion and cut the windows with a "
+                         "disqueuse [1].").ask(question)
+    assert "with a camion" not in mixed.text and any("with a camion" in d.text for d in mixed.dropped)
+    assert mixed.extractive or mixed.refused  # the dispatch quoted as such, or nothing
+    english = scripted(qa, "The thieves got into the Apollo Gallery through a first-floor window, using a "
+                           "lift mounted on a truck [1].").ask(question)
+    assert english.text.startswith("The thieves got into the Apollo Gallery through a first-floor window")
+
+
+def test_words_copied_from_the_other_language_are_told_from_words_both_languages_use():
+    from rag.text import copied_foreign_words
+    french = "Les voleurs ont utilisé un monte-charge installé sur un camion, puis une disqueuse. 30 drones abattus."
+    assert copied_foreign_words("They used a camion and a disqueuse [1].", "en", french) == ["camion", "disqueuse"]
+    assert copied_foreign_words("They used a lift on a truck [1].", "en", french) == []
+    english = "JJ won with a ballad mixing opera and electronic music; 77 drones were shot down."
+    assert copied_foreign_words("JJ a gagné avec un ballad mêlant opera et électro [1].", "fr", english) == [
+        "ballad", "opera"]
+    assert copied_foreign_words("77 drones ont été abattus [1].", "fr", english) == []  # a French word too
+    assert copied_foreign_words("Un ballad [1].", "fr", english, own="Une ballad, dit-on.") == []
+
 def test_a_count_question_is_not_answered_by_a_quote_without_a_count(qa: Assistant, scripted):
     """Scripted LLM. No passage says how many drones were shot down over Kursk; the English Kursk dispatch is
     about the town retaken. The model's sentence gives no count; the extractive fallback must not quote the
