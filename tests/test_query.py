@@ -47,27 +47,35 @@ def test_a_duration_in_words_answers_how_long_and_is_no_count():
     assert not answers_kind("Les voleurs sont entrés par une fenêtre.", query)
 
 
+@pytest.mark.parametrize("question, answering, not_answering", [
+    # a share is a percentage or a fraction, not the count it is a share of
+    ("Quelle était la part de marché d'UAZ en 2005 ?",
+     ["UAZ détenait 3,9 % du marché russe en 2005.", "La CDU a obtenu 28,5 pour cent des voix.",
+      "The AfD doubled its share to 20.8 percent.", "Près de la moitié des ventes."],
+     ["UAZ a assemblé 52 600 véhicules en 2005."]),
+    # asked which party came second, the winner's sentence is true, cited and no answer
+    ("Which party came second in the German election?",
+     ["The far-right AfD came second with 20.8 percent.", "L'AfD arrive en deuxième position.",
+      "The CDU/CSU won 28.5 percent, ahead of the AfD at 20.8 percent."],
+     ["The CDU/CSU won the German election with 28.5 percent of the vote.",
+      "The election took place on Sunday."]),  # "place" alone ranks nothing
+    ("Where did France finish at Eurovision?", ["France finished seventh with Louane."],
+     ["France sent Louane to Basel."]),
+    # "quand": a date, or a time in words; not a sentence that only restates what happened
+    ("Quand Samuel Argall détruit-il les deux établissements ?",
+     ["Samuel Argall les détruit en 1613.", "Il les détruit peu après la fondation de la colonie.",
+      "Il les détruit deux ans plus tard."],
+     ["Samuel Argall détruit les deux établissements et en chasse les habitants."]),
+    ("When did the thieves enter the Louvre?",
+     ["The thieves entered the Louvre on Sunday morning.", "They entered shortly after the museum opened."],
+     ["The thieves entered the Louvre through a window."]),
+])
+def test_the_first_sentence_gives_the_kind_of_answer_asked(question, answering, not_answering):
+    query = analyze(question)
+    assert all(answers_kind(text, query) for text in answering)
+    assert not any(answers_kind(text, query) for text in not_answering)
+    assert not query.wants_count  # a share is no count
 
-def test_a_share_is_a_percentage_or_a_fraction_not_a_count():
-    query = analyze("Quelle était la part de marché d'UAZ en 2005 ?")
-    assert query.wants == "share" and not query.wants_count
-    assert answers_kind("UAZ détenait 3,9 % du marché russe en 2005.", query)
-    assert answers_kind("La CDU a obtenu 28,5 pour cent des voix.", query)
-    assert answers_kind("The AfD doubled its share to 20.8 percent.", query)
-    assert answers_kind("Près de la moitié des ventes.", query)
-    assert not answers_kind("UAZ a assemblé 52 600 véhicules en 2005.", query)
-
-
-def test_a_rank_asked_needs_a_rank_stated():
-    """Asked which party came second, the winner's sentence is true, cited and no answer."""
-    query = analyze("Which party came second in the German election?")
-    assert not answers_kind("The CDU/CSU won the German election with 28.5 percent of the vote.", query)
-    assert answers_kind("The far-right AfD came second with 20.8 percent.", query)
-    assert answers_kind("The CDU/CSU won 28.5 percent, ahead of the AfD at 20.8 percent.", query)
-    assert answers_kind("L'AfD arrive en deuxième position.", query)
-    france = analyze("Where did France finish at Eurovision?")
-    assert answers_kind("France finished seventh with Louane.", france)
-    assert not answers_kind("France sent Louane to Basel.", france)
 
 def test_a_count_quote_counts_what_the_question_counts(qa):
     """The extractive fallback: asked how many suspects were arrested, a sentence counting the thieves is no
@@ -107,20 +115,6 @@ def test_a_date_answers_when_the_question_does_not_give_it_already():
     assert answers_kind("The court set the taste of Europe in the 18th century.", century, strict=True)
     assert answers_kind("Fondé en 1895, le club domine.", century, strict=True)  # years before 1900 too
 
-
-
-def test_a_when_question_is_answered_by_a_time_in_digits_or_in_words():
-    """The model's first sentence: a date, or a time in words ("peu après l'élection"); a sentence that only
-    restates what happened, with no time at all, does not answer "quand"."""
-    query = analyze("Quand Samuel Argall détruit-il les deux établissements ?")
-    assert not answers_kind("Samuel Argall détruit les deux établissements et en chasse les habitants.", query)
-    assert answers_kind("Samuel Argall les détruit en 1613.", query)
-    assert answers_kind("Il les détruit peu après la fondation de la colonie.", query)
-    assert answers_kind("Il les détruit deux ans plus tard.", query)
-    english = analyze("When did the thieves enter the Louvre?")
-    assert not answers_kind("The thieves entered the Louvre through a window.", english)
-    assert answers_kind("The thieves entered the Louvre on Sunday morning.", english)
-    assert answers_kind("They entered shortly after the museum opened.", english)
 
 def _passage(text: str) -> Passage:
     return Passage("p", text, ChunkMeta(dispatch_id="d"))
