@@ -129,6 +129,10 @@ class Settings(BaseSettings):
     frame_closeness: float = _f(0.1, "answer", "Embedding closeness (0..1 above the relevance floor) a "
                                 "sentence needs for its restatement of the question to be forgiven when its "
                                 "other words are in the passage.", ge=0, le=1)
+    copied_words_tolerated: int = _f(1, "answer", "Words copied untranslated from a passage in the other "
+                                     "language that a shown sentence may carry (a title beside a name: 'Laure "
+                                     "Beccuau, the procureure of Paris'); one more and the sentence is left out.",
+                                     ge=0)
     unsupported_cap: float = _f(0.2, "answer", "Support ceiling of a sentence with a figure or name absent "
                                 "from its passage.", ge=0, le=1)
     speaker_share: float = _f(0.5, "answer", "Share of a sentence's words from one quote that makes it that "

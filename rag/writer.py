@@ -56,8 +56,7 @@ class AnswerWriter:
         sent = check_sentence(text, claimed, self.evidence, self.query, self.embedder, self.s)
         if sent.supported and not self.generated and not answers_kind(sent.text, self.query):
             sent = replace(sent, supported=False, cites=[])  # the answer comes first: a duration, a date, a name
-        if sent.supported and (in_other_language(sent.text, lang)  # copied from a passage, not translated
-                               or copied_foreign_words(sent.text, lang, *self._by_language)):  # "a camion"
+        if sent.supported and self._untranslated(sent.text):
             sent = replace(sent, supported=False, cites=[])
         if not sent.supported:
             self.sentences.append(sent)
@@ -65,6 +64,13 @@ class AnswerWriter:
         self.generated = True
         return self._supported(attribute_quote(sent, self.evidence, self.prompts.get("attribution", lang),
                                                self.s.speaker_share))
+
+    def _untranslated(self, text: str) -> bool:
+        """Copied from a passage in the other language: the whole sentence, or more words of it than tolerated
+        ("the thieves used a camion and a disqueuse")."""
+        lang = self.query.lang
+        return in_other_language(text, lang) or \
+            len(copied_foreign_words(text, lang, *self._by_language)) > self.s.copied_words_tolerated
 
     def needs_focus(self) -> bool:
         """Nothing the model wrote holds, and it did not say the passages lack the answer."""

@@ -251,6 +251,10 @@ def test_an_english_sentence_with_french_words_copied_untranslated_is_not_shown(
     english = scripted(qa, "The thieves got into the Apollo Gallery through a first-floor window, using a "
                            "lift mounted on a truck [1].").ask(question)
     assert english.text.startswith("The thieves got into the Apollo Gallery through a first-floor window")
+    # one word is tolerated (copied_words_tolerated): a title beside a name does not cost the answer
+    titled = scripted(qa, "The jewels are worth 88 million euros, according to Laure Beccuau, the procureure of "
+                          "Paris [1].").ask("What is the estimated value of the jewels stolen from the Louvre?")
+    assert titled.text.startswith("The jewels are worth 88 million euros") and not titled.extractive
 
 
 def test_words_copied_from_the_other_language_are_told_from_words_both_languages_use():
