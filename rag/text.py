@@ -219,7 +219,6 @@ def in_other_language(sentence: str, lang: str) -> bool:
     return other != lang and score[other] >= 3 and score[other] > 2 * score.get(lang, 0)
 
 
-
 _LOWER_WORD = re.compile(r"(?<![\w'’-])[a-zàâäçéèêëîïôöùûüÿœæ][\w-]*(?![\w'’])")
 
 
@@ -249,6 +248,7 @@ def copied_foreign_words(sentence: str, lang: str, other: str, own: str = "") ->
              if len(w) > 4 and w in copied and fold(w) not in lexicon()]
     return [w for w in dict.fromkeys(found)
             if (mine := _frequency(w, lang)) == 0 or mine * 1000 < _frequency(w, theirs)]
+
 
 def split_sentences(text: str, start: int = 0) -> Iterator[tuple[int, int]]:
     """Yield (start, end) offsets of sentences in `text`, shifted by `start`; abbreviations kept."""
