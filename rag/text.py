@@ -250,6 +250,46 @@ def copied_foreign_words(sentence: str, lang: str, other: str, own: str = "") ->
             if (mine := _frequency(w, lang)) == 0 or mine * 1000 < _frequency(w, theirs)]
 
 
+
+# a figure with a separator: "1,700", "2 719", "1.700", "82.5", "82,5" (a bare "2025" needs no conversion)
+_SEPARATED = re.compile(r"(?<![\w.,])\d{1,3}(?:[,. \u00a0\u202f]\d{3})+(?:[.,]\d+)?(?![\w]|[.,]\d)"
+                        r"|(?<![\w.,])\d+[.,]\d+(?![\w]|[.,]\d)")
+_GROUPS = {"en": ", \u00a0\u202f", "fr": ". \u00a0\u202f"}  # thousands separators; the decimal mark is the other
+
+
+def _read_figure(raw: str, lang: str) -> tuple[int, str] | None:
+    """(whole part, decimals) of a figure written the `lang` way; None when it cannot be read so."""
+    mark = "." if lang == "en" else ","
+    whole, _, decimals = raw.partition(mark)
+    digits = "".join(c for c in whole if c not in _GROUPS[lang])
+    return (int(digits), decimals) if digits.isdigit() and (not decimals or decimals.isdigit()) else None
+
+
+def _write_figure(whole: int, decimals: str, lang: str) -> str:
+    text = f"{whole:,}" if lang == "en" else f"{whole:,}".replace(",", "\u00a0")
+    return f"{text}{'.' if lang == 'en' else ','}{decimals}" if decimals else text
+
+
+def localize_figures(sentence: str, lang: str, other: str, own: str = "") -> str:
+    """Figures copied from a passage in the other language, written the way `lang` writes them ('82.5 percent'
+    from an English passage is '82,5 %' in French; '2 719' from a French one is '2,719' in English). Only a
+    figure found as such in `other` and not in `own` (the passages in `lang`) is read the other language's
+    way: elsewhere '1,5' could be either."""
+    if lang not in _GROUPS or not other:
+        return sentence
+    source = "en" if lang == "fr" else "fr"
+
+    def convert(m: re.Match) -> str:
+        raw = m.group()
+        if raw not in other or raw in own or (value := _read_figure(raw, source)) is None:
+            return raw
+        return _write_figure(*value, lang)
+
+    out = _SEPARATED.sub(convert, sentence)
+    if lang == "fr":
+        return re.sub(r"(\d)\s*(?:percent|per cent)\b", "\\1\u00a0%", out)
+    return re.sub(r"(\d)\s*pour\s?cents?\b", r"\1 percent", out)
+
 def split_sentences(text: str, start: int = 0) -> Iterator[tuple[int, int]]:
     """Yield (start, end) offsets of sentences in `text`, shifted by `start`; abbreviations kept."""
     pos = 0

@@ -19,7 +19,7 @@ from .notes import attribute_quote, version_note
 from .prompting import Prompts
 from .query import Query, answers_kind
 from .settings import Settings
-from .text import content_terms, copied_foreign_words, in_other_language
+from .text import content_terms, copied_foreign_words, in_other_language, localize_figures
 from .verify import check_sentence
 from .versions import Disagreement, disagreements
 
@@ -56,6 +56,8 @@ class AnswerWriter:
         sent = check_sentence(text, claimed, self.evidence, self.query, self.embedder, self.s)
         if sent.supported and not self.generated and not answers_kind(sent.text, self.query):
             sent = replace(sent, supported=False, cites=[])  # the answer comes first: a duration, a date, a name
+        # figures copied from the other language's passages, written the reader's way ("82,5 %", "2,719")
+        sent = replace(sent, text=localize_figures(sent.text, lang, *self._by_language))
         if sent.supported and self._untranslated(sent.text):
             sent = replace(sent, supported=False, cites=[])
         if not sent.supported:

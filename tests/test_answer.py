@@ -268,6 +268,26 @@ def test_words_copied_from_the_other_language_are_told_from_words_both_languages
     assert copied_foreign_words("77 drones ont été abattus [1].", "fr", english) == []  # a French word too
     assert copied_foreign_words("Un ballad [1].", "fr", english, own="Une ballad, dit-on.") == []
 
+
+def test_figures_copied_from_the_other_language_are_written_the_readers_way(qa: Assistant, scripted):
+    """Scripted LLM copying '82.5 percent' from the English election dispatch into a French answer."""
+    ans = scripted(qa, "Le taux de participation a atteint 82.5 percent [1].").ask(
+        "Quel a été le taux de participation aux élections allemandes ?")
+    assert ans.text.startswith("Le taux de participation a atteint 82,5\u00a0% [1]") and not ans.extractive
+
+
+@pytest.mark.parametrize("sentence, lang, other, own, expected", [
+    ("Il y a 1,700 morts.", "fr", "1,700 dead", "", "Il y a 1\u00a0700 morts."),
+    ("There were 2 719 dead and 3,5 missing.", "en", "2 719 morts, 3,5 disparus", "",
+     "There were 2,719 dead and 3.5 missing."),
+    ("There were 1.700 dead.", "en", "1.700 morts", "", "There were 1,700 dead."),
+    ("Il y a 1,5 million de sinistrés.", "fr", "1,5 million", "1,5 million", "Il y a 1,5 million de sinistrés."),
+    ("En 2025, 30 drones.", "fr", "In 2025, 30 drones", "", "En 2025, 30 drones."),  # nothing to convert
+])
+def test_a_figure_is_read_the_way_its_passage_writes_it(sentence, lang, other, own, expected):
+    from rag.text import localize_figures
+    assert localize_figures(sentence, lang, other, own) == expected
+
 def test_a_count_question_is_not_answered_by_a_quote_without_a_count(qa: Assistant, scripted):
     """Scripted LLM. No passage says how many drones were shot down over Kursk; the English Kursk dispatch is
     about the town retaken. The model's sentence gives no count; the extractive fallback must not quote the
