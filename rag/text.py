@@ -250,7 +250,6 @@ def copied_foreign_words(sentence: str, lang: str, other: str, own: str = "") ->
             if (mine := _frequency(w, lang)) == 0 or mine * 1000 < _frequency(w, theirs)]
 
 
-
 # a figure with a separator: "1,700", "2 719", "1.700", "82.5", "82,5" (a bare "2025" needs no conversion)
 _SEPARATED = re.compile(r"(?<![\w.,])\d{1,3}(?:[,. \u00a0\u202f]\d{3})+(?:[.,]\d+)?(?![\w]|[.,]\d)"
                         r"|(?<![\w.,])\d+[.,]\d+(?![\w]|[.,]\d)")
@@ -289,6 +288,7 @@ def localize_figures(sentence: str, lang: str, other: str, own: str = "") -> str
     if lang == "fr":
         return re.sub(r"(\d)\s*(?:percent|per cent)\b", "\\1\u00a0%", out)
     return re.sub(r"(\d)\s*pour\s?cents?\b", r"\1 percent", out)
+
 
 def split_sentences(text: str, start: int = 0) -> Iterator[tuple[int, int]]:
     """Yield (start, end) offsets of sentences in `text`, shifted by `start`; abbreviations kept."""
