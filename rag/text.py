@@ -265,7 +265,7 @@ def _read_figure(raw: str, lang: str) -> tuple[int, str] | None:
 
 
 def _write_figure(whole: int, decimals: str, lang: str) -> str:
-    text = f"{whole:,}" if lang == "en" else f"{whole:,}".replace(",", "\u00a0")
+    text = count_text(whole, lang)
     return f"{text}{'.' if lang == 'en' else ','}{decimals}" if decimals else text
 
 
