@@ -131,7 +131,7 @@ def _claim_terms(text: str) -> set[str]:
 
 def support_score(sentence: str, passage: str, cosine: float, floor: float, question: str = "",
                   lexical_weight: float = 0.6, cap: float = 0.2, context: str = "", near: str | None = None,
-                  frame_closeness: float = 0.1, days: str = "") -> float:
+                  frame_closeness: float = 0.1, stated: str = "") -> float:
     """0..1: lexical overlap of content words and embedding similarity (weights `lexical_weight` and the
     rest). A figure (in digits or words, '6' = 'six', 'seventh' != 'second') or a name absent from the
     passage, or a figure the passage states for something else, caps the score at `cap`: a wrong figure or
@@ -140,10 +140,11 @@ def support_score(sentence: str, passage: str, cosine: float, floor: float, ques
 
     Across languages (an English answer over a French passage) words cannot overlap; a sentence whose
     figures and names are all in the passage, each where the passage states it, counts as overlapping.
-    `days` states the dates the passage's "jeudi", "today" mean (see dates.days_meant): their figures are
-    the passage's too ("elected on May 8, 2025" from "élu jeudi" in a dispatch of that Thursday)."""
+    `stated` holds what the passage states without writing it: the dates its "jeudi", "today" mean (see
+    dates.days_meant; "elected on May 8, 2025" from "élu jeudi" in a dispatch of that Thursday) and the
+    question's figures its story gives elsewhere (evidence.story_figures). Their figures are the passage's too."""
     terms = _claim_terms(sentence)
-    p_terms = _claim_terms(f"{passage} {days}")
+    p_terms = _claim_terms(f"{passage} {stated}")
     if looks_truncated(sentence) or repeats_itself(sentence):
         return 0.0
     own = terms - _claim_terms(question) if question else terms
@@ -160,7 +161,7 @@ def support_score(sentence: str, passage: str, cosine: float, floor: float, ques
     lexical = max(len(terms & p_terms) / len(terms), own_share) if own else 0.0
     names = {e for e in entities(sentence) if not e.isdigit()}
     here = {n for n in names if entity_coverage({n}, passage) == 1.0}
-    wrong = (unsupported_figures(sentence, f"{passage} {days}")
+    wrong = (unsupported_figures(sentence, f"{passage} {stated}")
              or names_missing(sentence, passage, context, question, near) or misplaced_figures(sentence, passage, here))
     anchors = bool(figure_values(sentence) or names)
     if not wrong and anchors and across:
@@ -173,20 +174,20 @@ def attribute(sentences: list[tuple[str, list[int]]], passages: list[str], cosin
               floor: float, min_support: float, question: str = "", lexical_weight: float = 0.6,
               cap: float = 0.2, contexts: list[str] | None = None,
               nears: list[str] | None = None, frame_closeness: float = 0.1,
-              days: list[str] | None = None) -> list[AnswerSentence]:
+              stated: list[str] | None = None) -> list[AnswerSentence]:
     """Keep valid, supporting citations; re-attribute or mark unsupported the rest.
 
     `cosines[i, j]` is the similarity of sentence i to passage j; passage numbers are 1-based; `contexts[j]`
     holds the names of passage j's dispatch, `nears[j]` its title and quoted speakers (see names_missing),
-    `days[j]` the dates its relative days mean.
+    `stated[j]` what passage j states without writing it (see support_score).
     """
     contexts = contexts or [""] * len(passages)
     nears = nears or [None] * len(passages)
-    days = days or [""] * len(passages)
+    stated = stated or [""] * len(passages)
     out: list[AnswerSentence] = []
     for i, (text, claimed) in enumerate(sentences):
         scores = [support_score(text, p, float(cosines[i, j]), floor, question, lexical_weight, cap, contexts[j],
-                                nears[j], frame_closeness, days[j])
+                                nears[j], frame_closeness, stated[j])
                   for j, p in enumerate(passages)]
         valid = [n for n in claimed if 1 <= n <= len(passages)]
         cites = [n for n in valid if scores[n - 1] >= min_support]

@@ -64,7 +64,70 @@ def select(query: Query, passages: list[Passage], floor: float, margin: float, s
     question names entities or figures, a passage must also contain them (transliterations allowed).
     """
     kept = [p for p in passages if relevant(query, p, floor, margin, s)]
-    return [Evidence(i, p) for i, p in enumerate(kept, 1)]
+    by_story: dict[str, list[Passage]] = {}
+    for p in kept:
+        by_story.setdefault(_story(p), []).append(p)
+    kept += [p for p in passages if p not in kept and _story(p) in by_story
+             and sibling_relevant(query, p, by_story[_story(p)], floor, s)]
+    order = {p.id: i for i, p in enumerate(passages)}  # retrieval order, siblings in their place
+    return [Evidence(i, p) for i, p in enumerate(sorted(kept, key=lambda p: order[p.id]), 1)]
+
+
+def story_figures(query: Query, e: Evidence, evidence: list[Evidence]) -> str:
+    """The question's figures ("en 2005") that another passage of the same story states and this one does
+    not: a sentence restating them with this passage's fact ("3,9 % du marché en 2005") rests on the story."""
+    story = [x.text for x in evidence if x.number != e.number and _story(x.passage) == _story(e.passage)]
+    own = set(re.findall(r"\d+", e.text))
+    return " ".join(sorted(n for n in query.names if n.isdigit() and n not in own
+                           and any(re.search(rf"(?<!\d){n}(?!\d)", x) for x in story)))
+
+
+def _story(p: Passage) -> str:
+    """What a passage is part of: its dispatch, or the story its title names (a long story filed in parts,
+    an article split by paragraph)."""
+    return f"title:{fold(p.meta.title)}" if p.meta.title.strip() else f"id:{p.dispatch_id}"
+
+
+def _context(p: Passage) -> str:
+    m = p.meta
+    return " ".join([p.text, m.title, m.date, m.section, " ".join(m.doc_names)])
+
+
+def sibling_relevant(query: Query, p: Passage, anchors: list[Passage], floor: float, s: Settings) -> bool:
+    """Another passage of a story already found relevant, close to the question though it does not restate
+    it: a story states its subject once ("UAZ ... en 2005") and the answer a paragraph later ("sa part de
+    marché ... 3,9 %"). It must share a word of the question besides its names. When the question names people,
+    places or figures, it must hold one of them (so all of them when the question names one thing: the Kursk
+    paragraph of a story on Briansk and Kursk does not answer about Briansk) and every person named in full;
+    the story's relevant passages may hold the rest."""
+    if p.dense < floor:
+        return False
+    context = _context(p)
+    names = _names(query)
+    found = content_terms(p.text)
+    if p.meta.lang and p.meta.lang != query.lang:
+        shares = any(forms & found for forms in query.bridge)
+    else:  # a word of the question besides its names: the title names the story in every passage of it
+        shares = bool((query.terms - content_terms(" ".join(names))) & found)
+    if not (shares and names):
+        return shares
+    story = " ".join([context, *(a.text for a in anchors)])
+    need = 1.0 if len(names) <= s.few_names else s.names_share
+    people = _people(names)
+    return (entity_coverage(names, context, s.name_similarity) > 0
+            and entity_coverage(people, context, s.name_similarity) == 1.0
+            and entity_coverage(names, story, s.name_similarity) >= need
+            and (query.wants != "statement" or speaks(p, names, s.name_similarity)))
+
+
+def _names(query: Query) -> set[str]:
+    """The question's names a passage must hold: the year, not other figures, names an event."""
+    return {n for n in query.names if not n.isdigit() or _is_year(n)}
+
+
+def _people(names: set[str]) -> set[str]:
+    """A person named in full ("Angela Merkel") is who the question is about: never optional."""
+    return {n for n in names if " " in n and n not in exonyms()}
 
 
 def _is_year(n: str) -> bool:
@@ -116,12 +179,11 @@ def relevant(query: Query, p: Passage, floor: float, margin: float, s: Settings)
     """Close enough to the question and, when it names people, places or bodies, naming them too (figures
     in the question are what is asked about, not what a passage must repeat)."""
     m = p.meta
-    context = " ".join([p.text, m.title, m.date, m.section, " ".join(m.doc_names)])
-    names = {n for n in query.names if not n.isdigit() or _is_year(n)}  # the year, not other figures, names an event
+    context = _context(p)
+    names = _names(query)
     if names:
         need = 1.0 if len(names) <= s.few_names else s.names_share
-        # a person named in full ("Angela Merkel") is who the question is about: never optional
-        people = {n for n in names if " " in n and n not in exonyms()}
+        people = _people(names)
         return (p.dense >= floor and entity_coverage(names, context, s.name_similarity) >= need
                 and entity_coverage(people, context, s.name_similarity) == 1.0
                 and (query.wants != "statement" or speaks(p, names, s.name_similarity)))

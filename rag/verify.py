@@ -10,7 +10,7 @@ from dataclasses import replace
 from .citations import AnswerSentence, attribute
 from .dates import Period, days_meant
 from .embedding import Embedder
-from .evidence import Evidence
+from .evidence import Evidence, story_figures
 from .figures import counts, counts_other_things, counts_something_else, figures, misplaced_figures, other_subject
 from .query import Query
 from .settings import Settings
@@ -26,7 +26,7 @@ def check_sentence(text: str, claimed: list[int], evidence: list[Evidence], quer
     cos = embedder.similarity([text], texts)
     checked = attribute([(text, claimed)], texts, cos, embedder.relevance_floor, s.min_support, query.standalone,
                         s.lexical_weight, s.unsupported_cap, contexts, nears, s.frame_closeness,
-                        [stated_days(e) for e in evidence])[0]
+                        [f"{stated_days(e)} {story_figures(query, e, evidence)}".strip() for e in evidence])[0]
     return require_count(checked, query, [texts[n - 1] for n in checked.cites])
 
 

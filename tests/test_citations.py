@@ -177,9 +177,9 @@ def test_an_answer_in_the_other_language_needs_no_shared_word_when_its_figures_a
     its figures must still be the passage's (the day 'jeudi' means, given as `days`)."""
     q = "When was the new pope elected?"
     p = "Le cardinal Robert Francis Prevost a été élu pape jeudi et a pris le nom de Léon XIV."
-    assert support_score("The new pope was elected on May 8, 2025.", p, 0.82, 0.78, q, days="May 8, 2025") > 0.45
-    assert support_score("The new pope was elected on May 9, 2025.", p, 0.82, 0.78, q, days="May 8, 2025") <= 0.2
-    assert support_score("The new pope was elected.", p, 0.82, 0.78, q, days="May 8, 2025") == 0.0  # an echo
+    assert support_score("The new pope was elected on May 8, 2025.", p, 0.82, 0.78, q, stated="May 8, 2025") > 0.45
+    assert support_score("The new pope was elected on May 9, 2025.", p, 0.82, 0.78, q, stated="May 8, 2025") <= 0.2
+    assert support_score("The new pope was elected.", p, 0.82, 0.78, q, stated="May 8, 2025") == 0.0  # an echo
 
 
 def test_a_count_may_be_given_in_words_or_as_an_order_of_magnitude():

@@ -1,5 +1,7 @@
 """What a question asks for, and near misses refused: an amount of money needs an amount, what a person
 said needs that person speaking (scripted fake LLM where a model answer is needed)."""
+from dataclasses import replace
+
 import pytest
 
 from rag import Assistant, ChunkMeta, Passage
@@ -194,7 +196,6 @@ def test_centuries_are_not_names():
 
 def test_a_question_naming_nothing_may_paraphrase_its_passage():
     """Two of its words and a cosine halfway to the no-name margin are enough; no shared word never is."""
-    from dataclasses import replace
 
     from rag import Settings
     from rag.evidence import relevant
@@ -206,3 +207,54 @@ def test_a_question_naming_nothing_may_paraphrase_its_passage():
     assert not relevant(query, replace(passage, dense=0.81), 0.78, 0.08, s)
     unrelated = replace(_passage("Le taux de chômage a baissé au premier trimestre."), dense=0.85)
     assert not relevant(query, unrelated, 0.78, 0.08, s)
+
+
+def _story_passage(pid: str, text: str, title: str, dense: float) -> Passage:
+    return Passage(pid, text, ChunkMeta(dispatch_id=f"d-{pid}", title=title, lang="fr"), dense=dense)
+
+
+def _share_story() -> tuple:
+    """A question naming a year and a company; the story's passage naming both, and the one with the share."""
+    return (analyze("Quelle était la part de marché d'UAZ en 2005 ?"),
+            _story_passage("a", "En 2005, UAZ a assemblé 52 600 véhicules, en hausse de 6,26 %.", "UAZ", 0.86),
+            _story_passage("b", "UAZ a ainsi accru sa part de marché, mais elle demeure faible avec 3,9 %.", "UAZ",
+                           0.84))
+
+
+def test_a_passage_of_a_relevant_story_is_kept_though_it_does_not_restate_the_question():
+    """The story names its year once and gives the share a paragraph later: that paragraph lacks "2005", so
+    alone it fails the names check. As part of a story that passes, it is kept; the same paragraph from
+    another story, or one sharing no word of the question but its names, is not."""
+    from rag import Settings
+    from rag.evidence import select
+    s = Settings.from_dict({})
+    query, anchor, share = _share_story()
+    other = _story_passage("c", share.text, "Lada", 0.84)
+    unrelated = _story_passage("d", "En 1960, le bureau d'études lance l'UAZ-469.", "UAZ", 0.84)
+    kept = [e.passage.id for e in select(query, [anchor, other, share, unrelated], 0.78, 0.08, s)]
+    assert kept == ["a", "b"]
+    assert [e.passage.id for e in select(query, [other, share], 0.78, 0.08, s)] == []  # no story passes
+
+
+def test_a_passage_of_a_relevant_story_still_holds_the_one_thing_the_question_names():
+    from rag import Settings
+    from rag.evidence import select
+    s = Settings.from_dict({})
+    query = analyze("Combien de drones ont été abattus au-dessus de Briansk ?")
+    title = "Attaque de drones sur la Russie"
+    briansk = _story_passage("a", "La région de Briansk en a compté 30 à elle seule.", title, 0.86)
+    kursk = _story_passage("b", "Au-dessus de Koursk, 20 drones ont été abattus.", title, 0.85)
+    assert [e.passage.id for e in select(query, [briansk, kursk], 0.78, 0.08, s)] == ["a"]
+
+
+def test_a_figure_of_the_question_stated_elsewhere_in_the_story_supports_a_sentence(qa: Assistant):
+    """Real embedder. "en 2005" is in the story's other passage: the sentence stating the share with it is
+    supported by the share's passage; with no passage of the story stating 2005, it is not."""
+    from rag.evidence import Evidence
+    from rag.verify import check_sentence
+    query, anchor, share = _share_story()
+    sentence = "UAZ détenait 3,9 % du marché en 2005."
+    story = [Evidence(1, anchor), Evidence(2, share)]
+    assert check_sentence(sentence, [2], story, query, qa.embedder, qa.settings).supported
+    alone = [Evidence(1, replace(anchor, meta=replace(anchor.meta, title="Lada"))), Evidence(2, share)]
+    assert not check_sentence(sentence, [2], alone, query, qa.embedder, qa.settings).supported
