@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .figures import misplaced_figures
+from .figures import misdated_figures, misplaced_figures
 from .text import (
     content_terms,
     detect_language,
@@ -134,9 +134,9 @@ def support_score(sentence: str, passage: str, cosine: float, floor: float, ques
                   frame_closeness: float = 0.1, stated: str = "") -> float:
     """0..1: lexical overlap of content words and embedding similarity (weights `lexical_weight` and the
     rest). A figure (in digits or words, '6' = 'six', 'seventh' != 'second') or a name absent from the
-    passage, or a figure the passage states for something else, caps the score at `cap`: a wrong figure or
-    name is the costliest error. A sentence that only restates the question (small models echo it), stops
-    mid-way ('a pris le nom de.') or says the same words twice scores 0.
+    passage, or a figure the passage states for something else or for another year, caps the score at `cap`: a
+    wrong figure or name is the costliest error. A sentence that only restates the question (small models echo
+    it), stops mid-way ('a pris le nom de.') or says the same words twice scores 0.
 
     Across languages (an English answer over a French passage) words cannot overlap; a sentence whose
     figures and names are all in the passage, each where the passage states it, counts as overlapping.
@@ -162,7 +162,8 @@ def support_score(sentence: str, passage: str, cosine: float, floor: float, ques
     names = {e for e in entities(sentence) if not e.isdigit()}
     here = {n for n in names if entity_coverage({n}, passage) == 1.0}
     wrong = (unsupported_figures(sentence, f"{passage} {stated}")
-             or names_missing(sentence, passage, context, question, near) or misplaced_figures(sentence, passage, here))
+             or names_missing(sentence, passage, context, question, near) or misplaced_figures(sentence, passage, here)
+             or misdated_figures(sentence, passage))
     anchors = bool(figure_values(sentence) or names)
     if not wrong and anchors and across:
         lexical = 1.0

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from .dates import MONTHS
 from .text import (
     CARDINAL_RE,
+    NUMBER_RE,
     STOPWORDS,
     cardinal,
     content_terms,
@@ -19,6 +20,7 @@ from .text import (
     entity_coverage,
     figure_values,
     fold,
+    numbers,
     roles,
     split_sentences,
     translations,
@@ -210,6 +212,38 @@ def misplaced_figures(sentence: str, passage: str, names_here: set[str] | None =
         if any(own and value not in own for own in given.values()):  # the passage gives that name another count
             return True
     return False
+
+
+_YEAR = re.compile(r"(1[0-9]|20)\d{2}")
+# where a passage sentence pairs one figure with one year: "14,2 milliards en 2003 et 12 milliards en 2019"
+_CLAUSE_BREAK = re.compile(r"[,;:]\s|[()]|\s(?:et|and|contre|versus|vs|alors que|while|whereas)\s")
+
+
+def misdated_figures(sentence: str, passage: str) -> bool:
+    """The sentence gives a figure for a year while the passage gives it for another year, and that year
+    another figure: "14,2 milliards en 2019" from "14,2 milliards d'euros en 2003 et 12 milliards d'euros en
+    2019". Only a sentence naming one year is read; a figure the passage also states without a year is left
+    alone."""
+    values, years = _figures_and_years(sentence)
+    if len(years) != 1:
+        return False
+    year = next(iter(years))
+    clauses = [_figures_and_years(c) for s, e in split_sentences(passage)
+               for c in _CLAUSE_BREAK.split(passage[s:e]) if c]
+    others_that_year = any(year in ys and vals - values for vals, ys in clauses)
+    for v in values:
+        holding = [ys for vals, ys in clauses if v in vals]
+        if holding and others_that_year and all(ys and year not in ys for ys in holding):
+            return True
+    return False
+
+
+def _figures_and_years(text: str) -> tuple[set[str], set[str]]:
+    """The figures of a text other than years (written without a separator: "1,644" is no year), and its years."""
+    figures_, years = set(), set()
+    for m in NUMBER_RE.finditer(text):
+        (years if _YEAR.fullmatch(m.group()) else figures_).update(numbers(m.group()))
+    return figures_, years
 
 
 def _count_sentences(passage: str) -> list[tuple[str, str, set[int]]]:

@@ -1,5 +1,6 @@
 """Pure logic of citation checking (no model needed)."""
 import numpy as np
+import pytest
 
 from rag.citations import attribute, parse_markers, renumber, split_answer, support_score
 
@@ -116,6 +117,31 @@ def test_number_words_and_ordinals_are_compared_as_numbers():
     assert support_score("Yuval Raphael finished seventh.", passage, 0.95, 0.78) <= 0.2
     assert support_score("Yuval Raphael finished second.", passage, 0.95, 0.78) > 0.45
     assert support_score("The truce would last six weeks.", passage, 0.95, 0.78) > 0.45
+
+
+@pytest.mark.parametrize("sentence, supported", [
+    ("Les ménages ont dépensé 12 milliards d'euros en 2019.", True),
+    ("Les ménages ont dépensé 14,2 milliards d'euros en 2003.", True),
+    ("Les ménages ont dépensé 14,2 milliards d'euros en 2019.", False),  # the figure of 2003
+    ("Les ménages ont dépensé 14,2 milliards d'euros.", True),  # no year said
+])
+def test_a_figure_is_supported_for_the_year_the_passage_gives_it(sentence, supported):
+    passage = ("Les dépenses des ménages représentent plus de la moitié de ces montants (14,2 milliards d'euros en "
+               "2003 et 12 milliards d'euros en 2019), contre 7,9 milliards pour les collectivités.")
+    assert (support_score(sentence, passage, 0.95, 0.78) > 0.45) is supported
+
+
+@pytest.mark.parametrize("sentence, passage, misdated", [
+    ("2,719 people died in 2024.", "The toll rose to 2,719 in 2025, against 1,644 in 2024.", True),
+    ("1,644 people died in 2024.", "The toll rose to 2,719 in 2025, against 1,644 in 2024.", False),  # 2024's
+    # the figure is also stated with no year, and 2019's clause gives no other figure
+    ("Le groupe a vendu 10 000 voitures en 2019.", "En 2019, le groupe a vendu 12 000 voitures, contre 10 000 en 2018.",
+     False),
+    ("Il a fini 2e en 1968 et en 1969.", "Il a fini 2e en 1968, 3e en 1969.", False),  # two years said: not read
+])
+def test_a_figure_with_a_year_is_read_against_the_year_its_passage_gives(sentence, passage, misdated):
+    from rag.figures import misdated_figures
+    assert misdated_figures(sentence, passage) is misdated
 
 
 def test_truncated_and_self_repeating_sentences_are_not_supported():
