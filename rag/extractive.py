@@ -9,7 +9,7 @@ from .attribution import names_speaker
 from .citations import AnswerSentence, support_score
 from .embedding import Embedder
 from .evidence import Evidence
-from .figures import counts, counts_something_else, figures, misplaced_figures, states_count
+from .figures import counts, counts_something_else, figures, misplaced_figures, names_what_is_counted, states_count
 from .prompting import Prompts, dated
 from .query import Query, answers_kind, measurable
 from .settings import Settings
@@ -116,6 +116,8 @@ def extract(query: Query, evidence: list[Evidence], embedder: Embedder, prompts:
         return None
     if query.wants_count and counts_something_else(query.standalone, sentence, e.text):
         return None  # "combien de suspects arrêtés": not "quatre malfaiteurs ont volé"
+    if query.wants_count and query.quantities and not names_what_is_counted(query.quantities, sentence, e.text):
+        return None  # people evacuated asked: not "a Category 3 storm with winds of 120 miles per hour"
     intro = prompts.get("extractive", query.lang).format(dated=dated(e.meta.period, prompts, query.lang),
                                                          quote=sentence.strip())
     quote = next((q for q in e.meta.quotes if q.text in sentence), None)

@@ -170,17 +170,34 @@ def counts_something_else(question: str, sentence: str, passage: str) -> bool:
     """The question counts a thing it names ("combien de suspects"), and the passage gives the sentence's
     counts only in sentences (with the sentence before each) that do not name it, nor its other-language
     form: "quatre malfaiteurs ont volé" does not count suspects arrested. Quantities we know (the dead, the
-    injured...) and people are left to the checks on quantities."""
+    injured...) and people are left to the checks on quantities. A sentence with no count we read must name
+    the thing itself ("combien de visiteurs": not "une cinquantaine de chefs d'Etat")."""
     noun = counted_noun(question)
     if not noun or noun in _PEOPLE or asked_quantities(question):
         return False
     forms = [content_terms(f) for f in (noun, *translations(noun).get(noun, ()))]
+    values = counts(sentence)
+    if not values:  # a count we do not read ("une cinquantaine de chefs d'Etat"): it must name the thing
+        return not any(f <= content_terms(sentence) for f in forms)
     stating = _count_sentences(passage)
-    for value in counts(sentence):
+    for value in values:
         stated = [content_terms(with_before) for _, with_before, found in stating if value in found]
         if stated and not any(f <= terms for f in forms for terms in stated):
             return True
     return False
+
+
+def names_what_is_counted(quantities: set[str] | frozenset[str], sentence: str, passage: str) -> bool:
+    """A sentence quoted for a count of a quantity we know names that quantity or people counted ("At least
+    ten people were killed", "30 drones"), itself or in the passage sentence before the one stating its count
+    ("77 drones abattus. La région de Briansk en a compté 30"): "a Category 3 storm with winds of 120 miles per
+    hour" counts no one evacuated."""
+    def names(text: str) -> bool:
+        return bool(asked_quantities(text) & quantities or set(re.findall(r"[\w']+", fold(text))) & _PEOPLE)
+    if names(sentence):
+        return True
+    values = counts(sentence)
+    return any(found & values and names(with_before) for _, with_before, found in _count_sentences(passage))
 
 
 def wants_count(question: str) -> bool:

@@ -258,3 +258,24 @@ def test_a_figure_of_the_question_stated_elsewhere_in_the_story_supports_a_sente
     assert check_sentence(sentence, [2], story, query, qa.embedder, qa.settings).supported
     alone = [Evidence(1, replace(anchor, meta=replace(anchor.meta, title="Lada"))), Evidence(2, share)]
     assert not check_sentence(sentence, [2], alone, query, qa.embedder, qa.settings).supported
+
+
+@pytest.mark.parametrize("quantities, sentence, passage, named", [
+    ({"displaced"}, "Milton made landfall as a Category 3 storm with winds of 120 miles per hour.", "", False),
+    ({"dead"}, "At least ten people were killed, most of them by tornadoes.", "", True),
+    # the quantity is named in the sentence before the one stating the count
+    ({"drones"}, "La région de Briansk en a compté 30 à elle seule.",
+     "Moscou a annoncé 77 drones abattus. La région de Briansk en a compté 30 à elle seule.", True),
+])
+def test_a_quote_for_a_count_names_what_is_counted(quantities, sentence, passage, named):
+    from rag.figures import names_what_is_counted
+    assert names_what_is_counted(quantities, sentence, passage or sentence) is named
+
+
+def test_a_quote_with_no_count_read_must_name_the_thing_counted():
+    """"Une cinquantaine de chefs d'Etat" is no count of visitors (nor is "cinq ans", a duration)."""
+    from rag.figures import counts_something_else
+    question = "Combien de visiteurs Notre-Dame a-t-elle accueillis la première semaine ?"
+    quote = "Cinq ans après l'incendie, la cathédrale a rouvert devant une cinquantaine de chefs d'Etat."
+    assert counts_something_else(question, quote, quote)
+    assert not counts_something_else(question, "Une cinquantaine de visiteurs attendaient.", "")
