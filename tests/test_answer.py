@@ -322,3 +322,16 @@ def test_a_count_of_other_things_does_not_answer_a_count_question(qa: Assistant,
     one = scripted(qa, "1 personne a été tuée à Kherson par un bombardement russe [1].").ask(
         "Combien de personnes ont été tuées à Kherson ?")  # one of the people killed: a count of the dead
     assert one.text.startswith("1 personne a été tuée à Kherson") and not one.extractive
+
+
+@pytest.mark.parametrize("question", [
+    "How many people were evacuated from Tampa before Hurricane Milton?",
+    "Combien de visiteurs Notre-Dame a-t-elle accueillis la première semaine après sa réouverture ?",
+])
+def test_a_count_no_dispatch_gives_is_refused_not_quoted(qa: Assistant, scripted, question):
+    """Scripted LLM writing nothing that holds. The Milton dispatch gives the storm's category and winds, the
+    dead and the homes without power; the Notre-Dame one heads of state, donors and craftsmen: none counts
+    what is asked, so the extractive fallback quotes none of them (it quoted the landfall sentence and the
+    one on heads of state): a refusal."""
+    ans = scripted(qa, "Rien de tel [1].").ask(question)
+    assert ans.refused and not ans.extractive and not ans.citations, ans.text
