@@ -61,13 +61,15 @@ def select(query: Query, passages: list[Passage], floor: float, margin: float, s
     """Passages relevant enough to answer from, numbered 1..m; empty -> refusal, no generation.
 
     Dense similarity alone cannot tell "the Myanmar quake" from "the Turkey quake", so when the
-    question names entities or figures, a passage must also contain them (transliterations allowed).
+    question names entities or figures, a passage must also contain them (transliterations allowed). The
+    other passages of a story found relevant may answer without restating the question (sibling_relevant).
     """
     kept = [p for p in passages if relevant(query, p, floor, margin, s)]
     by_story: dict[str, list[Passage]] = {}
     for p in kept:
         by_story.setdefault(_story(p), []).append(p)
-    kept += [p for p in passages if p not in kept and _story(p) in by_story
+    ids = {p.id for p in kept}
+    kept += [p for p in passages if p.id not in ids and _story(p) in by_story
              and sibling_relevant(query, p, by_story[_story(p)], floor, s)]
     order = {p.id: i for i, p in enumerate(passages)}  # retrieval order, siblings in their place
     return [Evidence(i, p) for i, p in enumerate(sorted(kept, key=lambda p: order[p.id]), 1)]

@@ -257,10 +257,10 @@ def misdated_figures(sentence: str, passage: str) -> bool:
 
 def _figures_and_years(text: str) -> tuple[set[str], set[str]]:
     """The figures of a text other than years (written without a separator: "1,644" is no year), and its years."""
-    figures_, years = set(), set()
+    values, years = set(), set()
     for m in NUMBER_RE.finditer(text):
-        (years if _YEAR.fullmatch(m.group()) else figures_).update(numbers(m.group()))
-    return figures_, years
+        (years if _YEAR.fullmatch(m.group()) else values).update(numbers(m.group()))
+    return values, years
 
 
 def _count_sentences(passage: str) -> list[tuple[str, str, set[int]]]:
