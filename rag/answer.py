@@ -151,8 +151,9 @@ class Answerer:
         status("writing")
         cancel = cancel or threading.Event()
         yield from self._write(writer, self._generate(llm, query, evidence, stream, cancel))
-        if writer.needs_focus() and self.settings.focus_retry and not cancel.is_set():  # a second try on the best
-            best = focus(query, evidence, self.embedder, self.settings)                 # sentence alone
+        if writer.needs_focus() and self.settings.focus_retry and not cancel.is_set():
+            # a second try on one sentence alone: where the model found the answer, else the best span
+            best = writer.found() or focus(query, evidence, self.embedder, self.settings)
             yield from self._write(writer, self._generate(llm, query, best, stream, cancel))
         if not cancel.is_set():
             yield from writer.finish()

@@ -37,6 +37,8 @@ class AnswerWriter:
         self.generated = False  # a sentence of the model held (shown, or given by a note instead)
         self.abstained = False  # the model said the passages do not answer
         self.extractive = self.refused = False
+        # the first sentence that held but was written with the other language's words: where the answer is
+        self.untranslated: AnswerSentence | None = None
         # the passages in the other language, then those in the question's: words copied untranslated
         same = [(e.meta.lang or query.lang) == query.lang for e in evidence]
         self._by_language = (" ".join(e.text for e, ok in zip(evidence, same) if not ok),
@@ -59,6 +61,7 @@ class AnswerWriter:
         # figures copied from the other language's passages, written the reader's way ("82,5 %", "2,719")
         sent = replace(sent, text=localize_figures(sent.text, lang, *self._by_language))
         if sent.supported and self._untranslated(sent.text):
+            self.untranslated = self.untranslated or sent
             sent = replace(sent, supported=False, cites=[])
         if not sent.supported:
             self.sentences.append(sent)
@@ -77,6 +80,21 @@ class AnswerWriter:
     def needs_focus(self) -> bool:
         """Nothing the model wrote holds, and it did not say the passages lack the answer."""
         return not (self.generated or self.shown or self.abstained)
+
+    def found(self) -> list[Evidence]:
+        """The passage sentence a sentence rests on that held but was left untranslated (as its only passage,
+        same number), or nothing: the second try then reads the sentence the model found the answer in,
+        which the best span may not be ("Tropicana Field, le home stadium des Rays": not the lede on
+        central Florida)."""
+        sent = self.untranslated
+        by_number = {e.number: e for e in self.evidence}
+        for n in sent.cites if sent else []:
+            e = by_number[n]
+            spans = cited_spans(e.text, [sent.text], self.s.span_min_share)
+            if spans:
+                text = " ".join(e.text[s:end] for s, end in spans)
+                return [replace(e, passage=replace(e.passage, text=text))]
+        return []
 
     def finish(self) -> list[str]:
         """Once the model is done: the extractive quote or the refusal, when nothing it wrote holds."""

@@ -1,4 +1,5 @@
 """Answers end to end with the fast packaged LLM (SmolLM2 via llama.cpp); the 1.5B model is in test_generation."""
+import re
 import shutil
 from pathlib import Path
 
@@ -255,6 +256,21 @@ def test_an_english_sentence_with_french_words_copied_untranslated_is_not_shown(
     titled = scripted(qa, "The jewels are worth 88 million euros, according to Laure Beccuau, the procureure of "
                           "Paris [1].").ask("What is the estimated value of the jewels stolen from the Louvre?")
     assert titled.text.startswith("The jewels are worth 88 million euros") and not titled.extractive
+
+
+def test_the_second_try_reads_the_sentence_an_untranslated_answer_rests_on(qa: Assistant, scripted):
+    """Scripted LLM. Its sentence holds but copies English words into French ("home stadium", "baseball
+    team"), so it is not shown. The second try reads the passage sentence that sentence rests on (the roof
+    torn off Tropicana Field), not the span the extractive choice scores best (the lede on central Florida,
+    from which the model wrote "le stade central Florida")."""
+    answerer = scripted(qa, "Tropicana Field, le home stadium de la Tampa Bay Rays baseball team, a perdu son "
+                            "toit [1].")
+    ans = answerer.ask("Quel stade a perdu son toit lors du passage de l'ouragan Milton ?")
+    assert any("home stadium" in d.text for d in ans.dropped)
+    calls = answerer._llm_factory().calls
+    assert len(calls) == 2
+    read = re.findall(r"<passage[^>]*>\n(.*?)\n</passage>", calls[1][-1]["content"], re.S)
+    assert len(read) == 1 and "roof off Tropicana Field" in read[0] and "central Florida" not in read[0]
 
 
 def test_words_copied_from_the_other_language_are_told_from_words_both_languages_use():
