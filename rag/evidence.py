@@ -75,6 +75,11 @@ def select(query: Query, passages: list[Passage], floor: float, margin: float, s
     return [Evidence(i, p) for i, p in enumerate(sorted(kept, key=lambda p: order[p.id]), 1)]
 
 
+def alone(e: Evidence, text: str) -> Evidence:
+    """The passage cut to one span of it, under the same number (what the model cites stays valid)."""
+    return replace(e, passage=replace(e.passage, text=text))
+
+
 def story_figures(query: Query, e: Evidence, evidence: list[Evidence]) -> str:
     """The question's figures ("en 2005") that another passage of the same story states and this one does
     not: a sentence restating them with this passage's fact ("3,9 % du marché en 2005") rests on the story."""

@@ -3,12 +3,11 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import replace
 
 from .attribution import names_speaker
 from .citations import AnswerSentence, support_score
 from .embedding import Embedder
-from .evidence import Evidence
+from .evidence import Evidence, alone
 from .figures import counts, counts_something_else, figures, misplaced_figures, names_what_is_counted, states_count
 from .prompting import Prompts, dated
 from .query import Query, answers_kind, measurable
@@ -131,4 +130,4 @@ def extract(query: Query, evidence: list[Evidence], embedder: Embedder, prompts:
 def focus(query: Query, evidence: list[Evidence], embedder: Embedder, s: Settings) -> list[Evidence]:
     """The best span as the only passage (same number, so citations still point at the whole passage)."""
     sentence, e = best_span(query, evidence, embedder, s, pairs=False)
-    return [replace(e, passage=replace(e.passage, text=sentence.strip()))]
+    return [alone(e, sentence.strip())]

@@ -234,6 +234,12 @@ def _frequency(word: str, lang: str) -> float:
     return d.word_usage_frequency(word) if word in d else 0.0
 
 
+@lru_cache(maxsize=4)  # the same passages for every sentence of an answer
+def _only_in(other: str, own: str) -> frozenset[str]:
+    """The lower-case words of `other` that `own` does not have."""
+    return frozenset({w.lower() for w in _LOWER_WORD.findall(other)} - {w.lower() for w in _LOWER_WORD.findall(own)})
+
+
 def copied_foreign_words(sentence: str, lang: str, other: str, own: str = "") -> list[str]:
     """Words of the sentence, outside quotes and names, copied from `other` (passages in the other language)
     that `lang` does not use: unknown to its word list, or a thousand times rarer there than in the other
@@ -243,7 +249,7 @@ def copied_foreign_words(sentence: str, lang: str, other: str, own: str = "") ->
     if lang not in ("fr", "en") or not other:
         return []
     theirs = "en" if lang == "fr" else "fr"
-    copied = {w.lower() for w in _LOWER_WORD.findall(other)} - {w.lower() for w in _LOWER_WORD.findall(own)}
+    copied = _only_in(other, own)
     found = [w for w in _LOWER_WORD.findall(_QUOTES.sub(" ", sentence))
              if len(w) > 4 and w in copied and fold(w) not in lexicon()]
     return [w for w in dict.fromkeys(found)

@@ -18,16 +18,23 @@ from .text import entity_coverage
 
 
 def check_sentence(text: str, claimed: list[int], evidence: list[Evidence], query: Query, embedder: Embedder,
-                   s: Settings) -> AnswerSentence:
-    """A generated sentence with its valid, supporting citations (or marked unsupported)."""
+                   s: Settings, stated: list[str] | None = None) -> AnswerSentence:
+    """A generated sentence with its valid, supporting citations (or marked unsupported). `stated`: what each
+    passage states without writing it (see implied), the same for every sentence of an answer."""
     texts = [e.text for e in evidence]
     nears = [" ".join([e.meta.title, *(q.speaker for q in e.meta.quotes)]) for e in evidence]
     contexts = [" ".join([near, *e.meta.doc_names]) for near, e in zip(nears, evidence)]
     cos = embedder.similarity([text], texts)
     checked = attribute([(text, claimed)], texts, cos, embedder.relevance_floor, s.min_support, query.standalone,
                         s.lexical_weight, s.unsupported_cap, contexts, nears, s.frame_closeness,
-                        [f"{stated_days(e)} {story_figures(query, e, evidence)}".strip() for e in evidence])[0]
+                        implied(query, evidence) if stated is None else stated)[0]
     return require_count(checked, query, [texts[n - 1] for n in checked.cites])
+
+
+def implied(query: Query, evidence: list[Evidence]) -> list[str]:
+    """For each passage, what it states without writing it: the dates its relative days mean, and the
+    question's figures its story gives elsewhere (see citations.support_score)."""
+    return [f"{stated_days(e)} {story_figures(query, e, evidence)}".strip() for e in evidence]
 
 
 def stated_days(e: Evidence) -> str:

@@ -12,7 +12,7 @@ from dataclasses import replace
 
 from .citations import AnswerSentence, cited_spans, render
 from .embedding import Embedder
-from .evidence import Evidence
+from .evidence import Evidence, alone
 from .extractive import extract
 from .figures import figures
 from .notes import attribute_quote, version_note
@@ -20,7 +20,7 @@ from .prompting import Prompts
 from .query import Query, answers_kind
 from .settings import Settings
 from .text import content_terms, copied_foreign_words, in_other_language, localize_figures
-from .verify import check_sentence
+from .verify import check_sentence, implied
 from .versions import Disagreement, disagreements
 
 
@@ -43,6 +43,7 @@ class AnswerWriter:
         same = [(e.meta.lang or query.lang) == query.lang for e in evidence]
         self._by_language = (" ".join(e.text for e, ok in zip(evidence, same) if not ok),
                              " ".join(e.text for e, ok in zip(evidence, same) if ok))
+        self._implied = implied(query, evidence)  # read once, not once per sentence
 
     def opening(self) -> list[str]:
         """Notes on differing figures of the quantity asked, before anything the model writes."""
@@ -55,7 +56,7 @@ class AnswerWriter:
             self.abstained = True
             self.sentences.append(AnswerSentence(text, [], 0.0, False, claimed))
             return []
-        sent = check_sentence(text, claimed, self.evidence, self.query, self.embedder, self.s)
+        sent = check_sentence(text, claimed, self.evidence, self.query, self.embedder, self.s, self._implied)
         if sent.supported and not self.generated and not answers_kind(sent.text, self.query):
             sent = replace(sent, supported=False, cites=[])  # the answer comes first: a duration, a date, a name
         # figures copied from the other language's passages, written the reader's way ("82,5 %", "2,719")
@@ -92,8 +93,7 @@ class AnswerWriter:
             e = by_number[n]
             spans = cited_spans(e.text, [sent.text], self.s.span_min_share)
             if spans:
-                text = " ".join(e.text[s:end] for s, end in spans)
-                return [replace(e, passage=replace(e.passage, text=text))]
+                return [alone(e, " ".join(e.text[s:end] for s, end in spans))]
         return []
 
     def finish(self) -> list[str]:
