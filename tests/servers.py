@@ -64,7 +64,9 @@ def ollama_server(tmp: Path, delay: float = 0.0):
 def chroma_server(tmp: Path, port: int | None = None):
     """`chroma run` from the chromadb package, persisting under tmp (the same port and tmp: the same data)."""
     port = port or free_port()
-    cmd = ["chroma", "run", "--host", "127.0.0.1", "--port", str(port), "--path", str(tmp / f"chroma-{port}")]
+    # the chroma command of this interpreter's environment: a virtual environment need not be on PATH
+    chroma = Path(sys.executable).parent / "chroma"
+    cmd = [str(chroma), "run", "--host", "127.0.0.1", "--port", str(port), "--path", str(tmp / f"chroma-{port}")]
     with process(cmd, f"http://127.0.0.1:{port}/api/v2/heartbeat", tmp / f"chroma-{port}.log"):
         yield port
 

@@ -1,6 +1,7 @@
 """A plain (non-editable) `pip install .` works: prompts ship inside the package, the commands run anywhere."""
 import os
 import shutil
+import site
 import subprocess
 import sys
 import urllib.request
@@ -26,7 +27,13 @@ def venv(tmp_path_factory):
         if (ROOT / name).is_file():
             (source / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(ROOT / name, source / name)
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(where)], check=True)
+    subprocess.run([sys.executable, "-m", "venv", str(where)], check=True)
+    # The dependencies are this environment's, seen through a .pth file: `--system-site-packages` would show
+    # the base interpreter's when the tests run in a virtual environment. A plain path line runs none of the
+    # .pth files there, so this checkout's editable install stays out.
+    purelib = subprocess.run([str(where / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_paths()"
+                              "['purelib'])"], capture_output=True, text=True, check=True).stdout.strip()
+    Path(purelib, "dependencies.pth").write_text("\n".join(site.getsitepackages()) + "\n")
     pip = subprocess.run([str(where / "bin" / "python"), "-m", "pip", "install", "-q", "--no-deps", str(source)],
                          capture_output=True, text=True, timeout=600)
     assert pip.returncode == 0, pip.stderr
