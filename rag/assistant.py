@@ -21,7 +21,7 @@ from .embedding import Embedder, EmbeddingCache, EmbedPool, make_embedding
 from .errors import BadDispatch, BadQuestion, EmptyIndex
 from .filters import Filters
 from .followup import History
-from .llm import LLM, auto_threads, select_llm
+from .llm import LLM, ReplayLLM, auto_threads, select_llm
 from .query import analyze
 from .retrieval import Passage, Retriever
 from .settings import Settings
@@ -93,9 +93,24 @@ class Assistant:
     def _get_llm(self) -> LLM:
         with self._llm_lock:
             if self._llm is None:
-                self._llm, self.llm_notice, self.llm_detail = select_llm(self.settings)
+                if self.settings.generation_cache:
+                    self._llm = self._replay()
+                else:
+                    self._llm, self.llm_notice, self.llm_detail = select_llm(self.settings)
                 log.info(self.llm_detail or self.llm_notice)
             return self._llm
+
+    def _replay(self) -> LLM:
+        """The model behind a generation cache: chosen (and loaded) only when a request is not in the file."""
+        s = self.settings
+
+        def load() -> LLM:
+            llm, self.llm_notice, self.llm_detail = select_llm(s)
+            return llm
+        model = f"{s.llm_backend}:{s.embedded_model_path or s.embedded_model}:{s.ollama_model}"
+        replay = ReplayLLM(s.generation_cache, model, load)
+        self.llm_notice = f"Model: {replay.describe()}."
+        return replay
 
     @property
     def llm(self) -> LLM:

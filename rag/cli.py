@@ -71,6 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="report folder (default eval/reports/<set name>)")
     p.add_argument("--limit", type=int, help="only this many questions (a fixed random sample for --squad)")
     p.add_argument("--retrieval-only", action="store_true", help="score retrieval only, no generation")
+    p.add_argument("--generations", help="JSONL generation cache: model output asked before is read from it, "
+                   "new output appended (re-run the checks on the same model output)")
     _common(p)
 
     p = sub.add_parser("judge", help="agreement of the support check with labelled (sentence, passage, label) pairs")
@@ -190,7 +192,7 @@ def _settings(args: argparse.Namespace) -> int:
 def _eval(args: argparse.Namespace) -> int:
     from . import Settings
     from .evaluation import run_eval
-    settings = Settings.load(args.config)
+    settings = Settings.load(args.config, generation_cache=args.generations)
     if args.squad is None and args.corpus == "eval/corpus" and not os.path.isdir(args.corpus):
         from .settings import PROJECT_ROOT
         args.corpus = str(PROJECT_ROOT / "eval" / "corpus")

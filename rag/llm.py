@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 import logging
 import os
 import queue
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -292,3 +294,54 @@ def select_llm(settings: Settings) -> tuple[LLM, str, str]:
 
 def _short(llm: EmbeddedLLM) -> str:
     return llm.path.stem
+
+
+class ReplayLLM:
+    """Generations kept in a JSONL file (settings.generation_cache): a request asked before is answered from
+    the file, a new one by the model, whose answer is appended. An evaluation re-run after a change to the
+    checks then reads the same model output and runs in seconds; the model is loaded only on a miss."""
+
+    def __init__(self, path: str | Path, model: str, load: Callable[[], LLM]) -> None:
+        self.path, self.model, self._load = Path(path), model, load
+        self._inner: LLM | None = None
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+        self._known: dict[str, str] = {}
+        if self.path.is_file():
+            for line in self.path.read_text(encoding="utf-8").splitlines():
+                with contextlib.suppress(ValueError, KeyError, TypeError):
+                    row = json.loads(line)
+                    self._known[row["key"]] = row["text"]
+
+    @property
+    def name(self) -> str:
+        return self._inner.name if self._inner else f"replay:{self.model}"
+
+    def describe(self) -> str:
+        inner = self._inner.describe() if self._inner else self.model
+        return f"{inner}, replayed from {self.path} when asked before"
+
+    def _key(self, messages: list[Message], max_tokens: int, temperature: float) -> str:
+        blob = json.dumps([self.model, messages, max_tokens, temperature], ensure_ascii=False, sort_keys=True)
+        return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+    def generate(self, messages: list[Message], max_tokens: int, temperature: float) -> str:
+        key = self._key(messages, max_tokens, temperature)
+        with self._lock:
+            if key in self._known:
+                self.hits += 1
+                return self._known[key]
+            if self._inner is None:
+                self._inner = self._load()
+        text = self._inner.generate(messages, max_tokens, temperature)
+        with self._lock:
+            self.misses += 1
+            self._known[key] = text
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with open(self.path, "a", encoding="utf-8") as f:
+                f.write(json.dumps({"key": key, "model": self.model, "text": text}, ensure_ascii=False) + "\n")
+        return text
+
+    def stream(self, messages: list[Message], max_tokens: int, temperature: float,
+               cancel: threading.Event | None = None) -> Iterator[str]:
+        yield self.generate(messages, max_tokens, temperature)

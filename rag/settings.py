@@ -120,6 +120,10 @@ class Settings(BaseSettings):
                            "sentences) that best answers, as the extractive choice scores it (prompts/hint.<lang>.txt;"
                            " none from a passage in another language): a small model then answers from the sentence "
                            "that answers more often than from its neighbours.")
+    generation_cache: str = _f("", "llm", "A JSONL file of model generations (evaluations): a request asked "
+                               "before is answered from it, a new one by the model and appended; re-running an "
+                               "evaluation after changing the checks then reads the same model output. Empty: "
+                               "off.")
     temperature: float = _f(0.0, "llm", "Sampling temperature (0: the most likely words; answers are extracted "
                             "facts, not prose).", ge=0, le=2)
     # -- checking answers

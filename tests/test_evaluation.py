@@ -165,6 +165,25 @@ def test_small_eval_run_end_to_end_writes_three_reports(tmp_path, corpus_dir):
     assert drones["contains"] and drones["citations"]["correct"] >= 1, drones
 
 
+def test_an_eval_rerun_reads_the_model_output_it_recorded(tmp_path, corpus_dir):
+    """With a generation cache, the first run records what the model wrote; the second answers every question
+    from the file (the model is not even loaded) and gives the same answers."""
+    qs = tmp_path / "mini.jsonl"
+    qs.write_text(json.dumps({"id": "drones", "question": "Combien de drones ont été abattus au-dessus de Briansk ?",
+                              "lang": "fr", "answerable": True, "expected_answer": "30", "evidence": [
+                                  {"dispatch": "2025-03-13-drones-briansk.fr", "quote": "en a compté 30"}]},
+                             ensure_ascii=False) + "\n", encoding="utf-8")
+    cache = tmp_path / "generations.jsonl"
+    settings = make_settings(tmp_path / "index", generation_cache=str(cache))
+    runs = []
+    for n in (1, 2):
+        _, paths = run_eval(settings, qs, corpus=corpus_dir, k=6, out=tmp_path / f"run{n}", progress=False)
+        runs.append(json.loads(paths[0].read_text(encoding="utf-8")))
+    assert cache.read_text(encoding="utf-8").count("\n") >= 1
+    assert [r["answer"] for r in runs[0]["results"]] == [r["answer"] for r in runs[1]["results"]]
+    assert runs[1]["settings"]["llm"].split(",")[0] == "embedded:smollm2:qwen2.5:7b-instruct"  # never loaded
+
+
 def test_summary_of_an_empty_run_has_no_rates():
     assert summarize([], True)["citation_precision"] is None
 
