@@ -2,7 +2,7 @@
 
 The UI lives in rag/ui.py so that an installed package has it too (`dispatch-qa serve`).
 """
-from rag.ui import main
+from rag.apps.ui import main
 
 if __name__ == "__main__":
     main()

@@ -3,14 +3,14 @@
 The public API: everything the CLI, the web UI, the evaluation and the benchmarks use is here.
 """
 
-from .answer import Answer, AnswerStream, Citation
-from .assistant import Assistant, IngestReport
-from .chunking import Chunk, ChunkMeta
-from .citations import AnswerSentence
-from .errors import DispatchQAError
-from .filters import Filters
-from .retrieval import Passage
-from .settings import Settings
+from rag.answer.answerer import Answer, AnswerStream, Citation
+from rag.answer.citations import AnswerSentence
+from rag.assistant import Assistant, IngestReport
+from rag.errors import DispatchQAError
+from rag.filters import Filters
+from rag.ingest.chunking import Chunk, ChunkMeta
+from rag.retrieval import Passage
+from rag.settings import Settings
 
 __all__ = ["Answer", "AnswerSentence", "AnswerStream", "Assistant", "Chunk", "ChunkMeta", "Citation",
            "DispatchQAError", "Filters", "IngestReport", "Passage", "Settings"]

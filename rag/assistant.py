@@ -13,19 +13,19 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
-from .answer import Answer, Answerer, AnswerStream, Status
-from .chunking import Chunk, chunk_dispatch
-from .citations import support_score, tidy
-from .dispatch import Dispatch, iter_files, read_file
-from .embedding import Embedder, EmbeddingCache, EmbedPool, make_embedding
-from .errors import BadDispatch, BadQuestion, EmptyIndex
-from .filters import Filters
-from .followup import History
-from .llm import LLM, ReplayLLM, auto_threads, select_llm
-from .query import analyze
-from .retrieval import Passage, Retriever
-from .settings import Settings
-from .store import DispatchStore, StoredChunk, describe
+from rag.answer.answerer import Answer, Answerer, AnswerStream, Status
+from rag.answer.citations import support_score, tidy
+from rag.answer.followup import History
+from rag.answer.query import analyze
+from rag.errors import BadDispatch, BadQuestion, EmptyIndex
+from rag.filters import Filters
+from rag.indexing.embedding import Embedder, EmbeddingCache, EmbedPool, make_embedding
+from rag.indexing.store import DispatchStore, StoredChunk, describe
+from rag.ingest.chunking import Chunk, chunk_dispatch
+from rag.ingest.dispatch import Dispatch, iter_files, read_file
+from rag.llm.backends import LLM, ReplayLLM, auto_threads, select_llm
+from rag.retrieval import Passage, Retriever
+from rag.settings import Settings
 
 log = logging.getLogger("rag")
 EMBED_WINDOW = 256  # chunks embedded together before they are written
@@ -312,7 +312,7 @@ class Assistant:
     def example_questions(self, lang: str, n: int = 3) -> list[str]:
         """Questions the index can answer, for a first screen: a count of the newest dispatches, asked with the
         name it is stated with (prompts/examples.<lang>.txt holds one template per quantity)."""
-        from .examples import example_questions
+        from rag.answer.examples import example_questions
         return list(self.store.cached(("examples", lang, n), lambda: example_questions(
             self.store.iter_chunks(), self.answerer.prompts, lang, n)))
 

@@ -5,8 +5,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
-from .dates import Period, parse_bound
-from .errors import ConfigError
+from rag.errors import ConfigError
+from rag.language.dates import Period, parse_bound
 
 
 @dataclass(frozen=True)

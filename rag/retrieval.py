@@ -9,13 +9,15 @@ from pathlib import Path
 
 import numpy as np
 
-from .chunking import ChunkMeta
-from .embedding import Embedder
-from .filters import Filters
-from .lexical import LexicalIndex
-from .settings import Settings
-from .store import DispatchStore, StoredChunk
-from .text import detect_language, fold, numbers
+from rag.filters import Filters
+from rag.indexing.embedding import Embedder
+from rag.indexing.lexical import LexicalIndex
+from rag.indexing.store import DispatchStore, StoredChunk
+from rag.ingest.chunking import ChunkMeta
+from rag.language.detect import detect_language
+from rag.language.numbers import numbers
+from rag.language.words import fold
+from rag.settings import Settings
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from .errors import ConfigError
+from rag.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 

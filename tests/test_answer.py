@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from rag import Assistant
-from rag.followup import merge_followup
+from rag.answer.followup import merge_followup
 
 from conftest import CORPUS, DATA, ROOT
 
@@ -79,7 +79,7 @@ def test_prompt_injection_in_a_dispatch_changes_nothing(fresh: Assistant, tmp_pa
     ("Quel nom a pris le nouveau pape ?", False), ("Qui a remporté l'Eurovision à Bâle ?", False),
 ])
 def test_follow_up_or_new_question(question, follow_up):
-    from rag.followup import is_follow_up
+    from rag.answer.followup import is_follow_up
     history = [("Combien de drones ont été abattus au-dessus de Briansk ?", "30 drones [1].")]
     assert is_follow_up(question, history) is follow_up
     assert is_follow_up(question, []) is False
@@ -124,7 +124,7 @@ def test_scripted_llm_invalid_marker_dropped_and_supported_sentence_kept(qa: Ass
 def test_dispatch_text_cannot_pass_for_the_prompt(fresh: Assistant, tmp_path):
     """Payloads in the title, a caption, a sub-head and the body: marker-like [2], role lines, our own
     delimiters. The model sees them as data: no forged passage, marker or role line reaches it."""
-    from rag.prompting import clean
+    from rag.answer.prompting import clean
     shutil.copy(DATA / "impersonation.fr.txt", tmp_path)
     fresh.ingest([tmp_path], progress=False)
     messages = fresh.prompt("Combien de spectateurs le stade de Montrival a-t-il accueillis ?")
@@ -142,10 +142,10 @@ def test_dispatch_text_cannot_pass_for_the_prompt(fresh: Assistant, tmp_path):
 def test_the_prompt_hint_is_the_passage_span_that_best_answers(qa, scripted, tmp_path):
     """The sentence that answers with the one it leans on; words of a dispatch's title weigh less; none from
     a passage in another language than the question; none when the prompt template has no place for it."""
-    from rag.chunking import ChunkMeta
-    from rag.evidence import Evidence
-    from rag.extractive import hint
-    from rag.query import analyze
+    from rag.answer.evidence import Evidence
+    from rag.answer.extractive import hint
+    from rag.answer.query import analyze
+    from rag.ingest.chunking import ChunkMeta
     from rag.retrieval import Passage
 
     def ev(n, text, lang="fr", title=""):
@@ -184,10 +184,10 @@ def test_the_prompt_hint_is_the_passage_span_that_best_answers(qa, scripted, tmp
 def test_the_hint_comes_with_the_sentence_its_pronoun_points_back_to(qa):
     """'Il organise ...' alone does not say who: the span shown is the sentence with the one naming him;
     an impersonal 'Il y a' is no pronoun pointing back."""
-    from rag.chunking import ChunkMeta
-    from rag.evidence import Evidence
-    from rag.extractive import candidates, hint
-    from rag.query import analyze
+    from rag.answer.evidence import Evidence
+    from rag.answer.extractive import candidates, hint
+    from rag.answer.query import analyze
+    from rag.ingest.chunking import ChunkMeta
     from rag.retrieval import Passage
 
     museum = Evidence(1, Passage("p1", "En 1998, Louis Martin prend la tête de l'établissement, après dix ans passés "
@@ -203,10 +203,10 @@ def test_the_hint_comes_with_the_sentence_its_pronoun_points_back_to(qa):
 def test_the_hint_weighs_closeness_beside_the_words_shared(qa):
     """The sentence naming Berlin shares the question's name; the one that answers shares 'époque impériale'
     and says the rest in other words. Closeness weighs enough to choose it."""
-    from rag.chunking import ChunkMeta
-    from rag.evidence import Evidence
-    from rag.extractive import hint
-    from rag.query import analyze
+    from rag.answer.evidence import Evidence
+    from rag.answer.extractive import hint
+    from rag.answer.query import analyze
+    from rag.ingest.chunking import ChunkMeta
     from rag.retrieval import Passage
 
     texts = ["Berlin compte aujourd'hui plus de 3,6 millions d'habitants et reste la ville la plus peuplée "
@@ -274,7 +274,7 @@ def test_the_second_try_reads_the_sentence_an_untranslated_answer_rests_on(qa: A
 
 
 def test_words_copied_from_the_other_language_are_told_from_words_both_languages_use():
-    from rag.text import copied_foreign_words
+    from rag.language.detect import copied_foreign_words
     french = "Les voleurs ont utilisé un monte-charge installé sur un camion, puis une disqueuse. 30 drones abattus."
     assert copied_foreign_words("They used a camion and a disqueuse [1].", "en", french) == ["camion", "disqueuse"]
     assert copied_foreign_words("They used a lift on a truck [1].", "en", french) == []
@@ -301,7 +301,7 @@ def test_figures_copied_from_the_other_language_are_written_the_readers_way(qa: 
     ("En 2025, 30 drones.", "fr", "In 2025, 30 drones", "", "En 2025, 30 drones."),  # nothing to convert
 ])
 def test_a_figure_is_read_the_way_its_passage_writes_it(sentence, lang, other, own, expected):
-    from rag.text import localize_figures
+    from rag.language.numbers import localize_figures
     assert localize_figures(sentence, lang, other, own) == expected
 
 def test_a_count_question_is_not_answered_by_a_quote_without_a_count(qa: Assistant, scripted):

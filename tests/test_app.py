@@ -4,8 +4,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from rag import Answer, AnswerSentence, Citation, ui
-from rag.ui_html import answer_html, pick_language, texts
+from rag import Answer, AnswerSentence, Citation
+from rag.apps import ui
+from rag.apps.ui_html import answer_html, pick_language, texts
 
 from servers import gradio_app, queue_call
 
@@ -128,7 +129,7 @@ def test_ui_strings_exist_in_both_languages():
 
 
 def test_card_dates_read_as_the_answers_write_them():
-    from rag.ui_html import when
+    from rag.apps.ui_html import when
     assert [when(d, "fr") for d in ("2025-04-01", "2025-03", "", "2025-13-45")] == \
         ["1er avril 2025", "mars 2025", texts("fr").undated, "2025-13-45"]
     assert when("2025-03-13", "en") == "March 13, 2025"

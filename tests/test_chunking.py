@@ -1,8 +1,8 @@
 from pathlib import Path
 
-from rag.chunking import chunk_dispatch
-from rag.dispatch import read_file
-from rag.text import split_sentences
+from rag.ingest.chunking import chunk_dispatch
+from rag.ingest.dispatch import read_file
+from rag.language.sentences import split_sentences
 
 CORPUS = Path(__file__).resolve().parent.parent / "eval" / "corpus"
 

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from rag.citations import attribute, parse_markers, renumber, split_answer, support_score
+from rag.answer.citations import attribute, parse_markers, renumber, split_answer, support_score
 
 P1 = "Le ministère a affirmé avoir abattu 77 drones, dont 30 au-dessus de Briansk."
 P2 = "Le G7 se réunit jeudi à Charlevoix, au Canada."
@@ -80,14 +80,15 @@ def test_the_question_restated_is_forgiven_only_in_a_passage_close_in_meaning():
     assert support_score(claim, school, 0.79, 0.78, q, context=dispatch, frame_closeness=0.0) > 0.45  # the gate
 
 def test_french_elision_does_not_hide_a_name():
-    from rag.text import content_terms, entities
+    from rag.language.names import entities
+    from rag.language.words import content_terms
     found = entities("Les frappes de l'Ukraine, d'après l'ONU. Sous le règne d'Henri III.")
     assert {"ukraine", "onu", "henri iii"} <= found
     assert "henri" in content_terms("À partir d'Henri III") and content_terms("aujourd'hui") == {"aujou"}
 
 
 def test_names_either_side_of_a_comma_are_two_names():
-    from rag.text import entities
+    from rag.language.names import entities
     assert {"defense", "alexandre bogomaz"} <= entities(
         "Selon le ministère de la Défense, Alexandre Bogomaz est gouverneur.")
 
@@ -105,7 +106,7 @@ def test_renumber_orders_markers_by_first_use():
 
 
 def test_cited_span_is_the_passage_sentence_carrying_the_claim():
-    from rag.citations import cited_spans
+    from rag.answer.citations import cited_spans
     p = "Moscou a annoncé 77 drones abattus. La région de Briansk en a compté 30 à elle seule. Il pleuvait."
     spans = cited_spans(p, ["Briansk a compté 30 drones."])
     assert [p[s:e] for s, e in spans] == ["La région de Briansk en a compté 30 à elle seule."]
@@ -140,7 +141,7 @@ def test_a_figure_is_supported_for_the_year_the_passage_gives_it(sentence, suppo
     ("Il a fini 2e en 1968 et en 1969.", "Il a fini 2e en 1968, 3e en 1969.", False),  # two years said: not read
 ])
 def test_a_figure_with_a_year_is_read_against_the_year_its_passage_gives(sentence, passage, misdated):
-    from rag.figures import misdated_figures
+    from rag.reading.figures import misdated_figures
     assert misdated_figures(sentence, passage) is misdated
 
 
@@ -162,14 +163,14 @@ def test_a_figure_the_passage_gives_for_something_else_is_not_supported():
 
 
 def test_a_sentence_starts_with_a_capital_unless_it_starts_with_a_brand():
-    from rag.citations import split_answer
+    from rag.answer.citations import split_answer
     assert split_answer("the front line is 2,000 kilometers long [1].") == [("The front line is 2,000 kilometers long.",
                                                                                [1])]
     assert split_answer("eBay rejected the bid [2].")[0][0] == "eBay rejected the bid."
 
 
 def test_the_model_naming_its_passages_is_tidied_away():
-    from rag.citations import tidy
+    from rag.answer.citations import tidy
     assert tidy("Le bilan est de 19 morts, selon le passage 2.") == "Le bilan est de 19 morts."
     assert tidy("4,500 people were injured, according to.") == "4,500 people were injured."
 
@@ -177,7 +178,7 @@ def test_the_model_naming_its_passages_is_tidied_away():
 def test_a_count_the_passage_gives_another_name_is_misplaced():
     """A count belongs to the last name before it in its passage sentence: 25 is Kalouga's, so "30 over
     Kalouga" is misplaced; "30 over Briansk" is not (Briansk is given no other count)."""
-    from rag.figures import misplaced_figures
+    from rag.reading.figures import misplaced_figures
     passage = ("Selon un communiqué du ministère russe de la Défense, 77 drones ont été abattus au total. La région "
                "de Briansk, voisine de l'Ukraine, en a compté 30 à elle seule, et celle de Kalouga 25.")
     assert misplaced_figures("30 drones ont été abattus au-dessus de Kalouga.", passage, {"Kalouga"})
@@ -187,7 +188,7 @@ def test_a_count_the_passage_gives_another_name_is_misplaced():
 
 def test_a_count_put_with_another_noun_than_the_passage_gives_it_is_misplaced():
     """The passage's 24 are the dead: "24 bâtiments" is misplaced; "24 personnes" may be those dead."""
-    from rag.figures import counts_other_things, misplaced_figures
+    from rag.reading.figures import counts_other_things, misplaced_figures
     p = "The death toll from the fires that swept the hills this week rose to 24, officials said."
     assert misplaced_figures("24 bâtiments ont été détruits par les incendies.", p)
     assert misplaced_figures("24 homes burned down.", p)
@@ -210,7 +211,7 @@ def test_an_answer_in_the_other_language_needs_no_shared_word_when_its_figures_a
 
 def test_a_count_may_be_given_in_words_or_as_an_order_of_magnitude():
     """What the extractive fallback accepts as answering a count question."""
-    from rag.figures import states_count
+    from rag.reading.figures import states_count
     for given in ("30 drones ont été abattus.", "Trois personnes ont été blessées.",
                   "À Kherson, une personne a été tuée par un bombardement russe.",
                   "Le reste est réparti entre des centaines de petits actionnaires.", "Thousands fled the city."):
@@ -222,7 +223,7 @@ def test_a_count_may_be_given_in_words_or_as_an_order_of_magnitude():
 def test_counts_in_words_are_counts_and_a_part_of_a_count_is_not_one():
     """'huit bijoux' counts 8 bijoux (and 'quatre malfaiteurs' 4 of something else); '31 blessés, dont quatre
     grièvement': four is part of the 31, not a count of the injured of its own."""
-    from rag.figures import counts, counts_other_things, figures
+    from rag.reading.figures import counts, counts_other_things, figures
     assert counts("Un commando de quatre malfaiteurs a dérobé huit bijoux.") == {4, 8}
     assert counts_other_things("Un commando de quatre malfaiteurs a dérobé huit bijoux.") == {4, 8}
     assert counts("Three people were killed and twenty-five injured.") == {3, 25}
@@ -248,7 +249,7 @@ def test_a_yes_no_answer_denying_the_question_is_a_claim_of_its_own():
 def test_a_place_named_with_common_words_is_found_in_the_other_language():
     """'Apollo Gallery' in an English question is the 'galerie d'Apollon' of a French passage (the proper
     noun itself must be there: another gallery is not it)."""
-    from rag.text import entity_coverage
+    from rag.language.names import entity_coverage
     assert entity_coverage({"apollo gallery"}, "Ils sont entrés dans la galerie d'Apollon par une fenêtre.") == 1.0
     assert entity_coverage({"apollo gallery"}, "Ils sont entrés dans la galerie Médicis par une fenêtre.") == 0.0
 
@@ -256,9 +257,9 @@ def test_a_place_named_with_common_words_is_found_in_the_other_language():
 def test_a_count_the_passage_gives_for_other_things_does_not_answer_how_many():
     """'Combien de suspects ont été arrêtés ?': the model restates the question around the passage's
     'quatre malfaiteurs', who stole; the passage never counts suspects. The jewels it does count."""
-    from rag.citations import AnswerSentence
-    from rag.query import analyze
-    from rag.verify import require_count
+    from rag.answer.citations import AnswerSentence
+    from rag.answer.query import analyze
+    from rag.answer.verify import require_count
     lede = "Un commando de quatre malfaiteurs a dérobé dimanche matin huit bijoux au musée du Louvre."
 
     def kept(question, text):

@@ -1,4 +1,4 @@
-"""The command line as the README shows it, in-process through rag.cli.main (real index, real models)."""
+"""The command line as the README shows it, in-process through rag.apps.cli.main (real index, real models)."""
 import io
 import json
 import shutil
@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from rag.cli import main
+from rag.apps.cli import main
 
 from conftest import CORPUS, ROOT
 
@@ -126,7 +126,7 @@ def test_module_entry_point_runs(index):
 
 
 def test_bench_sections_are_skipped_by_list_or_one_by_one():
-    from rag.cli import build_parser
+    from rag.apps.cli import build_parser
     parser = build_parser()
     assert parser.parse_args(["bench", "--skip", "ingest,cold", "--skip", "throughput"]).skip == [
         ["ingest", "cold"], ["throughput"]]

@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from rag.dispatch import parse_text, read_file
 from rag.errors import BadDispatch
+from rag.ingest.dispatch import parse_text, read_file
 
 SEED_LIKE = (' date 2025-03 Le ministre pose à Djeddah, le 11 mars 2025 ( POOL / SAUL LOEB )\n\n'
              "L'Ukraine a lancé 77 drones. Le Kremlin se tait.\n\n"
@@ -79,7 +79,7 @@ def test_huge_and_unsupported_files(tmp_path: Path):
 def test_dates_are_real_calendar_ranges():
     from datetime import date
 
-    from rag.dates import parse_period
+    from rag.language.dates import parse_period
     assert (parse_period("2025-03").start, parse_period("2025-03").end) == (date(2025, 3, 1), date(2025, 3, 31))
     assert parse_period("2025-02").end == date(2025, 2, 28) and parse_period("2024-02").end == date(2024, 2, 29)
     assert parse_period("2025-03-12").start == parse_period("2025-03-12").end == date(2025, 3, 12)
@@ -92,8 +92,8 @@ def test_dates_are_real_calendar_ranges():
 def test_dispatch_of_the_30th_is_newer_than_one_of_the_29th_in_story_versions():
     """Before, every day past the 28th read as the 28th, so these two versions had the same age."""
     from rag import ChunkMeta, Passage
-    from rag.evidence import Evidence
-    from rag.versions import disagreements
+    from rag.answer.evidence import Evidence
+    from rag.answer.versions import disagreements
 
     def version(n, day, toll):
         meta = ChunkMeta(dispatch_id=f"quake-{day}", date=day, doc_names=("mandalay", "birmanie"))
@@ -141,7 +141,7 @@ def test_unreadable_files_and_folders_are_reasons_not_tracebacks(tmp_path: Path,
     """Permission errors are simulated (tests may run as root, who reads everything)."""
     import os
 
-    from rag.dispatch import iter_files
+    from rag.ingest.dispatch import iter_files
     (tmp_path / "ok.txt").write_text("Texte lisible.")
     (tmp_path / "secret.txt").write_text("x")
     (tmp_path / "locked").mkdir()
@@ -169,8 +169,8 @@ def test_unreadable_files_and_folders_are_reasons_not_tracebacks(tmp_path: Path,
 
 
 def test_a_sentence_without_punctuation_is_cut_into_bounded_chunks():
-    from rag.chunking import chunk_dispatch
-    from rag.dispatch import parse_text
+    from rag.ingest.chunking import chunk_dispatch
+    from rag.ingest.dispatch import parse_text
     d = parse_text(" date 2025-03-01\n\n" + "mot " * 500_000, "long")  # a 2 MB line without a period
     chunks = chunk_dispatch(d, 128, 1500)
     assert len(chunks) > 1000 and max(len(c.text) for c in chunks) <= 1500

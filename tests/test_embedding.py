@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from rag.embedding import Embedder, EmbeddingCache, make_embedding
 from rag.errors import EmbedderError
+from rag.indexing.embedding import Embedder, EmbeddingCache, make_embedding
 
 PASSAGES = ["La région de Briansk en a compté 30, et celle de Kalouga 25 drones abattus.",
             "Le G7 se réunit à Charlevoix, au Canada.", "Le pape Léon XIV salue la foule."]

@@ -3,8 +3,7 @@ import json
 
 import pytest
 
-from rag.errors import EvalDataError
-from rag.evaluation import (
+from rag.apps.evaluation import (
     Evidence,
     answer_contains,
     citation_counts,
@@ -17,6 +16,7 @@ from rag.evaluation import (
     summarize,
     token_f1,
 )
+from rag.errors import EvalDataError
 
 from conftest import ROOT, make_settings
 
@@ -191,7 +191,7 @@ def test_summary_of_an_empty_run_has_no_rates():
 def test_judge_agreement_reports_balanced_accuracy_and_auc(qa):
     """Our own labelled pairs (tests/data/judge.jsonl): number words, ordinals, figures given for something
     else, truncated and self-repeating sentences, wrong names, a sentence in the other language."""
-    from rag.evaluation import judge_agreement
+    from rag.apps.evaluation import judge_agreement
 
     from conftest import DATA
     result = judge_agreement(qa, DATA / "judge.jsonl")
@@ -200,7 +200,7 @@ def test_judge_agreement_reports_balanced_accuracy_and_auc(qa):
 
 
 def test_judge_file_errors_name_the_line(tmp_path, qa):
-    from rag.evaluation import judge_agreement
+    from rag.apps.evaluation import judge_agreement
     bad = tmp_path / "pairs.jsonl"
     bad.write_text('{"sentence": "a", "passage": "b", "label": true}\n{"sentence": "a"}\n')
     with pytest.raises(EvalDataError, match="pairs.jsonl:2"):

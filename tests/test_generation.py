@@ -4,8 +4,8 @@ import re
 import pytest
 
 from rag import Assistant, Settings
-from rag.models import QWEN, is_installed
-from rag.text import detect_language
+from rag.language.detect import detect_language
+from rag.llm.models import QWEN, is_installed
 
 pytestmark = pytest.mark.skipif(not is_installed(QWEN), reason="make install installs the 1.5B model's parts")
 
@@ -23,8 +23,8 @@ def test_packaged_model_is_assembled_once_and_verified(qwen: Assistant):
 
 
 def test_corrupt_parts_are_refused_with_a_clear_message(tmp_path, monkeypatch):
-    from rag import models
     from rag.errors import ModelMissing
+    from rag.llm import models
     fake = models.PackagedModel("tiny", "tiny.gguf", ("p1", "p2"), size=6, sha256="0" * 64, install="pip install x")
     parts = [tmp_path / "a.bin", tmp_path / "b.bin"]
     parts[0].write_bytes(b"abc")
@@ -80,7 +80,7 @@ def test_streaming_with_the_real_model_never_replaces_shown_text(qwen: Assistant
 def test_threads_are_settings():
     s = Settings.from_dict({"embedded_threads": 1, "embedded_threads_batch": 2})
     assert (s.embedded_threads, s.embedded_threads_batch) == (1, 2)
-    from rag.llm import auto_threads
+    from rag.llm.backends import auto_threads
     assert 1 <= auto_threads(0.05) <= (__import__("os").cpu_count() or 1)
 
 

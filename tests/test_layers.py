@@ -4,56 +4,102 @@ from pathlib import Path
 
 RAG = Path(__file__).resolve().parent.parent / "rag"
 
-# A module may import only modules listed before it. Question analysis (query and what it uses) comes
-# before retrieval and the LLM; the embedder comes before the LLM module.
-ORDER = ["errors", "settings", "text", "dates", "filters", "figures", "timeframe", "attribution", "query",
-         "dispatch", "chunking", "embedding", "store", "lexical", "retrieval", "models", "llm", "evidence",
-         "prompting", "examples", "followup", "versions", "citations", "verify", "notes", "extractive", "writer",
-         "answer", "assistant", "__init__"]
+# The layers, bottom first; a module may import only modules listed before it (in its own layer or below).
+LAYERS = {
+    "config": ["errors", "settings"],
+    # what a language says and how: words, sentences, figures, names, dates (data in rag/language/data)
+    "language": ["language", "language.words", "language.sentences", "language.numbers", "language.names",
+                 "language.detect", "language.dates", "language.timeframe"],
+    # a text read once: the figures it states, the quotes it holds; search filters
+    "reading": ["filters", "reading.quotes", "reading.figures"],
+    "ingest": ["ingest.dispatch", "ingest.chunking"],
+    "index": ["indexing.embedding", "indexing.store", "indexing.lexical"],
+    "retrieve": ["retrieval"],
+    "llm": ["llm.models", "llm.backends"],
+    # question -> evidence -> prompt -> checked sentences -> Answer
+    "answer": ["answer.query", "answer.evidence", "answer.prompting", "answer.examples", "answer.followup",
+               "answer.versions", "answer.citations", "answer.verify", "answer.notes", "answer.extractive",
+               "answer.writer", "answer.answerer"],
+    "api": ["assistant", "__init__"],
+}
+ORDER = [m for layer in LAYERS.values() for m in layer]
 # The apps may import the public API (the package itself) and these helpers, and one another.
-APPS = ["cli", "ui", "ui_html", "evaluation", "bench", "__main__"]
-APP_MAY_USE = {"__init__", "errors", "settings", "text", "dates"}
+APPS = ["apps.cli", "apps.ui", "apps.ui_html", "apps.evaluation", "apps.bench", "__main__"]
+APP_MAY_USE = {"__init__", "errors", "settings", "language.words", "language.sentences", "language.numbers",
+               "language.detect", "language.dates"}
+PACKAGES = {"language", "reading", "ingest", "indexing", "llm", "answer", "apps"}
 
 
-def imports_of(path: Path) -> set[str]:
-    """rag modules imported by a file, at any depth (function-local imports included)."""
+def module_name(path: Path) -> str:
+    rel = path.relative_to(RAG).with_suffix("")
+    parts = rel.parts[:-1] if rel.name == "__init__" and len(rel.parts) > 1 else rel.parts
+    return ".".join(parts)
+
+
+def _resolve(dotted: str) -> str:
+    """A module imported by dotted name, as listed in LAYERS ('rag.language.words' -> 'language.words')."""
+    return dotted or "__init__"
+
+
+def imports_of(path: Path, here: str = "") -> set[str]:
+    """rag modules imported by a file (module `here`, by default its place under rag/), at any depth
+    (function-local imports included)."""
+    here = here or module_name(path)
+    package = here if (path.name == "__init__.py") else here.rpartition(".")[0]
     found: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module:
-            found.add(node.module.split(".")[0])
-        elif isinstance(node, ast.ImportFrom) and node.level == 1:  # from . import models / from . import Answer
-            found |= {a.name if (RAG / f"{a.name}.py").exists() else "__init__" for a in node.names}
+        if isinstance(node, ast.ImportFrom) and node.level:
+            base = package.split(".") if package else []
+            base = base[:len(base) - (node.level - 1)] if node.level > 1 else base
+            target = ".".join([*base, *([node.module] if node.module else [])])
+            if node.module:
+                found.add(_resolve(target))
+            else:  # from . import models / from . import Answer
+                found |= {_resolve(f"{target}.{a.name}".strip(".")) if _exists(f"{target}.{a.name}".strip("."))
+                          else _resolve(target) for a in node.names}
         elif isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "rag":
-            parts = node.module.split(".")
-            found.add(parts[1] if len(parts) > 1 else "__init__")
+            target = node.module[4:]
+            if target in PACKAGES or not target:  # from rag.llm import models / from rag import Assistant
+                found |= {f"{target}.{a.name}".strip(".") if _exists(f"{target}.{a.name}".strip("."))
+                          else _resolve(target) for a in node.names}
+            else:
+                found.add(target)
         elif isinstance(node, ast.Import):
-            found |= {a.name.split(".")[1] for a in node.names if a.name.startswith("rag.")}
+            found |= {a.name[4:] for a in node.names if a.name.startswith("rag.")}
     return found
 
 
+def _exists(dotted: str) -> bool:
+    return (RAG / f"{dotted.replace('.', '/')}.py").exists()
+
+
 def test_every_module_has_a_place():
-    modules = {p.stem for p in RAG.glob("*.py")}
-    assert modules == set(ORDER) | set(APPS), "place new modules in ORDER or APPS"
+    modules = {module_name(p) for p in RAG.rglob("*.py")} - (PACKAGES - {"language"})
+    assert modules == set(ORDER) | set(APPS), "place new modules in LAYERS or APPS"
 
 
 def test_imports_follow_the_data_flow():
     wrong = []
     for name in ORDER:
         allowed = set(ORDER[:ORDER.index(name)])
-        wrong += [f"{name} -> {m}" for m in sorted(imports_of(RAG / f"{name}.py") - allowed)]
+        path = RAG / f"{name.replace('.', '/')}.py" if _exists(name) else RAG / name / "__init__.py"
+        wrong += [f"{name} -> {m}" for m in sorted(imports_of(path) - allowed)]
     assert not wrong, "imports against the data flow: " + ", ".join(wrong)
 
 
 def test_apps_use_only_the_public_api():
     wrong = []
     for name in APPS:
-        wrong += [f"{name} -> {m}" for m in sorted(imports_of(RAG / f"{name}.py") - APP_MAY_USE - set(APPS))]
+        wrong += [f"{name} -> {m}" for m in sorted(imports_of(RAG / f"{name.replace('.', '/')}.py")
+                                                   - APP_MAY_USE - set(APPS))]
     assert not wrong, "apps must use the public API (rag/__init__.py): " + ", ".join(wrong)
 
 
 def test_the_checker_sees_a_wrong_arrow(tmp_path):
-    """The checker itself: a function-local import against the flow is found."""
-    bad = tmp_path / "m.py"
-    bad.write_text("def f():\n    from .answer import Answer\n    from rag.llm import LLM\n    import rag.store\n"
-                   "from . import models, Settings\n")
-    assert imports_of(bad) == {"answer", "llm", "store", "models", "__init__"}
+    """The checker itself: a function-local import against the flow is found, relative or absolute."""
+    bad = tmp_path / "probe.py"
+    bad.write_text("def f():\n    from rag.answer.answerer import Answer\n    from rag.llm import backends\n"
+                   "    import rag.indexing.store\nfrom . import words\nfrom .names import entities\n"
+                   "from rag import Settings\n")
+    assert imports_of(bad, "language.probe") == {"answer.answerer", "llm.backends", "indexing.store",
+                                                 "language.words", "language.names", "__init__"}

@@ -6,8 +6,8 @@ import sys
 from pathlib import Path
 
 from rag import Assistant, Filters
-from rag.lexical import LexicalIndex
-from rag.store import to_chroma
+from rag.indexing.lexical import LexicalIndex
+from rag.indexing.store import to_chroma
 
 from conftest import CORPUS, ROOT, make_settings
 
@@ -111,7 +111,7 @@ def test_chunks_written_without_any_change_stamp_are_found_at_open(tmp_path: Pat
 
 
 def test_a_large_change_rebuilds_the_main_index_and_drops_the_old_one(tmp_path: Path, monkeypatch):
-    import rag.lexical as lexical
+    import rag.indexing.lexical as lexical
     monkeypatch.setattr(lexical, "MERGE_MIN", 5)
     qa = Assistant(make_settings(tmp_path / "idx"))
     qa.ingest([CORPUS / "2025-03-13-drones-briansk.fr.txt"], progress=False)
@@ -176,7 +176,7 @@ def test_two_app_processes_on_one_chroma_server_see_each_others_ingests(chroma_p
 def test_writes_during_background_merges_are_kept(tmp_path: Path, monkeypatch):
     """Merges start while ingest and delete go on; searches answer throughout, and once the merges are done
     the index gives what a fresh build gives."""
-    import rag.lexical as lexical
+    import rag.indexing.lexical as lexical
     monkeypatch.setattr(lexical, "MERGE_MIN", 3)
     qa = Assistant(make_settings(tmp_path / "idx"))
     files = sorted(CORPUS.glob("*.txt"))

@@ -3,8 +3,8 @@ story with different tolls, two same-day sources that disagree, a quote with its
 import pytest
 
 from rag import Assistant
-from rag.attribution import find_quotes
-from rag.figures import asked_quantities, figures
+from rag.reading.figures import asked_quantities, figures
+from rag.reading.quotes import find_quotes
 
 from conftest import DATA, make_settings
 
@@ -111,7 +111,7 @@ def test_version_notes_are_an_answer_even_when_the_models_sentence_fails(news: A
 
 
 def test_counts_leave_out_magnitudes_ordinals_years_and_dates():
-    from rag.figures import counts
+    from rag.reading.figures import counts
     assert counts("La région de Briansk en a compté 30, le 13 mars 2025.") == {30}
     assert counts("The magnitude 7.7 earthquake; Carney, 24e Premier ministre, a 69 ans.") == set()
     assert counts("More than 4,500 people were injured") == {4500}
@@ -119,8 +119,8 @@ def test_counts_leave_out_magnitudes_ordinals_years_and_dates():
 
 def test_figures_of_two_different_stories_are_not_versions():
     from rag import ChunkMeta, Passage
-    from rag.evidence import Evidence
-    from rag.versions import disagreements
+    from rag.answer.evidence import Evidence
+    from rag.answer.versions import disagreements
 
     def passage(n, dispatch, date, text, names):
         meta = ChunkMeta(dispatch_id=dispatch, date=date, doc_names=tuple(names.split()))

@@ -5,7 +5,7 @@ import pytest
 
 from rag import Assistant
 from rag.errors import LLMTimeout, LLMUnavailable, ModelMissing
-from rag.llm import EmbeddedLLM, OllamaLLM, select_llm
+from rag.llm.backends import EmbeddedLLM, OllamaLLM, select_llm
 
 from conftest import make_settings
 from servers import free_port, ollama_server
@@ -92,7 +92,7 @@ def test_ollama_as_embedding_backend(ollama, tmp_path):
 def test_ollama_hanging_on_chat_falls_back_to_the_embedded_model_once(tmp_path):
     """Ollama lists its models but never answers /api/chat in time: the first question waits one timeout and
     is answered by the embedded model; the next does not wait again."""
-    from rag.llm import FallbackLLM
+    from rag.llm.backends import FallbackLLM
     with ollama_server(tmp_path, delay=30.0) as (url, reqlog):
         settings = make_settings(tmp_path, llm_backend="ollama", ollama_host=url, ollama_model="smollm2:135m",
                                  llm_timeout=2.0, fallback_to_embedded=True)

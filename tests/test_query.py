@@ -5,8 +5,8 @@ from dataclasses import replace
 import pytest
 
 from rag import Assistant, ChunkMeta, Passage
-from rag.evidence import speaks
-from rag.query import analyze, answer_kind, answers_kind
+from rag.answer.evidence import speaks
+from rag.answer.query import analyze, answer_kind, answers_kind
 
 
 @pytest.mark.parametrize("question, kind", [
@@ -82,10 +82,10 @@ def test_the_first_sentence_gives_the_kind_of_answer_asked(question, answering, 
 def test_a_count_quote_counts_what_the_question_counts(qa):
     """The extractive fallback: asked how many suspects were arrested, a sentence counting the thieves is no
     answer; asked how many jewels were stolen, it is (and across languages, 'bâtiments' are 'buildings')."""
-    from rag.chunking import ChunkMeta
-    from rag.evidence import Evidence
-    from rag.extractive import extract
-    from rag.prompting import Prompts
+    from rag.answer.evidence import Evidence
+    from rag.answer.extractive import extract
+    from rag.answer.prompting import Prompts
+    from rag.ingest.chunking import ChunkMeta
 
     lede = Evidence(1, Passage("p1", "Un commando de quatre malfaiteurs a dérobé dimanche huit bijoux au Louvre.",
                                ChunkMeta(dispatch_id="d1", lang="fr")))
@@ -161,7 +161,7 @@ def test_a_question_in_the_other_language_keeps_the_passages_sharing_its_transla
     assert any("nom de Léon XIV" in e.text for e in evidence)
     assert all(e.dispatch_id.startswith("2025-05-08-pape") for e in evidence)
     from rag import Settings
-    from rag.evidence import relevant
+    from rag.answer.evidence import relevant
     query, s = analyze("What name did the new pope take?"), Settings()
 
     def kept(text: str) -> bool:  # as close as the pope passages are, not clearly closer
@@ -182,14 +182,14 @@ def test_every_lexicon_word_is_in_one_group_only():
     """A word in two groups would take the other group's forms silently (the file is read word by word)."""
     from collections import Counter
 
-    from rag.text import _equivalents
+    from rag.language.names import _equivalents
     counts = Counter(w for group in {tuple(sorted((k, *v))) for k, v in _equivalents("lexicon.txt").items()}
                      for w in group)
     assert [w for w, n in counts.items() if n > 1] == []
 
 
 def test_centuries_are_not_names():
-    from rag.text import entities
+    from rag.language.names import entities
     assert entities("Quel reproche faisait-on aux couturiers dans la seconde moitié du XXème siècle ?") == set()
     assert "louis xiv" in entities("Le règne de Louis XIV a marqué le XVIIe siècle.")
 
@@ -198,7 +198,7 @@ def test_a_question_naming_nothing_may_paraphrase_its_passage():
     """Two of its words and a cosine halfway to the no-name margin are enough; no shared word never is."""
 
     from rag import Settings
-    from rag.evidence import relevant
+    from rag.answer.evidence import relevant
     s = Settings.from_dict({})
     query = analyze("Quelle institution internationale a accordé une reconnaissance à l'art gastronomique français ?")
     passage = replace(_passage("Le repas gastronomique des Français est inscrit au patrimoine immatériel par "
@@ -226,7 +226,7 @@ def test_a_passage_of_a_relevant_story_is_kept_though_it_does_not_restate_the_qu
     alone it fails the names check. As part of a story that passes, it is kept; the same paragraph from
     another story, or one sharing no word of the question but its names, is not."""
     from rag import Settings
-    from rag.evidence import select
+    from rag.answer.evidence import select
     s = Settings.from_dict({})
     query, anchor, share = _share_story()
     other = _story_passage("c", share.text, "Lada", 0.84)
@@ -238,7 +238,7 @@ def test_a_passage_of_a_relevant_story_is_kept_though_it_does_not_restate_the_qu
 
 def test_a_passage_of_a_relevant_story_still_holds_the_one_thing_the_question_names():
     from rag import Settings
-    from rag.evidence import select
+    from rag.answer.evidence import select
     s = Settings.from_dict({})
     query = analyze("Combien de drones ont été abattus au-dessus de Briansk ?")
     title = "Attaque de drones sur la Russie"
@@ -250,8 +250,8 @@ def test_a_passage_of_a_relevant_story_still_holds_the_one_thing_the_question_na
 def test_a_figure_of_the_question_stated_elsewhere_in_the_story_supports_a_sentence(qa: Assistant):
     """Real embedder. "en 2005" is in the story's other passage: the sentence stating the share with it is
     supported by the share's passage; with no passage of the story stating 2005, it is not."""
-    from rag.evidence import Evidence
-    from rag.verify import check_sentence
+    from rag.answer.evidence import Evidence
+    from rag.answer.verify import check_sentence
     query, anchor, share = _share_story()
     sentence = "UAZ détenait 3,9 % du marché en 2005."
     story = [Evidence(1, anchor), Evidence(2, share)]
@@ -268,13 +268,13 @@ def test_a_figure_of_the_question_stated_elsewhere_in_the_story_supports_a_sente
      "Moscou a annoncé 77 drones abattus. La région de Briansk en a compté 30 à elle seule.", True),
 ])
 def test_a_quote_for_a_count_names_what_is_counted(quantities, sentence, passage, named):
-    from rag.figures import names_what_is_counted
+    from rag.reading.figures import names_what_is_counted
     assert names_what_is_counted(quantities, sentence, passage or sentence) is named
 
 
 def test_a_quote_with_no_count_read_must_name_the_thing_counted():
     """"Une cinquantaine de chefs d'Etat" is no count of visitors (nor is "cinq ans", a duration)."""
-    from rag.figures import counts_something_else
+    from rag.reading.figures import counts_something_else
     question = "Combien de visiteurs Notre-Dame a-t-elle accueillis la première semaine ?"
     quote = "Cinq ans après l'incendie, la cathédrale a rouvert devant une cinquantaine de chefs d'Etat."
     assert counts_something_else(question, quote, quote)

@@ -4,8 +4,8 @@ from datetime import date
 import pytest
 
 from rag import ChunkMeta, Filters, Passage
+from rag.indexing.store import StoredChunk
 from rag.retrieval import dedup, fuse, recency_boost
-from rag.store import StoredChunk
 
 
 @pytest.mark.parametrize("question", [
@@ -67,7 +67,7 @@ def test_the_other_language_passages_are_searched_with_the_question_translated(q
     with the French question, is a BM25 candidate and among the candidates fused. (Its final rank among
     French passages on the same talks moves with the stemmer and embedder releases: not asserted.)"""
     question = "Quel émissaire américain est arrivé à Moscou pour discuter du plan américain ?"
-    from rag.text import translations
+    from rag.language.names import translations
     english = {a for alts in translations(question).values() for a in alts}
     assert {"envoy", "landed", "moscow"} <= english
 
@@ -101,7 +101,7 @@ def test_recency_boost_halves_scores_per_half_life_and_spares_undated():
 def test_names_match_across_hyphens_and_acronyms_match_their_names():
     """PIAF questions refused at the gate: 'Tite Live' vs 'Tite-Live', 'la nouvelle Amsterdam' vs
     'la Nouvelle-Amsterdam', 'aux JO de 2016' vs 'aux Jeux olympiques de 2016'."""
-    from rag.text import entities, entity_coverage
+    from rag.language.names import entities, entity_coverage
     assert entity_coverage(entities("Que veut dire pomérium selon Tite Live ?"), "selon Tite-Live, le mur") == 1.0
     assert entity_coverage({"amsterdam"}, "directeur général de la Nouvelle-Amsterdam") == 1.0
     assert entity_coverage({"jo"}, "Le Brésil a gagné aux Jeux olympiques de 2016.") == 1.0
@@ -110,7 +110,7 @@ def test_names_match_across_hyphens_and_acronyms_match_their_names():
 
 
 def test_entity_match_accepts_french_and_english_spellings_of_a_place():
-    from rag.text import entities, entity_coverage
+    from rag.language.names import entities, entity_coverage
     question = entities("What is the death toll in Myanmar?")
     assert entity_coverage(question, "Le séisme en Birmanie a fait 1.644 morts") == 1.0
     assert entity_coverage({"onu"}, "The United Nations warned") == 1.0

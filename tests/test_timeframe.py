@@ -5,7 +5,7 @@ import pytest
 
 from rag import Filters
 from rag.errors import ConfigError
-from rag.timeframe import parse_as_of, resolve
+from rag.language.timeframe import parse_as_of, resolve
 
 AS_OF = date(2025, 3, 14)  # a Friday
 
@@ -75,7 +75,7 @@ def test_as_of_hides_later_dispatches(qa):
 
 
 def test_weekdays_and_today_in_a_dispatch_mean_days_before_its_date():
-    from rag.dates import days_meant
+    from rag.language.dates import days_meant
     friday = date(2025, 5, 9)
     assert days_meant("Le pape a été élu jeudi.", friday) == {date(2025, 5, 8)}
     assert days_meant("Il s'exprimera vendredi ; hier, il s'était tu.", friday) == {friday, date(2025, 5, 8)}

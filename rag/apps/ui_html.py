@@ -1,0 +1,117 @@
+"""HTML of the web UI, from Jinja2 templates with autoescape: every dispatch or model string is escaped.
+
+Each answer carries its own sources: its [n] markers point at cards inside the same message, so they stay
+right after later questions and refusals. A marker is a button: a tap, a click or the keyboard opens its
+preview (ui.py's script toggles it); the card says where the passage comes from and highlights the cited
+sentence; "open the dispatch" shows the whole dispatch with the cited passage marked.
+"""
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Callable
+from functools import lru_cache
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from rag import Answer, Citation
+from rag.language.dates import parse_period
+from rag.language.numbers import count_text
+
+LANGS = ("fr", "en")
+_MARKER = re.compile(r"\[(\d+)\]")
+
+
+@lru_cache(maxsize=1)
+def _env() -> Environment:
+    return Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
+                       autoescape=select_autoescape(["html", "j2"]), trim_blocks=True, lstrip_blocks=True)
+
+
+@lru_cache(maxsize=2)
+def texts(lang: str) -> SimpleNamespace:
+    """The UI's strings in one language (rag/data/ui.toml)."""
+    data = tomllib.loads((Path(__file__).parent / "data" / "ui.toml").read_text(encoding="utf-8"))
+    return SimpleNamespace(**data[lang if lang in LANGS else "en"])
+
+
+def pick_language(accept_language: str) -> str:
+    """fr or en, from the browser's Accept-Language (the first of the two it names; English otherwise)."""
+    for part in (accept_language or "").lower().split(","):
+        code = part.split(";")[0].strip()[:2]
+        if code in LANGS:
+            return code
+    return "en"
+
+
+def when(iso: str, lang: str) -> str:
+    """'2025-03-13' -> '13 mars 2025' / 'March 13, 2025'; '2025-03' -> 'mars 2025'; '' -> undated; a date
+    that does not exist stays as written."""
+    lang = lang if lang in LANGS else "en"
+    period = parse_period(iso)
+    if period:
+        return period.label(lang)
+    return iso if re.fullmatch(r"\d{4}-\d{2}(-\d{2})?", iso or "") else texts(lang).undated
+
+
+def _pieces(text: str, spans: list[tuple[int, int]]) -> list[dict[str, Any]]:
+    out, pos = [], 0
+    for s, e in spans:
+        out += [{"text": text[pos:s], "cited": False}, {"text": text[s:e], "cited": True}]
+        pos = e
+    return [p for p in [*out, {"text": text[pos:], "cited": False}] if p["text"]]
+
+
+def _dispatch(c: Citation, passages: list[tuple[int, int, str]]) -> list[list[dict[str, Any]]]:
+    """The whole dispatch as its indexed passages, one paragraph each, the cited passage's sentences marked."""
+    return [_pieces(text, c.spans or [(0, len(text))]) if start == c.start else [{"text": text, "cited": False}]
+            for start, _end, text in passages]
+
+
+def _card(c: Citation, lang: str, passages: Callable[[str], list[tuple[int, int, str]]] | None) -> dict[str, Any]:
+    t = texts(lang)
+    return {"number": c.number, "title": c.title or c.dispatch_id, "when": when(c.date, lang),
+            "source": c.source if c.source not in ("", "unknown") else t.unknown_source,
+            "lang": getattr(t, c.lang, c.lang), "file": Path(c.file).name or c.dispatch_id,
+            "caption": c.is_caption, "speakers": ", ".join(c.speakers), "text": c.text,
+            "pieces": _pieces(c.text, c.spans or [(0, len(c.text))]),
+            "dispatch": _dispatch(c, passages(c.dispatch_id)) if passages else []}
+
+
+def _parts(text: str, cards: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
+    parts, pos = [], 0
+    for m in _MARKER.finditer(text):
+        card = cards.get(int(m.group(1)))
+        if card is None:
+            continue
+        parts += [{"text": text[pos:m.start()]}, {"cite": card}]
+        pos = m.end()
+    return [p for p in [*parts, {"text": text[pos:]}] if p.get("cite") or p.get("text")]
+
+
+def answer_html(answer: Answer, lang: str, tid: str,
+                passages: Callable[[str], list[tuple[int, int, str]]] | None = None) -> str:
+    """A finished answer: text with its markers, previews, versions timeline, source cards, sentence checks."""
+    cards = {c.number: _card(c, lang, passages) for c in answer.citations}
+    timeline = [{"when": when(day, lang), "value": count_text(value, lang), "number": n}
+                for day, value, n in answer.timeline]
+    return _env().get_template("answer.html.j2").render(
+        lang=lang, t=texts(lang), tid=tid, parts=_parts(answer.text, cards), citations=list(cards.values()),
+        timeline=timeline, period=answer.timeframe, refused=answer.refused, checks=answer.sentences,
+        removed=len(answer.dropped), status="")
+
+
+def progress_html(lang: str, status: str, sentences: list[str]) -> str:
+    """While the answer is written: the current step, then the sentences that passed their checks so far."""
+    return _env().get_template("answer.html.j2").render(
+        lang=lang, t=texts(lang), tid="live", parts=[{"text": " ".join(sentences)}] if sentences else [],
+        citations=[], timeline=[], period="", refused=False, checks=[], removed=0, status=status)
+
+
+def message_html(lang: str, text: str) -> str:
+    """A plain assistant message (an error, a notice), escaped."""
+    return _env().from_string('<div class="dqa-answer" lang="{{ lang }}"><p class="dqa-text">{{ text }}</p></div>'
+                              ).render(lang=lang, text=text)

@@ -1,0 +1,118 @@
+"""Dispatch -> sentence-aware chunks inside paragraphs, each carrying offsets and typed metadata."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+from rag.ingest.dispatch import Dispatch
+from rag.language.dates import Period, parse_period
+from rag.language.names import entities
+from rag.language.sentences import split_sentences
+from rag.language.words import count_tokens
+from rag.reading.quotes import Quote, find_quotes
+
+
+@dataclass(frozen=True)
+class ChunkMeta:
+    """What is known about a chunk besides its text; converted to and from Chroma only in store.py."""
+
+    dispatch_id: str
+    start: int = 0  # offsets of the chunk in its dispatch's text
+    end: int = 0
+    paragraph: int = 0
+    section: str = ""
+    is_caption: bool = False
+    title: str = ""
+    date: str = ""  # as written: YYYY-MM or YYYY-MM-DD, "" if unknown
+    lang: str = "fr"
+    source: str = "unknown"
+    path: str = ""
+    doc_hash: str = ""
+    quotes: tuple[Quote, ...] = ()  # quoted speech in the chunk, offsets within the chunk's text
+    doc_names: tuple[str, ...] = ()  # names anywhere in the dispatch: a paragraph is about what its dispatch is
+    n_chunks: int = 0  # chunks of this version of the dispatch: fewer in the store means a write was cut short
+
+    @property
+    def period(self) -> Period | None:
+        return parse_period(self.date)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    id: str
+    text: str  # == dispatch.text[meta.start:meta.end]
+    meta: ChunkMeta = field(repr=False)
+
+    def embed_text(self) -> str:
+        return embed_text(self.meta.title, self.meta.section, self.text)
+
+
+def embed_text(title: str, section: str, text: str) -> str:
+    """What gets embedded: title and section give the passage context the bare span lacks."""
+    head = " — ".join(x for x in (title, section) if x)
+    return f"{head}\n{text}" if head else text
+
+
+def chunk_dispatch(d: Dispatch, max_tokens: int = 128, max_chars: int = 1500) -> list[Chunk]:
+    """Pack whole sentences of one block into chunks of about `max_tokens`; never cross blocks; a sentence
+    longer than `max_chars` is cut on word boundaries (or anywhere, when it has no spaces)."""
+    doc_hash = d.content_hash
+    # Speakers are found on the whole dispatch: "a-t-il déclaré" needs the sentences before the chunk.
+    quotes = find_quotes(d.text)
+    names = _names(f"{d.title}. {d.text}")
+    chunks: list[Chunk] = []
+    spans = [(pidx, block, start, end) for pidx, block in enumerate(b for b in d.blocks if b.kind != "heading")
+             for start, end in _pack(d.text, block.start, block.end, max_tokens, max_chars)]
+    for pidx, block, start, end in spans:
+        cid = hashlib.sha1(f"{d.id}\x00{doc_hash}\x00{start}\x00{end}".encode()).hexdigest()[:24]
+        own = tuple(Quote(q.start - start, q.end - start, q.text, q.speaker) for q in quotes
+                    if start <= q.start and q.end <= end)
+        meta = ChunkMeta(dispatch_id=d.id, start=start, end=end, paragraph=pidx, section=block.section,
+                         is_caption=block.kind == "caption", title=d.title, date=d.date, lang=d.lang,
+                         source=d.source, path=d.path, doc_hash=doc_hash, quotes=own, doc_names=names,
+                         n_chunks=len(spans))
+        chunks.append(Chunk(cid, d.text[start:end], meta))
+    return chunks
+
+
+def _names(text: str, limit: int = 2000) -> tuple[str, ...]:
+    """The dispatch's names (no figures), sorted, at most `limit` characters of them as stored."""
+    out, size = [], 0
+    for name in sorted(e for e in entities(text) if not e.isdigit()):
+        size += len(name) + 1
+        if size > limit + 1:
+            break
+        out.append(name)
+    return tuple(out)
+
+
+def _pieces(text: str, start: int, end: int, max_chars: int) -> list[tuple[int, int]]:
+    """Sentences of text[start:end], each longer than max_chars cut on the last space before the limit."""
+    out: list[tuple[int, int]] = []
+    for s, e in split_sentences(text[start:end], start):
+        while e - s > max_chars:
+            cut = text.rfind(" ", s + max_chars // 2, s + max_chars)
+            cut = cut if cut > s else s + max_chars
+            out.append((s, cut))
+            s = cut + 1 if text[cut:cut + 1] == " " else cut
+            while s < e and text[s].isspace():
+                s += 1
+        if e > s:
+            out.append((s, e))
+    return out
+
+
+def _pack(text: str, start: int, end: int, max_tokens: int, max_chars: int = 1500) -> list[tuple[int, int]]:
+    spans: list[tuple[int, int]] = []
+    cur_start, cur_end, cur_tokens = -1, -1, 0
+    for s, e in _pieces(text, start, end, max_chars):
+        n = count_tokens(text[s:e])
+        if cur_start >= 0 and (cur_tokens + n > max_tokens or e - cur_start > max_chars):
+            spans.append((cur_start, cur_end))
+            cur_start, cur_tokens = -1, 0
+        if cur_start < 0:
+            cur_start = s
+        cur_end, cur_tokens = e, cur_tokens + n
+    if cur_start >= 0:
+        spans.append((cur_start, cur_end))
+    return spans

@@ -1,0 +1,285 @@
+"""File -> Dispatch: header (date, source, title), captions, sub-heads and body paragraphs with offsets."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rag.errors import BadDispatch
+from rag.language.dates import parse_period
+from rag.language.detect import detect_language
+
+TEXT_SUFFIXES = {".txt", ".md", ".text", ""}
+JSON_SUFFIXES = {".json", ".jsonl"}
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | JSON_SUFFIXES
+
+# Bump when chunk metadata changes (2: quotes and speakers, names of the whole dispatch; 3: multi-word names;
+# 4: a speaker named after his title, "a déclaré la ministre de la Culture, Rachida Dati").
+INDEX_SCHEMA = 4
+_HEADER_RE = re.compile(r"^[ \t]*(date|source|title|lang|id)[ \t]+(.*)$")
+_DATE_RE = re.compile(r"(\d{4})-(\d{2})(?:-(\d{2}))?")
+_CAPTION_RE = re.compile(r"\(\s*([^()/]+?)\s*/\s*([^()]+?)\s*\)\s*$")
+_SUBHEAD_RE = re.compile(r"^-\s+(.+?)\s+-$")
+_MD_HEAD_RE = re.compile(r"^(#{1,6})\s+(.+?)\s*#*$")
+_BLOCK_RE = re.compile(r"\S(?:.*?\S)?(?=\s*\n\s*\n|\s*$)", re.S)
+
+
+@dataclass
+class Block:
+    """A paragraph, photo caption or heading, with its span in Dispatch.text."""
+
+    kind: str  # paragraph | caption | heading
+    start: int
+    end: int
+    section: str = ""
+    credit: str = ""  # "AGENCY / PHOTOGRAPHER" for captions
+
+
+@dataclass
+class Dispatch:
+    id: str
+    text: str  # the exact text all offsets refer to
+    path: str = ""
+    title: str = ""
+    date: str = ""  # YYYY-MM or YYYY-MM-DD, "" if unknown
+    lang: str = "fr"
+    source: str = "unknown"
+    blocks: list[Block] = field(default_factory=list)
+
+    @property
+    def content_hash(self) -> str:
+        """Version of the dispatch as indexed: its text and metadata, and what chunks store about them
+        (INDEX_SCHEMA), so an index built by an older release is refreshed by the next ingest."""
+        meta = f"{INDEX_SCHEMA}\x00{self.title}\x00{self.date}\x00{self.lang}\x00{self.source}\x00"
+        return hashlib.sha1((meta + self.text).encode("utf-8")).hexdigest()[:16]
+
+    def span(self, block: Block) -> str:
+        return self.text[block.start:block.end]
+
+    @property
+    def body(self) -> list[Block]:
+        return [b for b in self.blocks if b.kind == "paragraph"]
+
+
+def slug(text: str) -> str:
+    s = re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-._")
+    return s or "dispatch"
+
+
+def parse_text(raw: str, dispatch_id: str, path: str = "", default_source: str = "unknown",
+               meta: dict | None = None, warnings: list[str] | None = None, where: str = "") -> Dispatch:
+    """Parse the wire format: leading header lines, then blank-line separated blocks. A date that does not
+    exist ('2025-13-45') or is not a date ('yesterday') leaves the dispatch undated, with a warning."""
+    meta = dict(meta or {})
+    text = raw.replace("\r\n", "\n").replace("\r", "\n")
+    body_start = _read_header(text, meta)
+    if meta.get("date") and parse_period(meta["date"]) is None:
+        if warnings is not None:
+            warnings.append(f"{where + ': ' if where else ''}date '{meta['date']}' is not a real YYYY-MM[-DD] "
+                            "date; the dispatch is kept undated.")
+        meta["date"] = ""
+    d = Dispatch(id=dispatch_id, text=text, path=path, date=meta.get("date", ""),
+                 source=meta.get("source") or default_source, title=meta.get("title", ""))
+    section = ""
+    for m in _BLOCK_RE.finditer(text, body_start):
+        block = _classify(text, m.start(), m.end(), section)
+        if block.kind == "heading":
+            if not d.title and not d.blocks and text[m.start()] == "#" and text[m.start():].startswith("# "):
+                d.title = _heading_text(text[block.start:block.end])
+                continue
+            section = _heading_text(text[block.start:block.end])
+            block.section = section
+        d.blocks.append(block)
+    if not any(b.kind in ("paragraph", "caption") for b in d.blocks):
+        raise BadDispatch(path or dispatch_id, "no text found after the header; nothing to index.")
+    if not d.title:
+        first = next((b for b in d.blocks if b.kind == "paragraph"), d.blocks[0])
+        d.title = _short(d.span(first))
+    d.lang = meta.get("lang") or detect_language(" ".join(d.span(b) for b in d.body[:5]) or text[:2000])
+    return d
+
+
+def _read_header(text: str, meta: dict) -> int:
+    """Consume ` date YYYY-MM`, ` source X`, ` title X`, ` lang xx` lines; return where the body starts."""
+    pos = 0
+    while pos < len(text):
+        line_end = text.find("\n", pos)
+        line_end = len(text) if line_end < 0 else line_end
+        line = text[pos:line_end]
+        if not line.strip():
+            pos = line_end + 1
+            continue
+        m = _HEADER_RE.match(line)
+        if not m:
+            return pos
+        key, rest = m.group(1), m.group(2)
+        if key == "date":
+            dm = _DATE_RE.match(rest.strip())
+            if not dm:
+                return pos
+            meta.setdefault("date", dm.group(0))
+            # The seed format puts the first caption on the date line itself: body starts after the date.
+            after = pos + m.start(2) + (len(rest) - len(rest.lstrip())) + dm.end()
+            if text[after:line_end].strip():
+                return after
+        elif key == "lang" and rest.strip() not in ("fr", "en"):
+            return pos
+        else:
+            meta.setdefault(key, rest.strip())
+        pos = line_end + 1
+    return pos
+
+
+def _classify(text: str, start: int, end: int, section: str) -> Block:
+    span = text[start:end]
+    lead = len(span) - len(span.lstrip())
+    start += lead
+    span = span.strip()
+    if _SUBHEAD_RE.match(span) or (_MD_HEAD_RE.match(span) and "\n" not in span):
+        return Block("heading", start, end, section)
+    cm = _CAPTION_RE.search(span)
+    if cm and "\n" not in span.strip():
+        return Block("caption", start, end, section, credit=f"{cm.group(1).strip()} / {cm.group(2).strip()}")
+    return Block("paragraph", start, end, section)
+
+
+def _heading_text(span: str) -> str:
+    span = span.strip()
+    m = _SUBHEAD_RE.match(span)
+    if m:
+        return m.group(1).strip()
+    m = _MD_HEAD_RE.match(span)
+    return m.group(2).strip() if m else span
+
+
+def _short(text: str, limit: int = 90) -> str:
+    first = re.split(r"(?<=[.!?])\s", text.strip(), maxsplit=1)[0]
+    return first if len(first) <= limit else first[:limit].rsplit(" ", 1)[0] + "…"
+
+
+@dataclass
+class FileRead:
+    """The dispatches of one file, and what was wrong in it but did not stop it ("line 3: invalid JSON")."""
+
+    dispatches: list[Dispatch]
+    warnings: list[str] = field(default_factory=list)
+
+
+_BOMS = [(b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"), (b"\xef\xbb\xbf", "utf-8-sig")]
+
+
+def decode(path: Path, data: bytes) -> str:
+    """The file's text: UTF-8, or UTF-16 with its byte-order mark; anything else is refused with a reason."""
+    encoding = next((enc for bom, enc in _BOMS if data.startswith(bom)), "utf-8")
+    if encoding == "utf-8" and b"\x00" in data:
+        raise BadDispatch(str(path), "looks like a binary file, not text (if it is UTF-16 text without a "
+                          "byte-order mark, re-save it as UTF-8).")
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise BadDispatch(str(path), f"not valid {encoding.upper()} (byte {exc.start}); re-save the file as "
+                          "UTF-8.") from exc
+
+
+def read_file(path: Path, max_bytes: int, default_source: str = "unknown") -> FileRead:
+    """Read one file into one or more dispatches; raise BadDispatch with a reason a user can act on."""
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise BadDispatch(str(path), f"unsupported file type '{suffix}' (use .txt, .md, .json or .jsonl).")
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise BadDispatch(str(path), f"{size / 1e6:.1f} MB is over the {max_bytes / 1e6:.1f} MB limit "
+                              "(raise DQA_MAX_FILE_MB or split the file).")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise BadDispatch(str(path), f"cannot be read ({exc.strerror or exc}); check its permissions.") from exc
+    if not data:
+        raise BadDispatch(str(path), "the file is empty.")
+    raw = decode(path, data)
+    if not raw.strip():
+        raise BadDispatch(str(path), "the file holds only whitespace.")
+    if suffix in JSON_SUFFIXES:
+        return parse_records(raw, path, default_source)
+    warnings: list[str] = []
+    return FileRead([parse_text(raw, slug(path.stem), str(path), default_source, warnings=warnings)], warnings)
+
+
+def parse_records(raw: str, path: Path, default_source: str = "unknown") -> FileRead:
+    """JSON (object or list) or JSONL records with fields id, title, date, text, source, lang. A bad line or
+    record is reported and left out; the good ones are kept."""
+    warnings: list[str] = []
+    records: list[tuple[str, object]] = []
+    if path.suffix.lower() == ".jsonl":
+        for n, line in enumerate(raw.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                records.append((f"line {n}", _load_json(line, path)))
+            except BadDispatch as exc:
+                warnings.append(f"line {n}: {exc.reason} The line was left out.")
+    else:
+        obj = _load_json(raw, path)
+        records = [(f"record {n}", rec) for n, rec in enumerate(obj if isinstance(obj, list) else [obj], 1)]
+    out = []
+    for where, rec in records:
+        if not isinstance(rec, dict) or not isinstance(rec.get("text"), str) or not rec["text"].strip():
+            warnings.append(f"{where}: needs an object with a non-empty 'text' field; left out.")
+            continue
+        rid = slug(str(rec.get("id") or f"{path.stem}-{where.split()[-1]}"))
+        meta = _record_meta(rec, where, warnings)
+        try:
+            out.append(parse_text(rec["text"], rid, str(path), default_source, meta, warnings, where))
+        except BadDispatch as exc:
+            warnings.append(f"{where}: {exc.reason} Left out.")
+    if not out:
+        raise BadDispatch(str(path), "no usable record" + (f" ({warnings[0]})" if warnings else "."))
+    return FileRead(out, warnings)
+
+
+def _record_meta(rec: dict, where: str, warnings: list[str]) -> dict[str, str]:
+    """title, date, source and lang of a JSON record as strings; a value of the wrong type is reported and dropped."""
+    meta: dict[str, str] = {}
+    for key in ("title", "date", "source", "lang"):
+        value = rec.get(key)
+        if value in (None, ""):
+            continue
+        if not isinstance(value, str):
+            warnings.append(f"{where}: '{key}' is a {type(value).__name__}, not text; ignored.")
+            continue
+        meta[key] = value
+    if "date" in meta:
+        compact = re.fullmatch(r"(\d{4})(\d{2})(\d{2})", meta["date"].strip())
+        meta["date"] = "-".join(compact.groups()) if compact else meta["date"].strip()
+    if meta.get("lang") not in (None, "fr", "en"):
+        warnings.append(f"{where}: lang '{meta.pop('lang')}' is not fr or en; detected from the text.")
+    return meta
+
+
+def _load_json(raw: str, path: Path):
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise BadDispatch(str(path), f"invalid JSON ({exc.msg} at line {exc.lineno}).") from exc
+
+
+def iter_files(paths: list[str | Path], skipped: list[tuple[str, str]] | None = None) -> list[Path]:
+    """Expand folders (recursively) into files, sorted for a stable ingest order; a folder that cannot be
+    read is added to `skipped` with its reason."""
+    files: list[Path] = []
+    for p in map(Path, paths):
+        if not p.is_dir():
+            files.append(p)
+            continue
+
+        def unreadable(err: OSError) -> None:
+            if skipped is not None:
+                skipped.append((str(err.filename), f"folder cannot be read ({err.strerror}); check its permissions."))
+
+        for folder, dirs, names in os.walk(p, onerror=unreadable):
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            files.extend(Path(folder) / n for n in sorted(names) if not n.startswith("."))
+    return files

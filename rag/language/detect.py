@@ -1,0 +1,82 @@
+"""Which language a text is in, and words copied untranslated from the other language."""
+from __future__ import annotations
+
+import re
+from functools import cache, lru_cache
+
+from .names import lexicon
+from .words import STOPWORDS, fold, words
+
+# Words that mark a language strongly even in short questions.
+_LANG_HINTS = {
+    "fr": {"le", "la", "les", "des", "du", "est", "une", "dans", "pour", "qui", "que", "combien", "quel",
+           "quelle", "au-dessus", "selon", "été", "ont", "pas", "avec", "sur", "et", "en", "à"},
+    "en": {"the", "of", "and", "is", "was", "were", "how", "many", "what", "who", "which", "did", "over",
+           "with", "for", "said", "has", "have", "to", "in", "on", "according"},
+}
+
+
+def detect_language(text: str) -> str:
+    """'fr' or 'en' by stopword and accent evidence; French wins ties (our corpus default)."""
+    toks = [w.lower() for w in words(text)]
+    score = {lang: sum(1 for t in toks if t in hints) for lang, hints in _LANG_HINTS.items()}
+    score["fr"] += len(re.findall(r"[éèêàùçôîœ]", text.lower())) * 0.5
+    score["fr"] += len(re.findall(r"\b[ldjqnsc]'", text.lower()))
+    return "en" if score["en"] > score["fr"] else "fr"
+
+
+_QUOTES = re.compile(r"«[^»]*»|“[^”]*”|\"[^\"]*\"")
+
+
+@cache
+def _function_words() -> dict[str, frozenset[str]]:
+    """Per language, its stopwords and hints that the other language does not share ('a', 'on' are both)."""
+    marks = {code: STOPWORDS[code] | _LANG_HINTS[code] for code in _LANG_HINTS}
+    return {code: frozenset(m - set().union(*(o for c, o in marks.items() if c != code))) for code, m in marks.items()}
+
+
+def in_other_language(sentence: str, lang: str) -> bool:
+    """The sentence, outside its quotes, is clearly not in `lang`: at least 3 function words of the other
+    language and more than twice as many as of `lang` ('Plus than 12,000 buildings have been destroyed'
+    answering a French question). Names and quoted words in the other language do not count."""
+    toks = [w.lower() for w in words(_QUOTES.sub(" ", sentence))]
+    score = {code: sum(1 for t in toks if t in marks) for code, marks in _function_words().items()}
+    other = max((code for code in score if code != lang), key=score.get, default=lang)
+    return other != lang and score[other] >= 3 and score[other] > 2 * score.get(lang, 0)
+
+
+_LOWER_WORD = re.compile(r"(?<![\w'’-])[a-zàâäçéèêëîïôöùûüÿœæ][\w-]*(?![\w'’])")
+
+
+@cache
+def _dictionary(lang: str):
+    """Word frequencies of a language (pyspellchecker's lists, shipped in the package: no download)."""
+    from spellchecker import SpellChecker
+    return SpellChecker(language=lang, case_sensitive=False, distance=1)
+
+
+def _frequency(word: str, lang: str) -> float:
+    d = _dictionary(lang)
+    return d.word_usage_frequency(word) if word in d else 0.0
+
+
+@lru_cache(maxsize=4)  # the same passages for every sentence of an answer
+def _only_in(other: str, own: str) -> frozenset[str]:
+    """The lower-case words of `other` that `own` does not have."""
+    return frozenset({w.lower() for w in _LOWER_WORD.findall(other)} - {w.lower() for w in _LOWER_WORD.findall(own)})
+
+
+def copied_foreign_words(sentence: str, lang: str, other: str, own: str = "") -> list[str]:
+    """Words of the sentence, outside quotes and names, copied from `other` (passages in the other language)
+    that `lang` does not use: unknown to its word list, or a thousand times rarer there than in the other
+    language ('using a camion', 'un ballad'). A word the passages in `lang` (`own`) use is not foreign
+    ('drones' in French dispatches), nor one of the lexicon (news words both languages use: 'drones'), nor one
+    of four letters or fewer."""
+    if lang not in ("fr", "en") or not other:
+        return []
+    theirs = "en" if lang == "fr" else "fr"
+    copied = _only_in(other, own)
+    found = [w for w in _LOWER_WORD.findall(_QUOTES.sub(" ", sentence))
+             if len(w) > 4 and w in copied and fold(w) not in lexicon()]
+    return [w for w in dict.fromkeys(found)
+            if (mine := _frequency(w, lang)) == 0 or mine * 1000 < _frequency(w, theirs)]

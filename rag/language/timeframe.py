@@ -1,0 +1,136 @@
+"""Time expressions in questions ("hier", "la semaine dernière", "en mars 2025", "last month") -> date ranges,
+relative to an `as_of` date (default: today)."""
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from rag.errors import ConfigError
+from rag.language.dates import MONTHS
+from rag.language.words import fold
+
+_MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
+_UNITS = {"jour": 1, "jours": 1, "day": 1, "days": 1, "semaine": 7, "semaines": 7, "week": 7, "weeks": 7}
+
+
+@dataclass(frozen=True)
+class Timeframe:
+    start: date
+    end: date
+    phrase: str  # the words of the question it comes from
+
+    def describe(self) -> str:
+        return f"{self.phrase} → {self.start.isoformat()}..{self.end.isoformat()}"
+
+
+def parse_as_of(value: str | date | None) -> date:
+    """None -> today; 'YYYY-MM-DD' -> that date; anything else is a configuration error."""
+    if value is None or value == "":
+        return date.today()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise ConfigError(f"as_of '{value}' is not a date (YYYY-MM-DD).") from exc
+
+
+def _month_range(year: int, month: int) -> tuple[date, date]:
+    return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
+
+
+def _year(year: int) -> tuple[date, date]:
+    return date(year, 1, 1), date(year, 12, 31)
+
+
+def _week_of(d: date) -> tuple[date, date]:
+    start = d - timedelta(days=d.weekday())
+    return start, start + timedelta(days=6)
+
+
+def _past_year(month: int, day: int, as_of: date) -> int:
+    """A month (and day) named without a year is the latest one not after as_of."""
+    return as_of.year if (month, day) <= (as_of.month, as_of.day) else as_of.year - 1
+
+
+# Words before a date that make it the subject of the question, not the time of the news: "the war began in
+# 2022", "delayed until May 2026", "refer to 2 April", "depuis 2014", "né le 14 septembre".
+_NOT_THE_NEWS = {
+    "since", "began", "begun", "begin", "started", "start", "until", "till", "by", "before", "after", "from",
+    "refer", "refers", "born", "founded", "delayed", "postponed", "scheduled", "expected", "due", "deadline",
+    "planned", "depuis", "commence", "commencee", "debute", "jusqu", "jusqu'au", "jusqu'en", "avant", "apres",
+    "d'ici", "ne", "nee", "fonde", "fondee", "prevu", "prevue", "prevus", "reporte", "reportee", "repousse",
+    "programme", "renvoie", "renvoyer", "entre", "between",
+}
+HISTORY_DAYS = 730  # a date this long before as_of is history the question is about, not the news' date
+
+
+def resolve(question: str, as_of: date) -> Timeframe | None:
+    """The date range the news asked about happened in, or None.
+
+    Relative expressions ("hier", "last week") always are; a date or a year is only when it reads as the time
+    of the news: not after a word making it the subject ("began in 2022", "until May 2026"), not in the future
+    of as_of, not history (more than HISTORY_DAYS before it). Those dates filter nothing."""
+    q = fold(question)
+    rules = [
+        (r"\bavant[- ]hier\b|\bday before yesterday\b", lambda m: (as_of - timedelta(2),) * 2),
+        (r"\bhier\b|\byesterday\b", lambda m: (as_of - timedelta(1),) * 2),
+        (r"\baujourd ?hui\b|\btoday\b|\bce matin\b|\bthis morning\b", lambda m: (as_of, as_of)),
+        (r"\b(la semaine (derniere|passee)|last week)\b", lambda m: _week_of(as_of - timedelta(7))),
+        (r"\b(cette semaine|this week)\b", lambda m: (_week_of(as_of)[0], as_of)),
+        (r"\b(le mois (dernier|passe)|last month)\b",
+         lambda m: _month_range(*((as_of.year, as_of.month - 1) if as_of.month > 1 else (as_of.year - 1, 12)))),
+        (r"\b(ce mois[- ]ci|this month)\b", lambda m: (as_of.replace(day=1), as_of)),
+        (r"\b(l ?annee (derniere|passee)|last year)\b", lambda m: _year(as_of.year - 1)),
+        (r"\b(cette annee|this year)\b", lambda m: (date(as_of.year, 1, 1), as_of)),
+        (r"\b(?:il y a|depuis|in the last|in the past) (\d+) (jours?|semaines?|days?|weeks?)\b"
+         r"|\b(\d+) (days?|weeks?) ago\b",
+         lambda m: (as_of - timedelta(int(m.group(1) or m.group(3)) * _UNITS[m.group(2) or m.group(4)]), as_of)),
+        (rf"\b(?:le |on )?(\d{{1,2}})(?:er)? ({_MONTH})(?: (\d{{4}}))?\b",
+         lambda m: _day(int(m.group(1)), MONTHS[m.group(2)], m.group(3), as_of)),
+        (rf"\b({_MONTH}) (\d{{1,2}})(?:st|nd|rd|th)?(?: (\d{{4}}))?\b",
+         lambda m: _day(int(m.group(2)), MONTHS[m.group(1)], m.group(3), as_of)),
+        (rf"\b(?:en |in |au mois de |debut |fin )?({_MONTH}) (\d{{4}})\b",
+         lambda m: _month_range(int(m.group(2)), MONTHS[m.group(1)])),
+        (rf"\b(?:en|in|au mois de) ({_MONTH})\b",
+         lambda m: _month_range(_past_year(MONTHS[m.group(1)], 1, as_of), MONTHS[m.group(1)])),
+        (r"\b(?:en|in|durant|during) ((?:19|20)\d{2})\b", lambda m: _year(int(m.group(1)))),
+    ]
+    for i, (pattern, make) in enumerate(rules):
+        m = re.search(pattern, q)
+        if m:
+            try:
+                start, end = make(m)
+            except (ValueError, KeyError):  # "31 février": not a date, so no time filter
+                continue
+            if i >= _FIRST_ABSOLUTE and not _news_time(q[:m.start()], start, end, as_of):
+                return None
+            source = question if len(question) == len(q) else q  # folding can change lengths (ligatures)
+            return Timeframe(start, end, source[m.start():m.end()].strip())
+    return None
+
+
+_FIRST_ABSOLUTE = 10  # rules before this one are relative to as_of ("hier", "last week", "3 days ago")
+
+
+def _news_time(before: str, start: date, end: date, as_of: date) -> bool:
+    cue = set(re.findall(r"[\w']+", before)[-3:]) & _NOT_THE_NEWS
+    return not cue and start <= as_of and (as_of - end).days <= HISTORY_DAYS
+
+
+def _day(day: int, month: int, year: str | None, as_of: date) -> tuple[date, date]:
+    """A day named without a year is the nearest such day to as_of, before or after it ("2 April" asked on
+    28 March is the coming one)."""
+    if year:
+        d = date(int(year), month, day)
+        return d, d
+    options = []
+    for y in (as_of.year - 1, as_of.year, as_of.year + 1):
+        try:
+            options.append(date(y, month, day))
+        except ValueError:  # 29 February
+            continue
+    d = min(options, key=lambda x: (abs((x - as_of).days), x > as_of))
+    return d, d

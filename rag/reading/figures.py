@@ -1,0 +1,291 @@
+"""Figures in text: numbers that count something (deaths, injured, drones...) and the quantity they count.
+
+Used by question analysis (what quantity is asked, is it a count question), by the answer checks (does a
+sentence give a count of the quantity asked) and by story versions (which figure changed).
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from rag.language.dates import MONTHS
+from rag.language.names import demonyms, entity_coverage, roles, translations
+from rag.language.numbers import CARDINAL_RE, NUMBER_RE, cardinal, figure_values, numbers
+from rag.language.sentences import split_sentences
+from rag.language.words import STOPWORDS, content_terms, fold, words
+
+# "Combien", "how many", "quel est le bilan", "what is the death toll": questions answered by a count.
+COUNT_RE = re.compile(r"(?i)\b(combien|how (many|much)|quel(le)?s? (est |sont |était )?(le |la |les |l')?"
+                      r"(dernier )?(bilan|nombre|montant|chiffre)|what (is |was )?the (latest |death )?(number|toll)"
+                      r"|what (number|toll))\b")
+
+# Quantities news questions ask about, by the words that name them (French and English).
+QUANTITIES: dict[str, tuple[str, ...]] = {
+    "dead": ("morts", "mort", "mortes", "tues", "tuees", "tue", "tuee", "deces", "victimes", "dead", "deaths", "killed",
+             "death toll", "bilan", "toll", "died"),
+    "injured": ("blesses", "blessees", "blesse", "injured", "wounded"),
+    "missing": ("disparus", "disparues", "missing"),
+    "drones": ("drones", "drone"),
+    "prisoners": ("prisonniers", "prisoners", "prisoner"),
+    "displaced": ("deplaces", "displaced", "evacues", "evacuated"),
+}
+_WORD_KEY = {w: k for k, words in QUANTITIES.items() for w in words}
+_NOT_COUNTS = {"ans", "an", "years", "year", "old", "jours", "days", "heures", "hours", "mois", "months", "km",
+               "kilometres", "kilometers", "hectares", "etages", "floors", "minutes", "semaines", "weeks"}
+# People counted may be the dead, the injured...: "24 personnes ont perdu la vie" names no other quantity.
+_PEOPLE = {"personne", "personnes", "person", "people", "persons", "habitant", "habitants", "resident", "residents",
+           "civil", "civils", "civilian", "civilians", "soldat", "soldats", "soldier", "soldiers", "enfant", "enfants",
+           "child", "children", "homme", "hommes", "femme", "femmes", "man", "men", "woman", "women", "adulte",
+           "adultes", "adult", "adults", "patient", "patients", "migrant", "migrants"}
+_PART_OF = {"dont", "including", "among"}
+_PROJECTION = {"pass", "exceed", "surpass", "reach", "depasser", "atteindre", "could", "may", "might", "pourrait"}
+_NUM = re.compile(r"(?<![\w,.-])(\d{1,3}(?:[.,\u202f\u00a0 ]\d{3})+|\d+)(?![\w%-]|[.,]\d)")
+_AFTER, _BEFORE = 6, 20  # words between a figure and the word naming its quantity ("1.644 morts", "toll rose to 2,719")
+
+
+@dataclass(frozen=True)
+class Figure:
+    key: str  # dead, injured, ...
+    value: int
+    text: str  # the figure as written, with its noun when it follows ("1.644 morts", "2,719")
+    sentence: str
+
+
+def parse_int(text: str) -> int:
+    """'1 644' -> 1644; a number in words too: 'huit' -> 8."""
+    digits = re.sub(r"\D", "", text)
+    return int(digits) if digits else cardinal(text) or 0
+
+
+def _counts(text: str) -> Iterator[tuple[re.Match, str, list[tuple[int, str]], int]]:
+    """Numbers that count something, with their sentence, its folded tokens and the number's token index;
+    years, days of the month, ages and durations, decimals ("7.7") and projections are left out."""
+    for s, e in split_sentences(text):
+        sentence = text[s:e]
+        tokens = [(m.start(), m.group()) for m in re.finditer(r"[\w']+", fold(sentence))]
+        # in digits, or in words ("huit bijoux", "three people"; "Sept" is September)
+        found = [*_NUM.finditer(sentence), *(m for m in CARDINAL_RE.finditer(sentence) if m.group(1) != "Sept")]
+        for m in found:
+            if 1900 <= parse_int(m.group(1)) <= 2100 and re.fullmatch(r"\d{4}", m.group(1)):
+                continue  # a year
+            idx = next((i for i, (pos, _) in enumerate(tokens) if pos >= m.start()), len(tokens))
+            if any(0 <= j < len(tokens) and tokens[j][1] in MONTHS for j in (idx - 1, idx + 1)):
+                continue  # a day of the month: "le 21 avril", "April 1"
+            if idx + 1 < len(tokens) and tokens[idx + 1][1] in _NOT_COUNTS:
+                continue  # an age or a duration: "88 ans", "30 days"
+            if idx and tokens[idx - 1][1] in _PART_OF:
+                continue  # a part of the count before it: "31 blessés, dont quatre grièvement"
+            if any(t in _PROJECTION for _, t in tokens[max(idx - 3, 0):idx]):
+                continue  # a projection, not a count: "expected it to pass 3,000"
+            yield m, sentence, tokens, idx
+
+
+_MAGNITUDES = re.compile(r"\b(dizaines|centaines|milliers|millions|milliards|dozens|hundreds|thousands|"
+                         r"billions)\b")
+
+
+def states_count(text: str) -> bool:
+    """The text gives a count, in digits, in words ("trois personnes", "une personne a été tuée") or as an
+    order of magnitude ("des centaines de petits actionnaires")."""
+    folded = fold(text)
+    one = any(w in _PEOPLE or w in _WORD_KEY for w in re.findall(r"\b(?:un|une|one|a single) (\w+)", folded))
+    return bool(counts(text) or one or _MAGNITUDES.search(folded)
+                or any(not v.endswith("th") for v in figure_values(re.sub(r"\d", " ", text))))
+
+
+def counts(text: str) -> set[int]:
+    """The values of the numbers in `text` that count something ("30" in "en a compté 30", not "7.7")."""
+    return {parse_int(m.group(1)) for m, *_ in _counts(text)}
+
+
+def figures(text: str) -> list[Figure]:
+    """Counted quantities in a passage: each count in digits with the nearest quantity word around it (a
+    small count in words, "six morts à Bangkok", is a detail of the story, not a version of its toll)."""
+    out = []
+    for m, sentence, tokens, idx in _counts(text):
+        if not m.group(1)[0].isdigit():
+            continue
+        key = _nearest_key(tokens, idx)
+        if key:
+            unit = re.match(r"\s+([\w-]+)", sentence[m.end():])  # "1.644 morts": keep the word
+            named = unit and _WORD_KEY.get(fold(unit.group(1))) == key
+            shown = f"{m.group(1)} {unit.group(1)}" if named else m.group(1)
+            out.append(Figure(key, parse_int(m.group(1)), shown, sentence))
+    return out
+
+
+def _nearest_key(tokens: list[tuple[int, str]], idx: int) -> str:
+    """The quantity word closest after the figure, else closest before it."""
+    after = range(idx + 1, min(idx + 1 + _AFTER, len(tokens)))
+    before = range(idx - 1, max(idx - 1 - _BEFORE, -1), -1)
+    for j in [*after, *before]:
+        word = tokens[j][1]
+        pair = f"{tokens[j - 1][1]} {word}" if j > 0 else ""
+        key = _WORD_KEY.get(pair) or _WORD_KEY.get(word)
+        if key:
+            return key
+    return ""
+
+
+def counts_other_things(text: str) -> set[int]:
+    """The counts of the text put with a noun naming no quantity we know nor people ("12 000 bâtiments"):
+    they count something else than the dead, the injured..."""
+    return {parse_int(m.group(1)) for m, _, tokens, idx in _counts(text)
+            if not _nearest_key(tokens, idx) and _noun_after(tokens, idx)}
+
+
+def _noun_after(tokens: list[tuple[int, str]], idx: int) -> bool:
+    """The figure is followed by a word naming what it counts ("24 bâtiments"), not by a verb or nothing."""
+    after = [w for _, w in tokens[idx + 1:] if not w.isdigit()]  # "12 000 bâtiments": past the digit groups
+    return bool(after) and after[0] not in STOPWORDS["fr"] | STOPWORDS["en"] | _PEOPLE and not after[0].endswith("ed")
+
+
+def asked_quantities(question: str) -> set[str]:
+    """Quantities the question asks about ('Quel est le bilan ?' -> {'dead'})."""
+    words = re.findall(r"[\w']+", fold(question))
+    pairs = [f"{a} {b}" for a, b in zip(words, words[1:])]
+    return {_WORD_KEY[w] for w in words + pairs if w in _WORD_KEY}
+
+
+def counted_noun(question: str) -> str:
+    """The word naming what a "how many" question counts ("Combien de suspects ..." -> "suspects"), or ""."""
+    m = re.search(r"\b(?:combien d(?:e\s+|')|how many\s+)([\w-]+)", fold(question))
+    return m.group(1) if m else ""
+
+
+def counts_something_else(question: str, sentence: str, passage: str) -> bool:
+    """The question counts a thing it names ("combien de suspects"), and the passage gives the sentence's
+    counts only in sentences (with the sentence before each) that do not name it, nor its other-language
+    form: "quatre malfaiteurs ont volé" does not count suspects arrested. Quantities we know (the dead, the
+    injured...) and people are left to the checks on quantities. A sentence with no count we read must name
+    the thing itself ("combien de visiteurs": not "une cinquantaine de chefs d'Etat")."""
+    noun = counted_noun(question)
+    if not noun or noun in _PEOPLE or asked_quantities(question):
+        return False
+    forms = [content_terms(f) for f in (noun, *translations(noun).get(noun, ()))]
+    values = counts(sentence)
+    if not values:  # a count we do not read ("une cinquantaine de chefs d'Etat"): it must name the thing
+        return not any(f <= content_terms(sentence) for f in forms)
+    stating = _count_sentences(passage)
+    for value in values:
+        stated = [content_terms(with_before) for _, with_before, found in stating if value in found]
+        if stated and not any(f <= terms for f in forms for terms in stated):
+            return True
+    return False
+
+
+def names_what_is_counted(quantities: set[str] | frozenset[str], sentence: str, passage: str) -> bool:
+    """A sentence quoted for a count of a quantity we know names that quantity or people counted ("At least
+    ten people were killed", "30 drones"), itself or in the passage sentence before the one stating its count
+    ("77 drones abattus. La région de Briansk en a compté 30"): "a Category 3 storm with winds of 120 miles per
+    hour" counts no one evacuated."""
+    def names(text: str) -> bool:
+        return bool(asked_quantities(text) & quantities or set(re.findall(r"[\w']+", fold(text))) & _PEOPLE)
+    if names(sentence):
+        return True
+    values = counts(sentence)
+    return any(found & values and names(with_before) for _, with_before, found in _count_sentences(passage))
+
+
+def wants_count(question: str) -> bool:
+    """Is the question answered by a count ("combien", "how many", "quel est le bilan")?"""
+    return bool(COUNT_RE.search(question))
+
+
+def misplaced_figures(sentence: str, passage: str, names_here: set[str] | None = None) -> bool:
+    """A figure of the sentence that the passage states for something else, in any language: the passage's
+    2,719 counts the dead, the sentence says 2 719 injured; or the sentence puts the figure with a name
+    ("77 drones over Bryansk") while the passage sentence stating it does not name it (77 was the total,
+    30 were over Bryansk). `names_here`: the sentence's names that the passage holds (checked by the caller)."""
+    stated = figures(passage)
+    for f in figures(sentence):
+        same = [g for g in stated if g.value == f.value]
+        if same and all(g.key != f.key for g in same):
+            return True
+    if counts_other_things(sentence) & {g.value for g in stated}:  # "24 bâtiments", the passage's 24 are the dead
+        return True
+    values = counts(sentence)
+    if not names_here or not values:
+        return False
+    owners = count_owners(passage)  # once per passage, not once per value and name
+    given = {n: {v for v, owner in owners if entity_coverage({n}, owner) == 1.0} for n in names_here}
+    for value in values:
+        where = [passage[s:e] for s, e in split_sentences(passage) if value in counts(passage[s:e])]
+        if where and not any(entity_coverage(set(names_here), w) > 0 for w in where):
+            return True
+        if any(own and value not in own for own in given.values()):  # the passage gives that name another count
+            return True
+    return False
+
+
+_YEAR = re.compile(r"(1[0-9]|20)\d{2}")
+# where a passage sentence pairs one figure with one year: "14,2 milliards en 2003 et 12 milliards en 2019"
+_CLAUSE_BREAK = re.compile(r"[,;:]\s|[()]|\s(?:et|and|contre|versus|vs|alors que|while|whereas)\s")
+
+
+def misdated_figures(sentence: str, passage: str) -> bool:
+    """The sentence gives a figure for a year while the passage gives it for another year, and that year
+    another figure: "14,2 milliards en 2019" from "14,2 milliards d'euros en 2003 et 12 milliards d'euros en
+    2019". Only a sentence naming one year is read; a figure the passage also states without a year is left
+    alone."""
+    values, years = _figures_and_years(sentence)
+    if len(years) != 1:
+        return False
+    year = next(iter(years))
+    clauses = [_figures_and_years(c) for s, e in split_sentences(passage)
+               for c in _CLAUSE_BREAK.split(passage[s:e]) if c]
+    others_that_year = any(year in ys and vals - values for vals, ys in clauses)
+    for v in values:
+        holding = [ys for vals, ys in clauses if v in vals]
+        if holding and others_that_year and all(ys and year not in ys for ys in holding):
+            return True
+    return False
+
+
+def _figures_and_years(text: str) -> tuple[set[str], set[str]]:
+    """The figures of a text other than years (written without a separator: "1,644" is no year), and its years."""
+    values, years = set(), set()
+    for m in NUMBER_RE.finditer(text):
+        (years if _YEAR.fullmatch(m.group()) else values).update(numbers(m.group()))
+    return values, years
+
+
+def _count_sentences(passage: str) -> list[tuple[str, str, set[int]]]:
+    """Each sentence of the passage, the same with the sentence before it, and the counts it gives (read once
+    for all the figures of an answer sentence)."""
+    spans = list(split_sentences(passage))
+    return [(passage[s:e], passage[spans[i - 1][0] if i else s:e], counts(passage[s:e]))
+            for i, (s, e) in enumerate(spans)]
+
+
+def count_owners(passage: str) -> list[tuple[int, str]]:
+    """Each count of the passage with the name it belongs to, the last capitalised word before it in its
+    sentence: in "La région de Briansk, voisine de l'Ukraine, en a compté 30 à elle seule, et celle de Kalouga
+    25", 25 is Kalouga's, so "30 drones over Kaluga" is misplaced ("30 over Briansk" is not: Briansk is given
+    no count, the name before 30 being "Ukraine")."""
+    owners = []
+    for m, sentence, _, _ in _counts(passage):
+        before = [w for w in words(sentence[:m.start()]) if w[0].isupper()]
+        if before:
+            owners.append((parse_int(m.group(1)), before[-1]))
+    return owners
+
+
+def other_subject(question: str, sentence: str, passage: str) -> bool:
+    """The passage gives the sentence's figures for another nationality or another action than the question asks
+    about: "soldats russes" asked, "430 combattants" were Ukrainians; drones "launched" asked, 77 were "shot
+    down". Judged on the passage sentences stating the figures."""
+    wanted_people, wanted_action = demonyms(question), roles(question)
+    if not (wanted_people or wanted_action):
+        return False
+    stating = _count_sentences(passage)
+    for value in counts(sentence):
+        for where, _, found in stating:
+            if value not in found:
+                continue
+            people, action = demonyms(where), roles(where)
+            if (wanted_people and people and not wanted_people & people) or \
+               (wanted_action and action and not wanted_action & action):
+                return True
+    return False
