@@ -184,6 +184,21 @@ def test_an_eval_rerun_reads_the_model_output_it_recorded(tmp_path, corpus_dir):
     assert runs[1]["settings"]["llm"].split(",")[0] == "embedded:smollm2:qwen2.5:7b-instruct"  # never loaded
 
 
+def test_changed_answers_lists_the_questions_whose_answer_differs(tmp_path):
+    from rag.apps.evaluation import changed_answers
+
+    def report(name, answers):
+        path = tmp_path / name
+        path.write_text(json.dumps({"results": [{"id": q, "answer": a} for q, a in answers.items()]}))
+        return path
+    before = report("a.json", {"q1": "30 drones [1].", "q2": "Je ne trouve pas.", "q3": "x"})
+    after = report("b.json", {"q1": "30 drones [1].", "q2": "25 [1].", "q4": "y"})
+    assert changed_answers(before, after) == [("q2", "Je ne trouve pas.", "25 [1]."), ("q3", "x", "(not asked)"),
+                                              ("q4", "(not asked)", "y")]
+    with pytest.raises(EvalDataError, match="not a report.json"):
+        changed_answers(tmp_path / "missing.json", after)
+
+
 def test_summary_of_an_empty_run_has_no_rates():
     assert summarize([], True)["citation_precision"] is None
 

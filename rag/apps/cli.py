@@ -71,6 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="report folder (default eval/reports/<set name>)")
     p.add_argument("--limit", type=int, help="only this many questions (a fixed random sample for --squad)")
     p.add_argument("--retrieval-only", action="store_true", help="score retrieval only, no generation")
+    p.add_argument("--compare", metavar="REPORT_JSON", help="an earlier run's report.json: list the questions "
+                   "whose answer changed")
     p.add_argument("--generations", help="JSONL generation cache: model output asked before is read from it, "
                    "new output appended (re-run the checks on the same model output)")
     _common(p)
@@ -201,6 +203,12 @@ def _eval(args: argparse.Namespace) -> int:
     width = max(map(len, summary))
     print("\n".join(f"{key:<{width}}  {value}" for key, value in summary.items()))
     print("reports: " + ", ".join(map(str, paths)))
+    if args.compare:
+        from rag.apps.evaluation import changed_answers
+        changed = changed_answers(args.compare, paths[0])
+        print(f"answers changed since {args.compare}: {len(changed)}")
+        for qid, before, after in changed:
+            print(f"  {qid}\n    before: {before}\n    after:  {after}")
     return 0
 
 

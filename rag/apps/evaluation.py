@@ -447,6 +447,20 @@ def auc(scores: list[float], labels: list[bool]) -> float:
     return wins / (len(pos) * len(neg))
 
 
+def changed_answers(before: str | Path, after: str | Path) -> list[tuple[str, str, str]]:
+    """(id, answer before, answer after) of the questions of two report.json files whose answers differ (a
+    question in one run only counts as changed)."""
+    def answers(path: str | Path) -> dict[str, str]:
+        try:
+            results = json.loads(Path(path).read_text(encoding="utf-8"))["results"]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise EvalDataError(str(path), f"not a report.json of rag eval ({exc}).") from exc
+        return {r["id"]: r["answer"] for r in results}
+    old, new = answers(before), answers(after)
+    return [(q, old.get(q, "(not asked)"), new.get(q, "(not asked)")) for q in dict.fromkeys([*old, *new])
+            if old.get(q) != new.get(q)]
+
+
 # -- report files -----------------------------------------------------------------------------
 MAX_FAILURE_ROWS = 200
 RATE_KEYS = ["recall@k", "mrr@10", "answer_contains", "answer_f1", "citation_precision", "citation_recall",
