@@ -4,13 +4,11 @@ The public API: everything the CLI, the web UI, the evaluation and the benchmark
 """
 
 from rag.answer.answerer import Answer, AnswerStream, Citation
-from rag.answer.citations import AnswerSentence
 from rag.assistant import Assistant, IngestReport
 from rag.errors import DispatchQAError
 from rag.filters import Filters
-from rag.ingest.chunking import Chunk, ChunkMeta
-from rag.retrieval import Passage
 from rag.settings import Settings
+from rag.values import AnswerSentence, Chunk, ChunkMeta, Passage
 
 __all__ = ["Answer", "AnswerSentence", "AnswerStream", "Assistant", "Chunk", "ChunkMeta", "Citation",
            "DispatchQAError", "Filters", "IngestReport", "Passage", "Settings"]

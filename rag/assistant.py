@@ -21,11 +21,12 @@ from rag.errors import BadDispatch, BadQuestion, EmptyIndex
 from rag.filters import Filters
 from rag.indexing.embedding import Embedder, EmbeddingCache, EmbedPool, make_embedding
 from rag.indexing.store import DispatchStore, StoredChunk, describe
-from rag.ingest.chunking import Chunk, chunk_dispatch
+from rag.ingest.chunking import chunk_dispatch
 from rag.ingest.dispatch import Dispatch, iter_files, read_file
 from rag.llm.backends import LLM, ReplayLLM, auto_threads, select_llm
-from rag.retrieval import Passage, Retriever
+from rag.retrieval import Retriever
 from rag.settings import Settings
+from rag.values import Chunk, Passage
 
 log = logging.getLogger("rag")
 EMBED_WINDOW = 256  # chunks embedded together before they are written

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -13,37 +13,11 @@ from rag.filters import Filters
 from rag.indexing.embedding import Embedder
 from rag.indexing.lexical import LexicalIndex
 from rag.indexing.store import DispatchStore, StoredChunk
-from rag.ingest.chunking import ChunkMeta
 from rag.language.detect import detect_language
 from rag.language.numbers import numbers
 from rag.language.words import fold
 from rag.settings import Settings
-
-
-@dataclass(frozen=True)
-class Passage:
-    """A retrieved chunk with its scores: fused `score`, cosine `dense`, `bm25`."""
-
-    id: str
-    text: str
-    meta: ChunkMeta
-    score: float = 0.0
-    dense: float = 0.0
-    bm25: float = 0.0
-
-    @property
-    def dispatch_id(self) -> str:
-        return self.meta.dispatch_id
-
-    @property
-    def is_caption(self) -> bool:
-        return self.meta.is_caption
-
-    @property
-    def day(self) -> date | None:
-        """The (last) day of its dispatch, None if undated."""
-        period = self.meta.period
-        return period.end if period else None
+from rag.values import Passage
 
 
 def lexical_folder(settings: Settings) -> Path:

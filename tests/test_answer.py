@@ -142,11 +142,9 @@ def test_dispatch_text_cannot_pass_for_the_prompt(fresh: Assistant, tmp_path):
 def test_the_prompt_hint_is_the_passage_span_that_best_answers(qa, scripted, tmp_path):
     """The sentence that answers with the one it leans on; words of a dispatch's title weigh less; none from
     a passage in another language than the question; none when the prompt template has no place for it."""
-    from rag.answer.evidence import Evidence
     from rag.answer.extractive import hint
     from rag.answer.query import analyze
-    from rag.ingest.chunking import ChunkMeta
-    from rag.retrieval import Passage
+    from rag.values import ChunkMeta, Evidence, Passage
 
     def ev(n, text, lang="fr", title=""):
         return Evidence(n, Passage(f"p{n}", text, ChunkMeta(dispatch_id=f"d{n}", lang=lang, title=title)))
@@ -184,11 +182,9 @@ def test_the_prompt_hint_is_the_passage_span_that_best_answers(qa, scripted, tmp
 def test_the_hint_comes_with_the_sentence_its_pronoun_points_back_to(qa):
     """'Il organise ...' alone does not say who: the span shown is the sentence with the one naming him;
     an impersonal 'Il y a' is no pronoun pointing back."""
-    from rag.answer.evidence import Evidence
     from rag.answer.extractive import candidates, hint
     from rag.answer.query import analyze
-    from rag.ingest.chunking import ChunkMeta
-    from rag.retrieval import Passage
+    from rag.values import ChunkMeta, Evidence, Passage
 
     museum = Evidence(1, Passage("p1", "En 1998, Louis Martin prend la tête de l'établissement, après dix ans passés "
                                        "à Rome. Il organise plusieurs expositions consacrées à la peinture flamande. "
@@ -203,11 +199,9 @@ def test_the_hint_comes_with_the_sentence_its_pronoun_points_back_to(qa):
 def test_the_hint_weighs_closeness_beside_the_words_shared(qa):
     """The sentence naming Berlin shares the question's name; the one that answers shares 'époque impériale'
     and says the rest in other words. Closeness weighs enough to choose it."""
-    from rag.answer.evidence import Evidence
     from rag.answer.extractive import hint
     from rag.answer.query import analyze
-    from rag.ingest.chunking import ChunkMeta
-    from rag.retrieval import Passage
+    from rag.values import ChunkMeta, Evidence, Passage
 
     texts = ["Berlin compte aujourd'hui plus de 3,6 millions d'habitants et reste la ville la plus peuplée "
              "d'Allemagne.", "De l'époque impériale, la ville garde surtout quelques palais et des églises "

@@ -257,9 +257,9 @@ def test_a_place_named_with_common_words_is_found_in_the_other_language():
 def test_a_count_the_passage_gives_for_other_things_does_not_answer_how_many():
     """'Combien de suspects ont été arrêtés ?': the model restates the question around the passage's
     'quatre malfaiteurs', who stole; the passage never counts suspects. The jewels it does count."""
-    from rag.answer.citations import AnswerSentence
     from rag.answer.query import analyze
     from rag.answer.verify import require_count
+    from rag.values import AnswerSentence
     lede = "Un commando de quatre malfaiteurs a dérobé dimanche matin huit bijoux au musée du Louvre."
 
     def kept(question, text):

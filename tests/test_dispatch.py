@@ -92,8 +92,8 @@ def test_dates_are_real_calendar_ranges():
 def test_dispatch_of_the_30th_is_newer_than_one_of_the_29th_in_story_versions():
     """Before, every day past the 28th read as the 28th, so these two versions had the same age."""
     from rag import ChunkMeta, Passage
-    from rag.answer.evidence import Evidence
     from rag.answer.versions import disagreements
+    from rag.values import Evidence
 
     def version(n, day, toll):
         meta = ChunkMeta(dispatch_id=f"quake-{day}", date=day, doc_names=("mandalay", "birmanie"))

@@ -11,7 +11,7 @@ LAYERS = {
     "language": ["language", "language.words", "language.sentences", "language.numbers", "language.names",
                  "language.detect", "language.dates", "language.timeframe"],
     # a text read once: the figures it states, the quotes it holds; search filters
-    "reading": ["filters", "reading.quotes", "reading.figures"],
+    "reading": ["filters", "reading.quotes", "reading.figures", "values"],
     "ingest": ["ingest.dispatch", "ingest.chunking"],
     "index": ["indexing.embedding", "indexing.store", "indexing.lexical"],
     "retrieve": ["retrieval"],

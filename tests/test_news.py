@@ -119,8 +119,8 @@ def test_counts_leave_out_magnitudes_ordinals_years_and_dates():
 
 def test_figures_of_two_different_stories_are_not_versions():
     from rag import ChunkMeta, Passage
-    from rag.answer.evidence import Evidence
     from rag.answer.versions import disagreements
+    from rag.values import Evidence
 
     def passage(n, dispatch, date, text, names):
         meta = ChunkMeta(dispatch_id=dispatch, date=date, doc_names=tuple(names.split()))

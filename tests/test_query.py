@@ -82,10 +82,9 @@ def test_the_first_sentence_gives_the_kind_of_answer_asked(question, answering, 
 def test_a_count_quote_counts_what_the_question_counts(qa):
     """The extractive fallback: asked how many suspects were arrested, a sentence counting the thieves is no
     answer; asked how many jewels were stolen, it is (and across languages, 'bâtiments' are 'buildings')."""
-    from rag.answer.evidence import Evidence
     from rag.answer.extractive import extract
     from rag.answer.prompting import Prompts
-    from rag.ingest.chunking import ChunkMeta
+    from rag.values import ChunkMeta, Evidence
 
     lede = Evidence(1, Passage("p1", "Un commando de quatre malfaiteurs a dérobé dimanche huit bijoux au Louvre.",
                                ChunkMeta(dispatch_id="d1", lang="fr")))
@@ -250,8 +249,8 @@ def test_a_passage_of_a_relevant_story_still_holds_the_one_thing_the_question_na
 def test_a_figure_of_the_question_stated_elsewhere_in_the_story_supports_a_sentence(qa: Assistant):
     """Real embedder. "en 2005" is in the story's other passage: the sentence stating the share with it is
     supported by the share's passage; with no passage of the story stating 2005, it is not."""
-    from rag.answer.evidence import Evidence
     from rag.answer.verify import check_sentence
+    from rag.values import Evidence
     query, anchor, share = _share_story()
     sentence = "UAZ détenait 3,9 % du marché en 2005."
     story = [Evidence(1, anchor), Evidence(2, share)]

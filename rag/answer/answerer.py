@@ -14,8 +14,8 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from typing import Any
 
-from rag.answer.citations import AnswerSentence, SentenceSplitter
-from rag.answer.evidence import Evidence, other_language_figures, select
+from rag.answer.citations import SentenceSplitter
+from rag.answer.evidence import other_language_figures, select
 from rag.answer.extractive import focus, hint
 from rag.answer.followup import History, condense, is_follow_up
 from rag.answer.prompting import Prompts, answer_messages, fit
@@ -26,8 +26,9 @@ from rag.filters import Filters
 from rag.indexing.embedding import Embedder
 from rag.language.detect import detect_language
 from rag.llm.backends import LLM
-from rag.retrieval import Passage, Retriever
+from rag.retrieval import Retriever
 from rag.settings import Settings
+from rag.values import AnswerSentence, Evidence, Passage
 
 Status = Callable[..., None]  # on_status("searching"), ("found", n passages), ("writing")
 

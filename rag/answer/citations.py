@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -12,28 +11,13 @@ from rag.language.numbers import figure_values, numbers, unsupported_figures
 from rag.language.sentences import split_sentences
 from rag.language.words import content_terms, fold, looks_truncated, repeats_itself
 from rag.reading.figures import misdated_figures, misplaced_figures
+from rag.values import AnswerSentence
 
 MARKER_RE = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 # Highlighting (display only): sharing the claim's figures counts half a word share; sentences within
 # 80% of the best one are marked too, when they carry at least half of the claim (a quote over two sentences).
 _NUMBER_BONUS, _NEAR_BEST, _ALSO_MARK = 0.5, 0.8, 0.5
 _LEADING_MARKERS = re.compile(r"^(\s*\[\d+(?:\s*[,;]\s*\d+)*\]\s*[.!?]?)+\s*")
-
-
-@dataclass(frozen=True)
-class AnswerSentence:
-    """One answer sentence, the passages it cites and its support score.
-
-    `cites` uses the prompt's passage numbers while the answer is checked, then the numbers of
-    Answer.citations; `claimed` keeps what the model wrote (prompt numbering), valid or not.
-    """
-
-    text: str
-    cites: list[int] = field(default_factory=list)
-    support: float = 0.0
-    supported: bool = False
-    claimed: list[int] = field(default_factory=list)
-    speaker: str = ""  # who the dispatch says made this statement, when the sentence reports a quote
 
 
 def parse_markers(sentence: str) -> tuple[str, list[int]]:

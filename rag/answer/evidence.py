@@ -7,40 +7,15 @@ these numbers are the ones the prompt shows and the model cites.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
-from datetime import date
+from dataclasses import replace
 
 from rag.answer.query import Query
-from rag.ingest.chunking import ChunkMeta
 from rag.language.names import entity_coverage, exonyms, fuzzy_found
 from rag.language.words import content_terms, fold, words
 from rag.reading.figures import figures
-from rag.retrieval import Passage, Retriever
+from rag.retrieval import Retriever
 from rag.settings import Settings
-
-
-@dataclass(frozen=True)
-class Evidence:
-    """A passage the answer may rest on, with its number [n] in the prompt."""
-
-    number: int
-    passage: Passage
-
-    @property
-    def text(self) -> str:
-        return self.passage.text
-
-    @property
-    def meta(self) -> ChunkMeta:
-        return self.passage.meta
-
-    @property
-    def dispatch_id(self) -> str:
-        return self.passage.dispatch_id
-
-    @property
-    def day(self) -> date | None:
-        return self.passage.day
+from rag.values import Evidence, Passage
 
 
 def other_language_figures(query: Query, passages: list[Passage], retriever: Retriever) -> list[Passage]:

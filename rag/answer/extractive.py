@@ -4,8 +4,8 @@ from __future__ import annotations
 import math
 import re
 
-from rag.answer.citations import AnswerSentence, support_score
-from rag.answer.evidence import Evidence, alone
+from rag.answer.citations import support_score
+from rag.answer.evidence import alone
 from rag.answer.prompting import Prompts, dated
 from rag.answer.query import Query, answers_kind, measurable
 from rag.indexing.embedding import Embedder
@@ -22,6 +22,7 @@ from rag.reading.figures import (
 )
 from rag.reading.quotes import names_speaker
 from rag.settings import Settings
+from rag.values import AnswerSentence, Evidence
 
 
 def candidates(evidence: list[Evidence], pairs: bool = True) -> list[tuple[str, Evidence]]:

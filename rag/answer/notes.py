@@ -3,13 +3,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from rag.answer.citations import AnswerSentence
-from rag.answer.evidence import Evidence
 from rag.answer.prompting import Prompts, date_label
 from rag.answer.versions import Disagreement
 from rag.language.dates import parse_period
 from rag.language.numbers import count_text
 from rag.reading.quotes import attributed, names_speaker, speaker_of
+from rag.values import AnswerSentence, Evidence
 
 
 def attribute_quote(sentence: AnswerSentence, evidence: list[Evidence], template: str,

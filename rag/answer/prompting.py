@@ -14,11 +14,11 @@ from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 
-from rag.answer.evidence import Evidence
 from rag.errors import ConfigError
 from rag.language.dates import Period
 from rag.language.sentences import split_sentences
 from rag.language.words import count_tokens
+from rag.values import Evidence
 
 Message = dict[str, str]
 

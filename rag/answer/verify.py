@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from rag.answer.citations import AnswerSentence, attribute
-from rag.answer.evidence import Evidence, story_figures
+from rag.answer.citations import attribute
+from rag.answer.evidence import story_figures
 from rag.answer.query import Query
 from rag.indexing.embedding import Embedder
 from rag.language.dates import Period, days_meant
@@ -22,6 +22,7 @@ from rag.reading.figures import (
     other_subject,
 )
 from rag.settings import Settings
+from rag.values import AnswerSentence, Evidence
 
 
 def check_sentence(text: str, claimed: list[int], evidence: list[Evidence], query: Query, embedder: Embedder,

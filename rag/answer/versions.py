@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from rag.answer.evidence import Evidence
 from rag.language.names import entities
 from rag.reading.figures import Figure, figures
+from rag.values import Evidence
 
 
 @dataclass

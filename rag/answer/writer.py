@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from rag.answer.citations import AnswerSentence, cited_spans, render
-from rag.answer.evidence import Evidence, alone
+from rag.answer.citations import cited_spans, render
+from rag.answer.evidence import alone
 from rag.answer.extractive import extract
 from rag.answer.notes import attribute_quote, version_note
 from rag.answer.prompting import Prompts
@@ -24,6 +24,7 @@ from rag.language.numbers import localize_figures
 from rag.language.words import content_terms
 from rag.reading.figures import figures
 from rag.settings import Settings
+from rag.values import AnswerSentence, Evidence
 
 
 class AnswerWriter:

@@ -29,10 +29,10 @@ import numpy as np
 
 from rag.filters import Filters
 from rag.indexing.store import DispatchStore, StoredChunk, day_number, day_range
-from rag.ingest.chunking import ChunkMeta
 from rag.language.detect import detect_language
 from rag.language.names import translations
 from rag.language.words import fold
+from rag.values import ChunkMeta
 
 STEMMERS = {"fr": "french", "en": "english"}
 SCHEMA = 2  # 2: arrays as .npy files, memory-mapped

@@ -21,9 +21,9 @@ import numpy as np
 
 from rag.errors import DispatchQAError, EmbedderMismatch, StoreError, store_error
 from rag.filters import Filters
-from rag.ingest.chunking import ChunkMeta
 from rag.reading.quotes import Quote
 from rag.settings import Settings
+from rag.values import ChunkMeta
 
 BATCH = 256
 _UNDATED = (0, 99991231)  # day numbers of an undated chunk: it passes every date filter

@@ -2,55 +2,13 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
 
 from rag.ingest.dispatch import Dispatch
-from rag.language.dates import Period, parse_period
 from rag.language.names import entities
 from rag.language.sentences import split_sentences
 from rag.language.words import count_tokens
 from rag.reading.quotes import Quote, find_quotes
-
-
-@dataclass(frozen=True)
-class ChunkMeta:
-    """What is known about a chunk besides its text; converted to and from Chroma only in store.py."""
-
-    dispatch_id: str
-    start: int = 0  # offsets of the chunk in its dispatch's text
-    end: int = 0
-    paragraph: int = 0
-    section: str = ""
-    is_caption: bool = False
-    title: str = ""
-    date: str = ""  # as written: YYYY-MM or YYYY-MM-DD, "" if unknown
-    lang: str = "fr"
-    source: str = "unknown"
-    path: str = ""
-    doc_hash: str = ""
-    quotes: tuple[Quote, ...] = ()  # quoted speech in the chunk, offsets within the chunk's text
-    doc_names: tuple[str, ...] = ()  # names anywhere in the dispatch: a paragraph is about what its dispatch is
-    n_chunks: int = 0  # chunks of this version of the dispatch: fewer in the store means a write was cut short
-
-    @property
-    def period(self) -> Period | None:
-        return parse_period(self.date)
-
-
-@dataclass(frozen=True)
-class Chunk:
-    id: str
-    text: str  # == dispatch.text[meta.start:meta.end]
-    meta: ChunkMeta = field(repr=False)
-
-    def embed_text(self) -> str:
-        return embed_text(self.meta.title, self.meta.section, self.text)
-
-
-def embed_text(title: str, section: str, text: str) -> str:
-    """What gets embedded: title and section give the passage context the bare span lacks."""
-    head = " — ".join(x for x in (title, section) if x)
-    return f"{head}\n{text}" if head else text
+from rag.values import Chunk, ChunkMeta
 
 
 def chunk_dispatch(d: Dispatch, max_tokens: int = 128, max_chars: int = 1500) -> list[Chunk]:

@@ -1,0 +1,116 @@
+"""The values passed along the pipeline: a chunk and what is known of it, a retrieved passage, a passage
+the answer may rest on (evidence), and an answer sentence with its citations."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from rag.language.dates import Period, parse_period
+from rag.reading.quotes import Quote
+
+
+@dataclass(frozen=True)
+class ChunkMeta:
+    """What is known about a chunk besides its text; converted to and from Chroma only in store.py."""
+
+    dispatch_id: str
+    start: int = 0  # offsets of the chunk in its dispatch's text
+    end: int = 0
+    paragraph: int = 0
+    section: str = ""
+    is_caption: bool = False
+    title: str = ""
+    date: str = ""  # as written: YYYY-MM or YYYY-MM-DD, "" if unknown
+    lang: str = "fr"
+    source: str = "unknown"
+    path: str = ""
+    doc_hash: str = ""
+    quotes: tuple[Quote, ...] = ()  # quoted speech in the chunk, offsets within the chunk's text
+    doc_names: tuple[str, ...] = ()  # names anywhere in the dispatch: a paragraph is about what its dispatch is
+    n_chunks: int = 0  # chunks of this version of the dispatch: fewer in the store means a write was cut short
+
+    @property
+    def period(self) -> Period | None:
+        return parse_period(self.date)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    id: str
+    text: str  # == dispatch.text[meta.start:meta.end]
+    meta: ChunkMeta = field(repr=False)
+
+    def embed_text(self) -> str:
+        return embed_text(self.meta.title, self.meta.section, self.text)
+
+
+def embed_text(title: str, section: str, text: str) -> str:
+    """What gets embedded: title and section give the passage context the bare span lacks."""
+    head = " — ".join(x for x in (title, section) if x)
+    return f"{head}\n{text}" if head else text
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved chunk with its scores: fused `score`, cosine `dense`, `bm25`."""
+
+    id: str
+    text: str
+    meta: ChunkMeta
+    score: float = 0.0
+    dense: float = 0.0
+    bm25: float = 0.0
+
+    @property
+    def dispatch_id(self) -> str:
+        return self.meta.dispatch_id
+
+    @property
+    def is_caption(self) -> bool:
+        return self.meta.is_caption
+
+    @property
+    def day(self) -> date | None:
+        """The (last) day of its dispatch, None if undated."""
+        period = self.meta.period
+        return period.end if period else None
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A passage the answer may rest on, with its number [n] in the prompt."""
+
+    number: int
+    passage: Passage
+
+    @property
+    def text(self) -> str:
+        return self.passage.text
+
+    @property
+    def meta(self) -> ChunkMeta:
+        return self.passage.meta
+
+    @property
+    def dispatch_id(self) -> str:
+        return self.passage.dispatch_id
+
+    @property
+    def day(self) -> date | None:
+        return self.passage.day
+
+
+@dataclass(frozen=True)
+class AnswerSentence:
+    """One answer sentence, the passages it cites and its support score.
+
+    `cites` uses the prompt's passage numbers while the answer is checked, then the numbers of
+    Answer.citations; `claimed` keeps what the model wrote (prompt numbering), valid or not.
+    """
+
+    text: str
+    cites: list[int] = field(default_factory=list)
+    support: float = 0.0
+    supported: bool = False
+    claimed: list[int] = field(default_factory=list)
+    speaker: str = ""  # who the dispatch says made this statement, when the sentence reports a quote
