@@ -14,7 +14,6 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from rag.answer.answerer import Answer, Answerer, AnswerStream, Status
-from rag.answer.citations import support_score, tidy
 from rag.answer.followup import History
 from rag.answer.query import analyze
 from rag.errors import BadDispatch, BadQuestion, EmptyIndex
@@ -26,7 +25,7 @@ from rag.ingest.dispatch import Dispatch, iter_files, read_file
 from rag.llm.backends import LLM, ReplayLLM, auto_threads, select_llm
 from rag.retrieval import Retriever
 from rag.settings import Settings
-from rag.values import Chunk, Passage
+from rag.values import AnswerSentence, Chunk, Passage
 
 log = logging.getLogger("rag")
 EMBED_WINDOW = 256  # chunks embedded together before they are written
@@ -239,15 +238,13 @@ class Assistant:
                as_of: str | date | None = None) -> list[dict[str, str]]:
         """The chat messages the model would get for this question (empty if it would be refused)."""
         query = analyze(question, filters, as_of)
-        _, evidence = self.answerer.gather(query, k)
+        _, evidence, _ = self.answerer.gather(query, k)
         return self.answerer.messages(query, evidence) if evidence else []
 
-    def support(self, sentence: str, passage: str, question: str = "") -> float:
-        """The support score the answer check gives `sentence` against `passage` (0..1; kept at min_support)."""
-        s = self.settings
-        cos = float(self.embedder.similarity([sentence], [passage])[0, 0])
-        return support_score(tidy(sentence), passage, cos, self.embedder.relevance_floor, question,
-                             s.lexical_weight, s.unsupported_cap, frame_closeness=s.frame_closeness)
+    def judge(self, sentence: str, passage: str, question: str = "") -> AnswerSentence:
+        """`sentence` checked against `passage` (standing alone) by the suite answers go through: kept or
+        left out, its support score and the verdicts (what `rag judge` measures)."""
+        return self.answerer.judge(sentence, passage, question)
 
     # -- low level, for benchmarks and tools -------------------------------------------------------
     @staticmethod

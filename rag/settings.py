@@ -141,6 +141,8 @@ class Settings(BaseSettings):
                                 "from its passage.", ge=0, le=1)
     speaker_share: float = _f(0.5, "answer", "Share of a sentence's words from one quote that makes it that "
                               "speaker's statement.", ge=0, le=1)
+    checks_disabled: list[str] = _f([], "answer", "Checks left out of the suite (ablation: rag eval --without; "
+                                    "docs/checks.md lists them); support and similar cannot be.")
     extractive_fallback: bool = _f(True, "answer", "When nothing generated is supported: quote the best "
                                    "passage sentence (true) or refuse (false).")
     extract_closeness: float = _f(3.0, "answer", "Extractive choice (and the prompt hint): weight of a span's "

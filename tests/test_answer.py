@@ -169,7 +169,7 @@ def test_the_prompt_hint_is_the_passage_span_that_best_answers(qa, scripted, tmp
 
     question = "Combien de drones ont été abattus au-dessus de Briansk ?"
     query = analyze(question)
-    _, evidence = answerer.gather(query, None)
+    _, evidence, _ = answerer.gather(query, None)
     user = answerer.messages(query, evidence)[1]["content"]
     assert user.count(question) == 2 and "30" in user.split("</passage>")[-1]  # the hint, after the passages
     own = tmp_path / "prompts"

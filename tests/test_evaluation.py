@@ -211,7 +211,8 @@ def test_judge_agreement_reports_balanced_accuracy_and_auc(qa):
     from conftest import DATA
     result = judge_agreement(qa, DATA / "judge.jsonl")
     assert result["pairs"] == 16 and result["supported"] == 8
-    assert result["balanced_accuracy"] == 1.0 and result["auc"] == 1.0, result
+    assert result["balanced_accuracy"] == 1.0 and result["auc_support"] == 1.0, result
+    assert result["precision_kept"] == result["recall_kept"] == 1.0 and result["errors_by_check"] == {}
 
 
 def test_judge_file_errors_name_the_line(tmp_path, qa):

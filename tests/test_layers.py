@@ -4,6 +4,12 @@ from pathlib import Path
 
 RAG = Path(__file__).resolve().parent.parent / "rag"
 
+# The checks: one contract (base), a module per concern, the suite running them; the package registers them.
+CHECKS = ["answer.checks.base", "answer.checks.claims", "answer.checks.figures", "answer.checks.names",
+          "answer.checks.support", "answer.checks.counts", "answer.checks.kind", "answer.checks.language",
+          "answer.checks.gate", "answer.checks.suite", "answer.checks"]
+# What the checks may read: values and language knowledge, never retrieval, the store or a model.
+CHECKS_MAY_USE = {"errors", "settings", "language", "reading", "filters", "values", "answer.query", "answer.checks"}
 # The layers, bottom first; a module may import only modules listed before it (in its own layer or below).
 LAYERS = {
     "config": ["errors", "settings"],
@@ -11,15 +17,15 @@ LAYERS = {
     "language": ["language", "language.words", "language.sentences", "language.numbers", "language.names",
                  "language.detect", "language.dates", "language.timeframe"],
     # a text read once: the figures it states, the quotes it holds; search filters
-    "reading": ["filters", "reading.quotes", "reading.figures", "values"],
+    "reading": ["filters", "reading.quotes", "reading.figures", "reading.reading", "values"],
     "ingest": ["ingest.dispatch", "ingest.chunking"],
     "index": ["indexing.embedding", "indexing.store", "indexing.lexical"],
     "retrieve": ["retrieval"],
     "llm": ["llm.models", "llm.backends"],
     # question -> evidence -> prompt -> checked sentences -> Answer
-    "answer": ["answer.query", "answer.evidence", "answer.prompting", "answer.examples", "answer.followup",
-               "answer.versions", "answer.citations", "answer.verify", "answer.notes", "answer.extractive",
-               "answer.writer", "answer.answerer"],
+    "answer": ["answer.query", *CHECKS, "answer.evidence", "answer.prompting", "answer.context",
+               "answer.examples", "answer.followup", "answer.versions", "answer.citations", "answer.notes",
+               "answer.extractive", "answer.writer", "answer.answerer"],
     "api": ["assistant", "__init__"],
 }
 ORDER = [m for layer in LAYERS.values() for m in layer]
@@ -27,7 +33,7 @@ ORDER = [m for layer in LAYERS.values() for m in layer]
 APPS = ["apps.cli", "apps.ui", "apps.ui_html", "apps.evaluation", "apps.bench", "__main__"]
 APP_MAY_USE = {"__init__", "errors", "settings", "language.words", "language.sentences", "language.numbers",
                "language.detect", "language.dates"}
-PACKAGES = {"language", "reading", "ingest", "indexing", "llm", "answer", "apps"}
+PACKAGES = {"language", "reading", "ingest", "indexing", "llm", "answer", "answer.checks", "apps"}
 
 
 def module_name(path: Path) -> str:
@@ -74,7 +80,7 @@ def _exists(dotted: str) -> bool:
 
 
 def test_every_module_has_a_place():
-    modules = {module_name(p) for p in RAG.rglob("*.py")} - (PACKAGES - {"language"})
+    modules = {module_name(p) for p in RAG.rglob("*.py")} - (PACKAGES - {"language", "answer.checks"})
     assert modules == set(ORDER) | set(APPS), "place new modules in LAYERS or APPS"
 
 
@@ -82,9 +88,18 @@ def test_imports_follow_the_data_flow():
     wrong = []
     for name in ORDER:
         allowed = set(ORDER[:ORDER.index(name)])
-        path = RAG / f"{name.replace('.', '/')}.py" if _exists(name) else RAG / name / "__init__.py"
+        path = RAG / f"{name.replace('.', '/')}.py" if _exists(name) else RAG / name.replace(".", "/") / "__init__.py"
         wrong += [f"{name} -> {m}" for m in sorted(imports_of(path) - allowed)]
     assert not wrong, "imports against the data flow: " + ", ".join(wrong)
+
+
+def test_checks_depend_on_values_and_language_only():
+    wrong = []
+    for name in CHECKS:
+        path = RAG / f"{name.replace('.', '/')}.py" if _exists(name) else RAG / name.replace(".", "/") / "__init__.py"
+        wrong += [f"{name} -> {m}" for m in sorted(imports_of(path))
+                  if not any(m == ok or m.startswith(f"{ok}.") for ok in CHECKS_MAY_USE)]
+    assert not wrong, "checks may read values and language only: " + ", ".join(wrong)
 
 
 def test_apps_use_only_the_public_api():

@@ -5,8 +5,10 @@ from dataclasses import replace
 import pytest
 
 from rag import Assistant, ChunkMeta, Passage
-from rag.answer.evidence import speaks
+from rag.answer.checks.gate import speaks
 from rag.answer.query import analyze, answer_kind, answers_kind
+
+from conftest import check_sentence, gate_ok, suite
 
 
 @pytest.mark.parametrize("question, kind", [
@@ -83,19 +85,16 @@ def test_a_count_quote_counts_what_the_question_counts(qa):
     """The extractive fallback: asked how many suspects were arrested, a sentence counting the thieves is no
     answer; asked how many jewels were stolen, it is (and across languages, 'bâtiments' are 'buildings')."""
     from rag.answer.extractive import extract
-    from rag.answer.prompting import Prompts
     from rag.values import ChunkMeta, Evidence
 
     lede = Evidence(1, Passage("p1", "Un commando de quatre malfaiteurs a dérobé dimanche huit bijoux au Louvre.",
                                ChunkMeta(dispatch_id="d1", lang="fr")))
-    prompts, s = Prompts(qa.settings.prompts_path), qa.settings
-    assert extract(analyze("Combien de suspects ont été arrêtés après le vol du Louvre ?"), [lede], qa.embedder,
-                   prompts, s) is None
-    assert "huit bijoux" in extract(analyze("Combien de bijoux ont été volés au Louvre ?"), [lede], qa.embedder,
-                                    prompts, s).text
+    context = qa.answerer.context
+    assert extract(analyze("Combien de suspects ont été arrêtés après le vol du Louvre ?"), [lede], context) is None
+    assert "huit bijoux" in extract(analyze("Combien de bijoux ont été volés au Louvre ?"), [lede], context).text
     fires = Evidence(1, Passage("p1", "More than 12,000 buildings have been destroyed or damaged.",
                                 ChunkMeta(dispatch_id="d1", lang="en")))
-    assert extract(analyze("Combien de bâtiments ont été détruits à Los Angeles ?"), [fires], qa.embedder, prompts, s)
+    assert extract(analyze("Combien de bâtiments ont été détruits à Los Angeles ?"), [fires], context)
 
 
 def test_a_length_is_a_figure_with_a_unit_of_distance():
@@ -148,7 +147,7 @@ def test_a_salary_asked_over_passages_without_one_is_refused(qa: Assistant, scri
 
 
 def test_what_a_person_said_keeps_the_passages_where_they_speak(qa: Assistant):
-    _, evidence = qa.answerer.gather(analyze("What did Putin say about the idea of a ceasefire?"), 8)
+    _, evidence, _ = qa.answerer.gather(analyze("What did Putin say about the idea of a ceasefire?"), 8)
     assert evidence and all(speaks(e.passage, {"putin"}, 0.8) for e in evidence)
     assert any(e.dispatch_id == "2025-03-13-putin-ceasefire.en" and "Putin said" in e.text for e in evidence)
 
@@ -156,15 +155,13 @@ def test_what_a_person_said_keeps_the_passages_where_they_speak(qa: Assistant):
 def test_a_question_in_the_other_language_keeps_the_passages_sharing_its_translatable_words(qa: Assistant):
     """'What name did the new pope take?' over the French pope dispatch: 'name', 'new', 'take' cannot be shared
     with French passages, 'pope' can ('pape'). Counting all five words, every passage was dropped (a refusal)."""
-    _, evidence = qa.answerer.gather(analyze("What name did the new pope take?"), 8)
+    _, evidence, _ = qa.answerer.gather(analyze("What name did the new pope take?"), 8)
     assert any("nom de Léon XIV" in e.text for e in evidence)
     assert all(e.dispatch_id.startswith("2025-05-08-pape") for e in evidence)
-    from rag import Settings
-    from rag.answer.evidence import relevant
-    query, s = analyze("What name did the new pope take?"), Settings()
+    query = analyze("What name did the new pope take?")
 
     def kept(text: str) -> bool:  # as close as the pope passages are, not clearly closer
-        return relevant(query, Passage("p", text, ChunkMeta("d", lang="fr"), dense=0.81), 0.78, 0.08, s)
+        return gate_ok(query, Passage("p", text, ChunkMeta("d", lang="fr"), dense=0.81))
     assert kept("Le cardinal a été élu pape et a pris le nom de Léon XIV.")  # nom, pape, pris: 3 of 4
     assert not kept("Le nouveau pape a été missionnaire au Pérou.")  # nouveau, pape: 2 of 4
 
@@ -195,17 +192,13 @@ def test_centuries_are_not_names():
 
 def test_a_question_naming_nothing_may_paraphrase_its_passage():
     """Two of its words and a cosine halfway to the no-name margin are enough; no shared word never is."""
-
-    from rag import Settings
-    from rag.answer.evidence import relevant
-    s = Settings.from_dict({})
     query = analyze("Quelle institution internationale a accordé une reconnaissance à l'art gastronomique français ?")
     passage = replace(_passage("Le repas gastronomique des Français est inscrit au patrimoine immatériel par "
                                "l'Unesco."), dense=0.85)
-    assert relevant(query, passage, 0.78, 0.08, s)
-    assert not relevant(query, replace(passage, dense=0.81), 0.78, 0.08, s)
+    assert gate_ok(query, passage)
+    assert not gate_ok(query, replace(passage, dense=0.81))
     unrelated = replace(_passage("Le taux de chômage a baissé au premier trimestre."), dense=0.85)
-    assert not relevant(query, unrelated, 0.78, 0.08, s)
+    assert not gate_ok(query, unrelated)
 
 
 def _story_passage(pid: str, text: str, title: str, dense: float) -> Passage:
@@ -224,39 +217,34 @@ def test_a_passage_of_a_relevant_story_is_kept_though_it_does_not_restate_the_qu
     """The story names its year once and gives the share a paragraph later: that paragraph lacks "2005", so
     alone it fails the names check. As part of a story that passes, it is kept; the same paragraph from
     another story, or one sharing no word of the question but its names, is not."""
-    from rag import Settings
     from rag.answer.evidence import select
-    s = Settings.from_dict({})
     query, anchor, share = _share_story()
     other = _story_passage("c", share.text, "Lada", 0.84)
     unrelated = _story_passage("d", "En 1960, le bureau d'études lance l'UAZ-469.", "UAZ", 0.84)
-    kept = [e.passage.id for e in select(query, [anchor, other, share, unrelated], 0.78, 0.08, s)]
+    kept = [e.passage.id for e in select(query, [anchor, other, share, unrelated], suite())[0]]
     assert kept == ["a", "b"]
-    assert [e.passage.id for e in select(query, [other, share], 0.78, 0.08, s)] == []  # no story passes
+    assert [e.passage.id for e in select(query, [other, share], suite())[0]] == []  # no story passes
 
 
 def test_a_passage_of_a_relevant_story_still_holds_the_one_thing_the_question_names():
-    from rag import Settings
     from rag.answer.evidence import select
-    s = Settings.from_dict({})
     query = analyze("Combien de drones ont été abattus au-dessus de Briansk ?")
     title = "Attaque de drones sur la Russie"
     briansk = _story_passage("a", "La région de Briansk en a compté 30 à elle seule.", title, 0.86)
     kursk = _story_passage("b", "Au-dessus de Koursk, 20 drones ont été abattus.", title, 0.85)
-    assert [e.passage.id for e in select(query, [briansk, kursk], 0.78, 0.08, s)] == ["a"]
+    assert [e.passage.id for e in select(query, [briansk, kursk], suite())[0]] == ["a"]
 
 
 def test_a_figure_of_the_question_stated_elsewhere_in_the_story_supports_a_sentence(qa: Assistant):
     """Real embedder. "en 2005" is in the story's other passage: the sentence stating the share with it is
     supported by the share's passage; with no passage of the story stating 2005, it is not."""
-    from rag.answer.verify import check_sentence
     from rag.values import Evidence
     query, anchor, share = _share_story()
     sentence = "UAZ détenait 3,9 % du marché en 2005."
     story = [Evidence(1, anchor), Evidence(2, share)]
-    assert check_sentence(sentence, [2], story, query, qa.embedder, qa.settings).supported
+    assert check_sentence(qa, sentence, [2], story, query).supported
     alone = [Evidence(1, replace(anchor, meta=replace(anchor.meta, title="Lada"))), Evidence(2, share)]
-    assert not check_sentence(sentence, [2], alone, query, qa.embedder, qa.settings).supported
+    assert not check_sentence(qa, sentence, [2], alone, query).supported
 
 
 @pytest.mark.parametrize("quantities, sentence, passage, named", [
@@ -267,13 +255,18 @@ def test_a_figure_of_the_question_stated_elsewhere_in_the_story_supports_a_sente
      "Moscou a annoncé 77 drones abattus. La région de Briansk en a compté 30 à elle seule.", True),
 ])
 def test_a_quote_for_a_count_names_what_is_counted(quantities, sentence, passage, named):
-    from rag.reading.figures import names_what_is_counted
-    assert names_what_is_counted(quantities, sentence, passage or sentence) is named
+    from rag.answer.checks.counts import names_what_is_counted
+    from rag.reading.reading import read
+    assert names_what_is_counted(frozenset(quantities), read(sentence), read(passage or sentence)) is named
 
 
 def test_a_quote_with_no_count_read_must_name_the_thing_counted():
     """"Une cinquantaine de chefs d'Etat" is no count of visitors (nor is "cinq ans", a duration)."""
-    from rag.reading.figures import counts_something_else
+    from rag.answer.checks.counts import counts_something_else as counts_other
+    from rag.reading.reading import read
+
+    def counts_something_else(question, sentence, passage):
+        return counts_other(read(question), read(sentence), read(passage))
     question = "Combien de visiteurs Notre-Dame a-t-elle accueillis la première semaine ?"
     quote = "Cinq ans après l'incendie, la cathédrale a rouvert devant une cinquantaine de chefs d'Etat."
     assert counts_something_else(question, quote, quote)

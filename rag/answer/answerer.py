@@ -14,9 +14,11 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from typing import Any
 
-from rag.answer.citations import SentenceSplitter
-from rag.answer.evidence import other_language_figures, select
-from rag.answer.extractive import focus, hint
+from rag.answer.checks import Suite
+from rag.answer.citations import SentenceSplitter, split_answer
+from rag.answer.context import AnswerContext
+from rag.answer.evidence import Rejected, other_language_figures, select
+from rag.answer.extractive import NO_QUESTION, focus, hint
 from rag.answer.followup import History, condense, is_follow_up
 from rag.answer.prompting import Prompts, answer_messages, fit
 from rag.answer.query import Query, analyze
@@ -28,7 +30,7 @@ from rag.language.detect import detect_language
 from rag.llm.backends import LLM
 from rag.retrieval import Retriever
 from rag.settings import Settings
-from rag.values import AnswerSentence, Evidence, Passage
+from rag.values import AnswerSentence, ChunkMeta, Evidence, Passage
 
 Status = Callable[..., None]  # on_status("searching"), ("found", n passages), ("writing")
 
@@ -72,6 +74,7 @@ class Answer:
     timeframe: str = ""  # the question's time expression and the date range it became
     disagreements: list[Disagreement] = field(default_factory=list)  # figures that differ between passages
     timeline: list[tuple[str, int, int]] = field(default_factory=list)  # versions, newest first: date, value, [n]
+    rejected: list[Rejected] = field(default_factory=list)  # retrieved passages the gate left out, and why
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -120,6 +123,8 @@ class Answerer:
         self.settings, self.retriever, self.embedder = settings, retriever, embedder
         self.prompts = Prompts(settings.prompts_path)
         self._llm_factory = llm_factory
+        self.suite = Suite(settings, self.floor, embedder.relevance_floor, settings.checks_disabled)
+        self.context = AnswerContext(embedder, self.prompts, settings, self.suite)
 
     @property
     def floor(self) -> float:
@@ -139,15 +144,15 @@ class Answerer:
         query = analyze(question, filters, as_of, standalone)
         clock.lap("condense")
         status("searching")
-        passages, evidence = self.gather(query, k)
+        passages, evidence, rejected = self.gather(query, k)
         clock.lap("retrieval")
         status("found", len(evidence))
         if not evidence:
-            answer = self.refusal(query, passages, clock)
+            answer = self.refusal(query, passages, rejected, clock)
             yield answer.text
             return answer
         llm = self._llm_factory()
-        writer = AnswerWriter(query, evidence, self.embedder, self.prompts, self.settings)
+        writer = AnswerWriter(query, evidence, self.context)
         yield from writer.opening()
         status("writing")
         cancel = cancel or threading.Event()
@@ -159,7 +164,8 @@ class Answerer:
         if not cancel.is_set():
             yield from writer.finish()
         clock.lap("generation")
-        return replace(self._answer_from(writer, query, passages, llm.name, clock), stopped=cancel.is_set())
+        return replace(self._answer_from(writer, query, passages, llm.name, clock), stopped=cancel.is_set(),
+                       rejected=rejected)
 
     def ask(self, question: str, **kw: Any) -> Answer:
         stream = AnswerStream(self.run(question, stream=False, **kw))
@@ -173,11 +179,22 @@ class Answerer:
         return condense(question, history, self._llm_factory(), self.prompts, detect_language(question),
                         self.settings.condense_max_ratio)
 
-    def gather(self, query: Query, k: int | None) -> tuple[list[Passage], list[Evidence]]:
-        """Retrieved passages (plus the other language's figures for count questions) and the evidence kept."""
+    def gather(self, query: Query, k: int | None) -> tuple[list[Passage], list[Evidence], list[Rejected]]:
+        """Retrieved passages (plus the other language's figures for count questions), the evidence kept, and
+        the passages the gate left out with why."""
         passages = self.retriever.retrieve(query.standalone, k=k, filters=query.filters, as_of=query.as_of)
         passages += other_language_figures(query, passages, self.retriever)
-        return passages, select(query, passages, self.floor, self.settings.relevance_margin, self.settings)
+        return passages, *select(query, passages, self.suite)
+
+    def judge(self, sentence: str, passage: str, question: str = "") -> AnswerSentence:
+        """A sentence as the model's would be checked, against one passage standing alone (labelled rows of
+        `rag judge`): the support, answer, lead and language stages of the suite."""
+        query = analyze(question) if question else NO_QUESTION
+        meta = ChunkMeta("judged", lang=detect_language(passage))
+        writer = AnswerWriter(query, [Evidence(1, Passage("judged", passage, meta))], self.context)
+        text, claimed = (split_answer(sentence) or [(sentence, [])])[0]
+        writer.add(text, claimed or [1])
+        return writer.sentences[-1]
 
     def messages(self, query: Query, evidence: list[Evidence]) -> list[dict[str, str]]:
         """What the model reads: the best passages that fit the prompt budget."""
@@ -205,11 +222,11 @@ class Answerer:
             return llm.stream(messages, s.max_tokens, s.temperature, cancel)
         return iter([llm.generate(messages, s.max_tokens, s.temperature)])
 
-    def refusal(self, query: Query, passages: list[Passage], clock: _Clock) -> Answer:
+    def refusal(self, query: Query, passages: list[Passage], rejected: list[Rejected], clock: _Clock) -> Answer:
         text = self.prompts.get("refusal", query.lang)
         if query.timeframe:  # say which period was searched: the user may have meant another one
             text = f"{text.rstrip('.')} ({query.timeframe.describe()})."
-        return _answer(query, text, passages, refused=True, timings=clock.timings())
+        return _answer(query, text, passages, refused=True, rejected=rejected, timings=clock.timings())
 
     def _answer_from(self, writer: AnswerWriter, query: Query, passages: list[Passage], backend: str,
                      clock: _Clock) -> Answer:

@@ -4,25 +4,23 @@ from __future__ import annotations
 import math
 import re
 
-from rag.answer.citations import support_score
+from rag.answer.checks import Claim, Source
+from rag.answer.checks.figures import misplaced
+from rag.answer.context import AnswerContext
 from rag.answer.evidence import alone
-from rag.answer.prompting import Prompts, dated
-from rag.answer.query import Query, answers_kind, measurable
+from rag.answer.prompting import dated
+from rag.answer.query import Query, analyze, answers_kind
 from rag.indexing.embedding import Embedder
 from rag.language.names import entity_coverage
 from rag.language.sentences import split_sentences
 from rag.language.words import content_terms
-from rag.reading.figures import (
-    counts,
-    counts_something_else,
-    figures,
-    misplaced_figures,
-    names_what_is_counted,
-    states_count,
-)
+from rag.reading.figures import counts, figures
 from rag.reading.quotes import names_speaker
+from rag.reading.reading import read
 from rag.settings import Settings
 from rag.values import AnswerSentence, Evidence
+
+NO_QUESTION = analyze("")  # a quote's support by its own passage is read without the question
 
 
 def candidates(evidence: list[Evidence], pairs: bool = True) -> list[tuple[str, Evidence]]:
@@ -85,7 +83,7 @@ def best_span(query: Query, evidence: list[Evidence], embedder: Embedder, s: Set
         if query.names:  # passages already passed the entity gate
             value += s.extract_name_bonus * entity_coverage(untitled[e.number], text, s.name_similarity)
         # a count about what the question names: "30 over Briansk", not the total "77" stated without it
-        if query.wants_count and counts(text) and not misplaced_figures(text, e.text, named_in(e.text)):
+        if query.wants_count and counts(text) and not misplaced(read(text), read(e.text), named_in(e.text)):
             asked = query.quantities & {f.key for f in figures(text)}
             value += s.extract_count_bonus + (s.extract_quantity_bonus if asked else 0.0)
         elif query.wants and not query.wants_count and answers_kind(text, query, strict=True):
@@ -111,30 +109,26 @@ def hint(query: Query, evidence: list[Evidence], embedder: Embedder, s: Settings
     return e.number, " ".join(text.split())
 
 
-def extract(query: Query, evidence: list[Evidence], embedder: Embedder, prompts: Prompts,
-            s: Settings) -> AnswerSentence | None:
+def extract(query: Query, evidence: list[Evidence], context: AnswerContext) -> AnswerSentence | None:
     """The best passage span, quoted verbatim with its dispatch's date (and its speaker when the quote
-    leaves it as a pronoun); None when the question asks for a length, a duration, an age, an amount or a count
-    and the best span holds none (a near miss is not an answer: asked how many drones were shot down over
-    Kursk, a sentence on the town retaken there is no count), or when it counts other things than those asked
-    ("quatre malfaiteurs" for "combien de suspects")."""
+    leaves it as a pronoun); None when a check of the quote stage fails: the question asks for a length, a
+    duration, an age, an amount or a count and the span holds none (a near miss is not an answer: asked how
+    many drones were shot down over Kursk, a sentence on the town retaken there is no count), or it counts
+    other things than those asked ("quatre malfaiteurs" for "combien de suspects")."""
+    embedder, prompts, s, suite = context
     sentence, e = best_span(query, evidence, embedder, s)
-    if measurable(query) and not answers_kind(sentence, query):
+    claim, source = Claim(read(sentence), (e.number,), {e.number: 1.0}), Source(e.number, read(e.text))
+    verdicts = suite.quote(claim, source, query)
+    if not all(v.ok for v in verdicts):
         return None
-    if query.wants_count and not states_count(sentence):
-        return None
-    if query.wants_count and counts_something_else(query.standalone, sentence, e.text):
-        return None  # "combien de suspects arrêtés": not "quatre malfaiteurs ont volé"
-    if query.wants_count and query.quantities and not names_what_is_counted(query.quantities, sentence, e.text):
-        return None  # people evacuated asked: not "a Category 3 storm with winds of 120 miles per hour"
     intro = prompts.get("extractive", query.lang).format(dated=dated(e.meta.period, prompts, query.lang),
                                                          quote=sentence.strip())
     quote = next((q for q in e.meta.quotes if q.text in sentence), None)
     speaker = quote.speaker if quote else ""
     if speaker and not names_speaker(sentence, speaker):  # '"...", a-t-il déclaré': say who "il" is
         intro += " " + prompts.get("quoted_by", query.lang).format(speaker=speaker)
-    return AnswerSentence(intro, [e.number], support_score(sentence, e.text, 1.0, 0.0), True, [e.number],
-                          speaker=speaker)
+    support, held = suite.support(claim, source, NO_QUESTION)  # the quote's own passage: its support
+    return AnswerSentence(intro, [e.number], support, True, [e.number], speaker=speaker, verdicts=[*held, *verdicts])
 
 
 def focus(query: Query, evidence: list[Evidence], embedder: Embedder, s: Settings) -> list[Evidence]:

@@ -10,27 +10,26 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from rag.answer.checks import Claim
 from rag.answer.citations import cited_spans, render
+from rag.answer.context import AnswerContext
 from rag.answer.evidence import alone
 from rag.answer.extractive import extract
 from rag.answer.notes import attribute_quote, version_note
-from rag.answer.prompting import Prompts
-from rag.answer.query import Query, answers_kind
-from rag.answer.verify import check_sentence, implied
+from rag.answer.query import Query
 from rag.answer.versions import Disagreement, disagreements
-from rag.indexing.embedding import Embedder
-from rag.language.detect import copied_foreign_words, in_other_language
 from rag.language.numbers import localize_figures
 from rag.language.words import content_terms
 from rag.reading.figures import figures
-from rag.settings import Settings
+from rag.reading.reading import read
 from rag.values import AnswerSentence, Evidence
 
 
 class AnswerWriter:
-    def __init__(self, query: Query, evidence: list[Evidence], embedder: Embedder, prompts: Prompts,
-                 s: Settings) -> None:
-        self.query, self.evidence, self.embedder, self.prompts, self.s = query, evidence, embedder, prompts, s
+    def __init__(self, query: Query, evidence: list[Evidence], context: AnswerContext) -> None:
+        self.query, self.evidence = query, evidence
+        self.context = context
+        self.embedder, self.prompts, self.s, self.suite = context
         self.sentences: list[AnswerSentence] = []  # every sentence checked, in order, dropped ones included
         self.shown: list[str] = []
         self.mapping: dict[int, int] = {}  # prompt passage number -> citation number, by first use
@@ -42,11 +41,7 @@ class AnswerWriter:
         self.extractive = self.refused = False
         # the first sentence that held but was written with the other language's words: where the answer is
         self.untranslated: AnswerSentence | None = None
-        # the passages in the other language, then those in the question's: words copied untranslated
-        same = [(e.meta.lang or query.lang) == query.lang for e in evidence]
-        self._by_language = (" ".join(e.text for e, ok in zip(evidence, same) if not ok),
-                             " ".join(e.text for e, ok in zip(evidence, same) if ok))
-        self._implied = implied(query, evidence)  # read once, not once per sentence
+        self.passages = self.suite.passages(query, evidence)  # read once for every sentence of the answer
 
     def opening(self) -> list[str]:
         """Notes on differing figures of the quantity asked, before anything the model writes."""
@@ -59,14 +54,17 @@ class AnswerWriter:
             self.abstained = True
             self.sentences.append(AnswerSentence(text, [], 0.0, False, claimed))
             return []
-        sent = check_sentence(text, claimed, self.evidence, self.query, self.embedder, self.s, self._implied)
-        if sent.supported and not self.generated and not answers_kind(sent.text, self.query):
-            sent = replace(sent, supported=False, cites=[])  # the answer comes first: a duration, a date, a name
+        claim = self._claim(text, claimed)
+        sent = self.suite.answer(self.suite.attribute(claim, self.query), claim, self.query)
+        if not self.generated:  # the answer comes first: a duration, a date, a name
+            sent = self.suite.lead(sent, claim, self.query)
         # figures copied from the other language's passages, written the reader's way ("82,5 %", "2,719")
-        sent = replace(sent, text=localize_figures(sent.text, lang, *self._by_language))
-        if sent.supported and self._untranslated(sent.text):
-            self.untranslated = self.untranslated or sent
-            sent = replace(sent, supported=False, cites=[])
+        sent = replace(sent, text=localize_figures(sent.text, lang, *self.passages.by_language))
+        if sent.supported:
+            checked = self.suite.language(sent, Claim(read(sent.text), passages=self.passages), self.query)
+            if not checked.supported:
+                self.untranslated = self.untranslated or sent
+            sent = checked
         if not sent.supported:
             self.sentences.append(sent)
             return []
@@ -74,12 +72,11 @@ class AnswerWriter:
         return self._supported(attribute_quote(sent, self.evidence, self.prompts.get("attribution", lang),
                                                self.s.speaker_share))
 
-    def _untranslated(self, text: str) -> bool:
-        """Copied from a passage in the other language: the whole sentence, or more words of it than tolerated
-        ("the thieves used a camion and a disqueuse")."""
-        lang = self.query.lang
-        return in_other_language(text, lang) or \
-            len(copied_foreign_words(text, lang, *self._by_language)) > self.s.copied_words_tolerated
+    def _claim(self, text: str, claimed: list[int]) -> Claim:
+        """A sentence of the model read once, with its closeness to each passage."""
+        cos = self.embedder.similarity([text], [e.text for e in self.evidence])[0]
+        return Claim(read(text), tuple(claimed), {e.number: float(c) for e, c in zip(self.evidence, cos)},
+                     self.passages)
 
     def needs_focus(self) -> bool:
         """Nothing the model wrote holds, and it did not say the passages lack the answer."""
@@ -105,7 +102,7 @@ class AnswerWriter:
             return []
         quote = None
         if self.s.extractive_fallback and not self.abstained:
-            quote = extract(self.query, self.evidence, self.embedder, self.prompts, self.s)
+            quote = extract(self.query, self.evidence, self.context)
         if quote is None:
             self.refused = True
             self.shown.append(self.prompts.get("refusal", self.query.lang))

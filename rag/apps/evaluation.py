@@ -405,13 +405,14 @@ def summarize(results: list[Result], generate: bool = True) -> dict[str, Any]:
     return summary
 
 
-# -- agreement of the support check with human labels ------------------------------------------
+# -- agreement of the shipped checks with human labels -------------------------------------------
 def judge_agreement(qa, path: str | Path) -> dict[str, Any]:
-    """Balanced accuracy and AUC of the support check against labelled (sentence, passage, label) pairs.
+    """How the shipped check suite agrees with labelled (sentence, passage, label) rows: each sentence is
+    checked against its passage as an answer sentence would be (Assistant.judge), kept or left out.
 
-    The file is JSONL: {"sentence": ..., "passage": ..., "label": true when the passage supports the
-    sentence, "question": optional}. The threshold is the min_support setting; the best threshold on this
-    file is reported beside it (to calibrate, not to tune on the same file)."""
+    The file is JSONL: {"sentence": ..., "passage": ..., "label": true when the sentence is right and the
+    passage says it, "question": optional}. Reported: precision and recall of "kept", balanced accuracy of
+    the decision, the AUC of the support score, and the checks that decided the rows they got wrong."""
     rows = []
     for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
@@ -423,14 +424,22 @@ def judge_agreement(qa, path: str | Path) -> dict[str, Any]:
             raise EvalDataError(f"{path}:{n}", f"each line is {{sentence, passage, label}} ({exc}).") from exc
     if not rows or len({label for *_, label, _ in rows}) < 2:
         raise EvalDataError(str(path), "needs labelled pairs of both kinds (supported and unsupported).")
-    scores = [qa.support(sentence, passage, question) for sentence, passage, _, question in rows]
+    judged = [qa.judge(sentence, passage, question) for sentence, passage, _, question in rows]
     labels = [label for _, _, label, _ in rows]
-    threshold = qa.settings.min_support
-    best = max(sorted(set(scores)), key=lambda t: balanced_accuracy(scores, labels, t))
-    return {"pairs": len(rows), "supported": sum(labels), "threshold": threshold,
-            "balanced_accuracy": round(balanced_accuracy(scores, labels, threshold), 3),
-            "auc": round(auc(scores, labels), 3),
-            "best_threshold": best, "balanced_accuracy_at_best": round(balanced_accuracy(scores, labels, best), 3)}
+    kept = [j.supported for j in judged]
+    true_kept = sum(k and y for k, y in zip(kept, labels))
+    wrong_by: dict[str, int] = {}  # the check that left out a right row, or "kept" for a wrong row kept
+    for j, k, y in zip(judged, kept, labels):
+        if k != y:
+            names = [v.check for v in j.verdicts if not v.ok] if y else ["kept"]
+            for name in names[:1]:
+                wrong_by[name] = wrong_by.get(name, 0) + 1
+    return {"pairs": len(rows), "supported": sum(labels), "kept": sum(kept),
+            "precision_kept": round(true_kept / sum(kept), 3) if any(kept) else None,
+            "recall_kept": round(true_kept / sum(labels), 3),
+            "balanced_accuracy": round(balanced_accuracy([float(k) for k in kept], labels, 0.5), 3),
+            "auc_support": round(auc([j.support for j in judged], labels), 3),
+            "errors_by_check": dict(sorted(wrong_by.items(), key=lambda kv: -kv[1]))}
 
 
 def balanced_accuracy(scores: list[float], labels: list[bool], threshold: float) -> float:

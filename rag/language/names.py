@@ -186,15 +186,35 @@ def entity_coverage(claim_entities: set[str] | frozenset[str], text: str, simila
     """Share of the entities found in `text` (1.0 when there are none), under any of their spellings."""
     if not claim_entities:
         return 1.0
-    unhyphened = _HYPHEN.sub(" ", text)  # 'Tite-Live' is 'Tite Live', 'Nouvelle-Amsterdam' holds 'Amsterdam'
-    toks = folded_tokens(unhyphened)
-    folded = f" {' '.join(words(fold(unhyphened)))} "
-    short = acronyms(unhyphened) if any(_ACRONYM.fullmatch(e) for e in claim_entities) else set()
+    return NameIndex(text).coverage(claim_entities, similarity)
 
-    def found(e: str) -> bool:
+
+class NameIndex:
+    """A text's words as names are looked up in it (read once per text: see rag.reading.Reading)."""
+
+    def __init__(self, text: str) -> None:
+        self.unhyphened = _HYPHEN.sub(" ", text)  # 'Tite-Live' is 'Tite Live', 'Nouvelle-Amsterdam' holds 'Amsterdam'
+        self.toks = folded_tokens(self.unhyphened)
+        self.folded = f" {' '.join(words(fold(self.unhyphened)))} "
+        self._short: set[str] | None = None
+
+    def short(self) -> set[str]:
+        if self._short is None:
+            self._short = acronyms(self.unhyphened)
+        return self._short
+
+    def coverage(self, claim_entities: set[str] | frozenset[str], similarity: float = 0.8) -> float:
+        """Share of the entities the text holds (1.0 when there are none), under any of their spellings."""
+        if not claim_entities:
+            return 1.0
+        short = self.short() if any(_ACRONYM.fullmatch(e) for e in claim_entities) else set()
+        return sum(self._found(e, short, similarity) for e in claim_entities) / len(claim_entities)
+
+    def _found(self, e: str, short: set[str], similarity: float) -> bool:
+        toks = self.toks
         alts = {_HYPHEN.sub(" ", a) for a in (e, *exonyms().get(e, ()))}
         e = _HYPHEN.sub(" ", e)
-        if any(fuzzy_found(a, toks, similarity) if " " not in a else f" {a} " in folded for a in alts):
+        if any(fuzzy_found(a, toks, similarity) if " " not in a else f" {a} " in self.folded for a in alts):
             return True
         if e in short:
             return True
@@ -210,5 +230,3 @@ def entity_coverage(claim_entities: set[str] | frozenset[str], text: str, simila
         return any(p not in common for p in parts) and all(
             fuzzy_found(p, toks, similarity) or any(fuzzy_found(t, toks, similarity) for t in common.get(p, ()))
             for p in parts)
-
-    return sum(found(e) for e in claim_entities) / len(claim_entities)

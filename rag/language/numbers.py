@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from .words import WORD_RE, fold, words
+from .words import WORD_RE, fold
 
 NUMBER_RE = re.compile(r"\d+(?:[.,\s]\d{3})*(?:[.,]\d+)?")
 
@@ -46,9 +46,6 @@ _ORDINALS = {
 
 
 _DIGIT_ORDINAL = re.compile(r"\b(\d+)\s?(?:e|eme|ème|er|re|ère|st|nd|rd|th)\b", re.I)
-
-
-_ONE_WORDS = {"un", "une", "one", "single", "seul", "seule", "lone"}
 
 
 def figure_values(text: str) -> set[str]:
@@ -98,14 +95,6 @@ def _compound(parts: list[str]) -> int:
         else:
             total += v
     return total
-
-
-def unsupported_figures(sentence: str, passage: str) -> set[str]:
-    """Figures of the sentence the passage does not state ('1' is also stated by 'une personne', 'one')."""
-    missing = figure_values(sentence) - figure_values(passage)
-    if "1" in missing and {fold(w) for w in words(passage)} & _ONE_WORDS:
-        missing.discard("1")
-    return missing
 
 
 # a figure with a separator: "1,700", "2 719", "1.700", "82.5", "82,5" (a bare "2025" needs no conversion)

@@ -10,10 +10,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from rag.language.dates import MONTHS
-from rag.language.names import demonyms, entity_coverage, roles, translations
 from rag.language.numbers import CARDINAL_RE, NUMBER_RE, cardinal, figure_values, numbers
 from rag.language.sentences import split_sentences
-from rag.language.words import STOPWORDS, content_terms, fold, words
+from rag.language.words import STOPWORDS, fold, words
 
 # "Combien", "how many", "quel est le bilan", "what is the death toll": questions answered by a count.
 COUNT_RE = re.compile(r"(?i)\b(combien|how (many|much)|quel(le)?s? (est |sont |était )?(le |la |les |l')?"
@@ -34,7 +33,7 @@ _WORD_KEY = {w: k for k, words in QUANTITIES.items() for w in words}
 _NOT_COUNTS = {"ans", "an", "years", "year", "old", "jours", "days", "heures", "hours", "mois", "months", "km",
                "kilometres", "kilometers", "hectares", "etages", "floors", "minutes", "semaines", "weeks"}
 # People counted may be the dead, the injured...: "24 personnes ont perdu la vie" names no other quantity.
-_PEOPLE = {"personne", "personnes", "person", "people", "persons", "habitant", "habitants", "resident", "residents",
+PEOPLE = {"personne", "personnes", "person", "people", "persons", "habitant", "habitants", "resident", "residents",
            "civil", "civils", "civilian", "civilians", "soldat", "soldats", "soldier", "soldiers", "enfant", "enfants",
            "child", "children", "homme", "hommes", "femme", "femmes", "man", "men", "woman", "women", "adulte",
            "adultes", "adult", "adults", "patient", "patients", "migrant", "migrants"}
@@ -89,7 +88,7 @@ def states_count(text: str) -> bool:
     """The text gives a count, in digits, in words ("trois personnes", "une personne a été tuée") or as an
     order of magnitude ("des centaines de petits actionnaires")."""
     folded = fold(text)
-    one = any(w in _PEOPLE or w in _WORD_KEY for w in re.findall(r"\b(?:un|une|one|a single) (\w+)", folded))
+    one = any(w in PEOPLE or w in _WORD_KEY for w in re.findall(r"\b(?:un|une|one|a single) (\w+)", folded))
     return bool(counts(text) or one or _MAGNITUDES.search(folded)
                 or any(not v.endswith("th") for v in figure_values(re.sub(r"\d", " ", text))))
 
@@ -138,7 +137,7 @@ def counts_other_things(text: str) -> set[int]:
 def _noun_after(tokens: list[tuple[int, str]], idx: int) -> bool:
     """The figure is followed by a word naming what it counts ("24 bâtiments"), not by a verb or nothing."""
     after = [w for _, w in tokens[idx + 1:] if not w.isdigit()]  # "12 000 bâtiments": past the digit groups
-    return bool(after) and after[0] not in STOPWORDS["fr"] | STOPWORDS["en"] | _PEOPLE and not after[0].endswith("ed")
+    return bool(after) and after[0] not in STOPWORDS["fr"] | STOPWORDS["en"] | PEOPLE and not after[0].endswith("ed")
 
 
 def asked_quantities(question: str) -> set[str]:
@@ -154,96 +153,17 @@ def counted_noun(question: str) -> str:
     return m.group(1) if m else ""
 
 
-def counts_something_else(question: str, sentence: str, passage: str) -> bool:
-    """The question counts a thing it names ("combien de suspects"), and the passage gives the sentence's
-    counts only in sentences (with the sentence before each) that do not name it, nor its other-language
-    form: "quatre malfaiteurs ont volé" does not count suspects arrested. Quantities we know (the dead, the
-    injured...) and people are left to the checks on quantities. A sentence with no count we read must name
-    the thing itself ("combien de visiteurs": not "une cinquantaine de chefs d'Etat")."""
-    noun = counted_noun(question)
-    if not noun or noun in _PEOPLE or asked_quantities(question):
-        return False
-    forms = [content_terms(f) for f in (noun, *translations(noun).get(noun, ()))]
-    values = counts(sentence)
-    if not values:  # a count we do not read ("une cinquantaine de chefs d'Etat"): it must name the thing
-        return not any(f <= content_terms(sentence) for f in forms)
-    stating = _count_sentences(passage)
-    for value in values:
-        stated = [content_terms(with_before) for _, with_before, found in stating if value in found]
-        if stated and not any(f <= terms for f in forms for terms in stated):
-            return True
-    return False
-
-
-def names_what_is_counted(quantities: set[str] | frozenset[str], sentence: str, passage: str) -> bool:
-    """A sentence quoted for a count of a quantity we know names that quantity or people counted ("At least
-    ten people were killed", "30 drones"), itself or in the passage sentence before the one stating its count
-    ("77 drones abattus. La région de Briansk en a compté 30"): "a Category 3 storm with winds of 120 miles per
-    hour" counts no one evacuated."""
-    def names(text: str) -> bool:
-        return bool(asked_quantities(text) & quantities or set(re.findall(r"[\w']+", fold(text))) & _PEOPLE)
-    if names(sentence):
-        return True
-    values = counts(sentence)
-    return any(found & values and names(with_before) for _, with_before, found in _count_sentences(passage))
-
-
 def wants_count(question: str) -> bool:
     """Is the question answered by a count ("combien", "how many", "quel est le bilan")?"""
     return bool(COUNT_RE.search(question))
 
 
-def misplaced_figures(sentence: str, passage: str, names_here: set[str] | None = None) -> bool:
-    """A figure of the sentence that the passage states for something else, in any language: the passage's
-    2,719 counts the dead, the sentence says 2 719 injured; or the sentence puts the figure with a name
-    ("77 drones over Bryansk") while the passage sentence stating it does not name it (77 was the total,
-    30 were over Bryansk). `names_here`: the sentence's names that the passage holds (checked by the caller)."""
-    stated = figures(passage)
-    for f in figures(sentence):
-        same = [g for g in stated if g.value == f.value]
-        if same and all(g.key != f.key for g in same):
-            return True
-    if counts_other_things(sentence) & {g.value for g in stated}:  # "24 bâtiments", the passage's 24 are the dead
-        return True
-    values = counts(sentence)
-    if not names_here or not values:
-        return False
-    owners = count_owners(passage)  # once per passage, not once per value and name
-    given = {n: {v for v, owner in owners if entity_coverage({n}, owner) == 1.0} for n in names_here}
-    for value in values:
-        where = [passage[s:e] for s, e in split_sentences(passage) if value in counts(passage[s:e])]
-        if where and not any(entity_coverage(set(names_here), w) > 0 for w in where):
-            return True
-        if any(own and value not in own for own in given.values()):  # the passage gives that name another count
-            return True
-    return False
-
-
 _YEAR = re.compile(r"(1[0-9]|20)\d{2}")
 # where a passage sentence pairs one figure with one year: "14,2 milliards en 2003 et 12 milliards en 2019"
-_CLAUSE_BREAK = re.compile(r"[,;:]\s|[()]|\s(?:et|and|contre|versus|vs|alors que|while|whereas)\s")
+CLAUSE_BREAK = re.compile(r"[,;:]\s|[()]|\s(?:et|and|contre|versus|vs|alors que|while|whereas)\s")
 
 
-def misdated_figures(sentence: str, passage: str) -> bool:
-    """The sentence gives a figure for a year while the passage gives it for another year, and that year
-    another figure: "14,2 milliards en 2019" from "14,2 milliards d'euros en 2003 et 12 milliards d'euros en
-    2019". Only a sentence naming one year is read; a figure the passage also states without a year is left
-    alone."""
-    values, years = _figures_and_years(sentence)
-    if len(years) != 1:
-        return False
-    year = next(iter(years))
-    clauses = [_figures_and_years(c) for s, e in split_sentences(passage)
-               for c in _CLAUSE_BREAK.split(passage[s:e]) if c]
-    others_that_year = any(year in ys and vals - values for vals, ys in clauses)
-    for v in values:
-        holding = [ys for vals, ys in clauses if v in vals]
-        if holding and others_that_year and all(ys and year not in ys for ys in holding):
-            return True
-    return False
-
-
-def _figures_and_years(text: str) -> tuple[set[str], set[str]]:
+def figures_and_years(text: str) -> tuple[set[str], set[str]]:
     """The figures of a text other than years (written without a separator: "1,644" is no year), and its years."""
     values, years = set(), set()
     for m in NUMBER_RE.finditer(text):
@@ -251,7 +171,7 @@ def _figures_and_years(text: str) -> tuple[set[str], set[str]]:
     return values, years
 
 
-def _count_sentences(passage: str) -> list[tuple[str, str, set[int]]]:
+def count_sentences(passage: str) -> list[tuple[str, str, set[int]]]:
     """Each sentence of the passage, the same with the sentence before it, and the counts it gives (read once
     for all the figures of an answer sentence)."""
     spans = list(split_sentences(passage))
@@ -272,20 +192,3 @@ def count_owners(passage: str) -> list[tuple[int, str]]:
     return owners
 
 
-def other_subject(question: str, sentence: str, passage: str) -> bool:
-    """The passage gives the sentence's figures for another nationality or another action than the question asks
-    about: "soldats russes" asked, "430 combattants" were Ukrainians; drones "launched" asked, 77 were "shot
-    down". Judged on the passage sentences stating the figures."""
-    wanted_people, wanted_action = demonyms(question), roles(question)
-    if not (wanted_people or wanted_action):
-        return False
-    stating = _count_sentences(passage)
-    for value in counts(sentence):
-        for where, _, found in stating:
-            if value not in found:
-                continue
-            people, action = demonyms(where), roles(where)
-            if (wanted_people and people and not wanted_people & people) or \
-               (wanted_action and action and not wanted_action & action):
-                return True
-    return False

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from rag.language.names import entities
 from rag.language.sentences import split_sentences
 from rag.language.words import content_terms, fold
 
@@ -121,3 +122,19 @@ def attributed(claim: str, speaker: str, template: str) -> str:
     if _LOWER_FIRST.match(claim):
         claim = claim[0].lower() + claim[1:]
     return template.format(speaker=speaker, claim=claim)
+
+
+# "selon X", "according to X", "X said": who the sentence says claims it.
+_NAME = r"((?:[A-ZÉÈ][\w'-]+\s?){1,4})"
+_SPEAKERS = [re.compile(rf"\b(?:[Ss]elon|[Dd]'après|[Aa]ccording to)\s+(?:the |le |la |l')?[^,.]*?{_NAME}"),
+             re.compile(rf"{_NAME}\s*,?\s+(?:said|says|told|claimed|stated|declared|a (?:déclaré|affirmé|indiqué|"
+                        r"estimé|assuré|précisé|souligné|annoncé))\b")]
+
+
+def speakers(sentence: str) -> set[str]:
+    """Folded names of who the sentence says claims it."""
+    found: set[str] = set()
+    for pattern in _SPEAKERS:
+        for m in pattern.finditer(sentence):
+            found |= {e for e in entities("x " + m.group(1)) if not e.isdigit()}
+    return found
