@@ -129,3 +129,11 @@ class AnswerSentence:
     claimed: list[int] = field(default_factory=list)
     speaker: str = ""  # who the dispatch says made this statement, when the sentence reports a quote
     verdicts: list[Verdict] = field(default_factory=list)  # what the checks decided, and why
+
+    @property
+    def reason(self) -> str:
+        """Why it was kept (the support it has) or left out (the first check that failed), in the answer's
+        language ("" when no check said)."""
+        if self.supported:
+            return next((v.message for v in self.verdicts if v.check == "support" and v.ok), "")
+        return next((v.message for v in self.verdicts if not v.ok and v.message), "")

@@ -345,3 +345,23 @@ def test_a_count_no_dispatch_gives_is_refused_not_quoted(qa: Assistant, scripted
     one on heads of state): a refusal."""
     ans = scripted(qa, "Rien de tel [1].").ask(question)
     assert ans.refused and not ans.extractive and not ans.citations, ans.text
+
+
+def test_every_sentence_says_why_it_stood_or_fell_in_the_answers_language(qa: Assistant, scripted):
+    """The model (scripted) gives the total for Kalouga, then the right count: the first is left out because
+    the passage gives 77 for something else, the second kept with its support; both say so in French."""
+    answerer = scripted(qa, "77 drones ont été abattus au-dessus de Kalouga [1]. La région de Kalouga en a compté "
+                            "25 [1].")
+    ans = answerer.ask("Combien de drones ont été abattus au-dessus de Kalouga ?")
+    left, kept = ans.sentences
+    assert not left.supported and "donne 77 pour autre chose" in left.reason, left
+    assert {"figures_placed"} <= {v.check for v in left.verdicts if not v.ok}
+    assert kept.supported and kept.reason.startswith("appuyée par [1] (appui ")
+    assert "écartée: 77 drones" in ans.format() and "Vérification des phrases" in ans.format()
+
+
+def test_a_refusal_at_the_gate_says_what_no_passage_holds(qa: Assistant):
+    ans = qa.ask("How many drones were shot down over Timbuktu?")
+    assert ans.refused and ans.rejected and all(not all(v.ok for v in r.verdicts) for r in ans.rejected)
+    assert "no passage found names Timbuktu" in ans.why, ans.why
+    assert "no passage found names Timbuktu" in ans.format()

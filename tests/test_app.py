@@ -99,13 +99,17 @@ def test_markers_belong_to_their_answer_and_text_is_escaped():
     assert "<mark>Il a dit &#34;&lt;i&gt;non&lt;/i&gt;&#34;.</mark> Puis il est parti." in out
 
 
-def test_checked_sentences_are_listed_with_their_support_in_the_ui_language():
+def test_checked_sentences_are_listed_with_why_they_stood_or_fell_in_the_ui_language():
+    from rag.values import Verdict
     c = Citation(1, "id", "d", "f.txt", "2025-03", "T", "fr", "", "", "Texte.", 0, 6, False, support=0.9)
-    good = AnswerSentence("Texte.", [1], 0.9, True)
-    bad = AnswerSentence("Il y a eu <b>99</b> morts.", [], 0.2, False)
+    good = AnswerSentence("Texte.", [1], 0.9, True, verdicts=[Verdict("support", True, score=0.9,
+                                                                      message="appuyée par [1] (appui 0.90)")])
+    bad = AnswerSentence("Il y a eu <b>99</b> morts.", [], 0.2, False, verdicts=[
+        Verdict("figures_stated", False, "figure_missing", {"figure": "99"}, 1,
+                message="le passage ne donne pas le chiffre 99")])
     fr = answer_html(_answer("x [1]", [c], sentences=[good, bad]), "fr", "t")
-    assert "Vérification des phrases : 1 phrase(s) retirée(s)" in fr and "appui 0.90" in fr
-    assert "retirée — Il y a eu &lt;b&gt;99&lt;/b&gt; morts." in fr
+    assert "Vérification des phrases : 1 phrase(s) retirée(s)" in fr and "appuyée par [1] (appui 0.90)" in fr
+    assert "retirée — Il y a eu &lt;b&gt;99&lt;/b&gt; morts. <small>(le passage ne donne pas le chiffre 99)" in fr
     en = answer_html(_answer("x [1]", [c], sentences=[good, bad]), "en", "t")
     assert "Sentence checks: 1 sentence(s) removed" in en and "Vérification" not in en
 

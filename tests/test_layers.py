@@ -23,7 +23,7 @@ LAYERS = {
     "retrieve": ["retrieval"],
     "llm": ["llm.models", "llm.backends"],
     # question -> evidence -> prompt -> checked sentences -> Answer
-    "answer": ["answer.query", *CHECKS, "answer.evidence", "answer.prompting", "answer.context",
+    "answer": ["answer.query", *CHECKS, "answer.evidence", "answer.prompting", "answer.context", "answer.reasons",
                "answer.examples", "answer.followup", "answer.versions", "answer.citations", "answer.notes",
                "answer.extractive", "answer.writer", "answer.answerer"],
     "api": ["assistant", "__init__"],

@@ -22,10 +22,12 @@ from rag.answer.extractive import NO_QUESTION, focus, hint
 from rag.answer.followup import History, condense, is_follow_up
 from rag.answer.prompting import Prompts, answer_messages, fit
 from rag.answer.query import Query, analyze
+from rag.answer.reasons import refusal_reasons
 from rag.answer.versions import Disagreement
 from rag.answer.writer import AnswerWriter
 from rag.filters import Filters
 from rag.indexing.embedding import Embedder
+from rag.language import table
 from rag.language.detect import detect_language
 from rag.llm.backends import LLM
 from rag.retrieval import Retriever
@@ -75,6 +77,7 @@ class Answer:
     disagreements: list[Disagreement] = field(default_factory=list)  # figures that differ between passages
     timeline: list[tuple[str, int, int]] = field(default_factory=list)  # versions, newest first: date, value, [n]
     rejected: list[Rejected] = field(default_factory=list)  # retrieved passages the gate left out, and why
+    why: list[str] = field(default_factory=list)  # a refusal: why, in the answer's language
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -97,7 +100,16 @@ class Answer:
             kind = " [photo caption]" if c.is_caption else ""
             kind += f" [quotes: {', '.join(c.speakers)}]" if c.speakers else ""
             lines.append(f"[{c.number}] {where}{kind}\n    « {c.text} »")
-        return "\n".join(lines).rstrip()
+        return "\n".join([*lines, "", *self.checks()]).rstrip()
+
+    def checks(self) -> list[str]:
+        """What stood or fell and why, in the answer's language: one line per sentence checked, and the reasons
+        of a refusal."""
+        words = table(self.lang, "reasons")["verdict"]
+        out = [f"  {words['kept' if s.supported else 'left_out']}: {s.text}" + (f" — {s.reason}" if s.reason else "")
+               for s in self.sentences]
+        out += [f"  {reason}" for reason in self.why]
+        return [words["heading"], *out] if out else []
 
 
 class AnswerStream:
@@ -226,14 +238,15 @@ class Answerer:
         text = self.prompts.get("refusal", query.lang)
         if query.timeframe:  # say which period was searched: the user may have meant another one
             text = f"{text.rstrip('.')} ({query.timeframe.describe()})."
-        return _answer(query, text, passages, refused=True, rejected=rejected, timings=clock.timings())
+        return _answer(query, text, passages, refused=True, rejected=rejected, timings=clock.timings(),
+                       why=refusal_reasons(rejected, query.lang, len(passages)))
 
     def _answer_from(self, writer: AnswerWriter, query: Query, passages: list[Passage], backend: str,
                      clock: _Clock) -> Answer:
         citations = [_citation(number, e.passage, support, writer.spans(e, claims))
                      for number, e, support, claims in writer.citations()]
         return _answer(query, writer.text, passages, citations=citations, sentences=writer.final_sentences(),
-                       refused=writer.refused, extractive=writer.extractive, backend=backend,
+                       refused=writer.refused, extractive=writer.extractive, backend=backend, why=writer.why(),
                        disagreements=writer.disagreements, timeline=writer.timeline, timings=clock.timings())
 
 

@@ -17,12 +17,13 @@ from rag.answer.evidence import alone
 from rag.answer.extractive import extract
 from rag.answer.notes import attribute_quote, version_note
 from rag.answer.query import Query
+from rag.answer.reasons import refusal_after_writing, sentence_reasons
 from rag.answer.versions import Disagreement, disagreements
 from rag.language.numbers import localize_figures
 from rag.language.words import content_terms
 from rag.reading.figures import figures
 from rag.reading.reading import read
-from rag.values import AnswerSentence, Evidence
+from rag.values import AnswerSentence, Evidence, Verdict
 
 
 class AnswerWriter:
@@ -115,7 +116,8 @@ class AnswerWriter:
         keys = {f.key for f in figures(sent.text)}
         notes = [] if self.query.quantities else self._notes(keys - self.noted)
         if keys & self.noted:  # superseded by the note, which gives both values
-            self.sentences.append(replace(sent, supported=False))
+            superseded = Verdict("versions", False, "superseded")
+            self.sentences.append(replace(sent, supported=False, verdicts=[*sent.verdicts, superseded]))
             return notes
         return notes + self._show(sent)
 
@@ -154,8 +156,14 @@ class AnswerWriter:
         return out
 
     def final_sentences(self) -> list[AnswerSentence]:
-        """The sentences with `cites` in the numbering of the citations (dropped ones cite nothing)."""
-        return [replace(x, cites=[self.mapping[n] for n in x.cites] if x.supported else []) for x in self.sentences]
+        """The sentences with `cites` in the numbering of the citations (dropped ones cite nothing) and the
+        reasons of their verdicts in the answer's language."""
+        return [sentence_reasons(replace(x, cites=[self.mapping[n] for n in x.cites] if x.supported else []),
+                                 self.query.lang, self.mapping) for x in self.sentences]
+
+    def why(self) -> list[str]:
+        """Why the answer is a refusal ([] when it is not)."""
+        return refusal_after_writing(self.abstained, self.query.lang) if self.refused else []
 
     def spans(self, evidence: Evidence, claims: list[str]) -> list[tuple[int, int]]:
         return cited_spans(evidence.text, claims, self.s.span_min_share)

@@ -273,7 +273,9 @@ class Result:
     f1: float = 0.0
     citations: dict[str, int] = field(default_factory=dict)
     dropped: int = 0
-    dropped_sentences: list[str] = field(default_factory=list)  # what the checks removed, with support scores
+    dropped_sentences: list[str] = field(default_factory=list)  # what the checks removed, and why
+    checked: list[dict[str, Any]] = field(default_factory=list)  # every sentence: text, kept, failed checks, why
+    why: list[str] = field(default_factory=list)  # a refusal's reasons
     figure_notes: int = 0  # differing figures the answer reported (story versions, contradictions)
     attributed: int = 0  # sentences attributed to a quoted speaker
     timings: dict[str, float] = field(default_factory=dict)
@@ -340,7 +342,10 @@ def score_answer(res: Result, answer, q: Question) -> None:
     res.answer, res.refused, res.extractive = answer.text, answer.refused, answer.extractive
     res.searched = answer.standalone_question if answer.standalone_question != answer.question else ""
     res.dropped = len(answer.dropped)
-    res.dropped_sentences = [f"{d.text} (support {d.support:.2f})" for d in answer.dropped]
+    res.dropped_sentences = [f"{d.text} — {d.reason}" if d.reason else d.text for d in answer.dropped]
+    res.checked = [{"text": x.text, "kept": x.supported, "failed": sorted({v.check for v in x.verdicts if not v.ok}),
+                    "why": x.reason, "extractive": answer.extractive and x.supported} for x in answer.sentences]
+    res.why = list(answer.why)
     res.figure_notes = len(answer.disagreements)
     res.attributed = sum(bool(s.speaker) for s in answer.sentences if s.supported)
     res.timings = dict(answer.timings)
@@ -496,10 +501,10 @@ def _markdown(title: str, summary: dict[str, Any], results: list[Result], settin
     failed = [r for r in results if r.failures]
     lines += ["", f"## Failures ({len(failed)} of {len(results)})", ""]
     if failed:
-        lines += ["| id | question | what went wrong | answer |", "|---|---|---|---|"]
+        lines += ["| id | question | what went wrong | answer | what the checks decided |", "|---|---|---|---|---|"]
         cell = lambda s: s.replace("|", "\\|").replace("\n", " ")[:160]  # noqa: E731
-        lines += [f"| {r.id} | {cell(r.question)} | {'; '.join(r.failures)} | {cell(r.answer)} |"
-                  for r in failed[:MAX_FAILURE_ROWS]]
+        lines += [f"| {r.id} | {cell(r.question)} | {'; '.join(r.failures)} | {cell(r.answer)} | "
+                  f"{cell('; '.join(r.why or r.dropped_sentences))} |" for r in failed[:MAX_FAILURE_ROWS]]
         if len(failed) > MAX_FAILURE_ROWS:
             lines += ["", f"…and {len(failed) - MAX_FAILURE_ROWS} more in report.json."]
     return "\n".join(lines) + "\n"

@@ -101,14 +101,14 @@ def answer_html(answer: Answer, lang: str, tid: str,
     return _env().get_template("answer.html.j2").render(
         lang=lang, t=texts(lang), tid=tid, parts=_parts(answer.text, cards), citations=list(cards.values()),
         timeline=timeline, period=answer.timeframe, refused=answer.refused, checks=answer.sentences,
-        removed=len(answer.dropped), status="")
+        removed=len(answer.dropped), why=answer.why, status="")
 
 
 def progress_html(lang: str, status: str, sentences: list[str]) -> str:
     """While the answer is written: the current step, then the sentences that passed their checks so far."""
     return _env().get_template("answer.html.j2").render(
         lang=lang, t=texts(lang), tid="live", parts=[{"text": " ".join(sentences)}] if sentences else [],
-        citations=[], timeline=[], period="", refused=False, checks=[], removed=0, status=status)
+        citations=[], timeline=[], period="", refused=False, checks=[], removed=0, why=[], status=status)
 
 
 def message_html(lang: str, text: str) -> str:
