@@ -70,6 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--k", type=int, default=8, help="passages per question (default 8)")
     p.add_argument("--out", help="report folder (default eval/reports/<set name>)")
     p.add_argument("--limit", type=int, help="only this many questions (a fixed random sample for --squad)")
+    p.add_argument("--split", choices=["sample", "tune", "heldout"], help="with --squad: the fixed 100-question "
+                   "sample, or one half of the other questions (tune on 'tune', report on 'heldout')")
     p.add_argument("--retrieval-only", action="store_true", help="score retrieval only, no generation")
     p.add_argument("--compare", metavar="REPORT_JSON", help="an earlier run's report.json: list the questions "
                    "whose answer changed")
@@ -199,7 +201,7 @@ def _eval(args: argparse.Namespace) -> int:
         from rag.settings import PROJECT_ROOT
         args.corpus = str(PROJECT_ROOT / "eval" / "corpus")
     summary, paths = run_eval(settings, args.questions, args.squad, args.corpus, args.k, args.out, args.limit,
-                              not args.retrieval_only, args.index_dir)
+                              not args.retrieval_only, args.index_dir, args.split or "")
     width = max(map(len, summary))
     print("\n".join(f"{key:<{width}}  {value}" for key, value in summary.items()))
     print("reports: " + ", ".join(map(str, paths)))

@@ -7,6 +7,7 @@ A question set is JSONL, one object per line:
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 import re
@@ -102,8 +103,12 @@ def _question(rec: Any, where: str) -> Question:
                     rec.get("follow_up_of") or "")
 
 
+SAMPLE = 100  # the fixed sample of a SQuAD file reported since the first releases (random.Random(0))
+SPLITS = ("sample", "tune", "heldout")
+
+
 def squad_to_eval(path: str | Path, out_dir: str | Path, limit: int | None = None,
-                  seed: int = 0) -> tuple[Path, list[Question]]:
+                  seed: int = 0, split: str = "") -> tuple[Path, list[Question]]:
     """SQuAD-format file -> (JSONL corpus of its paragraphs, questions). Each paragraph becomes a
     dispatch; the sentence holding the answer is the evidence; `limit` samples that many questions."""
     path = Path(path)
@@ -118,6 +123,7 @@ def squad_to_eval(path: str | Path, out_dir: str | Path, limit: int | None = Non
         records, questions = _squad_items(data)
     except (KeyError, TypeError, AttributeError) as exc:
         raise EvalDataError(str(path), f"malformed SQuAD entry (missing or wrong field {exc}).") from exc
+    questions = split_questions(questions, split, seed)
     if limit and limit < len(questions):
         questions = random.Random(seed).sample(questions, limit)
     out_dir = Path(out_dir)
@@ -125,6 +131,22 @@ def squad_to_eval(path: str | Path, out_dir: str | Path, limit: int | None = Non
     corpus = out_dir / f"{path.stem}.corpus.jsonl"
     corpus.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
     return corpus, questions
+
+
+def split_questions(questions: list[Question], split: str, seed: int = 0) -> list[Question]:
+    """The questions of a split: "sample", the fixed sample of SAMPLE questions; "tune" and "heldout", the
+    others, halved by a hash of their id (tune on one, report on the other, which nobody looks at while
+    changing code); "" all of them."""
+    if not split:
+        return questions
+    if split not in SPLITS:
+        raise EvalDataError("--split", f"unknown split '{split}'; use one of {', '.join(SPLITS)}.")
+    sample = random.Random(seed).sample(questions, min(SAMPLE, len(questions)))
+    if split == "sample":
+        return sample
+    taken = {q.id for q in sample}
+    half = 0 if split == "tune" else 1
+    return [q for q in questions if q.id not in taken and hashlib.sha1(q.id.encode()).digest()[0] % 2 == half]
 
 
 def _squad_items(data: list) -> tuple[list[dict], list[Question]]:
@@ -541,6 +563,7 @@ def _chart(path: Path, title: str, summary: dict[str, Any], results: list[Result
 def run_eval(settings, questions_file: str | Path | None = None, squad: str | Path | None = None,
              corpus: str | Path = "eval/corpus", k: int = 8, out: str | Path | None = None,
              limit: int | None = None, generate: bool = True, index_dir: str | Path | None = None,
+             split: str = "",
              progress: bool = True) -> tuple[dict[str, Any], list[Path]]:
     """Ingest the corpus into the eval index (idempotent), ask every question, write the report files."""
     from tqdm.auto import tqdm
@@ -553,7 +576,7 @@ def run_eval(settings, questions_file: str | Path | None = None, squad: str | Pa
     index_dir = Path(index_dir or Path(settings.index_dir) / "eval" / name)
     out = Path(out or Path("eval") / "reports" / name)
     if squad:
-        corpus, questions = squad_to_eval(squad, index_dir, limit)
+        corpus, questions = squad_to_eval(squad, index_dir, limit, split=split)
     else:
         questions = load_questions(questions_file)[:limit] if limit else load_questions(questions_file)
     if not Path(corpus).exists():
