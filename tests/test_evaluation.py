@@ -226,8 +226,8 @@ def test_judge_file_errors_name_the_line(tmp_path, qa):
 def test_squad_splits_keep_the_fixed_sample_apart_and_halve_the_rest(tmp_path):
     from rag.apps.evaluation import squad_to_eval
     squad = {"data": [{"title": "T", "paragraphs": [{"context": f"Paragraphe {i}. Réponse {i}.", "qas": [
-        {"id": f"q{i}-{j}", "question": f"Question {i} {j} ?", "answers": [{"text": f"Réponse {i}", "answer_start": 14}]}
-        for j in range(3)]} for i in range(60)]}]}
+        {"id": f"q{i}-{j}", "question": f"Question {i} {j} ?",
+         "answers": [{"text": f"Réponse {i}", "answer_start": 14}]} for j in range(3)]} for i in range(60)]}]}
     path = tmp_path / "squad.json"
     path.write_text(json.dumps(squad), encoding="utf-8")
     ids = {split: {q.id for q in squad_to_eval(path, tmp_path / split, split=split)[1]}
