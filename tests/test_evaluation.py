@@ -237,3 +237,26 @@ def test_squad_splits_keep_the_fixed_sample_apart_and_halve_the_rest(tmp_path):
     assert len(ids["sample"] | ids["tune"] | ids["heldout"]) == 180
     with pytest.raises(EvalDataError, match="unknown split"):
         squad_to_eval(path, tmp_path / "x", split="train")
+
+
+def test_the_check_table_counts_what_each_check_left_out_and_let_stand():
+    from rag.apps.evaluation import Result, check_table
+    right = Result("a", "q", True, contains=True, checked=[
+        {"text": "77", "kept": False, "failed": ["figures_placed", "support"], "ran": ["figures_placed", "support"],
+         "holds_expected": False},
+        {"text": "25", "kept": True, "failed": [], "ran": ["figures_placed", "support"], "holds_expected": True}])
+    wrong = Result("b", "q", False, answer="x", checked=[
+        {"text": "x", "kept": True, "failed": [], "ran": ["figures_placed", "support"], "holds_expected": False}])
+    rows = {row["check"]: row for row in check_table([right, wrong])}
+    assert rows["figures_placed"] == {"check": "figures_placed", "removed": 1, "removed_right": 0, "alone": 1,
+                                      "alone_right": 0, "passed_wrong": 1}
+    assert rows["support"]["removed"] == 1 and rows["support"]["alone"] == 0  # it fails with what capped it
+
+
+def test_an_unknown_or_core_check_cannot_be_left_out(tmp_path):
+    from rag import Assistant
+    from rag.errors import ConfigError
+    with pytest.raises(ConfigError, match="Unknown check.*figures_stated"):
+        Assistant(make_settings(tmp_path, checks_disabled=["figures_sated"]))
+    with pytest.raises(ConfigError, match="cannot be turned off"):
+        Assistant(make_settings(tmp_path, checks_disabled=["support"]))

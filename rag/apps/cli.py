@@ -75,6 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--retrieval-only", action="store_true", help="score retrieval only, no generation")
     p.add_argument("--compare", metavar="REPORT_JSON", help="an earlier run's report.json: list the questions "
                    "whose answer changed")
+    p.add_argument("--without", metavar="CHECK[,CHECK...]", help="leave these checks out (ablation; "
+                   "docs/checks.md lists them)")
     p.add_argument("--generations", help="JSONL generation cache: model output asked before is read from it, "
                    "new output appended (re-run the checks on the same model output)")
     _common(p)
@@ -196,7 +198,8 @@ def _settings(args: argparse.Namespace) -> int:
 def _eval(args: argparse.Namespace) -> int:
     from rag import Settings
     from rag.apps.evaluation import run_eval
-    settings = Settings.load(args.config, generation_cache=args.generations)
+    without = [c.strip() for c in (args.without or "").split(",") if c.strip()] or None
+    settings = Settings.load(args.config, generation_cache=args.generations, checks_disabled=without)
     if args.squad is None and args.corpus == "eval/corpus" and not os.path.isdir(args.corpus):
         from rag.settings import PROJECT_ROOT
         args.corpus = str(PROJECT_ROOT / "eval" / "corpus")

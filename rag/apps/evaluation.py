@@ -366,7 +366,9 @@ def score_answer(res: Result, answer, q: Question) -> None:
     res.dropped = len(answer.dropped)
     res.dropped_sentences = [f"{d.text} — {d.reason}" if d.reason else d.text for d in answer.dropped]
     res.checked = [{"text": x.text, "kept": x.supported, "failed": sorted({v.check for v in x.verdicts if not v.ok}),
-                    "why": x.reason, "extractive": answer.extractive and x.supported} for x in answer.sentences]
+                    "ran": sorted({v.check for v in x.verdicts}), "why": x.reason,
+                    "holds_expected": bool(q.expected) and answer_contains(x.text, q.expected)}
+                   for x in answer.sentences]
     res.why = list(answer.why)
     res.figure_notes = len(answer.disagreements)
     res.attributed = sum(bool(s.speaker) for s in answer.sentences if s.supported)
@@ -430,6 +432,32 @@ def summarize(results: list[Result], generate: bool = True) -> dict[str, Any]:
         summary[f"{part}_p50_s"] = round(percentile(values, 50), 3)
         summary[f"{part}_p95_s"] = round(percentile(values, 95), 3)
     return summary
+
+
+def check_table(results: list[Result]) -> list[dict[str, Any]]:
+    """Per check, what it did over a run: the sentences it failed that were left out, how many of those held
+    the expected answer (right sentences it cost), the same for the sentences it alone left out, and the kept
+    sentences it passed in answers that were wrong (an answerable question answered without the expected
+    answer, or an unanswerable one answered)."""
+    rows: dict[str, dict[str, Any]] = {}
+    for r in results:
+        wrong = (not r.refused) and (not r.contains if r.answerable else True)
+        for x in r.checked:
+            for name in x.get("ran", []):
+                row = rows.setdefault(name, {"check": name, "removed": 0, "removed_right": 0, "alone": 0,
+                                             "alone_right": 0, "passed_wrong": 0})
+                if name in x["failed"] and not x["kept"]:
+                    right = int(x.get("holds_expected", False))
+                    row["removed"] += 1
+                    row["removed_right"] += right
+                    # the only check that failed (support fails with every check that caps it)
+                    deciders = [c for c in x["failed"] if c != "support"] or x["failed"]
+                    if deciders == [name]:
+                        row["alone"] += 1
+                        row["alone_right"] += right
+                elif x["kept"] and wrong:
+                    row["passed_wrong"] += 1
+    return sorted(rows.values(), key=lambda row: row["check"])
 
 
 # -- agreement of the shipped checks with human labels -------------------------------------------
@@ -509,6 +537,7 @@ def write_report(out_dir: str | Path, title: str, summary: dict[str, Any], resul
     out.mkdir(parents=True, exist_ok=True)
     paths = [out / "report.json", out / "report.md", out / "report.png"]
     paths[0].write_text(json.dumps({"title": title, "settings": settings, "summary": summary,
+                                    "checks": check_table(results),
                                     "results": [{**asdict(r), "failures": r.failures} for r in results]},
                                    ensure_ascii=False, indent=2), encoding="utf-8")
     paths[1].write_text(_markdown(title, summary, results, settings), encoding="utf-8")
@@ -520,6 +549,13 @@ def _markdown(title: str, summary: dict[str, Any], results: list[Result], settin
     lines = [f"# Evaluation: {title}", "", " · ".join(f"{k}={v}" for k, v in settings.items()), "",
              "| metric | value |", "|---|---|"]
     lines += [f"| {k} | {'n/a' if v is None else v} |" for k, v in summary.items()]
+    table = check_table(results)
+    if table:
+        lines += ["", "## What each check did", "", "| check | sentences it left out (held the expected answer) "
+                  "| it alone (held the expected answer) | kept sentences it passed in wrong answers |",
+                  "|---|---|---|---|"]
+        lines += [f"| {row['check']} | {row['removed']} ({row['removed_right']}) | {row['alone']} "
+                  f"({row['alone_right']}) | {row['passed_wrong']} |" for row in table]
     failed = [r for r in results if r.failures]
     lines += ["", f"## Failures ({len(failed)} of {len(results)})", ""]
     if failed:
