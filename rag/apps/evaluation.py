@@ -365,9 +365,11 @@ def score_answer(res: Result, answer, q: Question) -> None:
     res.searched = answer.standalone_question if answer.standalone_question != answer.question else ""
     res.dropped = len(answer.dropped)
     res.dropped_sentences = [f"{d.text} — {d.reason}" if d.reason else d.text for d in answer.dropped]
+    text_of = {c.number: c.text for c in answer.citations}
     res.checked = [{"text": x.text, "kept": x.supported, "failed": sorted({v.check for v in x.verdicts if not v.ok}),
                     "ran": sorted({v.check for v in x.verdicts}), "why": x.reason,
-                    "holds_expected": bool(q.expected) and answer_contains(x.text, q.expected)}
+                    "holds_expected": bool(q.expected) and answer_contains(x.text, q.expected),
+                    "cited": [text_of[n] for n in x.cites if n in text_of]}
                    for x in answer.sentences]
     res.why = list(answer.why)
     res.figure_notes = len(answer.disagreements)
