@@ -47,10 +47,10 @@ def _env(home):
 
 
 def test_every_data_file_of_the_checkout_is_installed(venv):
-    """Templates, UI strings, word lists and prompts read at run time must all be in the wheel."""
+    """Every module, template, UI string, word list and prompt of the checkout must be in the wheel."""
     tracked = subprocess.run(["git", "ls-files", "rag", "prompts"], cwd=ROOT, capture_output=True, text=True,
                              check=True).stdout.split()
-    wanted = {p.replace("prompts/", "rag/prompts/", 1) for p in tracked if not p.endswith(".py")}
+    wanted = {p.replace("prompts/", "rag/prompts/", 1) for p in tracked}
     where = "import rag, pathlib; print(pathlib.Path(rag.__file__).parent)"
     site = subprocess.run([str(venv / "bin" / "python"), "-c", where], capture_output=True, text=True, check=True,
                           cwd="/").stdout.strip()
