@@ -16,7 +16,7 @@ from tqdm.auto import tqdm
 from rag.answer.answerer import Answer, Answerer, AnswerStream, Status
 from rag.answer.followup import History
 from rag.answer.query import analyze
-from rag.errors import BadDispatch, BadQuestion, EmptyIndex
+from rag.errors import BadDispatch, BadQuestion, ConfigError, EmptyIndex
 from rag.filters import Filters
 from rag.indexing.embedding import Embedder, EmbeddingCache, EmbedPool, make_embedding
 from rag.indexing.store import DispatchStore, StoredChunk, describe
@@ -47,6 +47,17 @@ class IngestReport:
                 f"{len(self.skipped)} skipped; {self.chunks_added} chunks added, {self.chunks_removed} removed.")
         return "\n".join([text, *(f"  skipped {p}: {why}" for p, why in self.skipped),
                           *(f"  warning {p}: {what}" for p, what in self.warnings)])
+
+
+def _path_list(paths: object) -> list[str | Path]:
+    """ingest()'s argument as a list of paths, or a ConfigError saying what it takes."""
+    items = [paths] if isinstance(paths, (str, Path)) else paths
+    if not isinstance(items, (list, tuple)) or not all(isinstance(p, (str, Path)) for p in items):
+        got = type(paths).__name__ if not isinstance(items, (list, tuple)) else \
+            next(type(p).__name__ for p in items if not isinstance(p, (str, Path)))
+        raise ConfigError(f"ingest() takes a file or folder path (str or pathlib.Path) or a list of them, not "
+                          f"{got}.", setting="paths")
+    return list(items)
 
 
 def _windows(todo: list, size: int) -> Iterator[list]:
@@ -122,12 +133,14 @@ class Assistant:
         return self._llm is not None
 
     # -- ingest / delete ---------------------------------------------------------------------
-    def ingest(self, paths: Sequence[str | Path] | str | Path, progress: bool | Progress = True) -> IngestReport:
-        """Index files or folders. Idempotent: unchanged dispatches add nothing, changed ones replace theirs."""
-        if isinstance(paths, (str, Path)):
-            paths = [paths]
+    def ingest(self, paths: Sequence[str | Path] | str | Path, progress: bool | Progress = True,
+               within: Sequence[str | Path] | None = None) -> IngestReport:
+        """Index files or folders. Idempotent: unchanged dispatches add nothing, changed ones replace theirs.
+        With `within`, only files whose real path is under those folders are read (symlinks out are skipped)."""
+        paths = _path_list(paths)
+        roots = [Path(r).resolve() for r in within] if within is not None else None
         report = IngestReport()
-        dispatches = self._parse(iter_files(list(paths), report.skipped), report, progress is True)
+        dispatches = self._parse(iter_files(paths, report.skipped, roots), report, progress is True)
         todo: list[tuple[Dispatch, list[Chunk], set[str]]] = []
         chunked = [(d, chunk_dispatch(d, self.settings.chunk_tokens, self.settings.max_chunk_chars))
                    for d in dispatches]
@@ -181,9 +194,13 @@ class Assistant:
                     raise BadDispatch(str(f), "no such file or folder.")
                 read = read_file(f, max_bytes, self.settings.default_source)
                 report.warnings += [(str(f), w) for w in read.warnings]
-                for d in read.dispatches:
+                for n, d in enumerate(read.dispatches, 1):
                     if seen.get(d.id, str(f)) != str(f):  # same file name in two folders: keep both
                         d.id = f"{d.id}-{hashlib.sha1(str(f).encode()).hexdigest()[:6]}"
+                    elif d.id in seen:  # two records of one file with the same id: keep both
+                        report.warnings.append((str(f), f"id '{d.id}' is used twice; record {n} is kept as "
+                                                        f"'{d.id}-{n}'."))
+                        d.id = f"{d.id}-{n}"
                     seen[d.id] = str(f)
                     out.append(d)
             except BadDispatch as exc:

@@ -38,12 +38,8 @@ class Filters:
 
     def bounds(self) -> tuple[date | None, date | None]:
         """First and last day of the range (None: open)."""
-        try:
-            lo = parse_bound(self.date_from, first=True) if self.date_from else None
-            hi = parse_bound(self.date_to, first=False) if self.date_to else None
-        except ValueError as exc:
-            raise ConfigError(f"Date filter '{exc}' is not YYYY, YYYY-MM or YYYY-MM-DD.",
-                              setting="date_from/date_to") from exc
+        lo = _bound("date_from", self.date_from, first=True)
+        hi = _bound("date_to", self.date_to, first=False)
         return lo, hi
 
     @property
@@ -64,6 +60,21 @@ class Filters:
             return False
         return ((not self.lang or lang in self.lang) and (not self.source or source in self.source)
                 and (not self.dispatch_ids or dispatch_id in self.dispatch_ids))
+
+
+def _bound(name: str, value: object, first: bool) -> date | None:
+    """One end of the date range, or a ConfigError quoting the value and saying what is wrong with it."""
+    if not value:
+        return None
+    if not isinstance(value, str):
+        raise ConfigError(f"Date filter {name} must be text (YYYY, YYYY-MM or YYYY-MM-DD), not "
+                          f"{type(value).__name__}.", setting=name)
+    try:
+        return parse_bound(value, first=first)
+    except ValueError as exc:
+        why = "" if str(exc) == value else f" ({exc})"
+        raise ConfigError(f"Date filter {name} '{value}' is not a real date{why}; write YYYY, YYYY-MM or "
+                          "YYYY-MM-DD, for example 2025-03 or 2025-03-30.", setting=name) from exc
 
 
 def _as_list(value: Any) -> list[str]:

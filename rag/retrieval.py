@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.errors import ConfigError
 from rag.filters import Filters
 from rag.indexing.embedding import Embedder
 from rag.indexing.lexical import LexicalIndex
@@ -28,6 +29,17 @@ def lexical_folder(settings: Settings) -> Path:
     return Path(settings.index_dir) / f"lexical-{settings.collection}"
 
 
+K_LIMIT = 50  # as the top_k setting's bound
+
+
+def _check_k(k: object) -> int:
+    """k as passed to retrieve/ask, or a ConfigError saying what it must be."""
+    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= K_LIMIT:
+        raise ConfigError(f"k (passages to retrieve) must be a whole number from 1 to {K_LIMIT}, not {k!r}.",
+                          setting="k")
+    return k
+
+
 class Retriever:
     def __init__(self, store: DispatchStore, embedder: Embedder, settings: Settings) -> None:
         self.store, self.embedder, self.settings = store, embedder, settings
@@ -42,7 +54,7 @@ class Retriever:
         and (if recency_half_life_days > 0) older dispatches demoted relative to `as_of`. `timings`, when
         given, receives the seconds of each stage (embed, dense, bm25, fusion)."""
         s = self.settings
-        k = k or s.top_k
+        k = _check_k(s.top_k if k is None else k)
         flt = filters or Filters()
         n = max(s.candidates, k * 3)
         clock = _Clock(timings)

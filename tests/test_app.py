@@ -1,5 +1,6 @@
 """The Gradio app over a real index: its HTML (escaped, per-answer sources), its API, and its security through
 Gradio's raw queue protocol (what any script on the network can send, whatever the UI shows)."""
+import shutil
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -58,6 +59,21 @@ def test_ingest_box_refuses_folders_outside_the_allowed_ones_even_through_the_ra
     output = str(queue_call(app_url, "dqa-folder", [forged, "", "en"]))
     assert "TOKEN-PLANTED" not in output
     assert qa.stats()["dispatches"] == before
+
+
+def test_a_file_link_in_an_allowed_folder_leading_out_of_it_is_not_read(app_url, tmp_path, qa, corpus_dir):
+    """Folders under an allowed one are readable, but a file symlink there may not lead outside."""
+    (tmp_path / "secret.txt").write_text("Le code secret du serveur est TOKEN-LINKED-4242.", encoding="utf-8")
+    sub = corpus_dir / "sub"
+    sub.mkdir()
+    try:
+        (sub / "leak.fr.txt").symlink_to(tmp_path / "secret.txt")
+        before = qa.stats()["dispatches"]
+        output = str(queue_call(app_url, "dqa-folder", [None, str(sub), "en"]).get("output"))
+        assert "links outside the folders the ingest may read" in output and "TOKEN-LINKED" not in output
+        assert qa.stats()["dispatches"] == before
+    finally:
+        shutil.rmtree(sub)
 
 
 def test_an_open_ui_without_password_cannot_ingest_or_delete(qa):

@@ -77,7 +77,7 @@ def test_ask_json_is_the_whole_answer(index, capsys):
 
 def test_ask_with_a_malformed_date_filter_exits_2(index, capsys):
     code, _, err = run(capsys, "ask", BRIANSK, "--index", index["dir"], "--date-from", "mars")
-    assert code == 2 and "not YYYY, YYYY-MM or YYYY-MM-DD" in err
+    assert code == 2 and "date_from 'mars' is not a real date; write YYYY, YYYY-MM or YYYY-MM-DD" in err
 
 
 def test_list_and_stats(index, capsys):

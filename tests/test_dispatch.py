@@ -146,19 +146,19 @@ def test_unreadable_files_and_folders_are_reasons_not_tracebacks(tmp_path: Path,
     (tmp_path / "secret.txt").write_text("x")
     (tmp_path / "locked").mkdir()
     (tmp_path / "locked" / "inside.txt").write_text("y")
-    real_read, real_scandir = Path.read_bytes, os.scandir
+    real_open, real_scandir = Path.open, os.scandir
 
-    def read_bytes(self):
+    def open_(self, *args, **kwargs):
         if self.name == "secret.txt":
             raise PermissionError(13, "Permission denied", str(self))
-        return real_read(self)
+        return real_open(self, *args, **kwargs)
 
     def scandir(path="."):
         if str(path).endswith("locked"):
             raise PermissionError(13, "Permission denied", str(path))
         return real_scandir(path)
 
-    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    monkeypatch.setattr(Path, "open", open_)
     monkeypatch.setattr(os, "scandir", scandir)
     with pytest.raises(BadDispatch, match="cannot be read \\(Permission denied\\)"):
         read_file(tmp_path / "secret.txt", 10**6)

@@ -145,14 +145,14 @@ def test_one_unreadable_file_does_not_stop_the_others(fresh: Assistant, tmp_path
     docs.mkdir()
     shutil.copy(CORPUS / FILE, docs / FILE)
     (docs / "secret.txt").write_text("Texte.")
-    real = Path.read_bytes
+    real = Path.open
 
-    def read_bytes(self):
+    def open_(self, *args, **kwargs):
         if self.name == "secret.txt":
             raise PermissionError(13, "Permission denied", str(self))
-        return real(self)
+        return real(self, *args, **kwargs)
 
-    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    monkeypatch.setattr(Path, "open", open_)
     report = fresh.ingest([docs], progress=False)
     assert report.added == ["2025-03-13-drones-briansk.fr"]
     assert report.skipped == [(str(docs / "secret.txt"), "cannot be read (Permission denied); check its permissions.")]

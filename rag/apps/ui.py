@@ -416,8 +416,8 @@ def build(qa: Assistant) -> gr.Blocks:  # noqa: C901 - one place wiring the even
             if not can_write:
                 return t.read_only, status_html(qa, code), rows()
             paths = [f if isinstance(f, str) else f.name for f in (uploaded or [])]
+            roots = ingest_roots(qa)
             if (path or "").strip():
-                roots = ingest_roots(qa)
                 target = Path(path.strip()).expanduser().resolve()
                 if not any(target == r or r in target.parents for r in roots):
                     return (t.folder_refused.format(roots=", ".join(map(str, roots)) or "—"),
@@ -426,7 +426,10 @@ def build(qa: Assistant) -> gr.Blocks:  # noqa: C901 - one place wiring the even
             if not paths:
                 return t.choose_files, status_html(qa, code), rows()
             try:
-                report = qa.ingest(paths, progress=lambda frac, text: progress(frac, desc=text))
+                # a link inside an allowed folder may not lead out of it: files are read within the roots
+                # (and the uploads' own folder)
+                within = roots + [Path(p).resolve().parent for p in paths[:len(uploaded or [])]]
+                report = qa.ingest(paths, progress=lambda frac, text: progress(frac, desc=text), within=within)
             except DispatchQAError as exc:
                 return f"⚠️ {exc}", status_html(qa, code), rows()
             return "```\n" + report.summary() + "\n```", status_html(qa, code), rows()

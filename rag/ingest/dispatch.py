@@ -5,6 +5,7 @@ import hashlib
 import json
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -189,12 +190,19 @@ def read_file(path: Path, max_bytes: int, default_source: str = "unknown") -> Fi
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise BadDispatch(str(path), f"unsupported file type '{suffix}' (use .txt, .md, .json or .jsonl).")
+    kind = _not_regular(path)
+    if kind:  # opening a pipe would wait for a writer for ever
+        raise BadDispatch(str(path), f"is {kind}, not a regular file; not read.")
     try:
         size = path.stat().st_size
         if size > max_bytes:
             raise BadDispatch(str(path), f"{size / 1e6:.1f} MB is over the {max_bytes / 1e6:.1f} MB limit "
                               "(raise DQA_MAX_FILE_MB or split the file).")
-        data = path.read_bytes()
+        with path.open("rb") as fh:
+            data = fh.read(max_bytes + 1)  # bounded: the file may grow after stat
+        if len(data) > max_bytes:
+            raise BadDispatch(str(path), f"grew over the {max_bytes / 1e6:.1f} MB limit while being read "
+                              "(raise DQA_MAX_FILE_MB or split the file).")
     except OSError as exc:
         raise BadDispatch(str(path), f"cannot be read ({exc.strerror or exc}); check its permissions.") from exc
     if not data:
@@ -266,20 +274,57 @@ def _load_json(raw: str, path: Path):
         raise BadDispatch(str(path), f"invalid JSON ({exc.msg} at line {exc.lineno}).") from exc
 
 
-def iter_files(paths: list[str | Path], skipped: list[tuple[str, str]] | None = None) -> list[Path]:
-    """Expand folders (recursively) into files, sorted for a stable ingest order; a folder that cannot be
-    read is added to `skipped` with its reason."""
+def iter_files(paths: list[str | Path], skipped: list[tuple[str, str]] | None = None,
+               roots: list[Path] | None = None) -> list[Path]:
+    """Expand folders (recursively) into files, sorted for a stable ingest order. A file given twice (or named
+    and inside a named folder) is listed once; what is not a regular file (a pipe, a socket, a device) and,
+    when `roots` are given, a file whose real path is outside them (a symlink out of an allowed folder) go to
+    `skipped` with their reason, as does a folder that cannot be read."""
     files: list[Path] = []
+    seen: set[str] = set()
+
+    def skip(path: Path | str, reason: str) -> None:
+        if skipped is not None:
+            skipped.append((str(path), reason))
+
+    def add(path: Path) -> None:
+        real = os.path.realpath(path)
+        if real in seen:
+            return
+        seen.add(real)
+        if roots is not None and not any(Path(real) == r or r in Path(real).parents for r in roots):
+            skip(path, "links outside the folders the ingest may read; not read.")
+            return
+        files.append(path)
+
     for p in map(Path, paths):
         if not p.is_dir():
-            files.append(p)
+            add(p)
             continue
 
         def unreadable(err: OSError) -> None:
-            if skipped is not None:
-                skipped.append((str(err.filename), f"folder cannot be read ({err.strerror}); check its permissions."))
+            skip(str(err.filename), f"folder cannot be read ({err.strerror}); check its permissions.")
 
         for folder, dirs, names in os.walk(p, onerror=unreadable):
             dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-            files.extend(Path(folder) / n for n in sorted(names) if not n.startswith("."))
+            for name in sorted(n for n in names if not n.startswith(".")):
+                path = Path(folder) / name
+                kind = _not_regular(path)
+                if kind:
+                    skip(path, f"is {kind}, not a regular file; not read.")
+                else:
+                    add(path)
     return files
+
+
+def _not_regular(path: Path) -> str:
+    """'' for a regular file (or a link to one), else what it is: 'a named pipe', 'a socket', ..."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return ""  # a dangling link or a vanished file: read_file says why
+    if stat.S_ISREG(mode):
+        return ""
+    return next((what for test, what in ((stat.S_ISFIFO, "a named pipe"), (stat.S_ISSOCK, "a socket"),
+                                         (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"),
+                                         (stat.S_ISDIR, "a folder")) if test(mode)), "a special file")

@@ -1,0 +1,94 @@
+"""Bad input that must not lose work or leak: probes of issue 27 turned into tests (each failed before its fix)."""
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+from rag import Assistant
+from rag.errors import ConfigError
+from rag.filters import Filters
+
+from conftest import CORPUS, make_settings
+
+FILE = "2025-03-13-drones-briansk.fr.txt"
+
+
+@pytest.fixture
+def disk(tmp_path: Path) -> Assistant:
+    return Assistant(make_settings(tmp_path / "index"))
+
+
+def test_a_path_given_twice_is_ingested_once(disk: Assistant, tmp_path: Path):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    shutil.copy(CORPUS / FILE, folder / FILE)
+    report = disk.ingest([folder, folder / FILE, str(folder / FILE)], progress=False)
+    assert report.added == ["2025-03-13-drones-briansk.fr"] and not report.skipped
+    assert disk.stats()["dispatches"] == 1
+
+
+def test_two_records_with_one_id_are_both_kept_with_a_warning(disk: Assistant, tmp_path: Path):
+    path = tmp_path / "wire.jsonl"
+    path.write_text('{"id": "x", "text": "Premier texte sur la trêve."}\n'
+                    '{"id": "x", "text": "Second texte sur le cessez-le-feu."}\n', encoding="utf-8")
+    report = disk.ingest([path], progress=False)
+    assert sorted(report.added) == ["x", "x-2"]
+    assert any("used twice" in w for _, w in report.warnings)
+
+
+def test_a_named_pipe_is_skipped_with_a_reason_and_does_not_block(disk: Assistant, tmp_path: Path):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    shutil.copy(CORPUS / FILE, folder / FILE)
+    os.mkfifo(folder / "pipe.txt")
+    result: dict = {}
+    worker = threading.Thread(target=lambda: result.update(r=disk.ingest([folder, folder / "pipe.txt"],
+                                                                           progress=False)), daemon=True)
+    worker.start()
+    worker.join(timeout=300)
+    assert not worker.is_alive(), "the ingest waits on the pipe"
+    report = result["r"]
+    assert report.added == ["2025-03-13-drones-briansk.fr"]
+    assert dict(report.skipped) == {str(folder / "pipe.txt"): "is a named pipe, not a regular file; not read."}
+
+
+def test_a_file_link_out_of_the_allowed_folders_is_not_read(disk: Assistant, tmp_path: Path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("Le code secret du serveur est 4242.", encoding="utf-8")
+    base = tmp_path / "corpus" / "base" / "sub"
+    base.mkdir(parents=True)
+    shutil.copy(CORPUS / FILE, base / FILE)
+    (base / "leak.fr.txt").symlink_to(secret)
+    (base / "inside.fr.txt").symlink_to(base / FILE)  # a link that stays inside is the same file, read once
+    report = disk.ingest([tmp_path / "corpus" / "base"], progress=False, within=[tmp_path / "corpus"])
+    assert report.added == ["2025-03-13-drones-briansk.fr"]
+    assert dict(report.skipped) == {str(base / "leak.fr.txt"): "links outside the folders the ingest may read; "
+                                                               "not read."}
+    assert all("4242" not in p.text for p in disk.retrieve("code secret du serveur", k=5))
+    # the API without `within` (a user's own files) follows links
+    assert disk.ingest([base / "leak.fr.txt"], progress=False).added == ["leak.fr"]
+
+
+@pytest.mark.parametrize("bad", [12345, None, [CORPUS, 7]])
+def test_ingest_says_what_it_takes(disk: Assistant, bad):
+    with pytest.raises(ConfigError, match=r"takes a file or folder path \(str or pathlib.Path\) or a list"):
+        disk.ingest(bad, progress=False)
+
+
+@pytest.mark.parametrize(("value", "said"), [
+    ("2025-13", "date_from '2025-13' is not a real date (month must be in 1..12)"),
+    ("hier", "date_from 'hier' is not a real date; write YYYY"),
+    (20250301, "date_from must be text"),
+])
+def test_a_bad_date_filter_quotes_the_value(value, said):
+    with pytest.raises(ConfigError) as err:
+        Filters.coerce({"date_from": value})
+    assert said in str(err.value)
+
+
+@pytest.mark.parametrize("k", [-1, 0, 51, 2.5, "8", True])
+def test_a_bad_k_is_refused_with_a_sentence(qa: Assistant, k):
+    with pytest.raises(ConfigError, match=r"k \(passages to retrieve\) must be a whole number from 1 to 50"):
+        qa.retrieve("Combien de drones ont été abattus ?", k=k)
