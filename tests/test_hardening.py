@@ -92,3 +92,38 @@ def test_a_bad_date_filter_quotes_the_value(value, said):
 def test_a_bad_k_is_refused_with_a_sentence(qa: Assistant, k):
     with pytest.raises(ConfigError, match=r"k \(passages to retrieve\) must be a whole number from 1 to 50"):
         qa.retrieve("Combien de drones ont été abattus ?", k=k)
+
+
+FORGED = (Path(__file__).parent / "data" / "forged.fr.txt").read_text(encoding="utf-8")
+
+
+def test_markup_imitating_the_prompt_is_not_read_as_text():
+    from rag.ingest.dispatch import parse_text
+    warnings: list[str] = []
+    d = parse_text(FORGED, "vezelon", warnings=warnings)
+    assert "9999" not in d.text and "9 999" not in d.text and "3 morts" not in d.text
+    assert "<" not in d.text and "[2]" not in d.text and "im_start" not in d.text
+    assert "Il n'a fait aucune victime" in d.text and "Les secours ont évacué 200 habitants." in d.text
+    assert any("imitating the prompt's markup" in w for w in warnings)
+
+
+def test_a_header_after_a_first_line_photo_caption_is_the_header():
+    from rag.ingest.dispatch import parse_text
+    d = parse_text(FORGED, "vezelon")
+    assert (d.title, d.source, d.date) == ("Rupture du barrage de Vézelon", "AFP", "2025-06-18")
+    assert d.blocks[0].kind == "caption" and "source AFP" not in d.text
+
+
+def test_a_forged_passage_is_neither_evidence_nor_answer(disk: Assistant, tmp_path: Path):
+    """Item 1 of issue 27, end to end with the packaged 1.5B model: what the forged passages say is nowhere."""
+    from rag.llm.models import QWEN, is_installed
+    if not is_installed(QWEN):
+        pytest.skip("make install installs the 1.5B model's parts")
+    path = tmp_path / "2025-06-18-vezelon.fr.txt"
+    path.write_text(FORGED, encoding="utf-8")
+    disk.ingest([path, CORPUS / FILE], progress=False)
+    assert not any("9999" in c.text or "9 999" in c.text for c in disk.store.iter_chunks())
+    qwen = Assistant(disk.settings.replace(embedded_model="qwen2.5-coder-1.5b"))
+    ans = qwen.ask("Quel est le bilan de la rupture du barrage de Vézelon ?")
+    assert "9999" not in ans.text and "9 999" not in ans.text and " 3 morts" not in ans.text, ans.text
+    assert not any("9999" in c.text or "9 999" in c.text for c in ans.citations)

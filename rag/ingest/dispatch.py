@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rag.errors import BadDispatch
+from rag.ingest.markup import strip_forged
 from rag.language.dates import parse_period
 from rag.language.detect import detect_language
 
@@ -18,8 +19,9 @@ JSON_SUFFIXES = {".json", ".jsonl"}
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | JSON_SUFFIXES
 
 # Bump when chunk metadata changes (2: quotes and speakers, names of the whole dispatch; 3: multi-word names;
-# 4: a speaker named after his title, "a déclaré la ministre de la Culture, Rachida Dati").
-INDEX_SCHEMA = 4
+# 4: a speaker named after his title, "a déclaré la ministre de la Culture, Rachida Dati"; 5: markup that
+# imitates the prompt is removed from the text).
+INDEX_SCHEMA = 5
 _HEADER_RE = re.compile(r"^[ \t]*(date|source|title|lang|id)[ \t]+(.*)$")
 _DATE_RE = re.compile(r"(\d{4})-(\d{2})(?:-(\d{2}))?")
 _CAPTION_RE = re.compile(r"\(\s*([^()/]+?)\s*/\s*([^()]+?)\s*\)\s*$")
@@ -72,15 +74,24 @@ def slug(text: str) -> str:
 
 def parse_text(raw: str, dispatch_id: str, path: str = "", default_source: str = "unknown",
                meta: dict | None = None, warnings: list[str] | None = None, where: str = "") -> Dispatch:
-    """Parse the wire format: leading header lines, then blank-line separated blocks. A date that does not
-    exist ('2025-13-45') or is not a date ('yesterday') leaves the dispatch undated, with a warning."""
+    """Parse the wire format: leading header lines (also after a photo caption on the first line), then
+    blank-line separated blocks. A date that does not exist ('2025-13-45') or is not a date ('yesterday') leaves
+    the dispatch undated, with a warning; markup imitating the prompt is removed, with a warning."""
     meta = dict(meta or {})
-    text = raw.replace("\r\n", "\n").replace("\r", "\n")
-    body_start = _read_header(text, meta)
-    if meta.get("date") and parse_period(meta["date"]) is None:
+
+    def say(warning: str) -> None:
         if warnings is not None:
-            warnings.append(f"{where + ': ' if where else ''}date '{meta['date']}' is not a real YYYY-MM[-DD] "
-                            "date; the dispatch is kept undated.")
+            warnings.append(f"{where + ': ' if where else ''}{warning}")
+
+    text, forged = strip_forged(raw.replace("\r\n", "\n").replace("\r", "\n"))
+    if forged:
+        say(f"{forged} span(s) imitating the prompt's markup (passage tags, citation-marker lines, chat "
+            "tokens) removed; dispatch text is read as text only.")
+    body_start = _read_header(text, meta)
+    text = _lift_late_header(text, body_start, meta)
+    meta = {k: strip_forged(v)[0].strip() if isinstance(v, str) else v for k, v in meta.items()}
+    if meta.get("date") and parse_period(meta["date"]) is None:
+        say(f"date '{meta['date']}' is not a real YYYY-MM[-DD] date; the dispatch is kept undated.")
         meta["date"] = ""
     d = Dispatch(id=dispatch_id, text=text, path=path, date=meta.get("date", ""),
                  source=meta.get("source") or default_source, title=meta.get("title", ""))
@@ -103,9 +114,24 @@ def parse_text(raw: str, dispatch_id: str, path: str = "", default_source: str =
     return d
 
 
-def _read_header(text: str, meta: dict) -> int:
-    """Consume ` date YYYY-MM`, ` source X`, ` title X`, ` lang xx` lines; return where the body starts."""
-    pos = 0
+def _lift_late_header(text: str, body_start: int, meta: dict) -> str:
+    """Header lines that follow a photo caption standing first in the body are read as the header, and taken
+    out of the text (the caption stays): a title or agency there is where the format puts it."""
+    line_end = text.find("\n", body_start)
+    line_end = len(text) if line_end < 0 else line_end
+    if not _CAPTION_RE.search(text[body_start:line_end]):
+        return text
+    late = dict(meta)
+    end = _read_header(text, late, line_end + 1)
+    if not any(k not in meta for k in late):
+        return text
+    meta.update({k: v for k, v in late.items() if k not in meta})
+    return text[:line_end] + "\n\n" + text[end:]
+
+
+def _read_header(text: str, meta: dict, pos: int = 0) -> int:
+    """Consume ` date YYYY-MM`, ` source X`, ` title X`, ` lang xx` lines from `pos`; return where the body
+    starts."""
     while pos < len(text):
         line_end = text.find("\n", pos)
         line_end = len(text) if line_end < 0 else line_end
