@@ -119,7 +119,9 @@ def ollama_errors(host: str, model: str, role: str = "llm") -> Iterator[None]:
                              backend) from exc
 
 
-_DISK_FULL = ("no space left", "disk is full", "database or disk is full", "error in compaction", "enospc")
+# ("backfill request to compactor": what Chroma 1.x raises on reads and writes after a write failed for space)
+_DISK_FULL = ("no space left", "disk is full", "database or disk is full", "error in compaction", "enospc",
+              "backfill request to compactor")
 _UNREACHABLE = ("connecterror", "connection refused", "could not connect", "remoteprotocolerror",
                 "connection reset", "server disconnected", "readtimeout", "connecttimeout")
 

@@ -127,3 +127,19 @@ def test_a_forged_passage_is_neither_evidence_nor_answer(disk: Assistant, tmp_pa
     ans = qwen.ask("Quel est le bilan de la rupture du barrage de Vézelon ?")
     assert "9999" not in ans.text and "9 999" not in ans.text and " 3 morts" not in ans.text, ans.text
     assert not any("9999" in c.text or "9 999" in c.text for c in ans.citations)
+
+
+def test_a_full_disk_under_the_embedding_cache_is_a_sentence_and_questions_keep_working(disk: Assistant):
+    """SQLite's own 'database or disk is full' (a page limit stands in for the full disk): a StoreError saying
+    what to do, the index still answers, and the same ingest succeeds once there is room."""
+    from rag.errors import StoreError
+    files = sorted(CORPUS.iterdir())
+    disk.ingest(files[:2], progress=False)
+    db = disk.embedder.cache._db
+    pages = db.execute("PRAGMA page_count").fetchone()[0]
+    db.execute(f"PRAGMA max_page_count={pages}")
+    with pytest.raises(StoreError, match="Disk full at .*Free some space and run the same ingest again"):
+        disk.ingest(files[2:6], progress=False)
+    assert disk.retrieve("Combien de drones ont été abattus ?", k=2) and disk.stats()["dispatches"] == 2
+    db.execute("PRAGMA max_page_count=1073741823")
+    assert len(disk.ingest(files[2:6], progress=False).added) == 4

@@ -7,8 +7,9 @@ import multiprocessing
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ import numpy as np
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from pydantic import PrivateAttr
 
-from rag.errors import EmbedderError, ollama_errors
+from rag.errors import EmbedderError, ollama_errors, store_error
 
 
 class _NumpyEmbedding(BaseEmbedding):
@@ -148,6 +149,7 @@ class EmbeddingCache:
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
         self._lock = threading.Lock()
         self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
         self._db.execute("PRAGMA journal_mode=WAL")
@@ -159,7 +161,7 @@ class EmbeddingCache:
 
     def get_many(self, model: str, keys: Sequence[str]) -> dict[str, np.ndarray]:
         out: dict[str, np.ndarray] = {}
-        with self._lock:
+        with self._lock, self._failing("read"):
             for i in range(0, len(keys), 500):
                 part = list(keys[i:i + 500])
                 q = f"SELECT key, vec FROM emb WHERE model=? AND key IN ({','.join('?' * len(part))})"
@@ -168,9 +170,18 @@ class EmbeddingCache:
         return out
 
     def put_many(self, model: str, items: dict[str, np.ndarray]) -> None:
-        with self._lock, self._db:
+        with self._lock, self._failing("write"), self._db:
             self._db.executemany("INSERT OR REPLACE INTO emb VALUES (?,?,?)",
                                  [(model, k, np.asarray(v, dtype=np.float32).tobytes()) for k, v in items.items()])
+
+    @contextmanager
+    def _failing(self, action: str) -> Iterator[None]:
+        """The cache is part of the index: a full disk or a broken file is a StoreError saying what to do."""
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise store_error(exc, f"embedding cache {self.path}", f"{action} the embedding cache of",
+                              str(self.path.parent)) from exc
 
 
 _WORKER: dict[str, _NumpyEmbedding] = {}
