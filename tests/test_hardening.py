@@ -143,3 +143,15 @@ def test_a_full_disk_under_the_embedding_cache_is_a_sentence_and_questions_keep_
     assert disk.retrieve("Combien de drones ont été abattus ?", k=2) and disk.stats()["dispatches"] == 2
     db.execute("PRAGMA max_page_count=1073741823")
     assert len(disk.ingest(files[2:6], progress=False).added) == 4
+
+
+def test_one_dispatch_may_not_add_more_passages_than_the_limit(tmp_path: Path):
+    """The 2 MB unpunctuated line (1,300 passages) held the index for more than 14 minutes: it is skipped with
+    its reason before any embedding, and the other files of the ingest go in."""
+    qa = Assistant(make_settings(tmp_path / "index", max_dispatch_chunks=50))
+    (tmp_path / "long.fr.txt").write_text(" date 2025-03-01\n\n" + "mot " * 200_000, encoding="utf-8")
+    report = qa.ingest([tmp_path / "long.fr.txt", CORPUS / FILE], progress=False)
+    assert report.added == ["2025-03-13-drones-briansk.fr"]
+    [(path, reason)] = report.skipped
+    assert path.endswith("long.fr.txt") and "over the 50 one dispatch may add" in reason
+    assert "DQA_MAX_DISPATCH_CHUNKS" in reason
