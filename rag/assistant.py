@@ -82,15 +82,22 @@ class Assistant:
         cache = EmbeddingCache(Path(settings.index_dir) / "embedding-cache.sqlite")
         pool = (lambda: EmbedPool(spec, settings.embed_workers)) if settings.embed_workers > 1 else None
         self.embedder = Embedder(backend, cache, settings.embed_batch, pool)
-        dim = len(self.embedder.embed_query("dimension probe"))
-        self.store = DispatchStore(settings, self.embedder.name, dim)
-        self.retriever = Retriever(self.store, self.embedder, settings)
         self._llm: LLM | None = None
         self.llm_notice = ""  # one line: which model answers (set once the model is chosen)
         self.llm_detail = ""  # why another model than the one configured answers, when that is the case
         self._llm_lock = threading.Lock()
-        self.answerer = Answerer(settings, self.retriever, self.embedder, self._get_llm)
         self._write_lock = threading.Lock()
+        self._open_index()
+
+    def _open_index(self) -> None:
+        """The store and what reads it: opened at start, and again by an ingest whose index folder is gone."""
+        dim = len(self.embedder.embed_query("dimension probe"))
+        self.store = DispatchStore(self.settings, self.embedder.name, dim)
+        self.retriever = Retriever(self.store, self.embedder, self.settings)
+        self.answerer = Answerer(self.settings, self.retriever, self.embedder, self._get_llm)
+
+    def _index_gone(self) -> bool:
+        return not self.settings.chroma_host and not Path(self.settings.index_dir).is_dir()
 
     @classmethod
     def open(cls, index_dir: str | Path | None = None, settings: Settings | None = None, **overrides: Any) -> Assistant:
@@ -140,6 +147,12 @@ class Assistant:
         paths = _path_list(paths)
         roots = [Path(r).resolve() for r in within] if within is not None else None
         report = IngestReport()
+        if self._index_gone():  # deleted under us: this ingest builds a new index in its place
+            with self._write_lock:
+                self._open_index()  # (before the cache makes the folder: the store opens a gone folder afresh)
+                self.embedder.cache = EmbeddingCache(Path(self.settings.index_dir) / "embedding-cache.sqlite")
+            report.warnings.append((self.settings.index_dir, "the index folder was gone; a new index was built "
+                                                             "there from this ingest."))
         dispatches = self._parse(iter_files(paths, report.skipped, roots), report, progress is True)
         todo: list[tuple[Dispatch, list[Chunk], set[str]]] = []
         chunked = self._chunked(dispatches, report)

@@ -153,3 +153,22 @@ def test_card_dates_read_as_the_answers_write_them():
     assert [when(d, "fr") for d in ("2025-04-01", "2025-03", "", "2025-13-45")] == \
         ["1er avril 2025", "mars 2025", texts("fr").undated, "2025-13-45"]
     assert when("2025-03-13", "en") == "March 13, 2025"
+
+
+def test_with_the_index_folder_deleted_every_surface_says_so_and_an_ingest_rebuilds_it(tmp_path):
+    from rag import Assistant
+
+    from conftest import CORPUS, make_settings
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    shutil.copy(CORPUS / "2025-03-13-drones-briansk.fr.txt", docs)
+    qa = Assistant(make_settings(tmp_path / "index", ui_ingest_roots=[str(docs)]))
+    qa.ingest([docs], progress=False)
+    with gradio_app(qa) as url:
+        shutil.rmtree(tmp_path / "index")
+        message, status, listing = queue_call(url, "dqa-delete-id", ["x", "en"])["output"]["data"]
+        assert "no longer exists" in message and "no longer exists" in status and not listing["data"]
+        message, status, listing = queue_call(url, "dqa-folder", [None, str(docs), "en"])["output"]["data"]
+        assert "1 added" in message and "a new index was built" in message, message
+        assert "no longer exists" not in status and len(listing["data"]) == 1
+    assert qa.retrieve("Combien de drones au-dessus de Briansk ?", k=1)[0].meta.dispatch_id.startswith("2025-03-13")

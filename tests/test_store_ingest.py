@@ -212,7 +212,7 @@ def test_a_running_process_sees_another_processes_ingest_and_delete(fresh: Assis
                                                               "2025-05-17-eurovision-basel.en"}
 
 
-def test_index_folder_deleted_while_running_is_reported(tmp_path: Path):
+def test_index_folder_deleted_while_running_is_reported_and_the_next_ingest_rebuilds_it(tmp_path: Path):
     from rag.errors import StoreError
 
     from conftest import make_settings
@@ -221,8 +221,9 @@ def test_index_folder_deleted_while_running_is_reported(tmp_path: Path):
     shutil.rmtree(tmp_path / "idx")
     with pytest.raises(StoreError, match="no longer exists .deleted while Dispatch QA was running"):
         qa.stats()
-    with pytest.raises(StoreError, match="no longer exists"):
-        qa.ingest([CORPUS / FILE], progress=False)
+    report = qa.ingest([CORPUS / FILE], progress=False)  # builds a new index in its place
+    assert report.added == ["2025-03-13-drones-briansk.fr"] and "a new index was built" in report.summary()
+    assert qa.stats()["dispatches"] == 1
 
 
 def test_disk_full_is_a_sentence_and_reading_still_works(fresh: Assistant, tmp_path: Path, monkeypatch):

@@ -96,7 +96,11 @@ mark { background: #fde68a; color: inherit; }
 
 def status_html(qa: Assistant, lang: str) -> str:
     """One short line: which model answers, how much is indexed; the model notice folded away."""
-    t, st = texts(lang), qa.stats()
+    t = texts(lang)
+    try:
+        st = qa.stats()
+    except DispatchQAError as exc:  # the index is unusable (deleted, server down): the sentence, not "Error"
+        return f"<div role='status'>⚠️ {escape(str(exc))}</div>"
     model = qa.llm.name.split(":", 1)[-1] if qa.llm_loaded else "—"
     line = t.status.format(model=model, dispatches=st["dispatches"], chunks=st["chunks"])
     notice = qa.llm_detail
@@ -408,15 +412,21 @@ def build(qa: Assistant) -> gr.Blocks:  # noqa: C901 - one place wiring the even
 
         # -- dispatches ------------------------------------------------------------------------------
         def rows() -> list[list[Any]]:
-            return [[r["dispatch_id"], r["date"], r["lang"], r["source"], r["chunks"], r["title"]]
-                    for r in qa.dispatches()]
+            try:
+                listed = qa.dispatches()
+            except DispatchQAError:  # the status line says why
+                return []
+            return [[r["dispatch_id"], r["date"], r["lang"], r["source"], r["chunks"], r["title"]] for r in listed]
 
         def do_ingest(uploaded: list | None, path: str, code: str, progress: gr.Progress = gr.Progress()) -> tuple:
             t = texts(code)
             if not can_write:
                 return t.read_only, status_html(qa, code), rows()
             paths = [f if isinstance(f, str) else f.name for f in (uploaded or [])]
-            roots = ingest_roots(qa)
+            try:
+                roots = ingest_roots(qa)
+            except DispatchQAError:  # no index to learn the folders from: uploads (and the setting) only
+                roots = [Path(r).resolve() for r in qa.settings.ui_ingest_roots]
             if (path or "").strip():
                 target = Path(path.strip()).expanduser().resolve()
                 if not any(target == r or r in target.parents for r in roots):
@@ -439,7 +449,10 @@ def build(qa: Assistant) -> gr.Blocks:  # noqa: C901 - one place wiring the even
             if not can_write:
                 return t.read_only, status_html(qa, code), rows()
             dispatch_id = (dispatch_id or "").strip()
-            n = qa.delete(dispatch_id) if dispatch_id else 0
+            try:
+                n = qa.delete(dispatch_id) if dispatch_id else 0
+            except DispatchQAError as exc:
+                return f"⚠️ {exc}", status_html(qa, code), rows()
             msg = t.deleted.format(n=n, id=dispatch_id) if n else t.no_dispatch.format(id=dispatch_id)
             return msg, status_html(qa, code), rows()
 

@@ -140,7 +140,8 @@ class DispatchStore:
         self.last_write: tuple[str, str] | None = None
         self._cache: dict[Hashable, tuple[str, Any]] = {}
         self._synced_at = 0.0
-        self._open(fresh=False)
+        # a folder that is not there (yet, or any more): what Chroma keeps in memory for that path is stale
+        self._open(fresh=not settings.chroma_host and not Path(settings.index_dir).is_dir())
         self.version = self._stamp()
 
     def _open(self, fresh: bool) -> None:
