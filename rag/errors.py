@@ -77,6 +77,14 @@ class LLMTimeout(LLMError):
     """The LLM did not answer within the configured timeout."""
 
 
+class ContextOverflow(LLMError):
+    """The prompt is longer than the model's context: `prompt_tokens` counted by the model, `context` its size."""
+
+    def __init__(self, message: str, backend: str, prompt_tokens: int, context: int) -> None:
+        super().__init__(message, backend)
+        self.prompt_tokens, self.context = prompt_tokens, context
+
+
 class BadQuestion(DispatchQAError):
     """The question is not text, is empty, or is longer than the max_question_chars setting."""
 

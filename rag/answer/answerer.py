@@ -20,19 +20,26 @@ from rag.answer.context import AnswerContext
 from rag.answer.evidence import Rejected, other_language_figures, select
 from rag.answer.extractive import NO_QUESTION, focus, hint
 from rag.answer.followup import History, condense, is_follow_up
-from rag.answer.prompting import Prompts, answer_messages, fit
+from rag.answer.prompting import Prompts, answer_messages, fit, passage_cost
 from rag.answer.query import Query, analyze
 from rag.answer.reasons import refusal_reasons
 from rag.answer.versions import Disagreement
 from rag.answer.writer import AnswerWriter
+from rag.errors import ConfigError, ContextOverflow
 from rag.filters import Filters
 from rag.indexing.embedding import Embedder
 from rag.language import table
 from rag.language.detect import detect_language
+from rag.language.words import count_tokens
 from rag.llm.backends import LLM
 from rag.retrieval import Retriever
 from rag.settings import Settings
 from rag.values import AnswerSentence, ChunkMeta, Evidence, Passage
+
+# Prompt sizes in (estimated) tokens, besides the instructions and the question, which are counted.
+HINT_TOKENS = 80  # the hint line: one passage sentence, quoted
+MIN_PASSAGE_TOKENS = 60  # less than this is not one sentence of a passage: say the context is too small
+OVERFLOW_MARGIN = 40  # kept free of the context: the chat template's own tokens, and our estimate's error
 
 Status = Callable[..., None]  # on_status("searching"), ("found", n passages), ("writing")
 
@@ -208,11 +215,24 @@ class Answerer:
         writer.add(text, claimed or [1])
         return writer.sentences[-1]
 
-    def messages(self, query: Query, evidence: list[Evidence]) -> list[dict[str, str]]:
+    def passage_budget(self, query: Query) -> int:
+        """Tokens of passages the prompt may hold: the setting, within what the model's context leaves after
+        the answer and the instructions (estimated; the model's own count corrects it, see _generate)."""
+        s = self.settings
+        context = min(s.embedded_ctx, s.num_ctx)
+        around = _tokens(answer_messages(query.standalone, [], self.prompts, query.lang)) + HINT_TOKENS
+        room = context - s.max_tokens - around - OVERFLOW_MARGIN
+        if room < MIN_PASSAGE_TOKENS:
+            raise ConfigError(f"A context of {context} tokens leaves no room for passages after the answer "
+                              f"({s.max_tokens} tokens, DQA_MAX_TOKENS) and the instructions (about {around}): "
+                              f"set DQA_EMBEDDED_CTX (or DQA_NUM_CTX for Ollama) to at least "
+                              f"{context - room + 4 * MIN_PASSAGE_TOKENS}.", "embedded_ctx")
+        return min(s.prompt_budget, room)
+
+    def messages(self, query: Query, evidence: list[Evidence], budget: int | None = None) -> list[dict[str, str]]:
         """What the model reads: the best passages that fit the prompt budget."""
         s = self.settings
-        room = min(s.embedded_ctx, s.num_ctx) - s.max_tokens - 500  # the passages always fit the context
-        shown = fit(evidence, s.prompt_passages, min(s.prompt_budget, room))
+        shown = fit(evidence, s.prompt_passages, self.passage_budget(query) if budget is None else budget)
         template = self.prompts.get("answer", query.lang)  # (own prompts may lack the {hint} line)
         near = hint(query, shown, self.embedder, s) if s.prompt_hint and "{hint}" in template else None
         return answer_messages(query.standalone, shown, self.prompts, query.lang, near)
@@ -229,10 +249,40 @@ class Answerer:
 
     def _generate(self, llm: LLM, query: Query, evidence: list[Evidence], stream: bool,
                   cancel: threading.Event) -> Iterator[str]:
-        s, messages = self.settings, self.messages(query, evidence)
-        if stream:
-            return llm.stream(messages, s.max_tokens, s.temperature, cancel)
-        return iter([llm.generate(messages, s.max_tokens, s.temperature)])
+        """The model's answer. When the model counts more prompt tokens than its context holds (our count is an
+        estimate), fewer or shorter passages are sent, as many as its own count says fit."""
+        s, budget = self.settings, self.passage_budget(query)
+        for _ in range(3):
+            messages = self.messages(query, evidence, budget)
+            try:
+                if not stream:
+                    yield llm.generate(messages, s.max_tokens, s.temperature)
+                    return
+                tokens = llm.stream(messages, s.max_tokens, s.temperature, cancel)
+                first = next(tokens, None)  # an overflow is told before the first token, so nothing is repeated
+            except ContextOverflow as exc:
+                budget = self._refit(query, evidence, budget, exc)
+                continue
+            if first is not None:
+                yield first
+                yield from tokens
+            return
+        raise ConfigError(f"The prompt still does not fit the model's context after cutting the passages "
+                          f"twice; raise DQA_EMBEDDED_CTX (now {s.embedded_ctx}).", "embedded_ctx")
+
+    def _refit(self, query: Query, evidence: list[Evidence], budget: int, overflow: ContextOverflow) -> int:
+        """The largest passage budget under `budget` whose prompt fits the context as the model counts: its
+        count over ours scales our estimate of the whole prompt."""
+        s = self.settings
+        ratio = overflow.prompt_tokens / max(_tokens(self.messages(query, evidence, budget)), 1)
+        target = (overflow.context - s.max_tokens - OVERFLOW_MARGIN) / ratio
+        budget = min(budget, sum(passage_cost(e) for e in fit(evidence, s.prompt_passages, budget)))
+        while budget >= MIN_PASSAGE_TOKENS:
+            budget = int(budget * 0.85)
+            if _tokens(self.messages(query, evidence, budget)) <= target:
+                return budget
+        raise ConfigError(f"{overflow} Even one passage cut short does not fit with the question: raise "
+                          "DQA_EMBEDDED_CTX or lower DQA_MAX_TOKENS.", "embedded_ctx") from overflow
 
     def refusal(self, query: Query, passages: list[Passage], rejected: list[Rejected], clock: _Clock) -> Answer:
         text = self.prompts.get("refusal", query.lang)
@@ -248,6 +298,10 @@ class Answerer:
         return _answer(query, writer.text, passages, citations=citations, sentences=writer.final_sentences(),
                        refused=writer.refused, extractive=writer.extractive, backend=backend, why=writer.why(),
                        disagreements=writer.disagreements, timeline=writer.timeline, timings=clock.timings())
+
+
+def _tokens(messages: list[dict[str, str]]) -> int:
+    return sum(count_tokens(m["content"]) + 4 for m in messages)  # (+ the role and turn markers)
 
 
 def _answer(query: Query, text: str, passages: list[Passage], **fields: Any) -> Answer:

@@ -102,7 +102,7 @@ def fit(evidence: list[Evidence], max_passages: int, budget_tokens: int) -> list
     kept: list[Evidence] = []
     used = 0
     for e in evidence[:max_passages]:
-        cost = count_tokens(e.text) + 20  # tags, date and title
+        cost = passage_cost(e)
         if used + cost <= budget_tokens:
             kept.append(e)
             used += cost
@@ -110,6 +110,11 @@ def fit(evidence: list[Evidence], max_passages: int, budget_tokens: int) -> list
             kept.append(_trimmed(e, budget_tokens - 20))
             break
     return kept
+
+
+def passage_cost(e: Evidence) -> int:
+    """Estimated prompt tokens of one passage: its text, tags, date and title."""
+    return count_tokens(e.text) + 20
 
 
 def _trimmed(e: Evidence, budget: int) -> Evidence:

@@ -1,6 +1,7 @@
 """LLM backends behind one interface: an Ollama server, or an embedded llama.cpp model shipped in a package."""
 from __future__ import annotations
 
+import atexit
 import contextlib
 import hashlib
 import json
@@ -13,7 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
-from rag.errors import LLMError, LLMTimeout, LLMUnavailable, ModelMissing, ollama_errors
+from rag.errors import ContextOverflow, LLMError, LLMTimeout, LLMUnavailable, ModelMissing, ollama_errors
 from rag.llm import models
 from rag.settings import Settings
 
@@ -153,15 +154,19 @@ class EmbeddedLLM:
                 self.server.handle_chat_completions(self._request(messages, max_tokens, temperature, True), on_chunk)
             except Exception as exc:  # noqa: BLE001 - re-raised in the consumer thread
                 q.put(exc)
+            finally:
+                _GENERATING.discard(threading.current_thread())
             q.put(done)
 
-        threading.Thread(target=run, daemon=True).start()
+        worker = threading.Thread(target=run, daemon=True)
+        _GENERATING.add(worker)
+        worker.start()
         try:
             while (item := self._next(q, deadline, cancel, done)) is not done:
                 if isinstance(item, Exception):
                     raise LLMError(f"Embedded model failed: {item}", self.name) from item
                 if isinstance(item, dict) and "error" in item:
-                    raise LLMError(f"Embedded model failed: {item['error']}", self.name)
+                    raise _failure(item["error"], self.name)
                 for choice in (item.get("choices") or []) if isinstance(item, dict) else []:
                     text = (choice.get("delta") or {}).get("content")
                     if text:
@@ -174,7 +179,7 @@ class EmbeddedLLM:
         while not stop.is_set():
             left = deadline - time.monotonic()
             if left <= 0:
-                raise LLMTimeout(f"The embedded model did not finish within {self.settings.llm_timeout:.0f} s "
+                raise LLMTimeout(f"The embedded model did not finish within {self.settings.llm_timeout:g} s "
                                  "(DQA_LLM_TIMEOUT). The machine may be busy: try DQA_EMBEDDED_THREADS=1, a smaller "
                                  "model, or a longer timeout.", self.name)
             try:
@@ -182,6 +187,30 @@ class EmbeddedLLM:
             except queue.Empty:
                 continue
         return done
+
+
+# Generations still running in llama.cpp (a timeout or a stop left them finishing their current step). At
+# exit they are waited for: a thread killed inside llama.cpp as Python shuts down aborts the process
+# ("FATAL: exception not rethrown", exit code 134).
+_GENERATING: set[threading.Thread] = set()
+EXIT_WAIT_S = 30.0
+
+
+@atexit.register
+def _wait_for_generations() -> None:
+    deadline = time.monotonic() + EXIT_WAIT_S
+    for worker in list(_GENERATING):
+        worker.join(max(deadline - time.monotonic(), 0))
+
+
+def _failure(error: Any, backend: str) -> LLMError:
+    """llama.cpp's error object as our error: a prompt longer than the context is a ContextOverflow (the answer
+    stage shortens the passages and asks again)."""
+    if isinstance(error, dict) and error.get("type") == "exceed_context_size_error":
+        return ContextOverflow(f"The prompt ({error.get('n_prompt_tokens')} tokens) is longer than the embedded "
+                               f"model's context ({error.get('n_ctx')} tokens, DQA_EMBEDDED_CTX).", backend,
+                               int(error.get("n_prompt_tokens") or 0), int(error.get("n_ctx") or 0))
+    return LLMError(f"Embedded model failed: {error}", backend)
 
 
 def auto_threads(sample_s: float = 0.25) -> int:
