@@ -22,7 +22,7 @@ from rag.indexing.embedding import Embedder, EmbeddingCache, EmbedPool, make_emb
 from rag.indexing.store import DispatchStore, StoredChunk, describe
 from rag.ingest.chunking import chunk_dispatch
 from rag.ingest.dispatch import Dispatch, iter_files, read_file
-from rag.llm.backends import LLM, ReplayLLM, auto_threads, select_llm
+from rag.llm.backends import LLM, FallbackLLM, ReplayLLM, auto_threads, select_llm
 from rag.retrieval import Retriever
 from rag.settings import Settings
 from rag.values import AnswerSentence, Chunk, Passage
@@ -83,8 +83,8 @@ class Assistant:
         pool = (lambda: EmbedPool(spec, settings.embed_workers)) if settings.embed_workers > 1 else None
         self.embedder = Embedder(backend, cache, settings.embed_batch, pool)
         self._llm: LLM | None = None
-        self.llm_notice = ""  # one line: which model answers (set once the model is chosen)
-        self.llm_detail = ""  # why another model than the one configured answers, when that is the case
+        self._notice = ""  # one line: which model answers (set once the model is chosen)
+        self._detail = ""  # why another model than the one configured answers, when that is the case
         self._llm_lock = threading.Lock()
         self._write_lock = threading.Lock()
         self._open_index()
@@ -114,8 +114,8 @@ class Assistant:
                 if self.settings.generation_cache:
                     self._llm = self._replay()
                 else:
-                    self._llm, self.llm_notice, self.llm_detail = select_llm(self.settings)
-                log.info(self.llm_detail or self.llm_notice)
+                    self._llm, self._notice, self._detail = select_llm(self.settings)
+                log.info(self._detail or self._notice)
             return self._llm
 
     def _replay(self) -> LLM:
@@ -123,12 +123,28 @@ class Assistant:
         s = self.settings
 
         def load() -> LLM:
-            llm, self.llm_notice, self.llm_detail = select_llm(s)
+            llm, self._notice, self._detail = select_llm(s)
             return llm
         model = f"{s.llm_backend}:{s.embedded_model_path or s.embedded_model}:{s.ollama_model}"
         replay = ReplayLLM(s.generation_cache, model, load)
-        self.llm_notice = f"Model: {replay.describe()}."
+        self._notice = f"Model: {replay.describe()}."
         return replay
+
+    @property
+    def llm_notice(self) -> str:
+        """One line: which model answers now (the embedded one, once Ollama stopped answering)."""
+        fallback = self._taken_over()
+        return fallback.status() if fallback else self._notice
+
+    @property
+    def llm_detail(self) -> str:
+        """Why another model than the one configured answers, when that is the case."""
+        fallback = self._taken_over()
+        return fallback.notice if fallback else self._detail
+
+    def _taken_over(self) -> FallbackLLM | None:
+        llm = self._llm._inner if isinstance(self._llm, ReplayLLM) else self._llm
+        return llm if isinstance(llm, FallbackLLM) and llm.switched else None
 
     @property
     def llm(self) -> LLM:

