@@ -1,4 +1,5 @@
 """Bad input that must not lose work or leak: probes of issue 27 turned into tests (each failed before its fix)."""
+import json
 import os
 import shutil
 import threading
@@ -225,3 +226,24 @@ def _drain(run):
         except StopIteration as stop:
             return stop.value
 
+
+
+GERMAN = ("Die Bundesregierung hat am Mittwoch neue Hilfen für die vom Hochwasser betroffenen Regionen in Bayern "
+          "beschlossen. Nach Angaben des Innenministeriums sind mehr als 3.000 Menschen in Notunterkünften "
+          "untergebracht worden. Der Kanzler sagte, man werde die Betroffenen nicht allein lassen, und kündigte "
+          "einen Besuch in den Krisengebieten für Donnerstag an.")
+
+
+def test_a_dispatch_in_another_language_is_not_indexed_as_french(disk: Assistant, tmp_path: Path):
+    """Item 7: a German dispatch was stored as French. It is recognised and left out with a sentence (we answer
+    from French and English only); a JSONL feed keeps its other records."""
+    (tmp_path / "hochwasser.txt").write_text(" date 2025-06-04\n\n" + GERMAN, encoding="utf-8")
+    feed = tmp_path / "feed.jsonl"
+    records = [{"id": "de", "text": GERMAN},
+               {"id": "fr", "text": "Le gouvernement a annoncé mercredi de nouvelles aides pour les régions inondées."}]
+    feed.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    report = disk.ingest([tmp_path / "hochwasser.txt", feed], progress=False)
+    assert report.added == ["fr"]
+    assert report.skipped == [(str(tmp_path / "hochwasser.txt"), report.skipped[0][1])]
+    assert "is in German (de); Dispatch QA answers from French and English dispatches only" in report.skipped[0][1]
+    assert any("line 1: is in German (de)" in w for _, w in report.warnings)

@@ -131,6 +131,7 @@ def test_a_silent_ollama_falls_back_after_the_first_token_timeout_and_the_status
     """Item 10 of issue 27: the wait for a silent server is its own setting, the embedded model then has the whole
     llm_timeout for its answer, and the notice (status line, CLI) names the model that answered."""
     import time
+
     from conftest import CORPUS
     with ollama_server(tmp_path, delay=60.0) as (url, _):
         qa = Assistant(make_settings(tmp_path / "index", llm_backend="ollama", ollama_host=url,

@@ -11,8 +11,9 @@ from pathlib import Path
 
 from rag.errors import BadDispatch
 from rag.ingest.markup import strip_forged
+from rag.language import table
 from rag.language.dates import parse_period
-from rag.language.detect import detect_language
+from rag.language.detect import detect_language, unsupported_language
 
 TEXT_SUFFIXES = {".txt", ".md", ".text", ""}
 JSON_SUFFIXES = {".json", ".jsonl"}
@@ -110,7 +111,13 @@ def parse_text(raw: str, dispatch_id: str, path: str = "", default_source: str =
     if not d.title:
         first = next((b for b in d.blocks if b.kind == "paragraph"), d.blocks[0])
         d.title = _short(d.span(first))
-    d.lang = meta.get("lang") or detect_language(" ".join(d.span(b) for b in d.body[:5]) or text[:2000])
+    sample = " ".join(d.span(b) for b in d.body[:5]) or text[:2000]
+    if not meta.get("lang") and (other := unsupported_language(sample)):
+        name = table("", "languages")["unsupported"][other]
+        raise BadDispatch(path or dispatch_id, f"is in {name} ({other}); Dispatch QA answers from French and "
+                          "English dispatches only, so it is not indexed (if it is French or English, say so "
+                          "with a ' lang fr' or ' lang en' header line).")
+    d.lang = meta.get("lang") or detect_language(sample)
     return d
 
 

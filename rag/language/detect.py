@@ -25,6 +25,41 @@ def detect_language(text: str) -> str:
     return "en" if score["en"] > score["fr"] else "fr"
 
 
+# A text counts as another language than French or English when the most frequent words of that language are
+# this share of its words, and this many times the share of French or English ones (shared words, 'de', 'in',
+# 'a', count for both).
+FOREIGN_SHARE = 0.2
+FOREIGN_LEAD = 1.5
+TOP_WORDS = 100  # how many of a language's most frequent words stand for it
+
+
+def unsupported_language(text: str) -> str:
+    """The code of the language the text is in when it is neither French nor English ('de', 'es', ...: those
+    of data/languages.toml), else ''. Checked only when French and English function words are rare in it."""
+    toks = [w.lower() for w in words(text[:5000])]
+    if len(toks) < 20:
+        return ""  # too short to tell: French or English, as detect_language says
+    own = sum(1 for t in toks if t in _LANG_HINTS["fr"] or t in _LANG_HINTS["en"]) / len(toks)
+    if own >= 0.25:  # a French or English text: no word list is loaded
+        return ""
+    share = {code: sum(1 for t in toks if t in top) / len(toks) for code, top in _top_words().items()}
+    best = max(share, key=share.get)
+    ours = max(share["fr"], share["en"])
+    return best if best not in ("fr", "en") and share[best] >= FOREIGN_SHARE and share[best] > FOREIGN_LEAD * ours \
+        else ""
+
+
+@cache
+def _top_words() -> dict[str, frozenset[str]]:
+    from rag.language import table
+    codes = ["fr", "en", *table("", "languages")["unsupported"]]
+    out = {}
+    for code in codes:
+        freq = _dictionary(code).word_frequency.dictionary
+        out[code] = frozenset(sorted(freq, key=freq.get, reverse=True)[:TOP_WORDS])
+    return out
+
+
 _QUOTES = re.compile(r"«[^»]*»|“[^”]*”|\"[^\"]*\"")
 
 
