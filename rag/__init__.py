@@ -4,11 +4,12 @@ The public API: everything the CLI, the web UI, the evaluation and the benchmark
 """
 
 from rag.answer.answerer import Answer, AnswerStream, Citation
+from rag.answer.checks import REGISTRY as CHECKS  # name -> check class: the checks every answer goes through
 from rag.assistant import Assistant, IngestReport
 from rag.errors import DispatchQAError
 from rag.filters import Filters
 from rag.settings import Settings
 from rag.values import AnswerSentence, Chunk, ChunkMeta, Passage
 
-__all__ = ["Answer", "AnswerSentence", "AnswerStream", "Assistant", "Chunk", "ChunkMeta", "Citation",
+__all__ = ["CHECKS", "Answer", "AnswerSentence", "AnswerStream", "Assistant", "Chunk", "ChunkMeta", "Citation",
            "DispatchQAError", "Filters", "IngestReport", "Passage", "Settings"]

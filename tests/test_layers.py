@@ -18,7 +18,7 @@ LAYERS = {
                  "language.detect", "language.dates", "language.timeframe"],
     # a text read once: the figures it states, the quotes it holds; search filters
     "reading": ["filters", "reading.quotes", "reading.figures", "reading.reading", "values"],
-    "ingest": ["ingest.dispatch", "ingest.chunking"],
+    "ingest": ["ingest.markup", "ingest.dispatch", "ingest.chunking"],
     "index": ["indexing.embedding", "indexing.store", "indexing.lexical"],
     "retrieve": ["retrieval"],
     "llm": ["llm.models", "llm.backends"],
@@ -30,7 +30,7 @@ LAYERS = {
 }
 ORDER = [m for layer in LAYERS.values() for m in layer]
 # The apps may import the public API (the package itself) and these helpers, and one another.
-APPS = ["apps.cli", "apps.ui", "apps.ui_html", "apps.evaluation", "apps.bench", "__main__"]
+APPS = ["apps.cli", "apps.ui", "apps.ui_html", "apps.evaluation", "apps.bench", "apps.docs", "__main__"]
 APP_MAY_USE = {"__init__", "errors", "settings", "language.words", "language.sentences", "language.numbers",
                "language.detect", "language.dates"}
 PACKAGES = {"language", "reading", "ingest", "indexing", "llm", "answer", "answer.checks", "apps"}

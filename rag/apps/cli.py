@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 from rag.apps.bench import SECTIONS as BENCH_SECTIONS
@@ -97,6 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("settings", help="every setting with its value, TOML section and meaning")
     p.add_argument("--config", help="TOML settings file (default: $DQA_CONFIG or ./dispatchqa.toml)")
+
+    p = sub.add_parser("docs", help="write the generated reference pages (docs/checks.md, docs/configuration.md)")
+    p.add_argument("--out", default="docs", help="folder to write them to (default: docs)")
     return parser
 
 
@@ -134,6 +138,11 @@ def _run(args: argparse.Namespace) -> int:
         return _eval(args)
     if args.cmd == "settings":
         return _settings(args)
+    if args.cmd == "docs":
+        from rag.apps.docs import write
+        for path in write(Path(args.out)):
+            print(f"wrote {path}")
+        return 0
     if args.cmd == "judge":
         return _judge(args)
     if args.cmd == "bench":
