@@ -6,7 +6,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from rag.indexing.embedding import Embedder, EmbeddingCache, EmbedPool, make_emb
 from rag.indexing.store import DispatchStore, StoredChunk, describe
 from rag.ingest.chunking import chunk_dispatch
 from rag.ingest.dispatch import Dispatch, iter_files, read_file
+from rag.ingest.item import iso_time
 from rag.llm.backends import LLM, FallbackLLM, ReplayLLM, auto_threads, select_llm
 from rag.retrieval import Retriever
 from rag.settings import Settings
@@ -39,12 +40,15 @@ class IngestReport:
     unchanged: list[str] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
     warnings: list[tuple[str, str]] = field(default_factory=list)  # (path, what was wrong but did not stop it)
+    withdrawn: list[str] = field(default_factory=list)  # items a kill notice (pubStatus canceled) took out
     chunks_added: int = 0
     chunks_removed: int = 0
 
     def summary(self) -> str:
+        killed = f", {len(self.withdrawn)} withdrawn" if self.withdrawn else ""
         text = (f"{len(self.added)} added, {len(self.replaced)} replaced, {len(self.unchanged)} unchanged, "
-                f"{len(self.skipped)} skipped; {self.chunks_added} chunks added, {self.chunks_removed} removed.")
+                f"{len(self.skipped)} skipped{killed}; {self.chunks_added} chunks added, {self.chunks_removed} "
+                "removed.")
         return "\n".join([text, *(f"  skipped {p}: {why}" for p, why in self.skipped),
                           *(f"  warning {p}: {what}" for p, what in self.warnings)])
 
@@ -58,6 +62,16 @@ def _path_list(paths: object) -> list[str | Path]:
         raise ConfigError(f"ingest() takes a file or folder path (str or pathlib.Path) or a list of them, not "
                           f"{got}.", setting="paths")
     return list(items)
+
+
+def _version_time(d: Dispatch) -> str:
+    """When this version of the item was made, comparable as text (ISO 8601 in UTC); '' when unknown."""
+    return _utc(d.item.version_time) if d.item else ""
+
+
+def _utc(text: str) -> str:
+    t = iso_time(text)
+    return t.astimezone(UTC).isoformat() if t else ""
 
 
 def _windows(todo: list, size: int) -> Iterator[list]:
@@ -169,7 +183,8 @@ class Assistant:
                 self.embedder.cache = EmbeddingCache(Path(self.settings.index_dir) / "embedding-cache.sqlite")
             report.warnings.append((self.settings.index_dir, "the index folder was gone; a new index was built "
                                                              "there from this ingest."))
-        dispatches = self._parse(iter_files(paths, report.skipped, roots), report, progress is True)
+        dispatches = self._current(self._parse(iter_files(paths, report.skipped, roots), report, progress is True),
+                                   report)
         todo: list[tuple[Dispatch, list[Chunk], set[str]]] = []
         chunked = self._chunked(dispatches, report)
         # what the store already has, asked once for all files (not twice per dispatch)
@@ -212,6 +227,28 @@ class Assistant:
         bar.close()
         return report
 
+    def _current(self, dispatches: list[Dispatch], report: IngestReport) -> list[Dispatch]:
+        """Of the versions of one item, the latest (here or already indexed); a kill notice takes the item out
+        of the index. Dispatches without an item's life pass as they are."""
+        latest: dict[str, Dispatch] = {}
+        for d in dispatches:
+            have = latest.get(d.id)
+            if have is None or _version_time(d) >= _version_time(have):
+                latest[d.id] = d
+        stored = self.store.version_times([d.id for d in latest.values() if d.item])
+        out = []
+        for d in latest.values():
+            if d.item and d.item.withdrawn:
+                report.chunks_removed += self.delete(d.id)
+                report.withdrawn.append(d.id)
+            elif d.item and _utc(stored.get(d.id, "")) > _version_time(d):
+                report.skipped.append((d.path, f"item '{d.id}' version {d.item.version or '?'} of "
+                                       f"{d.item.version_time or 'unknown time'} is older than the one indexed "
+                                       f"({stored[d.id]}); the newer one is kept."))
+            else:
+                out.append(d)
+        return out
+
     def _chunked(self, dispatches: list[Dispatch], report: IngestReport) -> list[tuple[Dispatch, list[Chunk]]]:
         """Each dispatch with its chunks; one over settings.max_dispatch_chunks is skipped with its reason."""
         s, out = self.settings, []
@@ -236,7 +273,9 @@ class Assistant:
                 read = read_file(f, max_bytes, self.settings.default_source)
                 report.warnings += [(str(f), w) for w in read.warnings]
                 for n, d in enumerate(read.dispatches, 1):
-                    if seen.get(d.id, str(f)) != str(f):  # same file name in two folders: keep both
+                    if d.item is not None and d.item.uri:
+                        pass  # its id is the item's identity: its versions meet (the latest is kept)
+                    elif seen.get(d.id, str(f)) != str(f):  # same file name in two folders: keep both
                         d.id = f"{d.id}-{hashlib.sha1(str(f).encode()).hexdigest()[:6]}"
                     elif d.id in seen:  # two records of one file with the same id: keep both
                         report.warnings.append((str(f), f"id '{d.id}' is used twice; record {n} is kept as "

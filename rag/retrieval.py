@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,7 @@ from rag.filters import Filters
 from rag.indexing.embedding import Embedder
 from rag.indexing.lexical import LexicalIndex
 from rag.indexing.store import DispatchStore, StoredChunk
+from rag.ingest.item import iso_time
 from rag.language.detect import detect_language
 from rag.language.numbers import numbers
 from rag.language.words import fold
@@ -44,6 +46,7 @@ class Retriever:
     def __init__(self, store: DispatchStore, embedder: Embedder, settings: Settings) -> None:
         self.store, self.embedder, self.settings = store, embedder, settings
         self.lexical = LexicalIndex(lexical_folder(settings))
+        self.now: Callable[[], datetime] = lambda: datetime.now(UTC)  # embargoes end by this clock
 
     def lexical_search(self, query: str, n: int, flt: Filters | None = None) -> list[tuple[str, float]]:
         return self.lexical.search(self.store, query, n, flt or Filters())
@@ -65,6 +68,7 @@ class Retriever:
         sparse = self.sparse(query, n, flt, {c.id: c for c, _ in dense})
         clock.lap("bm25")
         passages = fuse(dense, sparse, s.caption_weight, s.rrf_k, detect_language(query))
+        passages = [p for p in passages if not under_embargo(p, self.now())]
         if s.recency_half_life_days > 0:
             passages = recency_boost(passages, as_of or date.today(), s.recency_half_life_days)
         passages = dedup(self._fill_dense(passages, qvec), s.dedup_threshold, limit=k)
@@ -85,6 +89,12 @@ class Retriever:
         missing = [p.id for p in passages if p.dense == 0.0]
         stored = self.store.vectors(missing) if missing else {}
         return [replace(p, dense=float(stored[p.id] @ qvec)) if p.id in stored else p for p in passages]
+
+
+def under_embargo(p: Passage, now: datetime) -> bool:
+    """The item the passage belongs to may not be published yet (its embargo ends after `now`)."""
+    until = iso_time(p.meta.embargo) if p.meta.embargo else None
+    return until is not None and until > now
 
 
 class _Clock:

@@ -29,6 +29,13 @@ class ChunkMeta:
     quotes: tuple[Quote, ...] = ()  # quoted speech in the chunk, offsets within the chunk's text
     doc_names: tuple[str, ...] = ()  # names anywhere in the dispatch: a paragraph is about what its dispatch is
     n_chunks: int = 0  # chunks of this version of the dispatch: fewer in the store means a write was cut short
+    # what a wire format says of the item (ninjs, NewsML-G2, feeds); "" for plain dispatches
+    version: str = ""  # the item's version label
+    version_time: str = ""  # ISO 8601: when this version was made (a later one replaces it, an earlier one not)
+    signal: str = ""  # correction | update
+    embargo: str = ""  # ISO 8601: not searchable before
+    byline: str = ""
+    located: str = ""
 
     @property
     def period(self) -> Period | None:

@@ -55,7 +55,10 @@ def to_chroma(meta: ChunkMeta) -> dict[str, Any]:
             "date_min": lo, "date_max": hi, "lang": meta.lang, "source": meta.source, "path": meta.path,
             "doc_hash": meta.doc_hash, "doc_entities": "|".join(meta.doc_names),
             "quotes": json.dumps([[q.start, q.end, q.speaker] for q in meta.quotes], ensure_ascii=False),
-            "n_chunks": meta.n_chunks}
+            "n_chunks": meta.n_chunks, **{k: getattr(meta, k) for k in _ITEM_FIELDS if getattr(meta, k)}}
+
+
+_ITEM_FIELDS = ("version", "version_time", "signal", "embargo", "byline", "located")  # stored only when set
 
 
 def from_chroma(m: dict[str, Any] | None, text: str) -> ChunkMeta:
@@ -66,7 +69,8 @@ def from_chroma(m: dict[str, Any] | None, text: str) -> ChunkMeta:
                      is_caption=bool(m.get("is_caption")), title=m.get("title", ""), date=m.get("date", ""),
                      lang=m.get("lang", "fr"), source=m.get("source", ""), path=m.get("path", ""),
                      doc_hash=m.get("doc_hash", ""), quotes=quotes,
-                     doc_names=_names(m.get("doc_entities") or ""), n_chunks=int(m.get("n_chunks") or 0))
+                     doc_names=_names(m.get("doc_entities") or ""), n_chunks=int(m.get("n_chunks") or 0),
+                     **{k: str(m.get(k) or "") for k in _ITEM_FIELDS})
 
 
 def _names(stored: str) -> tuple[str, ...]:
@@ -267,14 +271,25 @@ class DispatchStore:
     def dispatch_hashes(self, dispatch_ids: Sequence[str]) -> dict[str, set[str]]:
         """The versions (content hashes) stored for each of these dispatches (absent: none stored)."""
         out: dict[str, set[str]] = {}
+        for m in self._metadata_of(dispatch_ids):
+            out.setdefault(m["dispatch_id"], set()).add(m["doc_hash"])
+        return out
+
+    def version_times(self, dispatch_ids: Sequence[str]) -> dict[str, str]:
+        """When the stored version of each of these items was made (ISO 8601), for those a wire format dated."""
+        out: dict[str, str] = {}
+        for m in self._metadata_of(dispatch_ids):
+            if m.get("version_time"):
+                out[m["dispatch_id"]] = max(out.get(m["dispatch_id"], ""), str(m["version_time"]))
+        return out
+
+    def _metadata_of(self, dispatch_ids: Sequence[str]) -> Iterator[dict[str, Any]]:
         unique = sorted(set(dispatch_ids))
         for i in range(0, len(unique), 100):
             part = unique[i:i + 100]
             got = self._read("read", lambda p=part: self.col.get(where={"dispatch_id": {"$in": p}},
                                                                  include=["metadatas"]))
-            for m in got["metadatas"]:
-                out.setdefault(m["dispatch_id"], set()).add(m["doc_hash"])
-        return out
+            yield from got["metadatas"]
 
     def query(self, vector: np.ndarray, n: int, filters: Filters | None = None) -> list[tuple[StoredChunk, float]]:
         """Nearest chunks with cosine similarity (1 - distance)."""

@@ -28,9 +28,18 @@ def chunk_dispatch(d: Dispatch, max_tokens: int = 128, max_chars: int = 1500) ->
         meta = ChunkMeta(dispatch_id=d.id, start=start, end=end, paragraph=pidx, section=block.section,
                          is_caption=block.kind == "caption", title=d.title, date=d.date, lang=d.lang,
                          source=d.source, path=d.path, doc_hash=doc_hash, quotes=own, doc_names=names,
-                         n_chunks=len(spans))
+                         n_chunks=len(spans), **_item_fields(d))
         chunks.append(Chunk(cid, d.text[start:end], meta))
     return chunks
+
+
+def _item_fields(d: Dispatch) -> dict[str, str]:
+    """What a chunk keeps of its item's life (wire formats): version, when, correction, embargo, byline, place."""
+    i = d.item
+    if i is None:
+        return {}
+    return {"version": i.version, "version_time": i.version_time, "signal": i.signal, "embargo": i.embargo,
+            "byline": i.byline, "located": i.located}
 
 
 def _names(text: str, limit: int = 2000) -> tuple[str, ...]:

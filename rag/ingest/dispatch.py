@@ -7,17 +7,22 @@ import os
 import re
 import stat
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from rag.errors import BadDispatch
+from rag.ingest import feeds, newsml, ninjs
+from rag.ingest.item import ItemMeta
 from rag.ingest.markup import strip_forged
+from rag.ingest.wire import WireRecord
 from rag.language import table
 from rag.language.dates import parse_period
 from rag.language.detect import detect_language, unsupported_language
 
 TEXT_SUFFIXES = {".txt", ".md", ".text", ""}
-JSON_SUFFIXES = {".json", ".jsonl"}
-SUPPORTED_SUFFIXES = TEXT_SUFFIXES | JSON_SUFFIXES
+JSON_SUFFIXES = {".json", ".jsonl"}  # our records, or IPTC ninjs items
+XML_SUFFIXES = {".xml", ".rss", ".atom"}  # IPTC NewsML-G2 items, RSS 2.0 and Atom feeds
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | JSON_SUFFIXES | XML_SUFFIXES
 
 # Bump when chunk metadata changes (2: quotes and speakers, names of the whole dispatch; 3: multi-word names;
 # 4: a speaker named after his title, "a déclaré la ministre de la Culture, Rachida Dati"; 5: markup that
@@ -52,12 +57,16 @@ class Dispatch:
     lang: str = "fr"
     source: str = "unknown"
     blocks: list[Block] = field(default_factory=list)
+    item: ItemMeta | None = None  # what a wire format says of the item (identity, version, status...)
 
     @property
     def content_hash(self) -> str:
         """Version of the dispatch as indexed: its text and metadata, and what chunks store about them
         (INDEX_SCHEMA), so an index built by an older release is refreshed by the next ingest."""
         meta = f"{INDEX_SCHEMA}\x00{self.title}\x00{self.date}\x00{self.lang}\x00{self.source}\x00"
+        if self.item:  # a new version, a correction or an embargo is a change even with the same text
+            i = self.item
+            meta += f"{i.version}\x00{i.version_time}\x00{i.signal}\x00{i.embargo}\x00{i.byline}\x00{i.located}\x00"
         return hashlib.sha1((meta + self.text).encode("utf-8")).hexdigest()[:16]
 
     def span(self, block: Block) -> str:
@@ -222,7 +231,8 @@ def read_file(path: Path, max_bytes: int, default_source: str = "unknown") -> Fi
     """Read one file into one or more dispatches; raise BadDispatch with a reason a user can act on."""
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
-        raise BadDispatch(str(path), f"unsupported file type '{suffix}' (use .txt, .md, .json or .jsonl).")
+        raise BadDispatch(str(path), f"unsupported file type '{suffix}' (use .txt, .md, .json, .jsonl, .xml, .rss "
+                          "or .atom).")
     kind = _not_regular(path)
     if kind:  # opening a pipe would wait for a writer for ever
         raise BadDispatch(str(path), f"is {kind}, not a regular file; not read.")
@@ -240,6 +250,8 @@ def read_file(path: Path, max_bytes: int, default_source: str = "unknown") -> Fi
         raise BadDispatch(str(path), f"cannot be read ({exc.strerror or exc}); check its permissions.") from exc
     if not data:
         raise BadDispatch(str(path), "the file is empty.")
+    if suffix in XML_SUFFIXES:  # bytes: the XML declaration says the encoding
+        return parse_xml(data, path, default_source)
     raw = decode(path, data)
     if not raw.strip():
         raise BadDispatch(str(path), "the file holds only whitespace.")
@@ -267,6 +279,9 @@ def parse_records(raw: str, path: Path, default_source: str = "unknown") -> File
         records = [(f"record {n}", rec) for n, rec in enumerate(obj if isinstance(obj, list) else [obj], 1)]
     out = []
     for where, rec in records:
+        if ninjs.looks_like_ninjs(rec):
+            _add_wire(out, warnings, partial(ninjs.read_ninjs, rec, where), path, default_source, where)
+            continue
         if not isinstance(rec, dict) or not isinstance(rec.get("text"), str) or not rec["text"].strip():
             warnings.append(f"{where}: needs an object with a non-empty 'text' field; left out.")
             continue
@@ -279,6 +294,68 @@ def parse_records(raw: str, path: Path, default_source: str = "unknown") -> File
     if not out:
         raise BadDispatch(str(path), "no usable record" + (f" ({warnings[0]})" if warnings else "."))
     return FileRead(out, warnings)
+
+
+def parse_xml(data: bytes, path: Path, default_source: str = "unknown") -> FileRead:
+    """A NewsML-G2 news item or message, or an RSS / Atom feed: each item a dispatch. defusedxml refuses DTDs,
+    entity declarations and external references (an XML bomb is a reason, never expanded)."""
+    from xml.etree.ElementTree import ParseError
+
+    import defusedxml.ElementTree as safe_xml
+    from defusedxml import DefusedXmlException
+    try:
+        root = safe_xml.fromstring(data)
+    except DefusedXmlException as exc:
+        raise BadDispatch(str(path), f"XML with a DTD or entity declarations ({type(exc).__name__}); refused, "
+                          "not expanded (wire items need neither).") from exc
+    except ParseError as exc:
+        raise BadDispatch(str(path), f"invalid XML ({exc}).") from exc
+    if feeds.is_feed(root):
+        entries, feed = feeds.feed_entries(root)
+        jobs = [(f"entry {n}", partial(feeds.read_entry, e, feed, f"entry {n}")) for n, e in enumerate(entries, 1)]
+    else:
+        items = newsml.news_items(root)
+        if not items:
+            tag = root.tag.rsplit("}", 1)[-1]
+            raise BadDispatch(str(path), f"XML whose root is <{tag}>: neither a NewsML-G2 newsItem or newsMessage nor "
+                              "an RSS or Atom feed (a packageItem only points at other items).")
+        jobs = [(f"item {n}", partial(newsml.read_news_item, i, f"item {n}")) for n, i in enumerate(items, 1)]
+    warnings: list[str] = []
+    out: list[Dispatch] = []
+    for where, job in jobs:
+        _add_wire(out, warnings, job, path, default_source, where)
+    if not out:
+        raise BadDispatch(str(path), "no usable item" + (f" ({warnings[0]})" if warnings else "."))
+    return FileRead(out, warnings)
+
+
+def _add_wire(out: list[Dispatch], warnings: list[str], job, path: Path, default_source: str, where: str) -> None:
+    """Read one wire item (`job`) into `out`; what stops it becomes a warning naming it."""
+    try:
+        record = job()
+        warnings += record.warnings
+        out.append(wire_dispatch(record, path, default_source, warnings, where))
+    except (ValueError, BadDispatch) as exc:
+        reason = exc.reason if isinstance(exc, BadDispatch) else str(exc)
+        warnings.append(f"{where}: {reason} Left out.")
+
+
+def wire_dispatch(record: WireRecord, path: Path, default_source: str, warnings: list[str], where: str) -> Dispatch:
+    """A wire record as a Dispatch: its identity is the dispatch id (versions replace each other), its pictures'
+    descriptions are captions, and an item in another language than French or English is refused."""
+    lang = record.header.get("lang", "")
+    if lang and lang not in ("fr", "en"):
+        raise BadDispatch(str(path), f"is in '{lang}', as the item says; Dispatch QA answers from French and English "
+                          "dispatches only, so it is not indexed.")
+    body = "\n\n".join([*record.paragraphs, *record.item.captions])
+    d = parse_text(body, slug(record.uri) if record.uri else slug(f"{path.stem}-{where}"), str(path), default_source,
+                   record.header, warnings, where)
+    captions = set(record.item.captions)
+    for block in d.blocks:
+        if d.span(block) in captions:
+            block.kind = "caption"
+    d.item = record.item
+    return d
 
 
 def _record_meta(rec: dict, where: str, warnings: list[str]) -> dict[str, str]:

@@ -1,0 +1,162 @@
+"""What news agencies deliver: IPTC ninjs and NewsML-G2 items (the IPTC's own examples, tests/data/wire, MIT and
+CC BY 4.0 with their LICENSE files), RSS and Atom feeds, and the life of an item: versions, kills, embargoes."""
+import json
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from rag import Assistant
+from rag.errors import BadDispatch
+from rag.ingest.dispatch import read_file
+
+from conftest import make_settings
+
+WIRE = Path(__file__).parent / "data" / "wire"
+CONCORDIA = "Captain of wrecked cruise ship on trial in Italy"
+
+
+@pytest.mark.parametrize("name", ["2.1_ninjsExSimpleText_2.json", "2.2_005_complex_text_article.json",
+                                  "3.0_ninjsExSimpleText_3.json", "3.1_004_simple_text_article.json",
+                                  "3.1_005_complex_text_article.json"])
+def test_ninjs_2_and_3_items_are_read_under_each_versions_field_names(name):
+    [d] = read_file(WIRE / "ninjs" / name, 10**6).dispatches
+    assert d.title == CONCORDIA and d.date == "2013-07-09" and d.lang == "en"
+    assert d.id.startswith("http-ninjs.example.com-newsitems-20130709")  # the item's uri: its versions meet
+    assert len(d.body) == 4 and d.span(d.body[0]).startswith("GROSSETO, Italy (AP) -- The trial")
+    assert d.item.byline == "Paulo Santalucia and Frances d'Emilio" and d.item.version_time.startswith("2013-07-09")
+
+
+def test_ninjs_metadata_people_places_and_located_are_kept():
+    [d] = read_file(WIRE / "ninjs" / "3.1_005_complex_text_article.json", 10**6).dispatches
+    assert d.item.located == "Grossetto, Italy"
+    assert {"Francesco Schettino", "Tuscany", "Costa Crociere SpA"} <= set(d.item.subjects)
+
+
+@pytest.mark.parametrize("name,lang", [("2.1_dpa_text.json", "de"), ("2.1_ntb_text.json", "nb"),
+                                       ("3.0_tt_text_image_3.json", "sv")])
+def test_items_in_other_languages_are_refused_with_the_language_they_give(name, lang):
+    with pytest.raises(BadDispatch, match=f"is in '{lang}', as the item says; Dispatch QA answers from French"):
+        read_file(WIRE / "ninjs" / name, 10**6)
+
+
+def test_a_ninjs_item_the_schema_finds_invalid_is_read_with_a_warning(tmp_path):
+    item = json.loads((WIRE / "ninjs" / "3.1_004_simple_text_article.json").read_text())
+    item["urgency"] = "very"  # the schema wants an integer
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(item))
+    read = read_file(path, 10**6)
+    assert read.dispatches[0].title == CONCORDIA
+    assert any("not valid ninjs 3.1 at 'urgency'" in w for w in read.warnings)
+
+
+def test_a_newsml_g2_news_item_with_nitf_content():
+    [d] = read_file(WIRE / "newsml-g2" / "LISTING_2_NewsML-G2_Text_Document.xml", 10**6).dispatches
+    assert (d.id, d.title, d.date, d.source, d.lang) == (
+        "urn-newsml-acmenews.com-20161121-US-FINANCE-FED", 'Fed to halt QE to avert "bubble"', "2018-11-21",
+        "Associated Press", "en")
+    assert d.item.version == "11" and d.item.status == "stat:usable" and d.item.located == "New York, NY"
+    assert d.item.byline == "Meredith Jameson" and "central bank" in d.item.subjects
+    assert len(d.body) == 2 and d.span(d.body[0]).startswith("(New York, NY - October 21) Et, sent luptat")
+
+
+@pytest.mark.parametrize("name,reason", [
+    ("LISTING_1_A_NewsML-G2_News_Item.xml", "contentSet holds no text"),
+    ("LISTING_6_Simple_NewsML-G2_Package.xml", "root is <packageItem>"),
+    ("LISTING_25_An_NITF_marked-up_article_conveyed_in_inlineXML.xml", "root is <contentSet>")])
+def test_newsml_g2_documents_without_a_readable_item_are_skipped_with_a_reason(name, reason):
+    with pytest.raises(BadDispatch, match=reason):
+        read_file(WIRE / "newsml-g2" / name, 10**6)
+
+
+BOMB = """<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+<!ENTITY lol9 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">]>
+<newsItem xmlns="http://iptc.org/std/nar/2006-10-01/" guid="x"><contentSet><inlineData>&lol9;</inlineData>
+</contentSet></newsItem>"""
+
+
+@pytest.mark.parametrize("text,reason", [(BOMB, "DTD or entity declarations"), ("<newsItem><oops>", "invalid XML"),
+                                         ('{"uri": "x", "headlines": [', "invalid JSON")])
+def test_malformed_wire_files_are_reasons_and_an_xml_bomb_is_not_expanded(tmp_path, text, reason):
+    path = tmp_path / ("bad.json" if text.startswith("{") else "bad.xml")
+    path.write_text(text)
+    start = time.monotonic()
+    with pytest.raises(BadDispatch, match=reason):
+        read_file(path, 10**6)
+    assert time.monotonic() - start < 5
+
+
+
+
+
+def test_rss_and_atom_entries_are_dispatches():
+    """Feeds written for this test (tests/data/wire/feeds): RSS 2.0 with HTML descriptions, Atom with XHTML."""
+    rss = read_file(WIRE / "feeds" / "courrier.rss", 10**6).dispatches
+    assert [d.title for d in rss] == ["Le barrage de Vézelon rouvre", "Rien"]
+    d = rss[0]
+    assert (d.id, d.date, d.lang, d.source, d.item.byline) == ("https-courrier.example-vezelon-barrage", "2025-06-10",
+                                                              "fr", "Le Courrier de Vézelon", "Marie Dupont")
+    assert [d.span(b) for b in d.body] == ["Le barrage de Vézelon a rouvert mardi après six mois de travaux.",
+                                           "Le chantier a coûté 12 millions d'euros."]
+    [a] = read_file(WIRE / "feeds" / "herald.atom", 10**6).dispatches
+    assert (a.id, a.date, a.lang, a.source, a.item.byline) == ("tag-herald.example-2025-train", "2025-06-05", "en",
+                                                              "Valbrune Herald", "John Smith")
+    assert len(a.body) == 2 and a.span(a.body[1]) == "Repairs cost 4 million euros, the operator said."
+
+
+def _ninjs(tmp_path: Path, name: str, version: int, when: str, text: str, **extra) -> Path:
+    item = {"uri": "urn:example:vezelon-dam", "type": "text", "version": str(version), "versionCreated": when,
+            "language": "fr", "pubStatus": extra.pop("status", "usable"),
+            "headlines": [{"role": "main", "value": "Barrage de Vézelon"}],
+            "bodies": [{"role": "main", "contentType": "text/plain", "value": text}], **extra}
+    path = tmp_path / name
+    path.write_text(json.dumps(item, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def wire_qa(tmp_path) -> Assistant:
+    return Assistant(make_settings(tmp_path / "index"))
+
+
+def _texts(qa: Assistant) -> str:
+    return " ".join(c.text for c in qa.store.iter_chunks())
+
+
+def test_a_new_version_replaces_the_old_and_an_older_one_arriving_late_does_not(wire_qa, tmp_path):
+    v1 = _ninjs(tmp_path, "v1.json", 1, "2025-06-18T08:00:00+02:00", "Le barrage a cédé : 3 blessés.")
+    v2 = _ninjs(tmp_path, "v2.json", 2, "2025-06-18T09:30:00+02:00", "Le barrage a cédé : 5 blessés.")
+    assert wire_qa.ingest([v1], progress=False).added == ["urn-example-vezelon-dam"]
+    assert wire_qa.ingest([v2], progress=False).replaced == ["urn-example-vezelon-dam"]
+    assert "5 blessés" in _texts(wire_qa) and "3 blessés" not in _texts(wire_qa)
+    late = wire_qa.ingest([v1], progress=False)
+    assert not late.added and not late.replaced and "is older than the one indexed" in late.skipped[0][1]
+    assert "5 blessés" in _texts(wire_qa) and wire_qa.stats()["dispatches"] == 1
+    assert wire_qa.ingest([v2], progress=False).unchanged == ["urn-example-vezelon-dam"]  # the same version twice
+    both = Assistant(make_settings(tmp_path / "index2")).ingest([v2, v1], progress=False)  # one ingest, both
+    assert both.added == ["urn-example-vezelon-dam"] and not both.skipped
+
+
+def test_a_kill_notice_takes_the_item_out_of_the_answers(wire_qa, tmp_path):
+    first = _ninjs(tmp_path, "v1.json", 1, "2025-06-18T08:00:00Z", "Le barrage de Vézelon a cédé mardi soir.")
+    wire_qa.ingest([first], progress=False)
+    assert wire_qa.retrieve("Que s'est-il passé au barrage de Vézelon ?", k=1)
+    kill = _ninjs(tmp_path, "kill.json", 2, "2025-06-18T10:00:00Z", "Article retiré.", status="canceled")
+    report = wire_qa.ingest([kill], progress=False)
+    assert report.withdrawn == ["urn-example-vezelon-dam"] and "1 withdrawn" in report.summary()
+    assert wire_qa.stats()["chunks"] == 0 and "Vézelon" not in _texts(wire_qa)
+
+
+def test_an_embargoed_item_is_stored_but_not_found_until_its_embargo_ends(wire_qa, tmp_path):
+    path = _ninjs(tmp_path, "emb.json", 1, "2025-06-18T08:00:00Z", "Le barrage de Vézelon rouvrira le 1er juillet.",
+                  embargoedUntil="2025-06-20T12:00:00Z")
+    wire_qa.ingest([path], progress=False)
+    assert wire_qa.stats()["chunks"] == 1
+    question = "Quand le barrage de Vézelon rouvrira-t-il ?"
+    wire_qa.retriever.now = lambda: datetime(2025, 6, 20, 11, 59, tzinfo=UTC)
+    assert not wire_qa.retrieve(question, k=3)
+    wire_qa.retriever.now = lambda: datetime(2025, 6, 20, 12, 1, tzinfo=UTC)
+    assert "rouvrira le 1er juillet" in wire_qa.retrieve(question, k=3)[0].text
