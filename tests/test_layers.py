@@ -31,7 +31,7 @@ LAYERS = {
 }
 ORDER = [m for layer in LAYERS.values() for m in layer]
 # The apps may import the public API (the package itself) and these helpers, and one another.
-APPS = ["apps.cli", "apps.ui", "apps.ui_html", "apps.evaluation", "apps.bench", "apps.docs", "__main__"]
+APPS = ["apps.cli", "apps.ui", "apps.ui_html", "apps.evaluation", "apps.bench", "apps.docs", "apps.watch", "__main__"]
 APP_MAY_USE = {"__init__", "errors", "settings", "language.words", "language.sentences", "language.numbers",
                "language.detect", "language.dates"}
 PACKAGES = {"language", "reading", "ingest", "indexing", "llm", "answer", "answer.checks", "apps"}

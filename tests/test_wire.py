@@ -108,7 +108,7 @@ def test_rss_and_atom_entries_are_dispatches():
 
 
 def _ninjs(tmp_path: Path, name: str, version: int, when: str, text: str, **extra) -> Path:
-    item = {"uri": "urn:example:vezelon-dam", "type": "text", "version": str(version), "versionCreated": when,
+    item = {"uri": extra.pop("uri", "urn:example:vezelon-dam"), "type": "text", "version": str(version), "versionCreated": when,
             "language": "fr", "pubStatus": extra.pop("status", "usable"),
             "headlines": [{"role": "main", "value": "Barrage de Vézelon"}],
             "bodies": [{"role": "main", "contentType": "text/plain", "value": text}], **extra}
@@ -160,3 +160,48 @@ def test_an_embargoed_item_is_stored_but_not_found_until_its_embargo_ends(wire_q
     assert not wire_qa.retrieve(question, k=3)
     wire_qa.retriever.now = lambda: datetime(2025, 6, 20, 12, 1, tzinfo=UTC)
     assert "rouvrira le 1er juillet" in wire_qa.retrieve(question, k=3)[0].text
+
+
+def _until(test, timeout: float = 30.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if test():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_a_watched_spool_folder_reads_what_lands_once_complete_and_a_kill_withdraws_it(wire_qa, tmp_path):
+    """dispatch-qa watch, end to end: what was there before is ingested; a file written under a temporary name
+    and then renamed is read once complete, never half-written; a kill notice that lands withdraws its item."""
+    import threading
+
+    from rag.apps.watch import watch
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    _ninjs(spool, "before.json", 1, "2025-06-17T08:00:00Z", "La digue de Montrival a été renforcée lundi.",
+           uri="urn:example:montrival-dike")
+    reports, stop = [], threading.Event()
+    worker = threading.Thread(target=watch, args=(wire_qa, spool, reports.append, stop, 0.2), daemon=True)
+    worker.start()
+    try:
+        assert _until(lambda: reports and wire_qa.stats()["dispatches"] == 1)
+        partial = spool / "vezelon.json.part"
+        item = _ninjs(tmp_path, "full.json", 1, "2025-06-18T08:00:00Z", "Le barrage de Vézelon a cédé mardi soir.")
+        data = item.read_bytes()
+        partial.write_bytes(data[: len(data) // 2])  # a writer half way through
+        time.sleep(1.0)
+        assert wire_qa.stats()["dispatches"] == 1  # the temporary name is not read
+        partial.write_bytes(data)
+        partial.rename(spool / "vezelon.json")
+        assert _until(lambda: "Vézelon" in _texts(wire_qa)) and wire_qa.stats()["dispatches"] == 2
+        hits = wire_qa.retrieve("Que s'est-il passé au barrage de Vézelon ?", k=1)
+        assert "a cédé mardi soir" in hits[0].text
+        _ninjs(spool, "kill.json", 2, "2025-06-18T10:00:00Z", "Article retiré.", status="withheld")
+        assert _until(lambda: "Vézelon" not in _texts(wire_qa))
+        assert "Montrival" in _texts(wire_qa)  # the other item stays
+        assert any(r.withdrawn == ["urn-example-vezelon-dam"] for r in reports)
+        assert not any(r.skipped for r in reports), [r.summary() for r in reports]
+    finally:
+        stop.set()
+        worker.join(10)

@@ -93,6 +93,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--skip", action="append", default=[], type=_sections, metavar="SECTION[,SECTION...]",
                    help=f"sections to skip ({', '.join(BENCH_SECTIONS)}); repeat it or separate with commas")
 
+    p = sub.add_parser("watch", help="ingest a spool folder, then every file that lands in it once complete")
+    p.add_argument("folder")
+    p.add_argument("--settle", type=float, default=0.3,
+                   help="seconds a file's size must hold still before it is read (default 0.3)")
+    _common(p)
+
     p = sub.add_parser("serve", help="start the Gradio chat UI")
     _common(p)
 
@@ -157,6 +163,8 @@ def _run(args: argparse.Namespace) -> int:
         return 1 if report.skipped and not (report.added or report.replaced or report.unchanged) else 0
     if args.cmd == "ask":
         return _ask(qa, args)
+    if args.cmd == "watch":
+        return _watch(qa, args)
     if args.cmd == "delete":
         n = qa.delete(args.dispatch_id)
         print(f"deleted {n} chunks of {args.dispatch_id}" if n else f"no dispatch with id {args.dispatch_id}")
@@ -187,6 +195,20 @@ def _judge(args: argparse.Namespace) -> int:
         qa = Assistant.open(tmp, settings=Settings.load(args.config))
         result = judge_agreement(qa, args.pairs)
     print("\n".join(f"{k:<26} {v}" for k, v in result.items()))
+    return 0
+
+
+def _watch(qa, args: argparse.Namespace) -> int:
+    """Until Ctrl-C: each ingest's summary, one line per batch of files that landed."""
+    import threading
+
+    from rag.apps.watch import watch
+    folder = Path(args.folder)
+    if not folder.is_dir():
+        print(f"error: {folder} is not a folder.", file=sys.stderr)
+        return 2
+    print(f"watching {folder} (Ctrl-C stops)", flush=True)
+    watch(qa, folder, lambda report: print(report.summary(), flush=True), threading.Event(), args.settle)
     return 0
 
 
