@@ -205,3 +205,30 @@ def test_a_watched_spool_folder_reads_what_lands_once_complete_and_a_kill_withdr
     finally:
         stop.set()
         worker.join(10)
+
+
+CORRECTION = """<?xml version="1.0" encoding="UTF-8"?>
+<newsItem xmlns="http://iptc.org/std/nar/2006-10-01/" guid="urn:newsml:example.com:20250618:vezelon" version="3"
+    standard="NewsML-G2" standardversion="2.35" xml:lang="en">
+  <itemMeta><itemClass qcode="ninat:text"/><provider qcode="nprov:EXAMPLE"/>
+    <versionCreated>2025-06-18T14:05:00Z</versionCreated><pubStatus qcode="stat:usable"/>
+    <signal qcode="sig:correction"/></itemMeta>
+  <contentMeta><located><name>Valence</name></located><creator><name>Anne Martin</name></creator>
+    <language tag="en"/><headline>Vezelon dam gives way</headline></contentMeta>
+  <contentSet><inlineXML contenttype="application/xhtml+xml"><html xmlns="http://www.w3.org/1999/xhtml"><body>
+    <p>The Vezelon dam gave way on Tuesday evening, flooding three hamlets; nobody was hurt, the prefecture said.</p>
+  </body></html></inlineXML></contentSet>
+</newsItem>"""
+
+
+def test_a_source_card_shows_the_dateline_byline_and_that_the_item_was_corrected(wire_qa, tmp_path):
+    from rag import Answer
+    from rag.answer.answerer import _citation
+    from rag.apps.ui_html import answer_html
+    (tmp_path / "correction.xml").write_text(CORRECTION, encoding="utf-8")
+    wire_qa.ingest([tmp_path / "correction.xml"], progress=False)
+    [p] = wire_qa.retrieve("What happened at the Vezelon dam?", k=1)
+    html = answer_html(Answer("q", "It gave way [1].", "en", citations=[_citation(1, p, 0.9, [])]), "en", "t")
+    assert "Valence · June 18, 2025 · EXAMPLE · Anne Martin · corrected June 18, 2025 14:05" in html
+    assert "corrigée le 18 juin 2025 14:05" in answer_html(
+        Answer("q", "Il a cédé [1].", "fr", citations=[_citation(1, p, 0.9, [])]), "fr", "t")

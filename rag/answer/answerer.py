@@ -64,6 +64,11 @@ class Citation:
     support: float = 0.0
     spans: list[tuple[int, int]] = field(default_factory=list)  # cited sentences, offsets within `text`
     speakers: list[str] = field(default_factory=list)  # who is quoted in the passage
+    # what a wire format says of the item (ninjs, NewsML-G2, feeds): "" for plain dispatches
+    located: str = ""  # dateline or place
+    byline: str = ""
+    version_time: str = ""  # ISO 8601: when this version of the item was made
+    signal: str = ""  # correction | update
 
 
 @dataclass
@@ -315,7 +320,8 @@ def _citation(number: int, p: Passage, support: float, spans: list[tuple[int, in
     return Citation(number=number, chunk_id=p.id, dispatch_id=m.dispatch_id, file=m.path, date=m.date,
                     title=m.title, lang=m.lang, section=m.section, source=m.source, text=p.text, start=m.start,
                     end=m.end, is_caption=m.is_caption, support=support, spans=spans,
-                    speakers=list(dict.fromkeys(q.speaker for q in m.quotes)))
+                    speakers=list(dict.fromkeys(q.speaker for q in m.quotes)), located=m.located, byline=m.byline,
+                    version_time=m.version_time, signal=m.signal)
 
 
 class _Clock:

@@ -77,8 +77,18 @@ def _card(c: Citation, lang: str, passages: Callable[[str], list[tuple[int, int,
             "source": c.source if c.source not in ("", "unknown") else t.unknown_source,
             "lang": getattr(t, c.lang, c.lang), "file": Path(c.file).name or c.dispatch_id,
             "caption": c.is_caption, "speakers": ", ".join(c.speakers), "text": c.text,
+            "located": c.located, "byline": c.byline, "version": _version(c, lang),
             "pieces": _pieces(c.text, c.spans or [(0, len(c.text))]),
             "dispatch": _dispatch(c, passages(c.dispatch_id)) if passages else []}
+
+
+def _version(c: Citation, lang: str) -> str:
+    """'corrected 18 June 2025 14:05' / 'version of ...' for an item a wire format dated, else ''."""
+    if not c.version_time:
+        return ""
+    t = texts(lang)
+    stamp = f"{when(c.version_time[:10], lang)} {c.version_time[11:16]}".strip()
+    return (t.corrected if c.signal == "correction" else t.version_of).format(when=stamp)
 
 
 def _parts(text: str, cards: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
