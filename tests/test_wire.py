@@ -108,8 +108,8 @@ def test_rss_and_atom_entries_are_dispatches():
 
 
 def _ninjs(tmp_path: Path, name: str, version: int, when: str, text: str, **extra) -> Path:
-    item = {"uri": extra.pop("uri", "urn:example:vezelon-dam"), "type": "text", "version": str(version), "versionCreated": when,
-            "language": "fr", "pubStatus": extra.pop("status", "usable"),
+    item = {"uri": extra.pop("uri", "urn:example:vezelon-dam"), "type": "text", "version": str(version),
+            "versionCreated": when, "language": "fr", "pubStatus": extra.pop("status", "usable"),
             "headlines": [{"role": "main", "value": "Barrage de Vézelon"}],
             "bodies": [{"role": "main", "contentType": "text/plain", "value": text}], **extra}
     path = tmp_path / name
