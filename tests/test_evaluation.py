@@ -260,3 +260,19 @@ def test_an_unknown_or_core_check_cannot_be_left_out(tmp_path):
         Assistant(make_settings(tmp_path, checks_disabled=["figures_sated"]))
     with pytest.raises(ConfigError, match="cannot be turned off"):
         Assistant(make_settings(tmp_path, checks_disabled=["support"]))
+
+
+def test_the_summary_leads_with_what_a_user_sees():
+    """Shown answers that are wrong include any answer to an unanswerable question; quotes and generated answers
+    are counted apart (pure arithmetic on made-up results)."""
+    from rag.apps.evaluation import Result
+    rows = [Result("a", "q", True, contains=True), Result("b", "q", True, contains=False, extractive=True),
+            Result("c", "q", True, refused=True), Result("d", "q", False, refused=True),
+            Result("e", "q", False, contains=False), Result("f", "q", True, error="boom")]
+    summary = summarize(rows, True)
+    assert list(summary)[4:8] == ["answered_share", "wrong_among_shown", "right_among_answerable",
+                                  "unanswerable_refused"]
+    assert summary["answered_share"] == 0.6 and summary["wrong_among_shown"] == 0.667
+    assert summary["right_among_answerable"] == 0.333 and summary["unanswerable_refused"] == 0.5
+    assert (summary["shown_extractive"], summary["wrong_extractive"]) == (1, 1)
+    assert (summary["shown_generated"], summary["wrong_generated"]) == (2, 1)

@@ -407,6 +407,7 @@ def summarize(results: list[Result], generate: bool = True) -> dict[str, Any]:
     summary: dict[str, Any] = {
         "questions": len(results), "answerable": len(ans), "unanswerable": len(unans),
         "errors": sum(bool(r.error) for r in results),
+        **(user_view(results) if generate else {}),  # what a user feels leads the report
         "recall@k": mean([r.recall for r in ans]),
         "mrr@10": mean([r.rr for r in ans]),
     }
@@ -434,6 +435,30 @@ def summarize(results: list[Result], generate: bool = True) -> dict[str, Any]:
         summary[f"{part}_p50_s"] = round(percentile(values, 50), 3)
         summary[f"{part}_p95_s"] = round(percentile(values, 95), 3)
     return summary
+
+
+def user_view(results: list[Result]) -> dict[str, Any]:
+    """What a user feels, first in every report: how often an answer is shown, how often a shown answer is
+    wrong (an answerable question without the expected answer, or any answer to an unanswerable one), how
+    many answerable questions get a right answer, how many unanswerable ones are refused; quotes (extractive)
+    and generated answers counted apart."""
+    done = [r for r in results if not r.error]
+    shown = [r for r in done if not r.refused]
+    wrong = [r for r in shown if not (r.answerable and r.contains)]
+    answerable = [r for r in done if r.answerable]
+    unanswerable = [r for r in done if not r.answerable]
+    share = lambda part, whole: round(len(part) / len(whole), 3) if whole else None  # noqa: E731
+    view: dict[str, Any] = {
+        "answered_share": share(shown, done),
+        "wrong_among_shown": share(wrong, shown),
+        "right_among_answerable": share([r for r in answerable if not r.refused and r.contains], answerable),
+        "unanswerable_refused": share([r for r in unanswerable if r.refused], unanswerable),
+    }
+    for kind, extractive in (("extractive", True), ("generated", False)):
+        mine = [r for r in shown if r.extractive is extractive]
+        view[f"shown_{kind}"] = len(mine)
+        view[f"wrong_{kind}"] = sum(1 for r in mine if not (r.answerable and r.contains))
+    return view
 
 
 def check_table(results: list[Result]) -> list[dict[str, Any]]:
@@ -529,7 +554,8 @@ def changed_answers(before: str | Path, after: str | Path) -> list[tuple[str, st
 
 # -- report files -----------------------------------------------------------------------------
 MAX_FAILURE_ROWS = 200
-RATE_KEYS = ["recall@k", "mrr@10", "answer_contains", "answer_f1", "citation_precision", "citation_recall",
+RATE_KEYS = ["answered_share", "wrong_among_shown", "right_among_answerable", "unanswerable_refused",
+             "recall@k", "mrr@10", "answer_contains", "answer_f1", "citation_precision", "citation_recall",
              "refusal_accuracy", "false_refusals"]
 
 
@@ -579,7 +605,7 @@ def _chart(path: Path, title: str, summary: dict[str, Any], results: list[Result
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
     left.barh(keys[::-1], [summary[k] for k in keys[::-1]], color="#2563eb")
     left.set_xlim(0, 1)
-    left.set_title("Metrics (false_refusals: lower is better)")
+    left.set_title("Metrics (wrong_among_shown, false_refusals: lower is better)")
     for i, k in enumerate(keys[::-1]):
         left.text(min(summary[k] + 0.01, 0.9), i, f"{summary[k]:.2f}", va="center")
     timed = [r for r in results if r.timings]
