@@ -239,7 +239,10 @@ class Assistant:
         out = []
         for d in latest.values():
             if d.item and d.item.withdrawn:
+                was = next((r for r in self.dispatches() if r["dispatch_id"] == d.id), {})
                 report.chunks_removed += self.delete(d.id)
+                self.store.mark_withdrawn(d.id, {"title": was.get("title") or d.title, "date": was.get("date", d.date),
+                                                 "at": d.item.version_time})
                 report.withdrawn.append(d.id)
             elif d.item and _utc(stored.get(d.id, "")) > _version_time(d):
                 report.skipped.append((d.path, f"item '{d.id}' version {d.item.version or '?'} of "
@@ -247,6 +250,10 @@ class Assistant:
                                        f"({stored[d.id]}); the newer one is kept."))
             else:
                 out.append(d)
+        gone = self.store.withdrawn()
+        for d in out:
+            if d.id in gone:  # a usable version after a kill brings the item back
+                self.store.mark_withdrawn(d.id, None)
         return out
 
     def _chunked(self, dispatches: list[Dispatch], report: IngestReport) -> list[tuple[Dispatch, list[Chunk]]]:
@@ -286,6 +293,10 @@ class Assistant:
             except BadDispatch as exc:
                 report.skipped.append((str(f), exc.reason))
         return out
+
+    def withdrawn(self) -> dict[str, dict[str, str]]:
+        """Items a kill notice took out of the index: id -> {title, date, at}."""
+        return self.store.withdrawn()
 
     def delete(self, dispatch_id: str) -> int:
         """Remove a dispatch from the index; returns how many chunks were deleted."""

@@ -232,3 +232,26 @@ def test_a_source_card_shows_the_dateline_byline_and_that_the_item_was_corrected
     assert "Valence · June 18, 2025 · EXAMPLE · Anne Martin · corrected June 18, 2025 14:05" in html
     assert "corrigée le 18 juin 2025 14:05" in answer_html(
         Answer("q", "Il a cédé [1].", "fr", citations=[_citation(1, p, 0.9, [])]), "fr", "t")
+
+
+def test_a_withdrawn_item_is_listed_as_such_and_old_answers_citing_it_say_so(wire_qa, tmp_path, capsys):
+    from rag.apps import cli
+    from rag.apps.ui import stale_sources
+    v1 = _ninjs(tmp_path, "v1.json", 1, "2025-06-18T08:00:00Z", "Le barrage de Vézelon a cédé : 3 blessés.")
+    wire_qa.ingest([v1], progress=False)
+    [p] = wire_qa.retrieve("Que s'est-il passé au barrage de Vézelon ?", k=1)
+    turns = [{"q": "?", "html": "<p>x</p>", "cites": [[p.meta.dispatch_id, p.id]]}]
+    assert stale_sources(wire_qa, turns, "en") == {}
+    wire_qa.ingest([_ninjs(tmp_path, "v2.json", 2, "2025-06-18T09:00:00Z", "Le barrage a cédé : 5 blessés.")],
+                   progress=False)
+    assert stale_sources(wire_qa, turns, "fr") == {0: "Une source de cette réponse a été mise à jour depuis."}
+    wire_qa.ingest([_ninjs(tmp_path, "kill.json", 3, "2025-06-18T10:00:00Z", "Retiré.", status="canceled")],
+                   progress=False)
+    assert stale_sources(wire_qa, turns, "en") == {0: "A source of this answer has since been withdrawn or deleted."}
+    assert wire_qa.withdrawn()["urn-example-vezelon-dam"]["title"] == "Barrage de Vézelon"
+    assert cli.main(["list", "--index", wire_qa.settings.index_dir]) == 0
+    assert "urn-example-vezelon-dam\t2025-06-18\t-\t-\twithdrawn\tBarrage de Vézelon  [withdrawn by a kill notice" \
+        in capsys.readouterr().out
+    wire_qa.ingest([_ninjs(tmp_path, "v4.json", 4, "2025-06-19T08:00:00Z", "Le barrage a été réparé.")],
+                   progress=False)
+    assert wire_qa.withdrawn() == {} and wire_qa.stats()["dispatches"] == 1  # a usable version brings it back

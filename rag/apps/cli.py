@@ -175,6 +175,9 @@ def _run(args: argparse.Namespace) -> int:
             cells = [r["dispatch_id"], r["date"] or "-", r["lang"], r["source"], f"{r['chunks']} chunks",
                      r["title"] + state]
             print("\t".join(cells))
+        for did, w in sorted(qa.withdrawn().items()):
+            print("\t".join([did, w.get("date") or "-", "-", "-", "withdrawn", f"{w.get('title', '')}  [withdrawn by a "
+                             f"kill notice{' of ' + w['at'] if w.get('at') else ''}]"]))
         return 0
     if args.cmd == "stats":
         qa.llm  # noqa: B018 - resolve which backend answers, so stats can say it

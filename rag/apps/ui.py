@@ -136,11 +136,34 @@ def _question(q: str) -> str:
     return f'<p class="dqa-question">{escape(q)}</p>'
 
 
-def _messages(turns: list[dict]) -> list[dict]:
+def _messages(turns: list[dict], notes: dict[int, str] | None = None) -> list[dict]:
+    """The chat's messages for these turns; `notes`: a line to show above the answer of turn i."""
     out = []
-    for turn in turns:
-        out += [{"role": "user", "content": _question(turn["q"])}, {"role": "assistant", "content": turn["html"]}]
+    for i, turn in enumerate(turns):
+        note = (notes or {}).get(i)
+        html = f'<p class="dqa-stale" role="note">⚠️ {escape(note)}</p>{turn["html"]}' if note else turn["html"]
+        out += [{"role": "user", "content": _question(turn["q"])}, {"role": "assistant", "content": html}]
     return out
+
+
+def stale_sources(qa: Assistant, turns: list[dict], lang: str) -> dict[int, str]:
+    """For answers saved in the browser: those whose sources were since withdrawn or deleted, or replaced by
+    a newer version of their dispatch (the cited passages are gone from the index)."""
+    cited = [(i, did, cid) for i, turn in enumerate(turns) for did, cid in turn.get("cites", [])]
+    if not cited:
+        return {}
+    try:
+        present = qa.store.existing_ids([cid for _, _, cid in cited])
+        listed = {r["dispatch_id"] for r in qa.dispatches()}
+    except DispatchQAError:  # the status line says why
+        return {}
+    withdrawn, t, notes = qa.withdrawn(), texts(lang), {}
+    for i, did, cid in cited:
+        if did in withdrawn or did not in listed:
+            notes[i] = t.source_gone
+        elif cid not in present:
+            notes.setdefault(i, t.source_updated)
+    return notes
 
 
 RUNNING: dict[str, Any] = {}  # run id -> the AnswerStream it is reading, for its stop button
@@ -258,16 +281,19 @@ def build(qa: Assistant) -> gr.Blocks:  # noqa: C901 - one place wiring the even
             code = pick_language(request.headers.get("accept-language", "") if request else "")
             store = store or []
             last = store[-1] if store else {"id": "", "turns": []}
-            return [code, *labels(code), last["turns"], last["id"], _messages(last["turns"]),
-                    gr.update(choices=convo_choices(store, code), value=last["id"] or None), rows()]
+            return [code, *labels(code), last["turns"], last["id"],
+                    _messages(last["turns"], stale_sources(qa, last["turns"], code)),
+                    gr.update(choices=convo_choices(store, code), value=last["id"] or None), rows(code)]
 
         demo.load(start, [saved], [lang, *localized, turns, current, chat, convos, listing], show_progress="hidden")
 
-        def pick(convo_id: str, store: list[dict]) -> tuple:
+        def pick(convo_id: str, store: list[dict], code: str) -> tuple:
             found = next((c for c in store or [] if c["id"] == convo_id), None)
-            return (found["turns"], found["id"], _messages(found["turns"])) if found else (gr.update(),) * 3
+            if not found:
+                return (gr.update(),) * 3
+            return found["turns"], found["id"], _messages(found["turns"], stale_sources(qa, found["turns"], code))
 
-        convos.input(pick, [convos, saved], [turns, current, chat], show_progress="hidden", queue=False)
+        convos.input(pick, [convos, saved, lang], [turns, current, chat], show_progress="hidden", queue=False)
 
         def new_convo() -> tuple:
             return [], "", [], gr.update(value=None)
@@ -337,7 +363,8 @@ def build(qa: Assistant) -> gr.Blocks:  # noqa: C901 - one place wiring the even
                 if run_id in STOPPED:
                     return
                 turn = {"q": q, "html": answer_html(ans, code, f"dqa-{uuid.uuid4().hex[:8]}", qa.dispatch_passages),
-                        "text": ans.text, "standalone": ans.standalone_question}
+                        "text": ans.text, "standalone": ans.standalone_question,
+                        "cites": [[c.dispatch_id, c.chunk_id] for c in ans.citations]}
                 past = [*past, turn]
                 convo_id = convo_id or uuid.uuid4().hex[:12]
                 store = [c for c in store or [] if c["id"] != convo_id]
@@ -411,17 +438,20 @@ def build(qa: Assistant) -> gr.Blocks:  # noqa: C901 - one place wiring the even
                                        [gr.Textbox(visible=False), gr.HTML(visible=False)], api_name="ask")
 
         # -- dispatches ------------------------------------------------------------------------------
-        def rows() -> list[list[Any]]:
+        def rows(code: str) -> list[list[Any]]:
             try:
                 listed = qa.dispatches()
             except DispatchQAError:  # the status line says why
                 return []
-            return [[r["dispatch_id"], r["date"], r["lang"], r["source"], r["chunks"], r["title"]] for r in listed]
+            gone = [[did, w.get("date", ""), "", "", 0, f"({texts(code).withdrawn}) {w.get('title', '')}"]
+                    for did, w in sorted(qa.withdrawn().items())]
+            here = [[r["dispatch_id"], r["date"], r["lang"], r["source"], r["chunks"], r["title"]] for r in listed]
+            return here + gone
 
         def do_ingest(uploaded: list | None, path: str, code: str, progress: gr.Progress = gr.Progress()) -> tuple:
             t = texts(code)
             if not can_write:
-                return t.read_only, status_html(qa, code), rows()
+                return t.read_only, status_html(qa, code), rows(code)
             paths = [f if isinstance(f, str) else f.name for f in (uploaded or [])]
             try:
                 roots = ingest_roots(qa)
@@ -431,30 +461,30 @@ def build(qa: Assistant) -> gr.Blocks:  # noqa: C901 - one place wiring the even
                 target = Path(path.strip()).expanduser().resolve()
                 if not any(target == r or r in target.parents for r in roots):
                     return (t.folder_refused.format(roots=", ".join(map(str, roots)) or "—"),
-                            status_html(qa, code), rows())
+                            status_html(qa, code), rows(code))
                 paths.append(str(target))
             if not paths:
-                return t.choose_files, status_html(qa, code), rows()
+                return t.choose_files, status_html(qa, code), rows(code)
             try:
                 # a link inside an allowed folder may not lead out of it: files are read within the roots
                 # (and the uploads' own folder)
                 within = roots + [Path(p).resolve().parent for p in paths[:len(uploaded or [])]]
                 report = qa.ingest(paths, progress=lambda frac, text: progress(frac, desc=text), within=within)
             except DispatchQAError as exc:
-                return f"⚠️ {exc}", status_html(qa, code), rows()
-            return "```\n" + report.summary() + "\n```", status_html(qa, code), rows()
+                return f"⚠️ {exc}", status_html(qa, code), rows(code)
+            return "```\n" + report.summary() + "\n```", status_html(qa, code), rows(code)
 
         def do_delete(dispatch_id: str, code: str) -> tuple:
             t = texts(code)
             if not can_write:
-                return t.read_only, status_html(qa, code), rows()
+                return t.read_only, status_html(qa, code), rows(code)
             dispatch_id = (dispatch_id or "").strip()
             try:
                 n = qa.delete(dispatch_id) if dispatch_id else 0
             except DispatchQAError as exc:
-                return f"⚠️ {exc}", status_html(qa, code), rows()
+                return f"⚠️ {exc}", status_html(qa, code), rows(code)
             msg = t.deleted.format(n=n, id=dispatch_id) if n else t.no_dispatch.format(id=dispatch_id)
-            return msg, status_html(qa, code), rows()
+            return msg, status_html(qa, code), rows(code)
 
         ingest_btn.click(do_ingest, [files, folder, lang], [ingest_out, status, listing], api_name=False)
         del_btn.click(do_delete, [del_id, lang], [ingest_out, status, listing], api_name=False)

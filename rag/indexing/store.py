@@ -125,6 +125,8 @@ def describe(settings: Settings) -> str:
 
 
 STAMP = ".dqa-changes"  # rewritten by every ingest and delete, so other processes notice them
+WITHDRAWN_FILE = "withdrawn.json"  # items kill notices took out (on a server: the collection's metadata)
+WITHDRAWN_KEY = "withdrawn"
 
 
 class DispatchStore:
@@ -267,6 +269,39 @@ class DispatchStore:
                 found.update(self.col.get(ids=list(ids[i:i + BATCH]), include=[])["ids"])
             return found
         return self._read("read", run)
+
+    # -- withdrawn items (kill notices) ---------------------------------------------------------------
+    def withdrawn(self) -> dict[str, dict[str, str]]:
+        """Items a kill notice took out: id -> {title, date, at} (kept so lists and old answers can say so)."""
+        with self._reading("read"):
+            if self.settings.chroma_host:
+                raw = str((self.col.metadata or {}).get(WITHDRAWN_KEY, "") or "{}")
+            else:
+                path = Path(self.settings.index_dir) / WITHDRAWN_FILE
+                raw = path.read_text(encoding="utf-8") if path.is_file() else "{}"
+        try:
+            marks = json.loads(raw)
+        except ValueError:
+            return {}
+        return marks if isinstance(marks, dict) else {}
+
+    def mark_withdrawn(self, dispatch_id: str, record: dict[str, str] | None) -> None:
+        """Record (or, with None, forget) that an item was withdrawn."""
+        marks = self.withdrawn()
+        if record is None and dispatch_id not in marks:
+            return
+        if record is None:
+            marks.pop(dispatch_id)
+        else:
+            marks[dispatch_id] = record
+        raw = json.dumps(marks, ensure_ascii=False, sort_keys=True)
+        with self._writing("record a withdrawn item in"):
+            if self.settings.chroma_host:
+                self.col.modify(metadata={**(self.col.metadata or {}), WITHDRAWN_KEY: raw})
+            else:
+                tmp = Path(self.settings.index_dir) / f"{WITHDRAWN_FILE}.{os.getpid()}"
+                tmp.write_text(raw, encoding="utf-8")
+                os.replace(tmp, Path(self.settings.index_dir) / WITHDRAWN_FILE)
 
     def dispatch_hashes(self, dispatch_ids: Sequence[str]) -> dict[str, set[str]]:
         """The versions (content hashes) stored for each of these dispatches (absent: none stored)."""
