@@ -185,6 +185,8 @@ class Settings(BaseSettings):
     ui_port: int = _f(7860, "ui", "Port of the web UI.", ge=1, le=65535)
     ui_username: str = _f("", "ui", "With ui_password: log-in required for the web UI.")
     ui_password: str = _f("", "ui", "Password of ui_username.")
+    watch_folder: str = _f("", "ui", "A spool folder the web UI's server watches: files that land there are "
+                           "ingested once complete (as `dispatch-qa watch` does); empty: none.")
     ui_ingest_roots: list[str] = _f([], "ui", "Folders whose files the web UI's ingest box may read; empty: the "
                                     "folders of the dispatches already indexed. Uploads are always allowed.")
 

@@ -255,3 +255,16 @@ def test_a_withdrawn_item_is_listed_as_such_and_old_answers_citing_it_say_so(wir
     wire_qa.ingest([_ninjs(tmp_path, "v4.json", 4, "2025-06-19T08:00:00Z", "Le barrage a été réparé.")],
                    progress=False)
     assert wire_qa.withdrawn() == {} and wire_qa.stats()["dispatches"] == 1  # a usable version brings it back
+
+
+@pytest.mark.server
+def test_the_ui_server_watches_the_watch_folder_setting(tmp_path):
+    from servers import gradio_app
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    qa = Assistant(make_settings(tmp_path / "index", watch_folder=str(spool)))
+    with gradio_app(qa):
+        _ninjs(tmp_path, "item.json", 1, "2025-06-18T08:00:00Z", "Le barrage de Vézelon a cédé mardi soir.")
+        (tmp_path / "item.json").rename(spool / "item.json")
+        assert _until(lambda: qa.stats()["dispatches"] == 1)
+    assert "a cédé mardi soir" in qa.retrieve("Que s'est-il passé au barrage de Vézelon ?", k=1)[0].text

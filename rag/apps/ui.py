@@ -498,7 +498,27 @@ def serve(qa: Assistant, host: str, port: int, auth: tuple[str, str] | None = No
     demo.queue(default_concurrency_limit=4)
     demo.launch(server_name=host, server_port=port, auth=auth, show_error=False, css=CSS, head=head(),
                 prevent_thread_lock=not block, quiet=quiet, footer_links=[], share=False)
+    if qa.settings.watch_folder:
+        _watch_in_background(qa, demo)
     return demo
+
+
+def _watch_in_background(qa: Assistant, demo: gr.Blocks) -> None:
+    """The watch_folder setting: a thread ingests what lands in the folder while the UI runs (it stops with it)."""
+    from rag.apps.watch import watch
+    folder, stop = Path(qa.settings.watch_folder), threading.Event()
+    if not folder.is_dir():
+        log.warning("watch_folder %s is not a folder; nothing is watched.", folder)
+        return
+    close = demo.close
+
+    def closing() -> None:
+        stop.set()
+        close()
+
+    demo.close = closing  # type: ignore[method-assign]
+    threading.Thread(target=watch, args=(qa, folder, lambda r: log.info("watch_folder: %s", r.summary()), stop),
+                     daemon=True, name="dqa-watch").start()
 
 
 def main() -> None:
