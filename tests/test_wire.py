@@ -268,3 +268,12 @@ def test_the_ui_server_watches_the_watch_folder_setting(tmp_path):
         (tmp_path / "item.json").rename(spool / "item.json")
         assert _until(lambda: qa.stats()["dispatches"] == 1)
     assert "a cédé mardi soir" in qa.retrieve("Que s'est-il passé au barrage de Vézelon ?", k=1)[0].text
+
+
+def test_a_ninjs_version_this_release_does_not_know_is_read_with_a_warning(tmp_path):
+    item = json.loads((WIRE / "ninjs" / "3.1_004_simple_text_article.json").read_text())
+    item["$schema"] = "http://www.iptc.org/std/ninjs/ninjs-schema_4.0.json"
+    (tmp_path / "future.json").write_text(json.dumps(item))
+    read = read_file(tmp_path / "future.json", 10**6)
+    assert read.dispatches[0].title == CONCORDIA
+    assert any("ninjs 4.0 is a version this release does not know" in w for w in read.warnings)

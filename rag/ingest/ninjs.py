@@ -7,6 +7,7 @@ MIT licence); what is invalid is reported as a warning and what can be read is i
 from __future__ import annotations
 
 import json
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -34,10 +35,21 @@ def major_version(item: dict) -> int:
     return 1
 
 
+def declared_version(item: dict) -> str:
+    """The ninjs version the item names ('$schema': '.../ninjs-schema_3.1.json' -> '3.1'), '' when none."""
+    m = re.search(r"ninjs-schema_(\d+(?:\.\d+)*)\.json", str(item.get("$schema", "")))
+    return m.group(1) if m else ""
+
+
 def read_ninjs(item: dict, where: str) -> WireRecord:
     """One ninjs item as a record; a missing body is a ValueError saying so."""
     version = major_version(item)
-    warnings = [f"{where}: {w}" for w in schema_problems(item, version)]
+    declared = declared_version(item)
+    if declared and declared.split(".")[0] not in ("1", "2", "3"):
+        warnings = [f"{where}: ninjs {declared} is a version this release does not know; read by its field names, "
+                    "not validated."]
+    else:
+        warnings = [f"{where}: {w}" for w in schema_problems(item, version)]
     get = _getter(item)
     paragraphs = _body(item)
     if not paragraphs:
