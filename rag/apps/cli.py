@@ -74,6 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--split", choices=["sample", "tune", "heldout"], help="with --squad: the fixed 100-question "
                    "sample, or one half of the other questions (tune on 'tune', report on 'heldout')")
     p.add_argument("--retrieval-only", action="store_true", help="score retrieval only, no generation")
+    p.add_argument("--compare-llama-index", action="store_true",
+                   help="also score a plain LlamaIndex VectorStoreIndex over the same chunks beside our retriever")
     p.add_argument("--compare", metavar="REPORT_JSON", help="an earlier run's report.json: list the questions "
                    "whose answer changed")
     p.add_argument("--without", metavar="CHECK[,CHECK...]", help="leave these checks out (ablation; "
@@ -238,7 +240,7 @@ def _eval(args: argparse.Namespace) -> int:
         from rag.settings import PROJECT_ROOT
         args.corpus = str(PROJECT_ROOT / "eval" / "corpus")
     summary, paths = run_eval(settings, args.questions, args.squad, args.corpus, args.k, args.out, args.limit,
-                              not args.retrieval_only, args.index_dir, args.split or "")
+                              not args.retrieval_only, args.index_dir, args.split or "", args.compare_llama_index)
     width = max(map(len, summary))
     print("\n".join(f"{key:<{width}}  {value}" for key, value in summary.items()))
     print("reports: " + ", ".join(map(str, paths)))

@@ -348,6 +348,35 @@ def run_questions(qa, questions: list[Question], k: int, generate: bool = True,
     return results
 
 
+def score_retriever(retriever, questions: list[Question], k: int) -> dict[str, Any]:
+    """recall@k and MRR@10 of any LlamaIndex retriever on a question set (its answerable questions, each asked
+    alone): a node counts when it holds an evidence quote (of the right dispatch when its metadata names one)."""
+    scores = []
+    for q in (q for q in questions if q.answerable and q.evidence and not q.follow_up_of):
+        nodes = retriever.retrieve(q.question)
+        triples = [(n.node.metadata.get("dispatch_id", q.evidence[0].dispatch), n.node.metadata.get("file", ""),
+                    n.node.get_content()) for n in nodes]
+        scores.append(retrieval_scores(triples, q.evidence, k))
+    mean = lambda xs: round(sum(xs) / len(xs), 3) if xs else None  # noqa: E731
+    return {"questions": len(scores), "recall@k": mean([r for r, _ in scores]),
+            "mrr@10": mean([rr for _, rr in scores])}
+
+
+def score_query_engine(engine, questions: list[Question]) -> dict[str, Any]:
+    """answer_contains of any LlamaIndex query engine on a question set's answerable questions, each asked alone."""
+    asked = [q for q in questions if q.answerable and q.expected and not q.follow_up_of]
+    hits = [answer_contains(str(engine.query(q.question)), q.expected) for q in asked]
+    return {"questions": len(asked), "answer_contains": round(sum(hits) / len(hits), 3) if hits else None}
+
+
+def compare_with_llama_index(qa, questions: list[Question], k: int) -> dict[str, dict[str, Any]]:
+    """Our retriever beside a plain LlamaIndex VectorStoreIndex over the same chunks and embedder."""
+    from rag.llama_index import DispatchRetriever, vector_index
+    return {"dispatch_retriever": score_retriever(DispatchRetriever(qa, k=max(k, 10)), questions, k),
+            "vector_store_index": score_retriever(vector_index(qa).as_retriever(similarity_top_k=max(k, 10)),
+                                                  questions, k)}
+
+
 def _conversation(q: Question, by_id: dict[str, Question], answered: dict[str, tuple[str, str]],
                   turns: int = 3) -> list[tuple[str, str]] | None:
     """The chat before a follow-up: its chain of earlier questions (follow_up_of), oldest first."""
@@ -627,7 +656,7 @@ def _chart(path: Path, title: str, summary: dict[str, Any], results: list[Result
 def run_eval(settings, questions_file: str | Path | None = None, squad: str | Path | None = None,
              corpus: str | Path = "eval/corpus", k: int = 8, out: str | Path | None = None,
              limit: int | None = None, generate: bool = True, index_dir: str | Path | None = None,
-             split: str = "",
+             split: str = "", compare_llama_index: bool = False,
              progress: bool = True) -> tuple[dict[str, Any], list[Path]]:
     """Ingest the corpus into the eval index (idempotent), ask every question, write the report files."""
     from tqdm.auto import tqdm
@@ -653,6 +682,8 @@ def run_eval(settings, questions_file: str | Path | None = None, squad: str | Pa
     results = run_questions(qa, questions, k, generate, on_step=bar.update)
     bar.close()
     summary = summarize(results, generate)
+    if compare_llama_index:
+        summary["llama_index_comparison"] = compare_with_llama_index(qa, questions, k)
     run_settings = {"questions": str(squad or questions_file), "corpus": str(corpus), "k": k,
                     "embedder": settings.embedder, "llm": qa.llm.describe() if generate else "none (retrieval only)"}
     return summary, write_report(out, name, summary, results, run_settings)
