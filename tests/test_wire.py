@@ -110,7 +110,7 @@ def test_rss_and_atom_entries_are_dispatches():
 def _ninjs(tmp_path: Path, name: str, version: int, when: str, text: str, **extra) -> Path:
     item = {"uri": extra.pop("uri", "urn:example:vezelon-dam"), "type": "text", "version": str(version),
             "versionCreated": when, "language": "fr", "pubStatus": extra.pop("status", "usable"),
-            "headlines": [{"role": "main", "value": "Barrage de Vézelon"}],
+            "headlines": [{"role": "main", "value": extra.pop("title", "Barrage de Vézelon")}],
             "bodies": [{"role": "main", "contentType": "text/plain", "value": text}], **extra}
     path = tmp_path / name
     path.write_text(json.dumps(item, ensure_ascii=False), encoding="utf-8")
@@ -180,7 +180,7 @@ def test_a_watched_spool_folder_reads_what_lands_once_complete_and_a_kill_withdr
     spool = tmp_path / "spool"
     spool.mkdir()
     _ninjs(spool, "before.json", 1, "2025-06-17T08:00:00Z", "La digue de Montrival a été renforcée lundi.",
-           uri="urn:example:montrival-dike")
+           uri="urn:example:montrival-dike", title="Digue de Montrival")
     reports, stop = [], threading.Event()
     worker = threading.Thread(target=watch, args=(wire_qa, spool, reports.append, stop, 0.2), daemon=True)
     worker.start()
@@ -197,6 +197,8 @@ def test_a_watched_spool_folder_reads_what_lands_once_complete_and_a_kill_withdr
         assert _until(lambda: "Vézelon" in _texts(wire_qa)) and wire_qa.stats()["dispatches"] == 2
         hits = wire_qa.retrieve("Que s'est-il passé au barrage de Vézelon ?", k=1)
         assert "a cédé mardi soir" in hits[0].text
+        answer = wire_qa.ask("Que s'est-il passé au barrage de Vézelon ?")  # answered (SmolLM2), and cited
+        assert not answer.refused and answer.citations[0].dispatch_id == "urn-example-vezelon-dam", answer.text
         _ninjs(spool, "kill.json", 2, "2025-06-18T10:00:00Z", "Article retiré.", status="withheld")
         assert _until(lambda: "Vézelon" not in _texts(wire_qa))
         assert "Montrival" in _texts(wire_qa)  # the other item stays
