@@ -105,6 +105,7 @@ def test_a_llama_index_citation_query_engine_over_our_retriever_and_our_model(qa
 def test_our_eval_scores_a_llama_index_retriever_and_query_engine_beside_ours(qa: Assistant):
     """The comparison `rag eval --compare-llama-index` prints, on a few questions of our set."""
     from rag.apps.evaluation import compare_with_llama_index, load_questions, score_query_engine
+
     from conftest import ROOT
     questions = [q for q in load_questions(ROOT / "eval" / "questions" / "dispatches.jsonl") if q.answerable][:12]
     table = compare_with_llama_index(qa, questions, k=8)

@@ -28,13 +28,17 @@ def settled(paths: set[Path], settle: float) -> list[Path]:
 
 def watch(qa: Assistant, folder: Path, on_report: Callable[[IngestReport], None], stop: threading.Event,
           settle: float = 0.3) -> None:
-    """Ingest `folder` now, then every complete file that lands or changes in it, until `stop` is set."""
+    """Ingest what is in `folder`, then every complete file that lands or changes in it, until `stop` is set.
+    The first scan runs once the watcher is running, so a file landing in between is never missed."""
     from watchfiles import Change
     from watchfiles import watch as changes
 
-    on_report(qa.ingest([folder], progress=False))
     pending: set[Path] = set()
+    scanned = False
     for batch in changes(folder, stop_event=stop, step=50, rust_timeout=500, yield_on_timeout=True):
+        if not scanned:
+            on_report(qa.ingest([folder], progress=False))
+            scanned = True
         pending |= {Path(p) for kind, p in batch if kind in (Change.added, Change.modified)}
         ready = settled(pending, settle) if pending else []
         pending -= set(ready) | {p for p in pending if not p.exists()}
