@@ -11,6 +11,7 @@ import ipaddress
 import logging
 import os
 import queue
+import re
 import threading
 import uuid
 from collections.abc import Iterator
@@ -399,8 +400,10 @@ def build(qa: Assistant) -> gr.Blocks:  # noqa: C901 - one place wiring the even
                 running.cancel()
             if len(msgs or []) < 2 or msgs[-1].get("role") != "assistant" or "dqa-status" not in _content(msgs[-1]):
                 return gr.update(), gr.update(), *free
-            partial = _content(msgs[-1]).replace('<p class="dqa-status" role="status">',
-                                                       f'<p class="dqa-stopped">{escape(texts(code).stopped)} ', 1)
+            # the step it was at ("Writing and checking…") goes: a stopped answer must not look as if it went on
+            partial = re.sub(r'<p class="dqa-status" role="status">.*?</p>',
+                             f'<p class="dqa-stopped">{escape(texts(code).stopped)}</p>', _content(msgs[-1]), count=1,
+                             flags=re.S)
             question = (run or {}).get("q", "")
             past = [*past, {"q": question, "html": partial, "text": "", "standalone": question}]
             return _messages(past), past, *free

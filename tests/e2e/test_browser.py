@@ -236,5 +236,7 @@ def test_stop_ends_the_answer_and_the_chat_goes_on(browser, qwen_url):
     page.locator("#dqa-stop").click()
     page.locator("#dqa-chat .dqa-stopped").wait_for(timeout=WAIT)
     assert page.locator("#dqa-chat .dqa-stopped").inner_text().startswith(texts("en").stopped)
+    stopped = page.locator("#dqa-chat .dqa-answer").last.inner_text()
+    assert "checking…" not in stopped and texts("en").searching not in stopped  # it no longer looks busy
     answer = ask(page, "Combien de drones ont été abattus au-dessus de Briansk ?")
     assert "30" in answer.inner_text() and answer.locator(".dqa-source").count() >= 1
