@@ -12,7 +12,7 @@ from pathlib import Path
 
 from rag.errors import BadDispatch
 from rag.ingest import feeds, newsml, ninjs
-from rag.ingest.item import ItemMeta
+from rag.ingest.item import ItemMeta, local_name
 from rag.ingest.markup import strip_forged
 from rag.ingest.wire import WireRecord
 from rag.language import table
@@ -316,8 +316,8 @@ def parse_xml(data: bytes, path: Path, default_source: str = "unknown") -> FileR
     else:
         items = newsml.news_items(root)
         if not items:
-            tag = root.tag.rsplit("}", 1)[-1]
-            raise BadDispatch(str(path), f"XML whose root is <{tag}>: neither a NewsML-G2 newsItem or newsMessage nor "
+            raise BadDispatch(str(path), f"XML whose root is <{local_name(root.tag)}>: neither a NewsML-G2 newsItem "
+                              "or newsMessage nor "
                               "an RSS or Atom feed (a packageItem only points at other items).")
         jobs = [(f"item {n}", partial(newsml.read_news_item, i, f"item {n}")) for n, i in enumerate(items, 1)]
     warnings: list[str] = []

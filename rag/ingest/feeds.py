@@ -6,23 +6,17 @@ from email.utils import parsedate_to_datetime
 from xml.etree.ElementTree import Element
 
 from rag.ingest.item import ItemMeta, html_paragraphs, iso_day, language_code, text_paragraphs
+from rag.ingest.item import element_text as _text
+from rag.ingest.item import local_name as _local
 from rag.ingest.wire import WireRecord
 
 _CONTENT = "{http://purl.org/rss/1.0/modules/content/}encoded"
 _DC_CREATOR = "{http://purl.org/dc/elements/1.1/}creator"
 
 
-def _local(tag: object) -> str:
-    return str(tag).rsplit("}", 1)[-1]
-
-
 def _first(el: Element, *names: str) -> Element | None:
     """The first child with one of these names (local names, or full {namespace}names)."""
     return next((c for c in el if c.tag in names or _local(c.tag) in names), None)
-
-
-def _text(el: Element | None) -> str:
-    return " ".join("".join(el.itertext()).split()) if el is not None else ""
 
 
 def is_feed(root: Element) -> bool:

@@ -54,6 +54,16 @@ def iso_time(value: str) -> datetime | None:
     return t if t.tzinfo else t.replace(tzinfo=UTC)
 
 
+def local_name(tag: object) -> str:
+    """An XML element's name without its namespace ('{http://iptc.org/...}newsItem' -> 'newsItem')."""
+    return str(tag).rsplit("}", 1)[-1]
+
+
+def element_text(el) -> str:
+    """All the text inside an XML element, whitespace collapsed ('' for None)."""
+    return " ".join("".join(el.itertext()).split()) if el is not None else ""
+
+
 def language_code(tag: str) -> str:
     """'en-US' -> 'en', 'nb-NO' -> 'nb'."""
     return (tag or "").strip().lower().split("-")[0].split("_")[0]

@@ -10,13 +10,11 @@ from __future__ import annotations
 from xml.etree.ElementTree import Element
 
 from rag.ingest.item import ItemMeta, html_paragraphs, iso_day, language_code, text_paragraphs
+from rag.ingest.item import element_text as _text
+from rag.ingest.item import local_name as _local
 from rag.ingest.wire import WireRecord
 
 _PARAGRAPHS = {"p", "hl2", "li", "blockquote", "pre"}
-
-
-def _local(tag: object) -> str:
-    return str(tag).rsplit("}", 1)[-1]
 
 
 def _child(el: Element | None, name: str) -> Element | None:
@@ -25,10 +23,6 @@ def _child(el: Element | None, name: str) -> Element | None:
 
 def _children(el: Element | None, name: str) -> list[Element]:
     return [c for c in el if _local(c.tag) == name] if el is not None else []
-
-
-def _text(el: Element | None) -> str:
-    return " ".join("".join(el.itertext()).split()) if el is not None else ""
 
 
 def _name(el: Element | None) -> str:
