@@ -23,6 +23,7 @@ from rag.indexing.store import DispatchStore, StoredChunk, describe
 from rag.ingest.chunking import chunk_dispatch
 from rag.ingest.dispatch import Dispatch, iter_files, read_file
 from rag.ingest.item import iso_time
+from rag.llm import models
 from rag.llm.backends import LLM, FallbackLLM, ReplayLLM, auto_threads, select_llm
 from rag.retrieval import Retriever
 from rag.settings import Settings
@@ -140,7 +141,9 @@ class Assistant:
             llm, self._notice, self._detail = select_llm(s)
             return llm
         model = f"{s.llm_backend}:{s.embedded_model_path or s.embedded_model}:{s.ollama_model}"
-        replay = ReplayLLM(s.generation_cache, model, load)
+        rereads = s.llm_backend == "ollama" or models.rereads(s.embedded_model_path
+                                                               or models.chosen_file(s.embedded_model))
+        replay = ReplayLLM(s.generation_cache, model, load, rereads)
         self._notice = f"Model: {replay.describe()}."
         return replay
 
@@ -349,10 +352,11 @@ class Assistant:
         _, evidence, _ = self.answerer.gather(query, k)
         return self.answerer.messages(query, evidence) if evidence else []
 
-    def judge(self, sentence: str, passage: str, question: str = "") -> AnswerSentence:
+    def judge(self, sentence: str, passage: str, question: str = "", quote: bool = False) -> AnswerSentence:
         """`sentence` checked against `passage` (standing alone) by the suite answers go through: kept or
-        left out, its support score and the verdicts (what `rag judge` measures)."""
-        return self.answerer.judge(sentence, passage, question)
+        left out, its support score and the verdicts (what `rag judge` measures); `quote`: as an extractive
+        quote of the passage."""
+        return self.answerer.judge(sentence, passage, question, quote)
 
     # -- low level, for benchmarks and tools -------------------------------------------------------
     @staticmethod

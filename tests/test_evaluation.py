@@ -206,21 +206,21 @@ def test_summary_of_an_empty_run_has_no_rates():
 def test_judge_agreement_reports_balanced_accuracy_and_auc(qa):
     """Our own labelled pairs (tests/data/judge.jsonl): number words, ordinals, figures given for something
     else, truncated and self-repeating sentences, wrong names, a sentence in the other language."""
-    from rag.apps.evaluation import judge_agreement
+    from rag.apps.evaluation import judge_agreement, load_pairs
 
     from conftest import DATA
-    result = judge_agreement(qa, DATA / "judge.jsonl")
+    result = judge_agreement(qa, load_pairs(DATA / "judge.jsonl"))
     assert result["pairs"] == 16 and result["supported"] == 8
     assert result["balanced_accuracy"] == 1.0 and result["auc_support"] == 1.0, result
     assert result["precision_kept"] == result["recall_kept"] == 1.0 and result["errors_by_check"] == {}
 
 
-def test_judge_file_errors_name_the_line(tmp_path, qa):
-    from rag.apps.evaluation import judge_agreement
+def test_judge_file_errors_name_the_line(tmp_path):
+    from rag.apps.evaluation import load_pairs
     bad = tmp_path / "pairs.jsonl"
     bad.write_text('{"sentence": "a", "passage": "b", "label": true}\n{"sentence": "a"}\n')
     with pytest.raises(EvalDataError, match="pairs.jsonl:2"):
-        judge_agreement(qa, bad)
+        load_pairs(bad)
 
 
 def test_squad_splits_keep_the_fixed_sample_apart_and_halve_the_rest(tmp_path):

@@ -18,11 +18,12 @@ from rag.answer.checks import Suite
 from rag.answer.citations import SentenceSplitter, split_answer
 from rag.answer.context import AnswerContext
 from rag.answer.evidence import Rejected, other_language_figures, select
-from rag.answer.extractive import NO_QUESTION, focus, hint
+from rag.answer.extractive import NO_QUESTION, focus, hint, quote_verdict
 from rag.answer.followup import History, condense, is_follow_up
 from rag.answer.prompting import Prompts, answer_messages, fit, passage_cost
 from rag.answer.query import Query, analyze
 from rag.answer.reasons import refusal_reasons
+from rag.answer.verifier import Verifier
 from rag.answer.versions import Disagreement
 from rag.answer.writer import AnswerWriter
 from rag.errors import ConfigError, ContextOverflow
@@ -90,6 +91,8 @@ class Answer:
     timeline: list[tuple[str, int, int]] = field(default_factory=list)  # versions, newest first: date, value, [n]
     rejected: list[Rejected] = field(default_factory=list)  # retrieved passages the gate left out, and why
     why: list[str] = field(default_factory=list)  # a refusal: why, in the answer's language
+    # a refusal after the model was asked: the passages nearest the question, shown as such, not as an answer
+    closest: list[Citation] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -107,11 +110,9 @@ class Answer:
         lines = [] if sources_only else [self.text, ""]
         if self.timeframe:
             lines.insert(0 if sources_only else 1, f"(period searched: {self.timeframe})")
-        for c in self.citations:
-            where = f"{c.file or c.dispatch_id} ({c.date or 'undated'}), chars {c.start}-{c.end}"
-            kind = " [photo caption]" if c.is_caption else ""
-            kind += f" [quotes: {', '.join(c.speakers)}]" if c.speakers else ""
-            lines.append(f"[{c.number}] {where}{kind}\n    « {c.text} »")
+        lines += [_source_line(c) for c in self.citations]
+        if self.closest:
+            lines += ["", table(self.lang, "reasons")["verdict"]["closest"], *(_source_line(c) for c in self.closest)]
         return "\n".join([*lines, "", *self.checks()]).rstrip()
 
     def checks(self) -> list[str]:
@@ -122,6 +123,13 @@ class Answer:
                for s in self.sentences]
         out += [f"  {reason}" for reason in self.why]
         return [words["heading"], *out] if out else []
+
+
+def _source_line(c: Citation) -> str:
+    where = f"{c.file or c.dispatch_id} ({c.date or 'undated'}), chars {c.start}-{c.end}"
+    kind = " [photo caption]" if c.is_caption else ""
+    kind += f" [quotes: {', '.join(c.speakers)}]" if c.speakers else ""
+    return f"[{c.number}] {where}{kind}\n    « {c.text} »"
 
 
 class AnswerStream:
@@ -147,7 +155,8 @@ class Answerer:
         self.settings, self.retriever, self.embedder = settings, retriever, embedder
         self.prompts = Prompts(settings.prompts_path)
         self._llm_factory = llm_factory
-        self.suite = Suite(settings, self.floor, embedder.relevance_floor, settings.checks_disabled)
+        verifier = Verifier(llm_factory, self.prompts) if settings.verify_answers else None
+        self.suite = Suite(settings, self.floor, embedder.relevance_floor, settings.checks_disabled, verifier)
         self.context = AnswerContext(embedder, self.prompts, settings, self.suite)
 
     @property
@@ -210,12 +219,16 @@ class Answerer:
         passages += other_language_figures(query, passages, self.retriever)
         return passages, *select(query, passages, self.suite)
 
-    def judge(self, sentence: str, passage: str, question: str = "") -> AnswerSentence:
+    def judge(self, sentence: str, passage: str, question: str = "", quote: bool = False) -> AnswerSentence:
         """A sentence as the model's would be checked, against one passage standing alone (labelled rows of
-        `rag judge`): the support, answer, lead and language stages of the suite."""
+        `rag judge`): the support, answer, lead, language and verify stages of the suite; with `quote`, a
+        passage sentence as the extractive quote is checked (the quote stage)."""
         query = analyze(question) if question else NO_QUESTION
         meta = ChunkMeta("judged", lang=detect_language(passage))
-        writer = AnswerWriter(query, [Evidence(1, Passage("judged", passage, meta))], self.context)
+        evidence = [Evidence(1, Passage("judged", passage, meta))]
+        if quote:
+            return quote_verdict(sentence, evidence[0], query, self.suite)
+        writer = AnswerWriter(query, evidence, self.context)
         text, claimed = (split_answer(sentence) or [(sentence, [])])[0]
         writer.add(text, claimed or [1])
         return writer.sentences[-1]
@@ -300,9 +313,11 @@ class Answerer:
                      clock: _Clock) -> Answer:
         citations = [_citation(number, e.passage, support, writer.spans(e, claims))
                      for number, e, support, claims in writer.citations()]
+        closest = [_citation(n, e.passage, 0.0, []) for n, e in enumerate(writer.closest(), 1)]
         return _answer(query, writer.text, passages, citations=citations, sentences=writer.final_sentences(),
                        refused=writer.refused, extractive=writer.extractive, backend=backend, why=writer.why(),
-                       disagreements=writer.disagreements, timeline=writer.timeline, timings=clock.timings())
+                       disagreements=writer.disagreements, timeline=writer.timeline, timings=clock.timings(),
+                       closest=closest)
 
 
 def _tokens(messages: list[dict[str, str]]) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 import re
 
-from rag.answer.checks import Claim, Source
+from rag.answer.checks import Claim, Source, Suite
 from rag.answer.checks.figures import misplaced
 from rag.answer.context import AnswerContext
 from rag.answer.evidence import alone
@@ -117,10 +117,11 @@ def extract(query: Query, evidence: list[Evidence], context: AnswerContext) -> A
     other things than those asked ("quatre malfaiteurs" for "combien de suspects")."""
     embedder, prompts, s, suite = context
     sentence, e = best_span(query, evidence, embedder, s)
-    claim, source = Claim(read(sentence), (e.number,), {e.number: 1.0}), Source(e.number, read(e.text))
-    verdicts = suite.quote(claim, source, query)
-    if not all(v.ok for v in verdicts):
+    checked = quote_verdict(sentence, e, query, suite)
+    if not checked.supported:
         return None
+    verdicts = checked.verdicts
+    claim, source = Claim(read(sentence), (e.number,), {e.number: 1.0}), Source(e.number, read(e.text))
     intro = prompts.get("extractive", query.lang).format(dated=dated(e.meta.period, prompts, query.lang),
                                                          quote=sentence.strip())
     quote = next((q for q in e.meta.quotes if q.text in sentence), None)
@@ -129,6 +130,14 @@ def extract(query: Query, evidence: list[Evidence], context: AnswerContext) -> A
         intro += " " + prompts.get("quoted_by", query.lang).format(speaker=speaker)
     support, held = suite.support(claim, source, NO_QUESTION)  # the quote's own passage: its support
     return AnswerSentence(intro, [e.number], support, True, [e.number], speaker=speaker, verdicts=[*held, *verdicts])
+
+
+def quote_verdict(sentence: str, e: Evidence, query: Query, suite: Suite) -> AnswerSentence:
+    """The quote stage's verdicts on a passage span shown as the answer: supported when all hold."""
+    claim, source = Claim(read(sentence), (e.number,), {e.number: 1.0}), Source(e.number, read(e.text))
+    verdicts = suite.quote(claim, source, query)
+    ok = all(v.ok for v in verdicts)
+    return AnswerSentence(sentence, [e.number] if ok else [], 1.0 if ok else 0.0, ok, [e.number], verdicts=verdicts)
 
 
 def focus(query: Query, evidence: list[Evidence], embedder: Embedder, s: Settings) -> list[Evidence]:

@@ -25,6 +25,8 @@ from rag.reading.figures import figures
 from rag.reading.reading import read
 from rag.values import AnswerSentence, Evidence, Verdict
 
+CLOSEST = 3  # passages a refusal lists as the closest (not an answer)
+
 
 class AnswerWriter:
     def __init__(self, query: Query, evidence: list[Evidence], context: AnswerContext) -> None:
@@ -65,7 +67,7 @@ class AnswerWriter:
             checked = self.suite.language(sent, Claim(read(sent.text), passages=self.passages), self.query)
             if not checked.supported:
                 self.untranslated = self.untranslated or sent
-            sent = checked
+            sent = self.suite.verify(checked, claim, self.query)
         if not sent.supported:
             self.sentences.append(sent)
             return []
@@ -160,6 +162,10 @@ class AnswerWriter:
         reasons of their verdicts in the answer's language."""
         return [sentence_reasons(replace(x, cites=[self.mapping[n] for n in x.cites] if x.supported else []),
                                  self.query.lang, self.mapping) for x in self.sentences]
+
+    def closest(self) -> list[Evidence]:
+        """A refusal's nearest passages (the best ranked, CLOSEST of them), shown as not an answer."""
+        return self.evidence[:CLOSEST] if self.refused else []
 
     def why(self) -> list[str]:
         """Why the answer is a refusal ([] when it is not)."""

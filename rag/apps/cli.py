@@ -84,8 +84,18 @@ def build_parser() -> argparse.ArgumentParser:
                    "new output appended (re-run the checks on the same model output)")
     _common(p)
 
-    p = sub.add_parser("judge", help="agreement of the support check with labelled (sentence, passage, label) pairs")
-    p.add_argument("pairs", help="JSONL: {sentence, passage, label, question?} per line")
+    p = sub.add_parser("judge", help="agreement of the answer checks with labelled (sentence, passage, label) rows")
+    p.add_argument("pairs", nargs="?", help="JSONL: {sentence, passage, label, question?, kind?} per line")
+    p.add_argument("--squad", help="build the rows from a SQuAD-format file instead (rag/apps/labelled.py): a "
+                   "right row, another question's answer over the same passage, and an answer from another article, "
+                   "per question")
+    p.add_argument("--split", choices=["sample", "tune", "heldout"], default="heldout",
+                   help="with --squad: the split whose questions make the rows (default heldout)")
+    p.add_argument("--limit", type=int, help="with --squad: this many questions (a fixed random sample)")
+    p.add_argument("--save", help="also write the rows, with what the suite decided and each check's verdict, to "
+                   "this JSONL file (to read the errors, or judge the rows again)")
+    p.add_argument("--without", metavar="CHECK[,CHECK...]", help="leave these checks out (ablation)")
+    p.add_argument("--generations", help="JSONL cache of the model's answers to the verifier's questions")
     _common(p)
 
     p = sub.add_parser("bench", help="speed benchmarks: ingest, retrieval stages at scale, freshness, cold start "
@@ -195,10 +205,27 @@ def _judge(args: argparse.Namespace) -> int:
     import tempfile
 
     from rag import Assistant, Settings
-    from rag.apps.evaluation import judge_agreement
+    from rag.apps.evaluation import agreement_report, judge_rows, load_pairs
+    from rag.apps.labelled import squad_rows
+    if bool(args.pairs) == bool(args.squad):
+        print("error: give a JSONL file of labelled rows, or --squad FILE to build them.", file=sys.stderr)
+        return 2
+    if args.squad:
+        rows = [r.to_dict() for r in squad_rows(args.squad, args.split, args.limit)]
+    else:
+        rows = load_pairs(args.pairs)
+    without = [c.strip() for c in (args.without or "").split(",") if c.strip()] or None
+    settings = Settings.load(args.config, generation_cache=args.generations, checks_disabled=without)
     with tempfile.TemporaryDirectory(prefix="dqa-judge-") as tmp:  # no index needed, only the embedder
-        qa = Assistant.open(tmp, settings=Settings.load(args.config))
-        result = judge_agreement(qa, args.pairs)
+        qa = Assistant.open(tmp, settings=settings)
+        judged = judge_rows(qa, rows, progress=True)
+    result = agreement_report(rows, judged)
+    if args.save:
+        decided = [{**r, "kept": j.supported,
+                    "verdicts": [[v.check, v.ok, v.reason, v.score, v.args] for v in j.verdicts]}
+                   for r, j in zip(rows, judged)]
+        Path(args.save).write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in decided),
+                                   encoding="utf-8")
     print("\n".join(f"{k:<26} {v}" for k, v in result.items()))
     return 0
 

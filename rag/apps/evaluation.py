@@ -112,17 +112,7 @@ def squad_to_eval(path: str | Path, out_dir: str | Path, limit: int | None = Non
     """SQuAD-format file -> (JSONL corpus of its paragraphs, questions). Each paragraph becomes a
     dispatch; the sentence holding the answer is the evidence; `limit` samples that many questions."""
     path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise EvalDataError(str(path), f"not a SQuAD file ({exc}).") from exc
-    if not isinstance(data, dict) or not isinstance(data.get("data"), list):
-        raise EvalDataError(str(path), "not a SQuAD file (expected an object with a 'data' list of articles).")
-    data = data["data"]
-    try:
-        records, questions = _squad_items(data)
-    except (KeyError, TypeError, AttributeError) as exc:
-        raise EvalDataError(str(path), f"malformed SQuAD entry (missing or wrong field {exc}).") from exc
+    records, questions = _read_squad(path)
     questions = split_questions(questions, split, seed)
     if limit and limit < len(questions):
         questions = random.Random(seed).sample(questions, limit)
@@ -131,6 +121,25 @@ def squad_to_eval(path: str | Path, out_dir: str | Path, limit: int | None = Non
     corpus = out_dir / f"{path.stem}.corpus.jsonl"
     corpus.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
     return corpus, questions
+
+
+def squad_questions(path: str | Path) -> tuple[list[Question], dict[str, str]]:
+    """The questions of a SQuAD-format file, and the text of each paragraph by its dispatch id."""
+    records, questions = _read_squad(Path(path))
+    return questions, {r["id"]: r["text"] for r in records}
+
+
+def _read_squad(path: Path) -> tuple[list[dict], list[Question]]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise EvalDataError(str(path), f"not a SQuAD file ({exc}).") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("data"), list):
+        raise EvalDataError(str(path), "not a SQuAD file (expected an object with a 'data' list of articles).")
+    try:
+        return _squad_items(data["data"])
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise EvalDataError(str(path), f"malformed SQuAD entry (missing or wrong field {exc}).") from exc
 
 
 def split_questions(questions: list[Question], split: str, seed: int = 0) -> list[Question]:
@@ -517,39 +526,72 @@ def check_table(results: list[Result]) -> list[dict[str, Any]]:
 
 
 # -- agreement of the shipped checks with human labels -------------------------------------------
-def judge_agreement(qa, path: str | Path) -> dict[str, Any]:
-    """How the shipped check suite agrees with labelled (sentence, passage, label) rows: each sentence is
-    checked against its passage as an answer sentence would be (Assistant.judge), kept or left out.
-
-    The file is JSONL: {"sentence": ..., "passage": ..., "label": true when the sentence is right and the
-    passage says it, "question": optional}. Reported: precision and recall of "kept", balanced accuracy of
-    the decision, the AUC of the support score, and the checks that decided the rows they got wrong."""
+def load_pairs(path: str | Path) -> list[dict[str, Any]]:
+    """Labelled rows of a JSONL file: {"sentence": ..., "passage": ..., "label": true when the sentence is
+    right and the passage says it, "question": optional, "kind": optional, "quote": true to judge the sentence
+    as an extractive quote}; a malformed line stops with its number."""
     rows = []
     for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
             continue
         try:
             rec = json.loads(line)
-            rows.append((str(rec["sentence"]), str(rec["passage"]), bool(rec["label"]), str(rec.get("question", ""))))
+            rows.append({"sentence": str(rec["sentence"]), "passage": str(rec["passage"]),
+                         "label": bool(rec["label"]), "question": str(rec.get("question", "")),
+                         "kind": str(rec.get("kind", "")), "quote": bool(rec.get("quote", False))})
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
             raise EvalDataError(f"{path}:{n}", f"each line is {{sentence, passage, label}} ({exc}).") from exc
-    if not rows or len({label for *_, label, _ in rows}) < 2:
-        raise EvalDataError(str(path), "needs labelled pairs of both kinds (supported and unsupported).")
-    judged = [qa.judge(sentence, passage, question) for sentence, passage, _, question in rows]
-    labels = [label for _, _, label, _ in rows]
-    kept = [j.supported for j in judged]
+    return rows
+
+
+def judge_agreement(qa, rows: list[dict[str, Any]], progress: bool = False) -> dict[str, Any]:
+    """How the shipped check suite agrees with labelled rows (see load_pairs): each sentence is checked
+    against its passage as an answer sentence (or, for a quote row, as the extractive quote) would be
+    (Assistant.judge), kept or left out. Model sentences and quotes are reported apart when both are there."""
+    return agreement_report(rows, judge_rows(qa, rows, progress))
+
+
+def judge_rows(qa, rows: list[dict[str, Any]], progress: bool = False) -> list[Any]:
+    """Each row's sentence as the suite decides it (AnswerSentence: kept or not, the verdicts)."""
+    from tqdm.auto import tqdm
+    return [qa.judge(r["sentence"], r["passage"], r["question"], r.get("quote", False))
+            for r in tqdm(rows, desc="Judging", unit="row", disable=not progress)]
+
+
+def agreement_report(rows: list[dict[str, Any]], judged: list[Any]) -> dict[str, Any]:
+    """judge_agreement's figures from rows already judged."""
+    pairs = list(zip(rows, judged))
+    quotes = [(r, j) for r, j in pairs if r.get("quote")]
+    if not quotes or len(quotes) == len(pairs):
+        return agreement(pairs)
+    sentences = [(r, j) for r, j in pairs if not r.get("quote")]
+    return {**{f"sentences.{k}": v for k, v in agreement(sentences).items()},
+            **{f"quotes.{k}": v for k, v in agreement(quotes).items()}}
+
+
+def agreement(pairs: list[tuple[dict[str, Any], Any]]) -> dict[str, Any]:
+    """Precision and recall of "kept", balanced accuracy of the decision, the AUC of the support score, the
+    checks that decided the rows they got wrong, and, when rows say their kind, the share of each kind kept."""
+    labels = [r["label"] for r, _ in pairs]
+    if len(set(labels)) < 2:
+        raise EvalDataError("pairs", "needs labelled pairs of both kinds (supported and unsupported).")
+    kept = [j.supported for _, j in pairs]
     true_kept = sum(k and y for k, y in zip(kept, labels))
     wrong_by: dict[str, int] = {}  # the check that left out a right row, or "kept" for a wrong row kept
-    for j, k, y in zip(judged, kept, labels):
+    for (_, j), k, y in zip(pairs, kept, labels):
         if k != y:
             names = [v.check for v in j.verdicts if not v.ok] if y else ["kept"]
             for name in names[:1]:
                 wrong_by[name] = wrong_by.get(name, 0) + 1
-    return {"pairs": len(rows), "supported": sum(labels), "kept": sum(kept),
+    kinds = sorted({r["kind"] for r, _ in pairs if r.get("kind")})
+    by_kind = {kind: round(statistics.mean(float(k) for k, (r, _) in zip(kept, pairs) if r["kind"] == kind), 3)
+               for kind in kinds}
+    return {"pairs": len(pairs), "supported": sum(labels), "kept": sum(kept),
             "precision_kept": round(true_kept / sum(kept), 3) if any(kept) else None,
             "recall_kept": round(true_kept / sum(labels), 3),
             "balanced_accuracy": round(balanced_accuracy([float(k) for k in kept], labels, 0.5), 3),
-            "auc_support": round(auc([j.support for j in judged], labels), 3),
+            "auc_support": round(auc([j.support for _, j in pairs], labels), 3),
+            **{f"kept_share_{kind}": share for kind, share in by_kind.items()},
             "errors_by_check": dict(sorted(wrong_by.items(), key=lambda kv: -kv[1]))}
 
 

@@ -88,6 +88,8 @@ button.dqa-cite:focus-visible { outline: 2px solid #2563eb; }
 .dqa-source header { font-weight: 600; }
 .dqa-meta { font-size: 0.9em; margin: 2px 0; opacity: 0.85; }
 .dqa-source blockquote { margin: 4px 0; }
+.dqa-closest summary { cursor: pointer; font-weight: 600; }
+.dqa-source.dqa-not-answer { border-left-color: #9ca3af; color: #4b5563; }
 mark { background: #fde68a; color: inherit; }
 .dqa-dispatch-text { max-height: 24em; overflow: auto; font-size: 0.92em; }
 .dqa-timeline ol { margin: 4px 0 4px 1.2em; }

@@ -106,19 +106,20 @@ def answer_html(answer: Answer, lang: str, tid: str,
                 passages: Callable[[str], list[tuple[int, int, str]]] | None = None) -> str:
     """A finished answer: text with its markers, previews, versions timeline, source cards, sentence checks."""
     cards = {c.number: _card(c, lang, passages) for c in answer.citations}
+    closest = [_card(c, lang, passages) for c in answer.closest]
     timeline = [{"when": when(day, lang), "value": count_text(value, lang), "number": n}
                 for day, value, n in answer.timeline]
     return _env().get_template("answer.html.j2").render(
         lang=lang, t=texts(lang), tid=tid, parts=_parts(answer.text, cards), citations=list(cards.values()),
         timeline=timeline, period=answer.timeframe, refused=answer.refused, checks=answer.sentences,
-        removed=len(answer.dropped), why=answer.why, status="")
+        removed=len(answer.dropped), why=answer.why, status="", closest=closest)
 
 
 def progress_html(lang: str, status: str, sentences: list[str]) -> str:
     """While the answer is written: the current step, then the sentences that passed their checks so far."""
     return _env().get_template("answer.html.j2").render(
         lang=lang, t=texts(lang), tid="live", parts=[{"text": " ".join(sentences)}] if sentences else [],
-        citations=[], timeline=[], period="", refused=False, checks=[], removed=0, why=[], status=status)
+        citations=[], timeline=[], period="", refused=False, checks=[], removed=0, why=[], status=status, closest=[])
 
 
 def message_html(lang: str, text: str) -> str:

@@ -6,6 +6,7 @@ import contextlib
 import hashlib
 import json
 import logging
+import math
 import os
 import queue
 import threading
@@ -29,6 +30,23 @@ class LLM(Protocol):
     def generate(self, messages: list[Message], max_tokens: int, temperature: float) -> str: ...
     def stream(self, messages: list[Message], max_tokens: int, temperature: float,
                cancel: threading.Event | None = None) -> Iterator[str]: ...
+    # optional `rereads`: the model can re-read a question over one sentence (the grounded check); absent: no
+    # optional yes_probability(messages, yes, no) -> float: the first token's odds of `yes` over `no`
+
+
+TOP_LOGPROBS = 20  # first-token alternatives read for a yes/no question
+
+
+def yes_share(top: list[tuple[str, float]], yes: str, no: str) -> float:
+    """P(yes) / (P(yes) + P(no)) from first-token log probabilities (token, logprob); a token counts as the
+    word whatever its case and spaces. 0.5 when neither is among them."""
+    def best(word: str) -> float | None:
+        found = [lp for token, lp in top if token.strip().lower() == word.lower()]
+        return max(found) if found else None
+    ly, ln = best(yes), best(no)
+    if ly is None or ln is None:
+        return 0.5 if ly is None and ln is None else float(ln is None)
+    return 1.0 / (1.0 + math.exp(max(min(ln - ly, 50.0), -50.0)))
 
 
 class OllamaLLM:
@@ -41,6 +59,7 @@ class OllamaLLM:
         self.settings = settings
         self.model = settings.ollama_model
         self.name = f"ollama:{self.model}"
+        self.rereads = True
         # A silent server is told from a slow answer by the wait for each token, not for the whole answer.
         silent = min(settings.ollama_first_token_timeout, settings.llm_timeout)
         self.client = ollama.Client(host=settings.ollama_url,
@@ -81,6 +100,17 @@ class OllamaLLM:
                 if part.message.content:
                     yield part.message.content
 
+    def yes_probability(self, messages: list[Message], yes: str, no: str) -> float:
+        """One token with its alternatives' log probabilities (Ollama 0.12 and later); from a server that
+        sends none, the word it wrote."""
+        with ollama_errors(self.settings.ollama_url, self.model):
+            r = self.client.chat(model=self.model, messages=messages, stream=False, logprobs=True,
+                                 top_logprobs=TOP_LOGPROBS, options=self._options(1, 0.0))
+        if r.logprobs:
+            first = r.logprobs[0]
+            return yes_share([(t.token, t.logprob) for t in (first.top_logprobs or [first])], yes, no)
+        return yes_share([((r.message.content or "").strip(), 0.0)], yes, no)
+
 
 class EmbeddedLLM:
     """llama.cpp in-process through xllamacpp's server engine (thread-safe, queues requests).
@@ -95,6 +125,7 @@ class EmbeddedLLM:
         self.settings = settings
         self.path = self._model_file(settings)
         self.name = f"embedded:{self.path.stem}"
+        self.rereads = models.rereads(self.path)
         self.threads = settings.embedded_threads or auto_threads()
         self.threads_batch = settings.embedded_threads_batch or self.threads
         self.server = self._server()
@@ -182,6 +213,18 @@ class EmbeddedLLM:
                         yield text
         finally:  # a stop button, a timeout or an error: the model stops too, freeing it for the next question
             stop.set()
+
+    def yes_probability(self, messages: list[Message], yes: str, no: str) -> float:
+        """The first token's odds of `yes` over `no` (one token generated)."""
+        request = {**self._request(messages, 1, 0.0, False), "logprobs": True, "top_logprobs": TOP_LOGPROBS}
+        try:
+            out = self.server.handle_chat_completions(request)
+        except Exception as exc:  # noqa: BLE001 - llama.cpp's own errors, said as ours
+            raise LLMError(f"Embedded model failed: {exc}", self.name) from exc
+        if isinstance(out, dict) and "error" in out:
+            raise _failure(out["error"], self.name)
+        first = out["choices"][0]["logprobs"]["content"][0]
+        return yes_share([(t["token"], t["logprob"]) for t in first.get("top_logprobs") or [first]], yes, no)
 
     def _next(self, q: queue.Queue, deadline: float, stop: threading.Event, done: object) -> Any:
         """The next chunk, or `done` once stopped; LLMTimeout past the deadline."""
@@ -280,6 +323,10 @@ class FallbackLLM:
         return self.active.describe()
 
     @property
+    def rereads(self) -> bool:
+        return self.active.rereads
+
+    @property
     def switched(self) -> bool:
         return self.active is not self.primary
 
@@ -317,6 +364,14 @@ class FallbackLLM:
                 self._switch(exc)
         yield from self.active.stream(messages, max_tokens, temperature, cancel)
 
+    def yes_probability(self, messages: list[Message], yes: str, no: str) -> float:
+        if self.active is self.primary:
+            try:
+                return self.primary.yes_probability(messages, yes, no)
+            except (LLMTimeout, LLMUnavailable) as exc:
+                self._switch(exc)
+        return self.active.yes_probability(messages, yes, no)
+
 
 def select_llm(settings: Settings) -> tuple[LLM, str, str]:
     """Pick the backend: the model, a one-line notice saying which one answers, and why when it is not the
@@ -349,8 +404,9 @@ class ReplayLLM:
     the file, a new one by the model, whose answer is appended. An evaluation re-run after a change to the
     checks then reads the same model output and runs in seconds; the model is loaded only on a miss."""
 
-    def __init__(self, path: str | Path, model: str, load: Callable[[], LLM]) -> None:
+    def __init__(self, path: str | Path, model: str, load: Callable[[], LLM], rereads: bool = True) -> None:
         self.path, self.model, self._load = Path(path), model, load
+        self.rereads = rereads  # as the model behind it would (known without loading it)
         self._inner: LLM | None = None
         self._lock = threading.Lock()
         self.hits = self.misses = 0
@@ -382,14 +438,29 @@ class ReplayLLM:
             if self._inner is None:
                 self._inner = self._load()
         text = self._inner.generate(messages, max_tokens, temperature)
+        self._remember(key, text)
+        return text
+
+    def _remember(self, key: str, text: str) -> None:
         with self._lock:
             self.misses += 1
             self._known[key] = text
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with open(self.path, "a", encoding="utf-8") as f:
                 f.write(json.dumps({"key": key, "model": self.model, "text": text}, ensure_ascii=False) + "\n")
-        return text
 
     def stream(self, messages: list[Message], max_tokens: int, temperature: float,
                cancel: threading.Event | None = None) -> Iterator[str]:
         yield self.generate(messages, max_tokens, temperature)
+
+    def yes_probability(self, messages: list[Message], yes: str, no: str) -> float:
+        key = self._key([*messages, {"role": "odds", "content": f"{yes}/{no}"}], 1, 0.0)
+        with self._lock:
+            if key in self._known:
+                self.hits += 1
+                return float(self._known[key])
+            if self._inner is None:
+                self._inner = self._load()
+        p = self._inner.yes_probability(messages, yes, no)
+        self._remember(key, repr(p))
+        return p

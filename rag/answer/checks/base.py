@@ -19,8 +19,9 @@ from rag.values import Passage, Verdict
 # gate: a passage against the question (may the model read it?); support: a sentence against one passage;
 # answer: a supported sentence against the question and the passages it cites; lead: the sentence that would
 # open the answer (it must answer what was asked); language: the sentence as it would be shown, figures
-# written the reader's way; quote: the extractive quote.
-STAGES = ("gate", "support", "answer", "lead", "language", "quote")
+# written the reader's way; verify: the model asked yes or no about a sentence all the others let stand (last:
+# it costs a prompt read); quote: the extractive quote.
+STAGES = ("gate", "support", "answer", "lead", "language", "verify", "quote")
 
 
 @dataclass(frozen=True, eq=False)

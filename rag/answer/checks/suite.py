@@ -11,6 +11,7 @@ import numpy as np
 from rag.answer.checks.base import REGISTRY, Check, Claim, Passages, Source
 from rag.answer.checks.gate import gate_source
 from rag.answer.query import Query
+from rag.answer.verifier import Verifier
 from rag.errors import ConfigError
 from rag.language.dates import Period, days_meant
 from rag.language.words import fold
@@ -25,17 +26,18 @@ CORE = {"support", "similar"}
 class Suite:
     """The registered checks, built with their settings. `gate_floor`: the cosine a passage needs at the gate;
     `support_floor`: the embedder's relevance floor, from which support counts closeness. `without`: checks
-    left out (ablation: `rag eval --without`)."""
+    left out (ablation: `rag eval --without`). `verifier`: the model asked yes or no (the grounded check; None:
+    it does not run)."""
 
     def __init__(self, settings: Settings, gate_floor: float, support_floor: float,
-                 without: Collection[str] = ()) -> None:
+                 without: Collection[str] = (), verifier: Verifier | None = None) -> None:
         unknown = set(without) - set(REGISTRY)
         if unknown:
             raise ConfigError(f"Unknown check(s) {', '.join(sorted(unknown))}; the checks are: "
                               f"{', '.join(sorted(REGISTRY))}.", "checks_disabled")
         if set(without) & CORE:
             raise ConfigError(f"The checks {', '.join(sorted(CORE))} cannot be turned off.", "checks_disabled")
-        values = {**settings.model_dump(), "floor": gate_floor}
+        values = {**settings.model_dump(), "floor": gate_floor, "verifier": verifier}
         self.checks: dict[str, Check] = {name: cls(**values) for name, cls in REGISTRY.items() if name not in without}
         self.support_floor = support_floor
         self.cap = settings.unsupported_cap
@@ -123,9 +125,29 @@ class Suite:
             return sentence
         return _judged(sentence, [c(claim, None, query) for c in self.stage("language", query)])
 
+    def verify(self, sentence: AnswerSentence, claim: Claim, query: Query) -> AnswerSentence:
+        """A sentence every other check let stand, asked of the model: it holds when one of the passages it
+        cites holds (a sentence may join two)."""
+        if not sentence.supported:
+            return sentence
+        verdicts = []
+        for check in self.stage("verify", query):
+            verdict = None
+            for source in claim.passages.cited(sentence.cites):
+                verdict = check(claim, source, query)
+                if verdict.ok:
+                    break
+            verdicts += [verdict] if verdict else []
+        return _judged(sentence, verdicts)
+
     def quote(self, claim: Claim, source: Source, query: Query) -> list[Verdict]:
-        """The verdicts on an extractive quote (all must hold for it to be shown)."""
-        return [c(claim, source, query) for c in self.stage("quote", query)]
+        """The verdicts on an extractive quote (all must hold for it to be shown); the checks that ask the
+        model run last, and only when every other one held."""
+        checks = self.stage("quote", query)
+        verdicts = [c(claim, source, query) for c in checks if "verify" not in c.stages]
+        if all(v.ok for v in verdicts):
+            verdicts += [c(claim, source, query) for c in checks if "verify" in c.stages]
+        return verdicts
 
 
 _CLAIM_WIDE = {"count_given", "count_quantity"}  # answer-stage checks that look at the sentence alone
