@@ -156,8 +156,9 @@ class Settings(BaseSettings):
                               "passage sentences each kept sentence rests on (and over a quote shown as the "
                               "answer): the sentence stands only when it gives what the re-reading found (one "
                               "short generation each; docs/answers.md).")
-    verify_window: int = _f(2, "answer", "Passage sentences the re-reading reads: those sharing most words with "
-                            "the sentence checked and the question.", ge=1)
+    verify_window: int = _f(3, "answer", "Passage sentences the re-reading reads: those sharing most words with "
+                            "the sentence checked and the question (the whole passage when it is in the other "
+                            "language).", ge=1)
     verify_min_overlap: float = _f(0.5, "answer", "Share of the re-read answer's content words a sentence must "
                                    "hold (a figure of it counts alone).", ge=0, le=1)
     verify_min_yes: float = _f(0.5, "answer", "When the re-reading finds no span: the probability the model "

@@ -52,7 +52,10 @@ class Grounded(Check):
     def __call__(self, claim: Claim | None, source: Source | None, query: Query) -> Verdict:
         question = query.standalone or query.text
         quoted = claim.text.strip() in source.text
-        excerpt = claim.text if quoted else window(claim.text, question, source, self.verify_window)
+        across = bool(source.lang) and source.lang != query.lang  # no shared words to choose sentences by
+        excerpt = claim.text if quoted else source.text if across else window(claim.text, question, source,
+                                                                                 self.verify_window)
+        excerpt = titled(excerpt, source)
         found = self.verifier.reread(question, excerpt, query.lang)
         if found and not gives(excerpt, found, self.verify_min_overlap):
             found = ""  # not the passage's words ("XXI century" for "XIXe et XXe siècles"): no span read
@@ -64,6 +67,14 @@ class Grounded(Check):
         if gives(claim.text, found, self.verify_min_overlap):
             return Verdict(self.name, True, args={"found": found}, passage=source.number)
         return self.fails("other_answer", source, found=found)
+
+
+def titled(excerpt: str, source: Source) -> str:
+    """The excerpt under its dispatch's title: a sentence cut from its story no longer says what it is about
+    ("Israel's Yuval Raphael finished second", of the Eurovision in Basel), and the model then says it does not
+    answer."""
+    title = source.passage.meta.title.strip() if source.passage else ""
+    return f"{title}\n\n{excerpt}" if title and title not in excerpt else excerpt
 
 
 def gives(sentence: str, found: str, min_overlap: float) -> bool:
