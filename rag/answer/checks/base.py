@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from rag.answer.query import Query
 from rag.reading.reading import Reading, read
@@ -93,6 +93,16 @@ class Passages:
     def cited(self, numbers: list[int] | tuple[int, ...]) -> list[Source]:
         by_number = {s.number: s for s in self.sources}
         return [by_number[n] for n in numbers if n in by_number]
+
+
+class Reader(Protocol):
+    """What a check may ask of the answering model, given to the suite by the answer stage (checks import no
+    model): rag/answer/verifier.py implements it."""
+
+    @property
+    def able(self) -> bool: ...
+    def reread(self, question: str, passage: str, lang: str) -> str: ...
+    def says(self, question: str, passage: str, lang: str) -> float: ...
 
 
 class Check:

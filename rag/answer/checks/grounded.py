@@ -72,9 +72,11 @@ class Grounded(Check):
 def titled(excerpt: str, source: Source) -> str:
     """The excerpt under its dispatch's title: a sentence cut from its story no longer says what it is about
     ("Israel's Yuval Raphael finished second", of the Eurovision in Basel), and the model then says it does not
-    answer."""
+    answer. Not when the passage holds the title already (the first sentence of its dispatch, cut to make one):
+    read twice, it reads as two passages."""
     title = source.passage.meta.title.strip() if source.passage else ""
-    return f"{title}\n\n{excerpt}" if title and title not in excerpt else excerpt
+    lede = title.rstrip("…. ")  # a title made of the dispatch's first sentence, cut
+    return f"{title}\n\n{excerpt}" if lede and lede not in source.text and lede not in excerpt else excerpt
 
 
 def gives(sentence: str, found: str, min_overlap: float) -> bool:

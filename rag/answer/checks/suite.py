@@ -8,10 +8,9 @@ from dataclasses import replace
 
 import numpy as np
 
-from rag.answer.checks.base import REGISTRY, Check, Claim, Passages, Source
+from rag.answer.checks.base import REGISTRY, Check, Claim, Passages, Reader, Source
 from rag.answer.checks.gate import gate_source
 from rag.answer.query import Query
-from rag.answer.verifier import Verifier
 from rag.errors import ConfigError
 from rag.language.dates import Period, days_meant
 from rag.language.words import fold
@@ -30,7 +29,7 @@ class Suite:
     it does not run)."""
 
     def __init__(self, settings: Settings, gate_floor: float, support_floor: float,
-                 without: Collection[str] = (), verifier: Verifier | None = None) -> None:
+                 without: Collection[str] = (), verifier: Reader | None = None) -> None:
         unknown = set(without) - set(REGISTRY)
         if unknown:
             raise ConfigError(f"Unknown check(s) {', '.join(sorted(unknown))}; the checks are: "
