@@ -31,10 +31,7 @@ class Verifier:
 
     def reread(self, question: str, passage: str, lang: str) -> str:
         """The passage's words that answer `question`; "" when the model says the passage does not say it."""
-        messages: list[Message] = [
-            {"role": "system", "content": self.prompts.get("reread_system", lang).strip()},
-            {"role": "user", "content": self.prompts.get("reread", lang).format(
-                question=question, passage=clean(passage, lang)).strip()}]
+        messages = self._messages("reread", question, passage, lang)
         text = self._llm_factory().generate(messages, REREAD_TOKENS, 0.0).strip().strip('."\'«» ')
         nothing = {w.strip().lower() for w in self.prompts.table("reread_words", lang)["none"].split(",")}
         return "" if text.lower().rstrip(".") in nothing else text
@@ -47,8 +44,10 @@ class Verifier:
         if not hasattr(llm, "yes_probability"):
             return 0.0
         words = self.prompts.table("reread_words", lang)
-        messages: list[Message] = [
-            {"role": "system", "content": self.prompts.get("relevant_system", lang).strip()},
-            {"role": "user", "content": self.prompts.get("relevant", lang).format(
-                question=question, passage=clean(passage, lang)).strip()}]
-        return llm.yes_probability(messages, words["yes"], words["no"])
+        return llm.yes_probability(self._messages("relevant", question, passage, lang), words["yes"], words["no"])
+
+    def _messages(self, name: str, question: str, passage: str, lang: str) -> list[Message]:
+        """prompts/<name>_system.txt, then prompts/<name>.txt with the question and the passage (as data)."""
+        return [{"role": "system", "content": self.prompts.get(f"{name}_system", lang).strip()},
+                {"role": "user", "content": self.prompts.get(name, lang).format(
+                    question=question, passage=clean(passage, lang)).strip()}]

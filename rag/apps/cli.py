@@ -201,10 +201,17 @@ def _run(args: argparse.Namespace) -> int:
     raise AssertionError(args.cmd)
 
 
+def _check_settings(args: argparse.Namespace):
+    """Settings for eval and judge: --config, with --generations and --without (checks left out)."""
+    from rag import Settings
+    without = [c.strip() for c in (args.without or "").split(",") if c.strip()] or None
+    return Settings.load(args.config, generation_cache=args.generations, checks_disabled=without)
+
+
 def _judge(args: argparse.Namespace) -> int:
     import tempfile
 
-    from rag import Assistant, Settings
+    from rag import Assistant
     from rag.apps.evaluation import agreement_report, judge_rows, load_pairs
     from rag.apps.labelled import squad_rows
     if bool(args.pairs) == bool(args.squad):
@@ -214,8 +221,7 @@ def _judge(args: argparse.Namespace) -> int:
         rows = [r.to_dict() for r in squad_rows(args.squad, args.split, args.limit)]
     else:
         rows = load_pairs(args.pairs)
-    without = [c.strip() for c in (args.without or "").split(",") if c.strip()] or None
-    settings = Settings.load(args.config, generation_cache=args.generations, checks_disabled=without)
+    settings = _check_settings(args)
     with tempfile.TemporaryDirectory(prefix="dqa-judge-") as tmp:  # no index needed, only the embedder
         qa = Assistant.open(tmp, settings=settings)
         judged = judge_rows(qa, rows, progress=True)
@@ -259,10 +265,8 @@ def _settings(args: argparse.Namespace) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
-    from rag import Settings
     from rag.apps.evaluation import run_eval
-    without = [c.strip() for c in (args.without or "").split(",") if c.strip()] or None
-    settings = Settings.load(args.config, generation_cache=args.generations, checks_disabled=without)
+    settings = _check_settings(args)
     if args.squad is None and args.corpus == "eval/corpus" and not os.path.isdir(args.corpus):
         from rag.settings import PROJECT_ROOT
         args.corpus = str(PROJECT_ROOT / "eval" / "corpus")
