@@ -107,6 +107,32 @@ def test_rss_and_atom_entries_are_dispatches():
     assert len(a.body) == 2 and a.span(a.body[1]) == "Repairs cost 4 million euros, the operator said."
 
 
+RSS1 = """<?xml version="1.0" encoding="UTF-8"?>
+<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/"
+    xmlns:dc="http://purl.org/dc/elements/1.1/">
+  <channel rdf:about="https://gazette.example/"><title>La Gazette du Vézelon</title><dc:language>fr</dc:language>
+    <items><rdf:Seq><rdf:li rdf:resource="https://gazette.example/digue"/></rdf:Seq></items></channel>
+  <item rdf:about="https://gazette.example/digue"><title>La digue de Montrival &amp; le barrage</title>
+    <link>https://gazette.example/digue</link><dc:date>2025-06-12T10:15:00+02:00</dc:date>
+    <dc:creator>Paul Martin</dc:creator>
+    <description>&lt;p&gt;La digue de Montrival a été renforcée.&lt;script&gt;alert(1)&lt;/script&gt;&lt;/p&gt;
+    </description>
+  </item>
+</rdf:RDF>"""
+
+
+def test_an_rss_1_0_feed_is_read_and_its_html_sanitised(tmp_path):
+    """RSS 1.0 (RDF) is one of the dialects feedparser reads; script in a description is never text."""
+    path = tmp_path / "gazette.rss"
+    path.write_text(RSS1, encoding="utf-8")
+    [d] = read_file(path, 10**6).dispatches
+    assert (d.title, d.date, d.lang, d.source) == ("La digue de Montrival & le barrage", "2025-06-12", "fr",
+                                                  "La Gazette du Vézelon")
+    assert (d.item.uri, d.item.version_time, d.item.byline) == ("https://gazette.example/digue",
+                                                                "2025-06-12T10:15:00+02:00", "Paul Martin")
+    assert [d.span(b) for b in d.body] == ["La digue de Montrival a été renforcée."]
+
+
 def _ninjs(tmp_path: Path, name: str, version: int, when: str, text: str, **extra) -> Path:
     item = {"uri": extra.pop("uri", "urn:example:vezelon-dam"), "type": "text", "version": str(version),
             "versionCreated": when, "language": "fr", "pubStatus": extra.pop("status", "usable"),
