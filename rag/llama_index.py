@@ -268,10 +268,16 @@ class DispatchLLM(CustomLLM):
 
 
 def vector_index(qa: Assistant):
-    """A plain LlamaIndex VectorStoreIndex over the same chunks, embedded by the same model (ours is a
-    LlamaIndex BaseEmbedding): the pipeline a LlamaIndex user would build, to compare with ours."""
+    """A plain LlamaIndex VectorStoreIndex over our own Chroma collection (ChromaVectorStore: the same chunks
+    and vectors), queried with the same embedder (ours is a LlamaIndex BaseEmbedding): the pipeline a
+    LlamaIndex user would build on our index, to compare with ours."""
     from llama_index.core import VectorStoreIndex
-    nodes = [TextNode(id_=c.id, text=c.text, metadata={"dispatch_id": c.meta.dispatch_id, "file": c.meta.path},
-                      excluded_embed_metadata_keys=["dispatch_id", "file"])
-             for c in qa.store.iter_chunks()]
-    return VectorStoreIndex(nodes, embed_model=qa.embedder.backend, show_progress=False)
+    from llama_index.vector_stores.chroma import ChromaVectorStore
+    return VectorStoreIndex.from_vector_store(ChromaVectorStore(chroma_collection=qa.store.col),
+                                              embed_model=qa.embedder.backend)
+
+
+def plain_query_engine(qa: Assistant, k: int, max_tokens: int = 128):
+    """That index's default query engine (LlamaIndex's compact synthesis over the top `k` nodes), written by
+    our model: the same model and passages store as ours, with neither our gate nor our checks."""
+    return vector_index(qa).as_query_engine(llm=DispatchLLM(qa=qa, max_tokens=max_tokens), similarity_top_k=k)

@@ -74,8 +74,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--split", choices=["sample", "tune", "heldout"], help="with --squad: the fixed 100-question "
                    "sample, or one half of the other questions (tune on 'tune', report on 'heldout')")
     p.add_argument("--retrieval-only", action="store_true", help="score retrieval only, no generation")
-    p.add_argument("--compare-llama-index", action="store_true",
-                   help="also score a plain LlamaIndex VectorStoreIndex over the same chunks beside our retriever")
+    p.add_argument("--compare-llama-index", nargs="?", type=int, const=0, default=None, metavar="N",
+                   help="also score a plain LlamaIndex VectorStoreIndex over our Chroma collection beside our "
+                   "retriever, and (when answers are generated) its default query engine, written by the same "
+                   "model, beside our answers, on N questions spread over the set (default: all)")
     p.add_argument("--compare", metavar="REPORT_JSON", help="an earlier run's report.json: list the questions "
                    "whose answer changed")
     p.add_argument("--without", metavar="CHECK[,CHECK...]", help="leave these checks out (ablation; "

@@ -361,29 +361,75 @@ def score_retriever(retriever, questions: list[Question], k: int) -> dict[str, A
     """recall@k and MRR@10 of any LlamaIndex retriever on a question set (its answerable questions, each asked
     alone): a node counts when it holds an evidence quote (of the right dispatch when its metadata names one)."""
     scores = []
-    for q in (q for q in questions if q.answerable and q.evidence and not q.follow_up_of):
+    for q in (q for q in _alone(questions) if q.answerable and q.evidence):
         nodes = retriever.retrieve(q.question)
-        triples = [(n.node.metadata.get("dispatch_id", q.evidence[0].dispatch), n.node.metadata.get("file", ""),
-                    n.node.get_content()) for n in nodes]
+        triples = [(n.node.metadata.get("dispatch_id", q.evidence[0].dispatch),
+                    n.node.metadata.get("file") or n.node.metadata.get("path", ""), n.node.get_content())
+                   for n in nodes]
         scores.append(retrieval_scores(triples, q.evidence, k))
     mean = lambda xs: round(sum(xs) / len(xs), 3) if xs else None  # noqa: E731
     return {"questions": len(scores), "recall@k": mean([r for r, _ in scores]),
             "mrr@10": mean([rr for _, rr in scores])}
 
 
-def score_query_engine(engine, questions: list[Question]) -> dict[str, Any]:
-    """answer_contains of any LlamaIndex query engine on a question set's answerable questions, each asked alone."""
-    asked = [q for q in questions if q.answerable and q.expected and not q.follow_up_of]
-    hits = [answer_contains(str(engine.query(q.question)), q.expected) for q in asked]
-    return {"questions": len(asked), "answer_contains": round(sum(hits) / len(hits), 3) if hits else None}
+def spread(questions: list[Question], n: int) -> list[Question]:
+    """`n` questions spread evenly over the set, in its order (all of them when n is 0 or more than there are):
+    a subset that samples every dispatch of a set written dispatch by dispatch."""
+    if not 0 < n < len(questions):
+        return questions
+    return [questions[i * len(questions) // n] for i in range(n)]
 
 
-def compare_with_llama_index(qa, questions: list[Question], k: int) -> dict[str, dict[str, Any]]:
-    """Our retriever beside a plain LlamaIndex VectorStoreIndex over the same chunks and embedder."""
-    from rag.llama_index import DispatchRetriever, vector_index
-    return {"dispatch_retriever": score_retriever(DispatchRetriever(qa, k=max(k, 10)), questions, k),
-            "vector_store_index": score_retriever(vector_index(qa).as_retriever(similarity_top_k=max(k, 10)),
-                                                  questions, k)}
+def _alone(questions: list[Question]) -> list[Question]:
+    """The questions that make sense asked alone (a follow-up needs its conversation)."""
+    return [q for q in questions if not q.follow_up_of]
+
+
+def score_query_engine(engine, questions: list[Question], on_step: Callable[[int], Any] | None = None
+                       ) -> dict[str, Any]:
+    """What a user feels (user_view) of any LlamaIndex query engine on a question set, each question asked
+    alone. A response is a refusal when it carries our Answer and that refuses, or when it is empty (a plain
+    engine answers everything it is asked)."""
+    results = []
+    for q in _alone(questions):
+        res = Result(q.id, q.question, q.answerable)
+        try:
+            response = engine.query(q.question)
+        except DispatchQAError as exc:  # (a model timeout on a busy box): counted apart, the run goes on
+            res.error = str(exc)
+            results.append(res)
+            continue
+        answer = (response.metadata or {}).get("answer")
+        res.answer = str(response).strip()
+        res.refused = answer.refused if answer is not None else res.answer in ("", "Empty Response")
+        res.extractive = bool(answer is not None and answer.extractive)
+        res.contains = q.answerable and not res.refused and answer_contains(res.answer, q.expected)
+        results.append(res)
+        if on_step:
+            on_step(1)
+    return {"questions": len(results), "errors": sum(bool(r.error) for r in results), **user_view(results),
+            "answers": [{"id": r.id, "answer": r.answer, "refused": r.refused, "contains": r.contains,
+                         "error": r.error} for r in results]}
+
+
+def compare_with_llama_index(qa, questions: list[Question], k: int, results: list[Result] | None = None,
+                             n: int = 0, on_step: Callable[[int], Any] | None = None) -> dict[str, dict[str, Any]]:
+    """Our retriever beside a plain LlamaIndex VectorStoreIndex over our Chroma collection; with the results
+    of a run that generated (`results`), also our answers beside that index's default query engine written by
+    the same model, on `n` of the questions asked alone (spread over the set; 0: all)."""
+    from rag.llama_index import DispatchRetriever, plain_query_engine, vector_index
+    table: dict[str, dict[str, Any]] = {
+        "dispatch_retriever": score_retriever(DispatchRetriever(qa, k=max(k, 10)), questions, k),
+        "vector_store_index": score_retriever(vector_index(qa).as_retriever(similarity_top_k=max(k, 10)),
+                                              questions, k)}
+    if results is not None:
+        asked = spread(_alone(questions), n)
+        ours = [r for r in results if r.id in {q.id for q in asked}]
+        table["dispatch_qa_answers"] = {"questions": len(ours), **user_view(ours)}
+        # as many passages as our prompt holds at most (prompt_passages): the same model reads about as much
+        table["llama_index_answers"] = score_query_engine(plain_query_engine(qa, qa.settings.prompt_passages),
+                                                          asked, on_step)
+    return table
 
 
 def _conversation(q: Question, by_id: dict[str, Question], answered: dict[str, tuple[str, str]],
@@ -698,7 +744,7 @@ def _chart(path: Path, title: str, summary: dict[str, Any], results: list[Result
 def run_eval(settings, questions_file: str | Path | None = None, squad: str | Path | None = None,
              corpus: str | Path = "eval/corpus", k: int = 8, out: str | Path | None = None,
              limit: int | None = None, generate: bool = True, index_dir: str | Path | None = None,
-             split: str = "", compare_llama_index: bool = False,
+             split: str = "", compare_llama_index: int | None = None,
              progress: bool = True) -> tuple[dict[str, Any], list[Path]]:
     """Ingest the corpus into the eval index (idempotent), ask every question, write the report files."""
     from tqdm.auto import tqdm
@@ -724,8 +770,17 @@ def run_eval(settings, questions_file: str | Path | None = None, squad: str | Pa
     results = run_questions(qa, questions, k, generate, on_step=bar.update)
     bar.close()
     summary = summarize(results, generate)
-    if compare_llama_index:
-        summary["llama_index_comparison"] = compare_with_llama_index(qa, questions, k)
+    if compare_llama_index is not None:
+        bar = tqdm(total=len(spread(_alone(questions), compare_llama_index)) if generate else 0,
+                   desc="LlamaIndex query engine", unit="question", disable=not (progress and generate))
+        summary["llama_index_comparison"] = compare_with_llama_index(
+            qa, questions, k, results if generate else None, compare_llama_index, bar.update)
+        bar.close()
     run_settings = {"questions": str(squad or questions_file), "corpus": str(corpus), "k": k,
                     "embedder": settings.embedder, "llm": qa.llm.describe() if generate else "none (retrieval only)"}
-    return summary, write_report(out, name, summary, results, run_settings)
+    theirs = summary.get("llama_index_comparison", {}).get("llama_index_answers", {}).pop("answers", None)
+    paths = write_report(out, name, summary, results, run_settings)
+    if theirs is not None:  # the plain engine's answers, one per line, to read beside ours
+        paths.append(out / "llama_index_answers.jsonl")
+        paths[-1].write_text("".join(json.dumps(a, ensure_ascii=False) + "\n" for a in theirs), encoding="utf-8")
+    return summary, paths
