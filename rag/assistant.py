@@ -42,14 +42,18 @@ class IngestReport:
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
     warnings: list[tuple[str, str]] = field(default_factory=list)  # (path, what was wrong but did not stop it)
     withdrawn: list[str] = field(default_factory=list)  # items a kill notice (pubStatus canceled) took out
+    earlier: list[str] = field(default_factory=list)  # items of which an older version arrived: kept as such
     chunks_added: int = 0
     chunks_removed: int = 0
+    chunks_earlier: int = 0  # chunks of replaced versions kept, searchable as earlier versions
 
     def summary(self) -> str:
         killed = f", {len(self.withdrawn)} withdrawn" if self.withdrawn else ""
+        older = f", {len(self.earlier)} earlier version(s) kept" if self.earlier else ""
+        kept = f", {self.chunks_earlier} kept as an earlier version" if self.chunks_earlier else ""
         text = (f"{len(self.added)} added, {len(self.replaced)} replaced, {len(self.unchanged)} unchanged, "
-                f"{len(self.skipped)} skipped{killed}; {self.chunks_added} chunks added, {self.chunks_removed} "
-                "removed.")
+                f"{len(self.skipped)} skipped{killed}{older}; {self.chunks_added} chunks added, "
+                f"{self.chunks_removed} removed{kept}.")
         return "\n".join([text, *(f"  skipped {p}: {why}" for p, why in self.skipped),
                           *(f"  warning {p}: {what}" for p, what in self.warnings)])
 
@@ -68,6 +72,11 @@ def _path_list(paths: object) -> list[str | Path]:
 def _version_time(d: Dispatch) -> str:
     """When this version of the item was made, comparable as text (ISO 8601 in UTC); '' when unknown."""
     return _utc(d.item.version_time) if d.item else ""
+
+
+def _earlier(d: Dispatch) -> bool:
+    """An earlier version of an item (a newer one is, or is being, indexed)."""
+    return bool(d.item and d.item.superseded)
 
 
 def _utc(text: str) -> str:
@@ -186,8 +195,8 @@ class Assistant:
                 self.embedder.cache = EmbeddingCache(Path(self.settings.index_dir) / "embedding-cache.sqlite")
             report.warnings.append((self.settings.index_dir, "the index folder was gone; a new index was built "
                                                              "there from this ingest."))
-        dispatches = self._current(self._parse(iter_files(paths, report.skipped, roots), report, progress is True),
-                                   report)
+        dispatches, newer = self._current(self._parse(iter_files(paths, report.skipped, roots), report,
+                                                      progress is True), report)
         todo: list[tuple[Dispatch, list[Chunk], set[str]]] = []
         chunked = self._chunked(dispatches, report)
         # what the store already has, asked once for all files (not twice per dispatch)
@@ -195,7 +204,8 @@ class Assistant:
         versions = self.store.dispatch_hashes([d.id for d, _ in chunked])
         for d, chunks in chunked:
             missing = [c for c in chunks if c.id not in present]
-            stale = versions.get(d.id, set()) - {d.content_hash}
+            # an earlier version is added beside the current one, which it leaves as it is
+            stale = set() if _earlier(d) else versions.get(d.id, set()) - {d.content_hash}
             if not missing and not stale:
                 report.unchanged.append(d.id)
             else:
@@ -221,43 +231,58 @@ class Assistant:
                     self.retriever.lexical.update(self.store, [StoredChunk(c.id, c.text, c.meta) for c in added], [])
                     report.chunks_added += len(added)
                 for d, _, stale in group:
-                    # New versions are fully written before old ones go: an interruption loses nothing.
-                    removed = self.store.delete_dispatch(d.id, keep_hash=d.content_hash) if stale else []
-                    if removed:
-                        self.retriever.lexical.update(self.store, [], removed)
-                    report.chunks_removed += len(removed)
-                    (report.replaced if stale else report.added).append(d.id)
+                    if _earlier(d):
+                        report.earlier.append(d.id)
+                    elif stale and d.id in newer:  # a newer version of an item: the older stays, marked earlier
+                        report.chunks_earlier += len(self.store.supersede(d.id, d.content_hash, d.item.version_time))
+                        report.replaced.append(d.id)
+                    else:
+                        # New versions are fully written before old ones go: an interruption loses nothing.
+                        removed = self.store.delete_dispatch(d.id, keep_hash=d.content_hash) if stale else []
+                        if removed:
+                            self.retriever.lexical.update(self.store, [], removed)
+                        report.chunks_removed += len(removed)
+                        (report.replaced if stale else report.added).append(d.id)
         bar.close()
         return report
 
-    def _current(self, dispatches: list[Dispatch], report: IngestReport) -> list[Dispatch]:
-        """Of the versions of one item, the latest (here or already indexed); a kill notice takes the item out
-        of the index. Dispatches without an item's life pass as they are."""
-        latest: dict[str, Dispatch] = {}
+    def _current(self, dispatches: list[Dispatch], report: IngestReport) -> tuple[list[Dispatch], set[str]]:
+        """Of the versions of one item, the latest (here or already indexed) is its current text; the others
+        are kept as its earlier versions (`ItemMeta.superseded`: searchable as such). A kill notice takes the item
+        and all its versions out of the index. Dispatches without an item's life pass as they are. Also returns
+        the items whose current version here is newer than the one indexed (the indexed one becomes earlier)."""
+        groups: dict[str, list[Dispatch]] = {}
         for d in dispatches:
-            have = latest.get(d.id)
-            if have is None or _version_time(d) >= _version_time(have):
-                latest[d.id] = d
-        stored = self.store.version_times([d.id for d in latest.values() if d.item])
-        out = []
-        for d in latest.values():
-            if d.item and d.item.withdrawn:
-                was = next((r for r in self.dispatches() if r["dispatch_id"] == d.id), {})
-                report.chunks_removed += self.delete(d.id)
-                self.store.mark_withdrawn(d.id, {"title": was.get("title") or d.title, "date": was.get("date", d.date),
-                                                 "at": d.item.version_time})
-                report.withdrawn.append(d.id)
-            elif d.item and _utc(stored.get(d.id, "")) > _version_time(d):
-                report.skipped.append((d.path, f"item '{d.id}' version {d.item.version or '?'} of "
-                                       f"{d.item.version_time or 'unknown time'} is older than the one indexed "
-                                       f"({stored[d.id]}); the newer one is kept."))
-            else:
-                out.append(d)
+            groups.setdefault(d.id, []).append(d)
+        stored = self.store.version_times([i for i, group in groups.items() if group[0].item])
+        out: list[Dispatch] = []
+        newer: set[str] = set()
+        for did, group in groups.items():
+            group.sort(key=_version_time)  # stable: of equal times, the last read is kept
+            latest = group[-1]
+            if latest.item and latest.item.withdrawn:
+                was = next((r for r in self.dispatches() if r["dispatch_id"] == did), {})
+                report.chunks_removed += self.delete(did)
+                self.store.mark_withdrawn(did, {"title": was.get("title") or latest.title,
+                                                "date": was.get("date", latest.date), "at": latest.item.version_time})
+                report.withdrawn.append(did)
+                continue
+            indexed = stored.get(did, "")
+            current = latest if _version_time(latest) >= _utc(indexed) else None
+            if current is not None:
+                out.append(current)
+                if indexed and _version_time(current) > _utc(indexed):
+                    newer.add(did)
+            replaced_at = indexed if current is None else current.item.version_time if current.item else ""
+            for d in group:
+                if d is not current and d.item and _version_time(d) and _version_time(d) < _utc(replaced_at):
+                    d.item.superseded = replaced_at
+                    out.append(d)
         gone = self.store.withdrawn()
         for d in out:
-            if d.id in gone:  # a usable version after a kill brings the item back
+            if d.id in gone and not _earlier(d):  # a usable version after a kill brings the item back
                 self.store.mark_withdrawn(d.id, None)
-        return out
+        return out, newer
 
     def _chunked(self, dispatches: list[Dispatch], report: IngestReport) -> list[tuple[Dispatch, list[Chunk]]]:
         """Each dispatch with its chunks; one over settings.max_dispatch_chunks is skipped with its reason."""

@@ -68,6 +68,7 @@ class Retriever:
         sparse = self.sparse(query, n, flt, {c.id: c for c, _ in dense})
         clock.lap("bm25")
         passages = fuse(dense, sparse, s.caption_weight, s.rrf_k, detect_language(query))
+        passages = behind_current(passages, s.earlier_version_weight)
         passages = [p for p in passages if not under_embargo(p, self.now())]
         if s.recency_half_life_days > 0:
             passages = recency_boost(passages, as_of or date.today(), s.recency_half_life_days)
@@ -141,6 +142,15 @@ def fuse(dense: list[tuple[StoredChunk, float]], sparse: list[tuple[StoredChunk,
     return sorted(out, key=lambda p: -p.score)
 
 
+def behind_current(passages: list[Passage], weight: float) -> list[Passage]:
+    """An item's earlier versions stay searchable (what it said before), behind its current text: their
+    fused score times `weight`."""
+    if not any(p.meta.superseded for p in passages):
+        return passages
+    out = [replace(p, score=p.score * weight) if p.meta.superseded else p for p in passages]
+    return sorted(out, key=lambda p: -p.score)
+
+
 def recency_boost(passages: list[Passage], as_of: date, half_life_days: float) -> list[Passage]:
     """Halve a passage's fused score every `half_life_days` of age (undated and future ones are left alone)."""
     out = []
@@ -150,6 +160,14 @@ def recency_boost(passages: list[Passage], as_of: date, half_life_days: float) -
             p = replace(p, score=p.score * 0.5 ** ((as_of - day).days / half_life_days))
         out.append(p)
     return sorted(out, key=lambda p: -p.score)
+
+
+def _newer(a: Passage, b: Passage) -> bool:
+    """`a` is the newer telling of the same facts: the current version of an item (b an earlier one), or a
+    dispatch of a later day."""
+    if bool(a.meta.superseded) != bool(b.meta.superseded):
+        return not a.meta.superseded
+    return (a.day or date.min) > (b.day or date.min)
 
 
 def shingles(text: str, n: int = 3) -> set[tuple[str, ...]]:
@@ -173,6 +191,6 @@ def dedup(passages: list[Passage], threshold: float = 0.8, limit: int | None = N
         twin = next((i for i, (_, other) in enumerate(kept) if jaccard(sh, other) >= threshold), None)
         if twin is None or numbers(p.text) != numbers(kept[twin][0].text):
             kept.append((p, sh))
-        elif (p.day or date.min) > (kept[twin][0].day or date.min):  # same facts, newer dispatch: it takes the place
+        elif _newer(p, kept[twin][0]):  # same facts, newer dispatch or current version: it takes the place
             kept[twin] = (p, sh)
     return [p for p, _ in kept]

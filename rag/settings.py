@@ -74,6 +74,9 @@ class Settings(BaseSettings):
     rrf_k: int = _f(60, "retrieval", "Reciprocal-rank-fusion constant: larger flattens rank differences.", ge=1)
     caption_weight: float = _f(0.5, "retrieval", "Fused-score factor of photo captions (body text states "
                                "the facts).", ge=0, le=1)
+    earlier_version_weight: float = _f(0.5, "retrieval", "Fused-score factor of an earlier version of a wire "
+                                       "item (a newer one replaced it; it stays searchable behind the current "
+                                       "text).", ge=0, le=1)
     dedup_threshold: float = _f(0.8, "retrieval", "Word-trigram Jaccard above which two passages are "
                                 "near-duplicates.", ge=0, le=1)
     recency_half_life_days: float = _f(0.0, "retrieval", "A passage's score halves for every this many days "

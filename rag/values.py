@@ -36,6 +36,7 @@ class ChunkMeta:
     embargo: str = ""  # ISO 8601: not searchable before
     byline: str = ""
     located: str = ""
+    superseded: str = ""  # ISO 8601: when a newer version of the item replaced this one ("" while current)
 
     @property
     def period(self) -> Period | None:

@@ -152,18 +152,49 @@ def _texts(qa: Assistant) -> str:
     return " ".join(c.text for c in qa.store.iter_chunks())
 
 
-def test_a_new_version_replaces_the_old_and_an_older_one_arriving_late_does_not(wire_qa, tmp_path):
+def test_a_new_version_replaces_the_old_which_stays_searchable_as_an_earlier_version(wire_qa, tmp_path, capsys):
+    from rag.apps import cli
     v1 = _ninjs(tmp_path, "v1.json", 1, "2025-06-18T08:00:00+02:00", "Le barrage a cédé : 3 blessés.")
     v2 = _ninjs(tmp_path, "v2.json", 2, "2025-06-18T09:30:00+02:00", "Le barrage a cédé : 5 blessés.")
     assert wire_qa.ingest([v1], progress=False).added == ["urn-example-vezelon-dam"]
-    assert wire_qa.ingest([v2], progress=False).replaced == ["urn-example-vezelon-dam"]
-    assert "5 blessés" in _texts(wire_qa) and "3 blessés" not in _texts(wire_qa)
-    late = wire_qa.ingest([v1], progress=False)
-    assert not late.added and not late.replaced and "is older than the one indexed" in late.skipped[0][1]
-    assert "5 blessés" in _texts(wire_qa) and wire_qa.stats()["dispatches"] == 1
+    report = wire_qa.ingest([v2], progress=False)
+    assert report.replaced == ["urn-example-vezelon-dam"] and report.chunks_earlier == 1 and not report.chunks_removed
+    assert "1 kept as an earlier version" in report.summary()
+    [row] = wire_qa.dispatches()  # one story, its current version listed
+    assert (row["chunks"], row["earlier_versions"], row["complete"]) == (1, 1, True)
+    assert cli.main(["list", "--index", wire_qa.settings.index_dir]) == 0
+    assert "Barrage de Vézelon  [1 earlier version(s) kept]" in capsys.readouterr().out
+    found = wire_qa.retrieve("Combien de blessés au barrage de Vézelon ?", k=3)
+    assert [p.text for p in found] == ["Le barrage a cédé : 5 blessés.", "Le barrage a cédé : 3 blessés."]
+    assert [p.meta.superseded for p in found] == ["", "2025-06-18T09:30:00+02:00"]  # the current text first
+    late = wire_qa.ingest([v1], progress=False)  # the earlier version again: already kept
+    assert late.unchanged == ["urn-example-vezelon-dam"] and not late.added and not late.replaced
     assert wire_qa.ingest([v2], progress=False).unchanged == ["urn-example-vezelon-dam"]  # the same version twice
+    v0 = _ninjs(tmp_path, "v0.json", 0, "2025-06-18T07:00:00+02:00", "Le barrage se fissure.")
+    older = wire_qa.ingest([v0], progress=False)  # an older version never seen arrives late: kept as earlier
+    assert older.earlier == ["urn-example-vezelon-dam"] and not older.replaced and not older.skipped
+    assert wire_qa.ingest([v0], progress=False).unchanged == ["urn-example-vezelon-dam"]
+    assert "5 blessés" in wire_qa.retrieve("Que s'est-il passé au barrage de Vézelon ?", k=1)[0].text
     both = Assistant(make_settings(tmp_path / "index2")).ingest([v2, v1], progress=False)  # one ingest, both
-    assert both.added == ["urn-example-vezelon-dam"] and not both.skipped
+    assert both.added == ["urn-example-vezelon-dam"] and both.earlier == ["urn-example-vezelon-dam"]
+
+
+def test_an_answer_gives_the_current_version_and_names_the_earlier_one_with_its_time(wire_qa, tmp_path):
+    """The story-versions note is fed the item's real versions, with their version times."""
+    from rag.apps.ui_html import answer_html
+    wire_qa.ingest([_ninjs(tmp_path, "v1.json", 1, "2025-06-18T08:00:00+02:00",
+                           "La rupture du barrage de Vézelon a fait 3 blessés, selon la préfecture.")], progress=False)
+    wire_qa.ingest([_ninjs(tmp_path, "v2.json", 2, "2025-06-18T09:30:00+02:00",
+                           "La rupture du barrage de Vézelon a fait 5 blessés, selon la préfecture.")], progress=False)
+    answer = wire_qa.ask("Combien de blessés a fait la rupture du barrage de Vézelon ?")
+    assert answer.text.startswith("Selon la dépêche la plus récente (18 juin 2025 09:30), le nombre de blessés "
+                                  "est de 5 [1]. Une version antérieure (18 juin 2025 08:00) donnait 3 [2].")
+    assert answer.timeline[:2] == [("2025-06-18T09:30:00+02:00", 5, 1), ("2025-06-18T08:00:00+02:00", 3, 2)]
+    earlier = answer.citations[1]
+    assert (earlier.superseded, earlier.version_time) == ("2025-06-18T09:30:00+02:00", "2025-06-18T08:00:00+02:00")
+    html = answer_html(answer, "fr", "t")
+    assert "version antérieure (18 juin 2025 08:00), remplacée le 18 juin 2025 09:30" in html
+    assert "18 juin 2025 09:30" in html and "date inconnue" not in html  # the timeline gives version times
 
 
 def test_a_kill_notice_takes_the_item_out_of_the_answers(wire_qa, tmp_path):
@@ -276,6 +307,7 @@ def test_a_withdrawn_item_is_listed_as_such_and_old_answers_citing_it_say_so(wir
     wire_qa.ingest([_ninjs(tmp_path, "kill.json", 3, "2025-06-18T10:00:00Z", "Retiré.", status="canceled")],
                    progress=False)
     assert stale_sources(wire_qa, turns, "en") == {0: "A source of this answer has since been withdrawn or deleted."}
+    assert wire_qa.stats()["chunks"] == 0  # the kill took the item out with its earlier version
     assert wire_qa.withdrawn()["urn-example-vezelon-dam"]["title"] == "Barrage de Vézelon"
     assert cli.main(["list", "--index", wire_qa.settings.index_dir]) == 0
     assert "urn-example-vezelon-dam\t2025-06-18\t-\t-\twithdrawn\tBarrage de Vézelon  [withdrawn by a kill notice" \

@@ -70,6 +70,7 @@ class Citation:
     byline: str = ""
     version_time: str = ""  # ISO 8601: when this version of the item was made
     signal: str = ""  # correction | update
+    superseded: str = ""  # ISO 8601: when a newer version replaced this one (the passage is an earlier version)
 
 
 @dataclass
@@ -336,7 +337,7 @@ def _citation(number: int, p: Passage, support: float, spans: list[tuple[int, in
                     title=m.title, lang=m.lang, section=m.section, source=m.source, text=p.text, start=m.start,
                     end=m.end, is_caption=m.is_caption, support=support, spans=spans,
                     speakers=list(dict.fromkeys(q.speaker for q in m.quotes)), located=m.located, byline=m.byline,
-                    version_time=m.version_time, signal=m.signal)
+                    version_time=m.version_time, signal=m.signal, superseded=m.superseded)
 
 
 class _Clock:

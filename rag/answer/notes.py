@@ -5,7 +5,7 @@ from dataclasses import replace
 
 from rag.answer.prompting import Prompts, date_label
 from rag.answer.versions import Disagreement
-from rag.language.dates import parse_period
+from rag.language.dates import clock_time, parse_period
 from rag.language.numbers import count_text
 from rag.reading.quotes import attributed, names_speaker, speaker_of
 from rag.values import AnswerSentence, Evidence
@@ -23,13 +23,18 @@ def attribute_quote(sentence: AnswerSentence, evidence: list[Evidence], template
     return replace(sentence, text=text, speaker=speaker)
 
 
+def _time_label(value: str, lang: str, prompts: Prompts) -> str:
+    """A date ('18 juin 2025'), or an item version's time ('18 juin 2025 14:05'); 'date inconnue' when empty."""
+    return f"{date_label(parse_period(value[:10]), lang, prompts)} {clock_time(value)}".strip()
+
+
 def version_note(d: Disagreement, prompts: Prompts, lang: str) -> list[AnswerSentence]:
     """'Selon la dépêche la plus récente (1er avril 2025), le bilan est de 2 719 morts [1]. Une version
     antérieure (30 mars 2025) donnait 1 700 morts [2].', in the answer's language, each value cited."""
     label, _, noun = prompts.table("quantities", lang).get(d.key, d.key).partition("|")
 
     def when(day: str) -> str:
-        return date_label(parse_period(day), lang, prompts)
+        return _time_label(day, lang, prompts)
 
     def lines(kind: str, old_value: int, old_date: str) -> list[str]:
         return prompts.get(kind, lang).format(

@@ -91,7 +91,10 @@ def render_passages(evidence: list[Evidence], prompts: Prompts, lang: str) -> st
         title = clean(e.meta.title, lang).replace('"', "'")
         if e.meta.section:
             title += f" — {clean(e.meta.section, lang)}".replace('"', "'")
-        out.append(tpl.format(number=e.number, date=date_label(e.meta.period, lang), title=title,
+        day = date_label(e.meta.period, lang)
+        if e.meta.superseded:  # the model must know a newer version of this item replaced it
+            day = prompts.table("dates", lang).get("earlier", "{date}").format(date=day)
+        out.append(tpl.format(number=e.number, date=day, title=title,
                               text=" ".join(clean(e.text, lang).split())))
     return "\n".join(out)
 

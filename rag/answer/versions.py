@@ -8,6 +8,7 @@ it gives the latest and names the earlier version (different dates), or says the
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from rag.language.names import entities
 from rag.reading.figures import Figure, figures
@@ -32,13 +33,37 @@ class Disagreement:
         return self.newer_date == self.older_date
 
 
+def _when(e: Evidence) -> str:
+    """When a passage's text was written: the time of its item's version when a wire format gives one (two
+    versions of one item on one day are versions, not two sources), else its dispatch date."""
+    return e.meta.version_time or e.meta.date
+
+
+def _order(when: str) -> str:
+    """A `_when` value comparable as text: times in UTC, dates as they are."""
+    try:
+        t = datetime.fromisoformat(when) if "T" in when else None
+    except ValueError:
+        t = None
+    return (t if t.tzinfo else t.replace(tzinfo=UTC)).astimezone(UTC).isoformat() if t else when
+
+
+def _version(e: Evidence) -> tuple[str, str]:
+    """One version of one dispatch: its passages never disagree with one another (a dispatch gives several
+    counts); two versions of one item do."""
+    return e.meta.dispatch_id, e.meta.doc_hash
+
+
 def _story_names(e: Evidence) -> set[str]:
     return set(e.meta.doc_names) or {n for n in entities(e.text) if not n.isdigit()}
 
 
 def same_story(a: Evidence, b: Evidence, max_days: int = 14, min_overlap: float = 0.3) -> bool:
     """Two passages report the same story: dispatches close in time that name mostly the same people and
-    places (overlap of their names over the smaller set; 'Mandalay', 'Min Aung Hlaing' cross languages)."""
+    places (overlap of their names over the smaller set; 'Mandalay', 'Min Aung Hlaing' cross languages).
+    Two versions of one item are one story."""
+    if a.dispatch_id == b.dispatch_id:
+        return True
     da, db = a.day, b.day
     if da and db and abs((da - db).days) > max_days:
         return False
@@ -58,11 +83,11 @@ def disagreements(passages: list[Evidence], keys: set[str] | frozenset[str], max
     different stories (the tolls of two earthquakes are not versions of one another)."""
     out = []
     for key in sorted(keys):
-        found = [(p.meta.date, p.number, p, f) for p in passages for f in figures(p.text) if f.key == key]
-        found.sort(key=lambda x: (x[0], -x[1]))  # oldest first; equal dates: better-ranked last
+        found = [(_when(p), p.number, p, f) for p in passages for f in figures(p.text) if f.key == key]
+        found.sort(key=lambda x: (_order(x[0]), -x[1]))  # oldest first; equal dates: better-ranked last
         for new_date, new_n, new_p, new_f in reversed(found):  # the newest figure that has another version
-            older = [x for x in found if x[3].value != new_f.value and x[2].dispatch_id != new_p.dispatch_id
-                     and x[0] <= new_date and same_story(x[2], new_p, max_days, min_overlap)]
+            older = [x for x in found if x[3].value != new_f.value and _version(x[2]) != _version(new_p)
+                     and _order(x[0]) <= _order(new_date) and same_story(x[2], new_p, max_days, min_overlap)]
             if older:  # the version just before the newest ("the toll rose from X to Y"), then older values
                 old_date, old_n, _, old_f = older[-1]
                 earlier, seen = [], {new_f.value, old_f.value}

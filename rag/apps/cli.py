@@ -186,6 +186,8 @@ def _run(args: argparse.Namespace) -> int:
     if args.cmd == "list":
         for r in qa.dispatches():
             state = "" if r["complete"] else "  [incomplete: re-run ingest or delete to finish it]"
+            if r.get("earlier_versions"):
+                state += f"  [{r['earlier_versions']} earlier version(s) kept]"
             cells = [r["dispatch_id"], r["date"] or "-", r["lang"], r["source"], f"{r['chunks']} chunks",
                      r["title"] + state]
             print("\t".join(cells))

@@ -151,12 +151,12 @@ def _messages(turns: list[dict], notes: dict[int, str] | None = None) -> list[di
 
 def stale_sources(qa: Assistant, turns: list[dict], lang: str) -> dict[int, str]:
     """For answers saved in the browser: those whose sources were since withdrawn or deleted, or replaced by
-    a newer version of their dispatch (the cited passages are gone from the index)."""
+    a newer version of their dispatch (the cited passages are gone, or kept as an earlier version)."""
     cited = [(i, did, cid) for i, turn in enumerate(turns) for did, cid in turn.get("cites", [])]
     if not cited:
         return {}
     try:
-        present = qa.store.existing_ids([cid for _, _, cid in cited])
+        present = {c.id for c in qa.store.get([cid for _, _, cid in cited]) if not c.meta.superseded}
         listed = {r["dispatch_id"] for r in qa.dispatches()}
     except DispatchQAError:  # the status line says why
         return {}
@@ -450,7 +450,9 @@ def build(qa: Assistant) -> gr.Blocks:  # noqa: C901 - one place wiring the even
                 return []
             gone = [[did, w.get("date", ""), "", "", 0, f"({texts(code).withdrawn}) {w.get('title', '')}"]
                     for did, w in sorted(qa.withdrawn().items())]
-            here = [[r["dispatch_id"], r["date"], r["lang"], r["source"], r["chunks"], r["title"]] for r in listed]
+            here = [[r["dispatch_id"], r["date"], r["lang"], r["source"], r["chunks"],
+                     r["title"] + (texts(code).earlier_kept.format(n=r["earlier_versions"])
+                                   if r.get("earlier_versions") else "")] for r in listed]
             return here + gone
 
         def do_ingest(uploaded: list | None, path: str, code: str, progress: gr.Progress = gr.Progress()) -> tuple:

@@ -18,7 +18,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from rag import Answer, Citation
-from rag.language.dates import parse_period
+from rag.language.dates import clock_time, parse_period
 from rag.language.numbers import count_text
 
 LANGS = ("fr", "en")
@@ -49,8 +49,10 @@ def pick_language(accept_language: str) -> str:
 
 def when(iso: str, lang: str) -> str:
     """'2025-03-13' -> '13 mars 2025' / 'March 13, 2025'; '2025-03' -> 'mars 2025'; '' -> undated; a date
-    that does not exist stays as written."""
+    that does not exist stays as written; an item version's time gives its clock time too."""
     lang = lang if lang in LANGS else "en"
+    if clock_time(iso):
+        return f"{when(iso[:10], lang)} {clock_time(iso)}"
     period = parse_period(iso)
     if period:
         return period.label(lang)
@@ -87,8 +89,9 @@ def _version(c: Citation, lang: str) -> str:
     if not c.version_time:
         return ""
     t = texts(lang)
-    stamp = f"{when(c.version_time[:10], lang)} {c.version_time[11:16]}".strip()
-    return (t.corrected if c.signal == "correction" else t.version_of).format(when=stamp)
+    if c.superseded:
+        return t.earlier_version.format(when=when(c.version_time, lang), replaced=when(c.superseded, lang))
+    return (t.corrected if c.signal == "correction" else t.version_of).format(when=when(c.version_time, lang))
 
 
 def _parts(text: str, cards: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:

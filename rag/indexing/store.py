@@ -12,7 +12,7 @@ import time
 import uuid
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -58,7 +58,8 @@ def to_chroma(meta: ChunkMeta) -> dict[str, Any]:
             "n_chunks": meta.n_chunks, **{k: getattr(meta, k) for k in _ITEM_FIELDS if getattr(meta, k)}}
 
 
-_ITEM_FIELDS = ("version", "version_time", "signal", "embargo", "byline", "located")  # stored only when set
+_ITEM_FIELDS = ("version", "version_time", "signal", "embargo", "byline", "located",
+                "superseded")  # stored only when set
 
 
 def from_chroma(m: dict[str, Any] | None, text: str) -> ChunkMeta:
@@ -304,17 +305,19 @@ class DispatchStore:
                 os.replace(tmp, Path(self.settings.index_dir) / WITHDRAWN_FILE)
 
     def dispatch_hashes(self, dispatch_ids: Sequence[str]) -> dict[str, set[str]]:
-        """The versions (content hashes) stored for each of these dispatches (absent: none stored)."""
+        """The current versions (content hashes) stored for each of these dispatches (absent: none stored);
+        earlier versions of an item, kept searchable as such, are not among them."""
         out: dict[str, set[str]] = {}
         for m in self._metadata_of(dispatch_ids):
-            out.setdefault(m["dispatch_id"], set()).add(m["doc_hash"])
+            if not m.get("superseded"):
+                out.setdefault(m["dispatch_id"], set()).add(m["doc_hash"])
         return out
 
     def version_times(self, dispatch_ids: Sequence[str]) -> dict[str, str]:
-        """When the stored version of each of these items was made (ISO 8601), for those a wire format dated."""
+        """When the current version of each of these items was made (ISO 8601), for those a wire format dated."""
         out: dict[str, str] = {}
         for m in self._metadata_of(dispatch_ids):
-            if m.get("version_time"):
+            if m.get("version_time") and not m.get("superseded"):
                 out[m["dispatch_id"]] = max(out.get(m["dispatch_id"], ""), str(m["version_time"]))
         return out
 
@@ -397,6 +400,21 @@ class DispatchStore:
                 self.col.delete(ids=ids[i:i + BATCH])
         return ids
 
+    def supersede(self, dispatch_id: str, keep_hash: str, when: str) -> list[StoredChunk]:
+        """Mark the current chunks of a dispatch but those of version `keep_hash` as an earlier version, replaced
+        at `when` (they stay searchable as such); return them as they now are."""
+        clause = {"$and": [{"dispatch_id": dispatch_id}, {"doc_hash": {"$ne": keep_hash}}]}
+        got = self._read("read", lambda: self.col.get(where=clause, include=["documents", "metadatas"]))
+        old = [c for c in _chunks(got) if not c.meta.superseded]
+        if not old:
+            return []
+        marked = [StoredChunk(c.id, c.text, replace(c.meta, superseded=when)) for c in old]
+        with self._writing("write to"):
+            for i in range(0, len(marked), BATCH):
+                part = marked[i:i + BATCH]
+                self.col.update(ids=[c.id for c in part], metadatas=[to_chroma(c.meta) for c in part])
+        return marked
+
     def cached(self, key: Hashable, compute: Callable[[], Any]) -> Any:
         """compute(), kept until the next change stamp (ours or another process's): whole-collection summaries
         (the dispatch list, example questions) are read once per change, not at every status line."""
@@ -407,16 +425,22 @@ class DispatchStore:
         return hit[1]
 
     def dispatches(self) -> list[dict[str, Any]]:
-        """One row per dispatch: id, title, date, lang, source, path, chunks, and `complete`: False when a write
-        or a delete was cut short (chunks missing, or two versions side by side); ingest or delete finishes it."""
+        """One row per dispatch: id, title, date, lang, source, path, chunks (of its current version),
+        `earlier_versions` (an item's versions a newer one replaced, still searchable as such), and `complete`:
+        False when a write or a delete was cut short (chunks missing, or two versions side by side); ingest or
+        delete finishes it."""
         return [dict(row) for row in self.cached("dispatches", self._dispatch_rows)]
 
     def _dispatch_rows(self) -> list[dict[str, Any]]:
         rows: dict[str, dict[str, Any]] = {}
         versions: dict[str, set[str]] = {}
         expected: dict[str, int] = {}
+        earlier: dict[str, set[str]] = {}
         for c in self.iter_chunks():
             m = c.meta
+            if m.superseded:
+                earlier.setdefault(m.dispatch_id, set()).add(m.doc_hash)
+                continue
             row = rows.setdefault(m.dispatch_id, {"dispatch_id": m.dispatch_id, "title": m.title, "date": m.date,
                                                   "lang": m.lang, "source": m.source, "path": m.path, "chunks": 0})
             row["chunks"] += 1
@@ -424,4 +448,5 @@ class DispatchStore:
             expected[m.dispatch_id] = max(expected.get(m.dispatch_id, 0), m.n_chunks)
         for did, row in rows.items():
             row["complete"] = len(versions[did]) == 1 and (expected[did] in (0, row["chunks"]))
+            row["earlier_versions"] = len(earlier.get(did, ()))
         return sorted(rows.values(), key=lambda r: (r["date"], r["dispatch_id"]))

@@ -39,7 +39,7 @@ def _item_fields(d: Dispatch) -> dict[str, str]:
     if i is None:
         return {}
     return {"version": i.version, "version_time": i.version_time, "signal": i.signal, "embargo": i.embargo,
-            "byline": i.byline, "located": i.located}
+            "byline": i.byline, "located": i.located, "superseded": i.superseded}
 
 
 def _names(text: str, limit: int = 2000) -> tuple[str, ...]:

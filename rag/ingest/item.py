@@ -32,6 +32,7 @@ class ItemMeta:
     located: str = ""
     subjects: list[str] = field(default_factory=list)
     captions: list[str] = field(default_factory=list)  # descriptions of the item's pictures
+    superseded: str = ""  # set at ingest: when a newer version replaced this one (it is kept as an earlier version)
 
     @property
     def withdrawn(self) -> bool:

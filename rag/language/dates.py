@@ -52,6 +52,12 @@ class Period:
         return f"{month} {self.start.day}, {self.start.year}"
 
 
+def clock_time(text: str) -> str:
+    """'2025-06-18T14:05:00+02:00' -> '14:05' (the time as the agency wrote it); '' for a date alone."""
+    m = re.match(r"\d{4}-\d{2}-\d{2}T(\d{2}:\d{2})", text or "")
+    return m.group(1) if m else ""
+
+
 def parse_period(text: str) -> Period | None:
     """'2025-03' -> all of March 2025, '2025-03-30' -> that day; None for '', or a date that does not exist."""
     m = _ISO_RE.fullmatch((text or "").strip())
