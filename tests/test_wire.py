@@ -293,6 +293,13 @@ def test_a_source_card_shows_the_dateline_byline_and_that_the_item_was_corrected
         Answer("q", "Il a cédé [1].", "fr", citations=[_citation(1, p, 0.9, [])]), "fr", "t")
 
 
+def test_an_answer_resting_on_a_corrected_item_says_so_in_its_text(wire_qa, tmp_path):
+    (tmp_path / "correction.xml").write_text(CORRECTION, encoding="utf-8")
+    wire_qa.ingest([tmp_path / "correction.xml"], progress=False)
+    answer = wire_qa.ask("What happened at the Vezelon dam?")
+    assert not answer.refused and answer.text.endswith("Source corrected by the agency on June 18, 2025 14:05 [1].")
+
+
 def test_a_withdrawn_item_is_listed_as_such_and_old_answers_citing_it_say_so(wire_qa, tmp_path, capsys):
     from rag.apps import cli
     from rag.apps.ui import stale_sources

@@ -23,6 +23,16 @@ def attribute_quote(sentence: AnswerSentence, evidence: list[Evidence], template
     return replace(sentence, text=text, speaker=speaker)
 
 
+def correction_note(e: Evidence, prompts: Prompts, lang: str) -> AnswerSentence | None:
+    """'Source corrigée par l'agence le 18 juin 2025 14:05 [1].' for a passage of an item its agency sent as
+    a correction (NewsML-G2 sig:correction), else None."""
+    if e.meta.signal != "correction":
+        return None
+    return AnswerSentence(prompts.get("corrected", lang).strip().format(when=_time_label(e.meta.version_time, lang,
+                                                                                         prompts)),
+                          [e.number], 1.0, True)
+
+
 def _time_label(value: str, lang: str, prompts: Prompts) -> str:
     """A date ('18 juin 2025'), or an item version's time ('18 juin 2025 14:05'); 'date inconnue' when empty."""
     return f"{date_label(parse_period(value[:10]), lang, prompts)} {clock_time(value)}".strip()

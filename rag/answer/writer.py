@@ -15,7 +15,7 @@ from rag.answer.citations import cited_spans, render
 from rag.answer.context import AnswerContext
 from rag.answer.evidence import alone
 from rag.answer.extractive import extract
-from rag.answer.notes import attribute_quote, version_note
+from rag.answer.notes import attribute_quote, correction_note, version_note
 from rag.answer.query import Query
 from rag.answer.reasons import refusal_after_writing, sentence_reasons
 from rag.answer.versions import Disagreement, disagreements
@@ -100,7 +100,18 @@ class AnswerWriter:
         return []
 
     def finish(self) -> list[str]:
-        """Once the model is done: the extractive quote or the refusal, when nothing it wrote holds."""
+        """Once the model is done: the extractive quote or the refusal, when nothing it wrote holds; then, under
+        an answer, that a source it cites is an agency's correction, and when it was corrected."""
+        shown = self._last_resort()
+        if self.refused:
+            return shown
+        by_number = {e.number: e for e in self.evidence}
+        for n in list(self.mapping):
+            note = correction_note(by_number[n], self.prompts, self.query.lang)
+            shown += self._show(note) if note else []
+        return shown
+
+    def _last_resort(self) -> list[str]:
         if self.generated or self.shown:
             return []
         quote = None
