@@ -242,7 +242,7 @@ def test_a_watched_spool_folder_reads_what_lands_once_complete_and_a_kill_withdr
     worker = threading.Thread(target=watch, args=(wire_qa, spool, reports.append, stop, 0.2), daemon=True)
     worker.start()
     try:
-        assert _until(lambda: reports and wire_qa.stats()["dispatches"] == 1)
+        assert _until(lambda: reports and wire_qa.stats()["dispatches"] == 1, 60)
         partial = spool / "vezelon.json.part"
         item = _ninjs(tmp_path, "full.json", 1, "2025-06-18T08:00:00Z", "Le barrage de Vézelon a cédé mardi soir.")
         data = item.read_bytes()
@@ -251,15 +251,15 @@ def test_a_watched_spool_folder_reads_what_lands_once_complete_and_a_kill_withdr
         assert wire_qa.stats()["dispatches"] == 1  # the temporary name is not read
         partial.write_bytes(data)
         partial.rename(spool / "vezelon.json")
-        assert _until(lambda: "Vézelon" in _texts(wire_qa)) and wire_qa.stats()["dispatches"] == 2
+        assert _until(lambda: "Vézelon" in _texts(wire_qa), 60) and wire_qa.stats()["dispatches"] == 2
         hits = wire_qa.retrieve("Que s'est-il passé au barrage de Vézelon ?", k=1)
         assert "a cédé mardi soir" in hits[0].text
         answer = wire_qa.ask("Que s'est-il passé au barrage de Vézelon ?")  # answered (SmolLM2), and cited
         assert not answer.refused and answer.citations[0].dispatch_id == "urn-example-vezelon-dam", answer.text
         _ninjs(spool, "kill.json", 2, "2025-06-18T10:00:00Z", "Article retiré.", status="withheld")
-        assert _until(lambda: "Vézelon" not in _texts(wire_qa))
-        assert "Montrival" in _texts(wire_qa)  # the other item stays
-        assert any(r.withdrawn == ["urn-example-vezelon-dam"] for r in reports)
+        # (the report comes once its ingest has returned, a moment after the passages are gone: wait for it)
+        assert _until(lambda: any(r.withdrawn == ["urn-example-vezelon-dam"] for r in reports), 60)
+        assert "Vézelon" not in _texts(wire_qa) and "Montrival" in _texts(wire_qa)  # the other item stays
         assert not any(r.skipped for r in reports), [r.summary() for r in reports]
     finally:
         stop.set()
