@@ -440,9 +440,13 @@ class Assistant:
         return [Passage(c.id, c.text, c.meta, dense=cos) for c, cos in
                 self.store.query(vector, k, Filters.coerce(filters))]
 
-    def dispatch_passages(self, dispatch_id: str) -> list[tuple[int, int, str]]:
-        """The indexed passages of one dispatch in reading order: (start, end, text), offsets in the dispatch."""
-        return sorted((c.meta.start, c.meta.end, c.text) for c in self.store.chunks_of(dispatch_id))
+    def dispatch_passages(self, dispatch_id: str, chunk_id: str = "") -> list[tuple[int, int, str]]:
+        """The indexed passages of one dispatch in reading order: (start, end, text), offsets in the dispatch;
+        of the version `chunk_id` belongs to (an item's earlier version reads as it was), else the current one."""
+        chunks = self.store.chunks_of(dispatch_id)
+        version = next((c.meta.doc_hash for c in chunks if c.id == chunk_id), None)
+        mine = [c for c in chunks if (c.meta.doc_hash == version if version else not c.meta.superseded)]
+        return sorted((c.meta.start, c.meta.end, c.text) for c in mine)
 
     def example_questions(self, lang: str, n: int = 3) -> list[str]:
         """Questions the index can answer, for a first screen: a count of the newest dispatches, asked with the

@@ -195,6 +195,9 @@ def test_an_answer_gives_the_current_version_and_names_the_earlier_one_with_its_
     html = answer_html(answer, "fr", "t")
     assert "version antérieure (18 juin 2025 08:00), remplacée le 18 juin 2025 09:30" in html
     assert "18 juin 2025 09:30" in html and "date inconnue" not in html  # the timeline gives version times
+    did = earlier.dispatch_id  # 'open the dispatch' reads the version cited, each on its own
+    assert [t for *_, t in wire_qa.dispatch_passages(did, earlier.chunk_id)] == [earlier.text]
+    assert [t for *_, t in wire_qa.dispatch_passages(did)] == [answer.citations[0].text]
 
 
 def test_a_kill_notice_takes_the_item_out_of_the_answers(wire_qa, tmp_path):

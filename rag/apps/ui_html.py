@@ -73,7 +73,7 @@ def _dispatch(c: Citation, passages: list[tuple[int, int, str]]) -> list[list[di
             for start, _end, text in passages]
 
 
-def _card(c: Citation, lang: str, passages: Callable[[str], list[tuple[int, int, str]]] | None) -> dict[str, Any]:
+def _card(c: Citation, lang: str, passages: Callable[[str, str], list[tuple[int, int, str]]] | None) -> dict[str, Any]:
     t = texts(lang)
     return {"number": c.number, "title": c.title or c.dispatch_id, "when": when(c.date, lang),
             "source": c.source if c.source not in ("", "unknown") else t.unknown_source,
@@ -81,7 +81,7 @@ def _card(c: Citation, lang: str, passages: Callable[[str], list[tuple[int, int,
             "caption": c.is_caption, "speakers": ", ".join(c.speakers), "text": c.text,
             "located": c.located, "byline": c.byline, "version": _version(c, lang),
             "pieces": _pieces(c.text, c.spans or [(0, len(c.text))]),
-            "dispatch": _dispatch(c, passages(c.dispatch_id)) if passages else []}
+            "dispatch": _dispatch(c, passages(c.dispatch_id, c.chunk_id)) if passages else []}
 
 
 def _version(c: Citation, lang: str) -> str:
@@ -106,7 +106,7 @@ def _parts(text: str, cards: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def answer_html(answer: Answer, lang: str, tid: str,
-                passages: Callable[[str], list[tuple[int, int, str]]] | None = None) -> str:
+                passages: Callable[[str, str], list[tuple[int, int, str]]] | None = None) -> str:
     """A finished answer: text with its markers, previews, versions timeline, source cards, sentence checks."""
     cards = {c.number: _card(c, lang, passages) for c in answer.citations}
     closest = [_card(c, lang, passages) for c in answer.closest]
