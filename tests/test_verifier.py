@@ -101,4 +101,7 @@ def test_squad_rows_pair_each_answer_with_wrong_ones_the_passage_holds(tmp_path)
     assert all(r.label == (r.kind in ("right", "quote_right")) for r in rows)
     built = next(r for r in by_kind["other_value"] if r.question.startswith("Quand"))
     assert "1820" in built.passage and "1820" not in built.sentence  # the passage holds the answer, not the row
-    assert all(r.sentence == r.passage for r in rows if r.quote)
+    # a quote in its passage as retrieval gives it: the sentence with its neighbours
+    assert all(r.sentence in r.passage for r in rows if r.quote)
+    first = next(r for r in by_kind["quote_right"] if r.question.startswith("Quand"))
+    assert first.passage == "Le pont fut construit en 1820 par Jean Dupont. Il mesure 300 mètres de long."

@@ -75,23 +75,34 @@ def _rows_for(q: Question, siblings: list[Question], others: list[Question], tex
         o = far[0]
         out.append(Row(q.question, o.evidence[0].quote, restate(q.question, o.expected[0]), False, "other_topic",
                        q.lang, q.id))
-    return out + _quote_rows(q, texts[q.evidence[0].dispatch], far[0] if far else None)
+    return out + _quote_rows(q, texts[q.evidence[0].dispatch], far[0] if far else None, texts)
 
 
-def _quote_rows(q: Question, text: str, far: Question | None) -> list[Row]:
+def _quote_rows(q: Question, text: str, far: Question | None, texts: dict[str, str]) -> list[Row]:
     """The extractive quote's rows: the sentence holding the answer (right), another sentence of the same
-    paragraph that holds none of the expected answers (a near miss), a sentence of another article."""
+    paragraph that holds none of the expected answers (a near miss), a sentence of another article; each in
+    its passage as retrieval gives it (the sentence with the one before and after it, about a chunk)."""
     own = q.evidence[0].quote
-    out = [Row(q.question, own, own, True, "quote_right", q.lang, q.id)]
+    out = [Row(q.question, around(text, own), own, True, "quote_right", q.lang, q.id)]
     answers = [normalize(x) for x in q.expected if normalize(x)]
     near = [text[s:e].strip() for s, e in split_sentences(text)]
     near = [x for x in near if x != own and len(x.split()) >= 6 and not any(a in normalize(x) for a in answers)]
     if near:
-        out.append(Row(q.question, near[0], near[0], False, "quote_other_sentence", q.lang, q.id))
+        out.append(Row(q.question, around(text, near[0]), near[0], False, "quote_other_sentence", q.lang, q.id))
     if far is not None:
-        out.append(Row(q.question, far.evidence[0].quote, far.evidence[0].quote, False, "quote_other_topic", q.lang,
-                       q.id))
+        quote = far.evidence[0].quote
+        out.append(Row(q.question, around(texts[far.evidence[0].dispatch], quote), quote, False,
+                       "quote_other_topic", q.lang, q.id))
     return out
+
+
+def around(text: str, sentence: str) -> str:
+    """`sentence` with the sentences just before and after it in `text` (itself when it is not found)."""
+    spans = [text[s:e].strip() for s, e in split_sentences(text)]
+    if sentence not in spans:
+        return sentence
+    i = spans.index(sentence)
+    return " ".join(spans[max(i - 1, 0):i + 2])
 
 
 def _distinct(s: Question, q: Question) -> bool:
