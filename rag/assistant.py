@@ -234,7 +234,7 @@ class Assistant:
                     if _earlier(d):
                         report.earlier.append(d.id)
                     elif stale and d.id in newer:  # a newer version of an item: the older stays, marked earlier
-                        report.chunks_earlier += len(self.store.supersede(d.id, d.content_hash, d.item.version_time))
+                        report.chunks_earlier += self.store.supersede(d.id, d.content_hash, d.item.version_time)
                         report.replaced.append(d.id)
                     else:
                         # New versions are fully written before old ones go: an interruption loses nothing.

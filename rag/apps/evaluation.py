@@ -397,13 +397,12 @@ def score_query_engine(engine, questions: list[Question], on_step: Callable[[int
             response = engine.query(q.question)
         except DispatchQAError as exc:  # (a model timeout on a busy box): counted apart, the run goes on
             res.error = str(exc)
-            results.append(res)
-            continue
-        answer = (response.metadata or {}).get("answer")
-        res.answer = str(response).strip()
-        res.refused = answer.refused if answer is not None else res.answer in ("", "Empty Response")
-        res.extractive = bool(answer is not None and answer.extractive)
-        res.contains = q.answerable and not res.refused and answer_contains(res.answer, q.expected)
+        else:
+            answer = (response.metadata or {}).get("answer")
+            res.answer = str(response).strip()
+            res.refused = answer.refused if answer is not None else res.answer in ("", "Empty Response")
+            res.extractive = bool(answer is not None and answer.extractive)
+            res.contains = q.answerable and not res.refused and answer_contains(res.answer, q.expected)
         results.append(res)
         if on_step:
             on_step(1)

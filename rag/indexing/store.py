@@ -400,20 +400,20 @@ class DispatchStore:
                 self.col.delete(ids=ids[i:i + BATCH])
         return ids
 
-    def supersede(self, dispatch_id: str, keep_hash: str, when: str) -> list[StoredChunk]:
+    def supersede(self, dispatch_id: str, keep_hash: str, when: str) -> int:
         """Mark the current chunks of a dispatch but those of version `keep_hash` as an earlier version, replaced
-        at `when` (they stay searchable as such); return them as they now are."""
+        at `when` (they stay searchable as such); return how many."""
         clause = {"$and": [{"dispatch_id": dispatch_id}, {"doc_hash": {"$ne": keep_hash}}]}
         got = self._read("read", lambda: self.col.get(where=clause, include=["documents", "metadatas"]))
         old = [c for c in _chunks(got) if not c.meta.superseded]
         if not old:
-            return []
+            return 0
         marked = [StoredChunk(c.id, c.text, replace(c.meta, superseded=when)) for c in old]
         with self._writing("write to"):
             for i in range(0, len(marked), BATCH):
                 part = marked[i:i + BATCH]
                 self.col.update(ids=[c.id for c in part], metadatas=[to_chroma(c.meta) for c in part])
-        return marked
+        return len(marked)
 
     def cached(self, key: Hashable, compute: Callable[[], Any]) -> Any:
         """compute(), kept until the next change stamp (ours or another process's): whole-collection summaries

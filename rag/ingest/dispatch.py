@@ -311,7 +311,8 @@ def parse_xml(data: bytes, path: Path, default_source: str = "unknown") -> FileR
     except ParseError as exc:
         raise BadDispatch(str(path), f"invalid XML ({exc}).") from exc
     if feeds.is_feed(root):
-        jobs = [(where, partial(_given, record)) for where, record in feeds.feed_records(data)]
+        entries, about = feeds.feed_entries(data)
+        jobs = [(f"entry {n}", partial(feeds.read_entry, e, about)) for n, e in enumerate(entries, 1)]
     else:
         items = newsml.news_items(root)
         if not items:
@@ -326,13 +327,6 @@ def parse_xml(data: bytes, path: Path, default_source: str = "unknown") -> FileR
     if not out:
         raise BadDispatch(str(path), "no usable item" + (f" ({warnings[0]})" if warnings else "."))
     return FileRead(out, warnings)
-
-
-def _given(record):
-    """A record already read, or the reason it could not be, as a job of _add_wire."""
-    if isinstance(record, Exception):
-        raise record
-    return record
 
 
 def _add_wire(out: list[Dispatch], warnings: list[str], job, path: Path, default_source: str, where: str) -> None:

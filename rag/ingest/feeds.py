@@ -23,22 +23,15 @@ def is_feed(root: Element) -> bool:
     return name in ("rss", "feed") or (name == "RDF" and any(c.tag.startswith(f"{{{_RSS1}}}") for c in root))
 
 
-def feed_records(data: bytes) -> list[tuple[str, WireRecord | ValueError]]:
-    """Each entry of a feed (already parsed safely) as a record, or the ValueError that says why it has none,
-    with where it is in the file ('entry 2')."""
+def feed_entries(data: bytes) -> tuple[list[Any], dict[str, str]]:
+    """The entries of a feed (already parsed safely), and what the feed says for all of them (source, lang)."""
     import feedparser
 
     parsed = feedparser.parse(data, sanitize_html=True, resolve_relative_uris=False)
     feed = parsed.get("feed", {})
     about = {"source": _plain(feed.get("title_detail")) or feed.get("title", ""),
              "lang": language_code(feed.get("language") or "")}
-    out: list[tuple[str, WireRecord | ValueError]] = []
-    for n, entry in enumerate(parsed.get("entries", []), 1):
-        try:
-            out.append((f"entry {n}", read_entry(entry, about)))
-        except ValueError as exc:
-            out.append((f"entry {n}", exc))
-    return out
+    return list(parsed.get("entries", [])), about
 
 
 def read_entry(entry: Any, feed: dict[str, str]) -> WireRecord:
