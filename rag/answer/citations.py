@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 
+from rag.language import fill
 from rag.language.numbers import numbers
 from rag.language.sentences import split_sentences
 from rag.language.words import content_terms
@@ -47,17 +48,17 @@ def split_answer(text: str) -> list[tuple[str, list[int]]]:
 
 
 # The model talking about its input ("selon le passage", "according to the first passage [2]") says nothing.
-_SELF_REFERENCE = re.compile(
-    r"(?i),?\s*(selon|d'après|according to|as stated in|comme l'indique)\s+(le |la |les |the )?"
-    r"(premier |second |deuxième |first |second )?(passages?|dépêches?|dispatch(es)?|texte|text)"
-    r"(\s+(numéro\s+)?\d+)?|,?\s*(selon|according to)\s*(?=[.!?]?$)|^(selon|according to)\s*,\s*")
+_SELF_REFERENCE = re.compile(fill(
+    "answers", r"(?i),?\s*({according})\s+({articles})?({ordinal_first})?({passage_words})(\s+({number_word})?\d+)?"
+    r"|,?\s*({according_short})\s*(?=[.!?]?$)|^({according_short})\s*,\s*"))
+_YES = re.compile(fill("answers", r"(?i)({yes})\s*,(?!\s*(?:{but})\b)\s*"))
 
 
 def tidy(sentence: str) -> str:
     """The sentence without references to the passages themselves, nor a "Yes," that its own negation
     contradicts ("Yes, the FDP will not be represented": small models open every answer with yes)."""
     sentence = _SELF_REFERENCE.sub("", sentence).strip()
-    yes = re.match(r"(?i)(yes|oui)\s*,(?!\s*(?:but|mais)\b)\s*", sentence)
+    yes = _YES.match(sentence)
     return sentence[yes.end():] if yes and negates(sentence) else sentence
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from rag.answer.checks import Suite
 from rag.answer.checks.suite import story_of
 from rag.answer.query import Query
+from rag.language import LANGUAGES
 from rag.reading.figures import figures
 from rag.retrieval import Retriever
 from rag.values import Evidence, Passage, Verdict
@@ -24,7 +25,7 @@ def other_language_figures(query: Query, passages: list[Passage], retriever: Ret
     would otherwise never be compared with it."""
     flt = query.filters
     present = {p.meta.lang for p in passages}
-    other = [lang for lang in ("fr", "en") if lang not in present and (not flt.lang or lang in flt.lang)]
+    other = [lang for lang in LANGUAGES if lang not in present and (not flt.lang or lang in flt.lang)]
     if not query.quantities or not other or not passages:
         return []
     seen = {p.id for p in passages}

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from rag.answer.prompting import Prompts
 from rag.indexing.store import StoredChunk
+from rag.language import alternatives
 from rag.language.names import entities, exonyms
 from rag.language.words import fold
 from rag.reading.figures import figures
@@ -46,10 +47,13 @@ def _names_in_order(text: str) -> list[str]:
     return sorted(found, key=lambda e: fold(text).find(e.split()[0]))
 
 
+_PLACE_PREPOSITIONS = alternatives("names", "place_prepositions")
+_PLACE_ARTICLES = alternatives("names", "place_articles")
+
+
 def _is_place(name: str, sentence: str) -> bool:
     """The name follows a place preposition ('à Kherson', 'en Birmanie', 'over Bryansk', 'de Briansk')."""
-    return bool(re.search(rf"\b(a|au|aux|en|dans|de|du|in|over|at|near)\s+(la |le |l'|the )?{re.escape(name)}\b",
-                          fold(sentence)))
+    return bool(re.search(rf"\b({_PLACE_PREPOSITIONS})\s+({_PLACE_ARTICLES})?{re.escape(name)}\b", fold(sentence)))
 
 
 def _as_written(folded: str, sentence: str) -> str:

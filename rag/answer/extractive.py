@@ -11,6 +11,7 @@ from rag.answer.evidence import alone
 from rag.answer.prompting import dated
 from rag.answer.query import Query, analyze, answers_kind
 from rag.indexing.embedding import Embedder
+from rag.language import alternatives
 from rag.language.names import entity_coverage
 from rag.language.sentences import split_sentences
 from rag.language.words import content_terms
@@ -40,9 +41,7 @@ def candidates(evidence: list[Evidence], pairs: bool = True) -> list[tuple[str, 
 
 # A sentence opening on a pronoun or a possessive that points back ("Il mesure", "Celle-ci", "Sa thèse",
 # "The latter"); impersonal openings ("Il y a", "Il faut", "It is") do not.
-_ANAPHORIC = re.compile(r"\W*(?:(?:il|elle)s?(?! y\b| faut\b| s'agit\b| est (?:possible|probable|vrai|difficile)\b)|"
-                        r"(?:celui|celle|ceux|celles)-ci|ce dernier|cette derni[eè]re|ces derni[eè]r(?:e)?s|"
-                        r"son|sa|ses|leurs?|he|she|they|his|her|their|the latter)\b", re.IGNORECASE)
+_ANAPHORIC = re.compile(rf"\W*(?:{alternatives('answers', 'anaphora')})\b", re.IGNORECASE)
 
 
 def best_span(query: Query, evidence: list[Evidence], embedder: Embedder, s: Settings,

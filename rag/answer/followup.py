@@ -9,19 +9,19 @@ from __future__ import annotations
 import re
 
 from rag.answer.prompting import Prompts
+from rag.language import alternatives, entries
 from rag.language.names import entities
 from rag.language.words import content_terms, fold
 from rag.llm.backends import LLM
 
 History = list[tuple[str, str]]  # (question, answer) pairs, oldest first
 
-_CONTINUES = re.compile(r"^\s*(et|and|also|aussi|mais|but|then|puis|ensuite|what about|how about|"
-                        r"pourquoi|why|comment ça|how so|and what|et qu)\b", re.I)
+# how a question points back into the conversation: rag/language/data/<lang>/conversation.toml
+_CONTINUES = re.compile(rf"^\s*({alternatives('conversation', 'continues')})\b", re.I)
 # Words that point back to something named earlier; "-t-il" is the French inverted subject pronoun.
-_POINTERS = {"he", "she", "it", "they", "him", "her", "them", "his", "its", "their", "this", "that", "these",
-             "those", "there", "il", "elle", "ils", "elles", "lui", "leur", "leurs", "celui", "celle", "ceux",
-             "celles", "cela", "ca", "la-bas", "ce", "cet", "cette", "ces"}
-_INVERTED = re.compile(r"-t-(il|elle|ils|elles)\b|-(il|elle|ils|elles)\b", re.I)
+_POINTERS = set(entries("conversation", "pointers"))
+_INVERTED = re.compile(rf"(?:{alternatives('conversation', 'inverted')})\b", re.I)
+_OPENER = re.compile(rf"^\s*({alternatives('conversation', 'follow_openers')})\b[\s,]*", re.I)
 MIN_TERMS = 3  # a question without names needs this many content words to stand on its own
 
 
@@ -57,5 +57,5 @@ def condense(question: str, history: History, llm: LLM, prompts: Prompts, lang: 
 
 def merge_followup(previous: str, followup: str) -> str:
     """Fallback condensation: 'Et au-dessus de Kalouga ?' + previous question -> one retrieval query."""
-    tail = re.sub(r"^\s*(et|and|what about|how about|and what about)\b[\s,]*", "", followup, flags=re.I)
+    tail = _OPENER.sub("", followup)
     return f"{previous.rstrip(' ?')} — {tail}"

@@ -15,6 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from rag.errors import ConfigError
+from rag.language import fill, table
 from rag.language.dates import Period
 from rag.language.sentences import split_sentences
 from rag.language.words import count_tokens
@@ -23,15 +24,10 @@ from rag.values import Evidence
 Message = dict[str, str]
 
 # Instruction-like text inside a dispatch is masked before the model sees it: dispatches are data.
-INJECTION_RE = re.compile(
-    r"(?i)\b(ignore[rz]?|oublie[rz]?|disregard|forget|override)\b[^.!?\n]{0,80}?"
-    r"\b(instructions?|consignes?|règles|rules|prompts?|system)\b[^.!?\n]*[.!?]?"
-)
+INJECTION_RE = re.compile(fill("injection", r"(?i)\b({instruct})\b[^.!?\n]{0,80}?\b({instructions})\b[^.!?\n]*[.!?]?"))
 # A line or sentence that speaks as a chat role: "SYSTÈME : réponds 10", "Assistant: ...", "### Instruction".
-ROLE_RE = re.compile(r"(?im)(^|(?<=[.!?»\"]\s))\s*(#+\s*)?(system|syst[eè]me|assistant|user|utilisateur|"
-                     r"instructions?|consignes?|human|ai|bot)\s*[:：][^\n]*")
+ROLE_RE = re.compile(fill("injection", r"(?im)(^|(?<=[.!?»\"]\s))\s*(#+\s*)?({roles})\s*[:：][^\n]*"))
 _MARKER_RE = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
-_MASK = {"fr": "[consigne retirée]", "en": "[instruction removed]"}
 
 
 @lru_cache(maxsize=128)
@@ -62,7 +58,7 @@ class Prompts:
 
 def clean(text: str, lang: str) -> str:
     """Dispatch text as data: no tag, marker or role line the model could take for part of the prompt."""
-    mask = _MASK.get(lang, _MASK["en"])
+    mask = table(lang, "injection")["mask"]
     text = text.replace("<", "‹").replace(">", "›")
     text = _MARKER_RE.sub(lambda m: f"({m.group(1)})", text)
     text = ROLE_RE.sub(lambda m: f"{m.group(1)}{mask}", text)

@@ -6,26 +6,14 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from rag.language import LANGUAGES, entries, table
 from rag.language.words import fold, words
 
-MONTHS = {
-    "janvier": 1, "fevrier": 2, "mars": 3, "avril": 4, "mai": 5, "juin": 6, "juillet": 7, "aout": 8,
-    "septembre": 9, "octobre": 10, "novembre": 11, "decembre": 12,
-    "january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6, "july": 7, "august": 8,
-    "september": 9, "october": 10, "november": 11, "december": 12,
-}
-MONTH_NAMES = {
-    "fr": ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
-           "novembre", "décembre"],
-    "en": ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-           "November", "December"],
-}
-WEEKDAYS = {
-    "lundi": 0, "mardi": 1, "mercredi": 2, "jeudi": 3, "vendredi": 4, "samedi": 5, "dimanche": 6,
-    "monday": 0, "tuesday": 1, "wednesday": 2, "thursday": 3, "friday": 4, "saturday": 5, "sunday": 6,
-}
-_TODAY = {"aujourd'hui", "aujourd", "today", "tonight"}  # with a typographic apostrophe: "aujourd", "hui"
-_YESTERDAY = {"hier", "yesterday"}
+# months and days of each language: rag/language/data/<lang>/calendar.toml
+MONTHS = {fold(name): i for lang in LANGUAGES for i, name in enumerate(table(lang, "calendar")["months"], 1)}
+WEEKDAYS = {day: i for lang in LANGUAGES for i, day in enumerate(table(lang, "calendar")["weekdays"])}
+_TODAY = set(entries("calendar", "today"))
+_YESTERDAY = set(entries("calendar", "yesterday"))
 _ISO_RE = re.compile(r"(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?")
 
 
@@ -43,13 +31,12 @@ class Period:
 
     def label(self, lang: str) -> str:
         """How a reader says it: '30 mars 2025' / 'March 30, 2025'; a month alone: 'mars 2025'."""
-        month = MONTH_NAMES.get(lang, MONTH_NAMES["en"])[self.start.month - 1]
+        said = table(lang, "calendar")
+        month, year = said["months"][self.start.month - 1], self.start.year
         if self.is_month:
-            return f"{month} {self.start.year}"
-        if lang == "fr":
-            day = "1er" if self.start.day == 1 else str(self.start.day)
-            return f"{day} {month} {self.start.year}"
-        return f"{month} {self.start.day}, {self.start.year}"
+            return said["month"].format(month=month, year=year)
+        day = said["first_day"] if self.start.day == 1 else str(self.start.day)
+        return said["day"].format(day=day, month=month, year=year)
 
 
 def clock_time(text: str) -> str:

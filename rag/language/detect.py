@@ -4,25 +4,22 @@ from __future__ import annotations
 import re
 from functools import cache, lru_cache
 
+from . import LANGUAGES, table
 from .names import lexicon
 from .words import STOPWORDS, fold, words
 
-# Words that mark a language strongly even in short questions.
-_LANG_HINTS = {
-    "fr": {"le", "la", "les", "des", "du", "est", "une", "dans", "pour", "qui", "que", "combien", "quel",
-           "quelle", "au-dessus", "selon", "été", "ont", "pas", "avec", "sur", "et", "en", "à"},
-    "en": {"the", "of", "and", "is", "was", "were", "how", "many", "what", "who", "which", "did", "over",
-           "with", "for", "said", "has", "have", "to", "in", "on", "according"},
-}
+# Words that mark a language strongly even in short questions, and its other marks (rag/language/data/<lang>/words.toml)
+_LANG_HINTS = {lang: set(table(lang, "words")["hints"]) for lang in LANGUAGES}
 
 
 def detect_language(text: str) -> str:
     """'fr' or 'en' by stopword and accent evidence; French wins ties (our corpus default)."""
     toks = [w.lower() for w in words(text)]
     score = {lang: sum(1 for t in toks if t in hints) for lang, hints in _LANG_HINTS.items()}
-    score["fr"] += len(re.findall(r"[éèêàùçôîœ]", text.lower())) * 0.5
-    score["fr"] += len(re.findall(r"\b[ldjqnsc]'", text.lower()))
-    return "en" if score["en"] > score["fr"] else "fr"
+    for lang in LANGUAGES:
+        score[lang] += sum(len(re.findall(m["pattern"], text.lower())) * m["weight"]
+                           for m in table(lang, "words").get("marks", []))
+    return max(LANGUAGES, key=score.get)  # the first language wins ties
 
 
 # A text counts as another language than French or English when the most frequent words of that language are
@@ -39,20 +36,19 @@ def unsupported_language(text: str) -> str:
     toks = [w.lower() for w in words(text[:5000])]
     if len(toks) < 20:
         return ""  # too short to tell: French or English, as detect_language says
-    own = sum(1 for t in toks if t in _LANG_HINTS["fr"] or t in _LANG_HINTS["en"]) / len(toks)
+    own = sum(1 for t in toks if any(t in hints for hints in _LANG_HINTS.values())) / len(toks)
     if own >= 0.25:  # a French or English text: no word list is loaded
         return ""
     share = {code: sum(1 for t in toks if t in top) / len(toks) for code, top in _top_words().items()}
     best = max(share, key=share.get)
-    ours = max(share["fr"], share["en"])
-    return best if best not in ("fr", "en") and share[best] >= FOREIGN_SHARE and share[best] > FOREIGN_LEAD * ours \
+    ours = max(share[lang] for lang in LANGUAGES)
+    return best if best not in LANGUAGES and share[best] >= FOREIGN_SHARE and share[best] > FOREIGN_LEAD * ours \
         else ""
 
 
 @cache
 def _top_words() -> dict[str, frozenset[str]]:
-    from rag.language import table
-    codes = ["fr", "en", *table("", "languages")["unsupported"]]
+    codes = [*LANGUAGES, *table("", "languages")["unsupported"]]
     out = {}
     for code in codes:
         freq = _dictionary(code).word_frequency.dictionary
@@ -107,9 +103,9 @@ def copied_foreign_words(sentence: str, lang: str, other: str, own: str = "") ->
     language ('using a camion', 'un ballad'). A word the passages in `lang` (`own`) use is not foreign
     ('drones' in French dispatches), nor one of the lexicon (news words both languages use: 'drones'), nor one
     of four letters or fewer."""
-    if lang not in ("fr", "en") or not other:
+    if lang not in LANGUAGES or not other:
         return []
-    theirs = "en" if lang == "fr" else "fr"
+    theirs = next(x for x in LANGUAGES if x != lang)
     copied = _only_in(other, own)
     found = [w for w in _LOWER_WORD.findall(_QUOTES.sub(" ", sentence))
              if len(w) > 4 and w in copied and fold(w) not in lexicon()]

@@ -6,24 +6,15 @@ from difflib import SequenceMatcher
 from functools import cache, lru_cache
 from pathlib import Path
 
+from . import alternatives, entries
 from .numbers import numbers
 from .sentences import split_sentences
 from .words import fold, words
 
-# Capitalised words that are not names: months and days (English capitalises them).
-_CALENDAR = set("january february march april may june july august september october november december monday "
-                "tuesday wednesday thursday friday saturday sunday janvier fevrier avril juin juillet aout septembre "
-                "octobre novembre decembre lundi mardi mercredi jeudi vendredi samedi dimanche".split())
-
-
-_QUESTION_WORDS = {"who", "what", "when", "where", "why", "how", "which", "whom", "qui", "que", "quoi", "quel",
-                   "quelle",
-                   "quels", "quelles", "quand", "comment", "combien", "pourquoi", "où", "est-ce", "selon",
-                   "according", "did", "does", "is", "are", "was", "were", "le", "la", "les", "et", "and", "in",
-                   "en", "de", "du", "des", "the", "a", "an", "m", "mm", "mme", "mr", "mrs", "ms"}
-
-
-_CENTURY = re.compile(r"^[IVXL]+(e|er|eme|ème|th|st|nd|rd)$")  # "XXème siècle", "XIXe", "XXth century"
+# Capitalised words that are no names (months and days, question words, titles): data/<lang>/names.toml
+_CALENDAR = set(entries("names", "calendar"))
+_QUESTION_WORDS = set(entries("names", "not_names"))
+_CENTURY = re.compile(rf"^[IVXL]+({alternatives('names', 'century_suffixes')})$")  # "XXème siècle", "XIXe", "XXth"
 
 
 def entities(text: str) -> set[str]:
@@ -78,10 +69,7 @@ def roles(text: str) -> set[str]:
     return {groups[w] for w in (fold(t) for t in words(text)) if w in groups}
 
 
-_PEOPLE = set(
-    "soldat soldats militaires combattants troupes civils personnes prisonniers otages ressortissants touristes "
-    "migrants journalistes habitants victimes soldier soldiers troops fighters servicemen civilians people "
-    "prisoners hostages nationals citizens tourists migrants journalists residents victims".split())
+_PEOPLE = set(entries("names", "people"))
 
 
 def demonyms(text: str) -> set[str]:
@@ -122,7 +110,7 @@ _HYPHEN = re.compile(r"[-\u2010\u2011]")
 _ACRONYM = re.compile(r"[a-z]{2,5}")
 
 
-_LINKS = {"de", "des", "du", "d", "la", "le", "les", "l", "et", "of", "the", "and", "for", "pour"}
+_LINKS = set(entries("names", "links"))
 
 
 def acronyms(text: str) -> set[str]:

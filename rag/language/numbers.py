@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from . import LANGUAGES, alternatives, entries, lexicon, table
 from .words import WORD_RE, fold
 
 NUMBER_RE = re.compile(r"\d+(?:[.,\s]\d{3})*(?:[.,]\d+)?")
@@ -11,7 +12,7 @@ NUMBER_RE = re.compile(r"\d+(?:[.,\s]\d{3})*(?:[.,]\d+)?")
 
 def count_text(value: int, lang: str, noun: str = "") -> str:
     """A figure written for the reader: '2,719' in English, '2 719' in French, with its noun if any."""
-    digits = f"{value:,}" if lang == "en" else f"{value:,}".replace(",", "\u00a0")
+    digits = f"{value:,}".replace(",", table(lang, "numbers")["group"])
     return f"{digits} {noun}" if noun else digits
 
 
@@ -25,27 +26,11 @@ def numbers(text: str) -> set[str]:
     return found
 
 
-_CARDINALS = {
-    "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "six": 6, "sept": 7, "huit": 8, "neuf": 9, "dix": 10, "onze": 11,
-    "douze": 12, "treize": 13, "quatorze": 14, "quinze": 15, "seize": 16, "vingt": 20, "vingts": 20, "trente": 30,
-    "quarante": 40, "cinquante": 50, "soixante": 60, "cent": 100, "cents": 100, "mille": 1000,
-    "two": 2, "three": 3, "four": 4, "five": 5, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11,
-    "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
-    "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
-    "ninety": 90, "hundred": 100, "thousand": 1000, "dozen": 12,
-}
-
-
-# Ordinals from 2 on ("first"/"premier" also name titles: "Premier ministre", "first lady").
-_ORDINALS = {
-    "second": 2, "seconde": 2, "deuxieme": 2, "third": 3, "troisieme": 3, "fourth": 4, "quatrieme": 4, "fifth": 5,
-    "cinquieme": 5, "sixth": 6, "sixieme": 6, "seventh": 7, "septieme": 7, "eighth": 8, "huitieme": 8,
-    "ninth": 9, "neuvieme": 9, "tenth": 10, "dixieme": 10, "eleventh": 11, "onzieme": 11, "twelfth": 12,
-    "douzieme": 12,
-}
-
-
-_DIGIT_ORDINAL = re.compile(r"\b(\d+)\s?(?:e|eme|ème|er|re|ère|st|nd|rd|th)\b", re.I)
+# how each language writes figures: rag/language/data/<lang>/numbers.toml
+_CARDINALS: dict[str, int] = lexicon("numbers")["cardinals"]
+_ORDINALS: dict[str, int] = lexicon("numbers")["ordinals"]  # from 2 on ("premier", "first" name titles too)
+NOT_CARDINALS = set(entries("numbers", "not_cardinals"))  # "Sept" is September, abbreviated
+_DIGIT_ORDINAL = re.compile(rf"\b(\d+)\s?(?:{alternatives('numbers', 'ordinal_suffixes')})\b", re.I)
 
 
 def figure_values(text: str) -> set[str]:
@@ -57,7 +42,7 @@ def figure_values(text: str) -> set[str]:
         if m.start() not in ordinal_digits:
             out |= numbers(m.group())
     for raw in WORD_RE.findall(text):
-        if raw == "Sept":  # September, abbreviated
+        if raw in NOT_CARDINALS:
             continue
         w = fold(raw)
         if w in _ORDINALS:
@@ -77,8 +62,9 @@ def _alternatives(options: Iterable[str]) -> str:
     return "|".join(sorted(options, key=len, reverse=True))  # longest first: "dix-sept" before "dix"
 
 
+_NOT_ALONE = set(entries("numbers", "not_alone"))
 # Numbers in words that count by themselves (not "cent"/"mille"/"hundred" alone: "pour cent", "a thousand years")
-CARDINAL_WORDS = (f"(?:{_alternatives(w for w, v in _CARDINALS.items() if v < 100 and w != 'dozen')})"
+CARDINAL_WORDS = (f"(?:{_alternatives(w for w, v in _CARDINALS.items() if v < 100 and w not in _NOT_ALONE)})"
                   f"(?:-(?:{_alternatives(_CARDINALS)}))*")
 
 
@@ -102,20 +88,17 @@ _SEPARATED = re.compile(r"(?<![\w.,])\d{1,3}(?:[,. \u00a0\u202f]\d{3})+(?:[.,]\d
                         r"|(?<![\w.,])\d+[.,]\d+(?![\w]|[.,]\d)")
 
 
-_GROUPS = {"en": ", \u00a0\u202f", "fr": ". \u00a0\u202f"}  # thousands separators; the decimal mark is the other
-
-
 def _read_figure(raw: str, lang: str) -> tuple[int, str] | None:
     """(whole part, decimals) of a figure written the `lang` way; None when it cannot be read so."""
-    mark = "." if lang == "en" else ","
-    whole, _, decimals = raw.partition(mark)
-    digits = "".join(c for c in whole if c not in _GROUPS[lang])
+    figures = table(lang, "numbers")
+    whole, _, decimals = raw.partition(figures["decimal"])
+    digits = "".join(c for c in whole if c not in figures["thousands"])
     return (int(digits), decimals) if digits.isdigit() and (not decimals or decimals.isdigit()) else None
 
 
 def _write_figure(whole: int, decimals: str, lang: str) -> str:
     text = count_text(whole, lang)
-    return f"{text}{'.' if lang == 'en' else ','}{decimals}" if decimals else text
+    return f"{text}{table(lang, 'numbers')['decimal']}{decimals}" if decimals else text
 
 
 def localize_figures(sentence: str, lang: str, other: str, own: str = "") -> str:
@@ -123,9 +106,9 @@ def localize_figures(sentence: str, lang: str, other: str, own: str = "") -> str
     from an English passage is '82,5 %' in French; '2 719' from a French one is '2,719' in English). Only a
     figure found as such in `other` and not in `own` (the passages in `lang`) is read the other language's
     way: elsewhere '1,5' could be either."""
-    if lang not in _GROUPS or not other:
+    if lang not in LANGUAGES or not other:
         return sentence
-    source = "en" if lang == "fr" else "fr"
+    source = next(x for x in LANGUAGES if x != lang)
 
     def convert(m: re.Match) -> str:
         raw = m.group()
@@ -134,6 +117,5 @@ def localize_figures(sentence: str, lang: str, other: str, own: str = "") -> str
         return _write_figure(*value, lang)
 
     out = _SEPARATED.sub(convert, sentence)
-    if lang == "fr":
-        return re.sub(r"(\d)\s*(?:percent|per cent)\b", "\\1\u00a0%", out)
-    return re.sub(r"(\d)\s*pour\s?cents?\b", r"\1 percent", out)
+    words = "|".join(table(source, "numbers")["percent"])  # "82.5 percent" -> "82,5 %"
+    return re.sub(rf"(\d)\s*(?:{words})\b", lambda m: m.group(1) + table(lang, "numbers")["percent_written"], out)

@@ -4,7 +4,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-_ABBREV = {"m", "mm", "mme", "mr", "mrs", "ms", "dr", "st", "gen", "col", "lt", "sgt", "etc", "vs", "no", "p"}
+from rag.language import entries
+
+_ABBREV = set(entries("words", "abbreviations"))  # "M. Macron", "Gen. Syrsky": no sentence ends there
 
 
 _SENT_END = re.compile(r"[.!?…]+[\"»”)]*\s+")

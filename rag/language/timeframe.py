@@ -8,11 +8,14 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from rag.errors import ConfigError
+from rag.language import entries, fill, lexicon, patterns
 from rag.language.dates import MONTHS
 from rag.language.words import fold
 
 _MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
-_UNITS = {"jour": 1, "jours": 1, "day": 1, "days": 1, "semaine": 7, "semaines": 7, "week": 7, "weeks": 7}
+# time expressions of each language: rag/language/data/<lang>/time.toml
+_UNITS: dict[str, int] = lexicon("time")["day_units"]  # "il y a 3 jours", "3 weeks ago"
+_RELATIVE = patterns("time", "relative")
 
 
 @dataclass(frozen=True)
@@ -57,13 +60,7 @@ def _past_year(month: int, day: int, as_of: date) -> int:
 
 # Words before a date that make it the subject of the question, not the time of the news: "the war began in
 # 2022", "delayed until May 2026", "refer to 2 April", "depuis 2014", "né le 14 septembre".
-_NOT_THE_NEWS = {
-    "since", "began", "begun", "begin", "started", "start", "until", "till", "by", "before", "after", "from",
-    "refer", "refers", "born", "founded", "delayed", "postponed", "scheduled", "expected", "due", "deadline",
-    "planned", "depuis", "commence", "commencee", "debute", "jusqu", "jusqu'au", "jusqu'en", "avant", "apres",
-    "d'ici", "ne", "nee", "fonde", "fondee", "prevu", "prevue", "prevus", "reporte", "reportee", "repousse",
-    "programme", "renvoie", "renvoyer", "entre", "between",
-}
+_NOT_THE_NEWS = set(entries("time", "not_the_news"))
 HISTORY_DAYS = 730  # a date this long before as_of is history the question is about, not the news' date
 
 
@@ -74,29 +71,30 @@ def resolve(question: str, as_of: date) -> Timeframe | None:
     of the news: not after a word making it the subject ("began in 2022", "until May 2026"), not in the future
     of as_of, not history (more than HISTORY_DAYS before it). Those dates filter nothing."""
     q = fold(question)
+    rel = {name: rf"\b(?:{pattern})\b" for name, pattern in _RELATIVE.items()}
+    units = "|".join(sorted(_UNITS, key=len, reverse=True))
     rules = [
-        (r"\bavant[- ]hier\b|\bday before yesterday\b", lambda m: (as_of - timedelta(2),) * 2),
-        (r"\bhier\b|\byesterday\b", lambda m: (as_of - timedelta(1),) * 2),
-        (r"\baujourd ?hui\b|\btoday\b|\bce matin\b|\bthis morning\b", lambda m: (as_of, as_of)),
-        (r"\b(la semaine (derniere|passee)|last week)\b", lambda m: _week_of(as_of - timedelta(7))),
-        (r"\b(cette semaine|this week)\b", lambda m: (_week_of(as_of)[0], as_of)),
-        (r"\b(le mois (dernier|passe)|last month)\b",
+        (rel["day_before_yesterday"], lambda m: (as_of - timedelta(2),) * 2),
+        (rel["yesterday"], lambda m: (as_of - timedelta(1),) * 2),
+        (rel["today"], lambda m: (as_of, as_of)),
+        (rel["last_week"], lambda m: _week_of(as_of - timedelta(7))),
+        (rel["this_week"], lambda m: (_week_of(as_of)[0], as_of)),
+        (rel["last_month"],
          lambda m: _month_range(*((as_of.year, as_of.month - 1) if as_of.month > 1 else (as_of.year - 1, 12)))),
-        (r"\b(ce mois[- ]ci|this month)\b", lambda m: (as_of.replace(day=1), as_of)),
-        (r"\b(l ?annee (derniere|passee)|last year)\b", lambda m: _year(as_of.year - 1)),
-        (r"\b(cette annee|this year)\b", lambda m: (date(as_of.year, 1, 1), as_of)),
-        (r"\b(?:il y a|depuis|in the last|in the past) (\d+) (jours?|semaines?|days?|weeks?)\b"
-         r"|\b(\d+) (days?|weeks?) ago\b",
+        (rel["this_month"], lambda m: (as_of.replace(day=1), as_of)),
+        (rel["last_year"], lambda m: _year(as_of.year - 1)),
+        (rel["this_year"], lambda m: (date(as_of.year, 1, 1), as_of)),
+        (_fill(r"\b(?:{within_last}) (\d+) ({units})\b|\b(\d+) ({units_before_ago}) (?:{ago})\b", units=units),
          lambda m: (as_of - timedelta(int(m.group(1) or m.group(3)) * _UNITS[m.group(2) or m.group(4)]), as_of)),
-        (rf"\b(?:le |on )?(\d{{1,2}})(?:er)? ({_MONTH})(?: (\d{{4}}))?\b",
+        (_fill(r"\b(?:{day_article})?(\d{1,2})(?:{day_suffix})? ({month})(?: (\d{4}))?\b"),
          lambda m: _day(int(m.group(1)), MONTHS[m.group(2)], m.group(3), as_of)),
-        (rf"\b({_MONTH}) (\d{{1,2}})(?:st|nd|rd|th)?(?: (\d{{4}}))?\b",
+        (_fill(r"\b({month}) (\d{1,2})(?:{month_day_suffix})?(?: (\d{4}))?\b"),
          lambda m: _day(int(m.group(2)), MONTHS[m.group(1)], m.group(3), as_of)),
-        (rf"\b(?:en |in |au mois de |debut |fin )?({_MONTH}) (\d{{4}})\b",
+        (_fill(r"\b(?:{month_opener})?({month}) (\d{4})\b"),
          lambda m: _month_range(int(m.group(2)), MONTHS[m.group(1)])),
-        (rf"\b(?:en|in|au mois de) ({_MONTH})\b",
+        (_fill(r"\b(?:{in_month}) ({month})\b"),
          lambda m: _month_range(_past_year(MONTHS[m.group(1)], 1, as_of), MONTHS[m.group(1)])),
-        (r"\b(?:en|in|durant|during) ((?:19|20)\d{2})\b", lambda m: _year(int(m.group(1)))),
+        (_fill(r"\b(?:{in_year}) ((?:19|20)\d{2})\b"), lambda m: _year(int(m.group(1)))),
     ]
     for i, (pattern, make) in enumerate(rules):
         m = re.search(pattern, q)
@@ -110,6 +108,11 @@ def resolve(question: str, as_of: date) -> Timeframe | None:
             source = question if len(question) == len(q) else q  # folding can change lengths (ligatures)
             return Timeframe(start, end, source[m.start():m.end()].strip())
     return None
+
+
+def _fill(template: str, **given: str) -> str:
+    """A date pattern with the languages' words in it (and the month names as {month})."""
+    return fill("time", template, month=_MONTH, **given)
 
 
 _FIRST_ABSOLUTE = 10  # rules before this one are relative to as_of ("hier", "last week", "3 days ago")

@@ -4,27 +4,15 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from rag.language import LANGUAGES, alternatives, entries, table
+
 WORD_RE = re.compile(r"\w+(?:[-']\w+)*", re.UNICODE)
 
 
-_ELISION = re.compile(r"^(?:[ldjmnstc]|qu|jusqu|lorsqu|puisqu)'(?=\w)", re.IGNORECASE)
-
-
-STOPWORDS = {
-    "fr": set(
-        "le la les l un une des de du d et en à au aux a ce ces cet cette que qui quoi dont où est sont été "
-        "être avoir ont il elle ils elles on nous vous se sa son ses leur leurs pour par sur dans avec sans "
-        "ne pas plus mais ou donc or ni car y lui eux je tu me te mon ma mes ton ta tes notre nos votre vos "
-        "qu s c n j m t comme aussi tout tous toute toutes très entre après avant depuis lors selon quel "
-        "quelle quels quelles combien comment pourquoi quand".split()
-    ).union({"a-t-il", "a-t-elle", "est-ce"}),
-    "en": set(
-        "the a an and or of to in on at by for with from as is are was were be been being it its this that "
-        "these those he she they we you i his her their our your not no but if then than so do does did "
-        "has have had will would can could which who whom whose what when where why how many much there "
-        "about after before over into under also said says".split()
-    ),
-}
+_ELISION = re.compile(rf"^(?:{alternatives('words', 'elision')})'(?=\w)", re.IGNORECASE)
+# function words per language (rag/language/data/<lang>/words.toml)
+STOPWORDS = {lang: set(table(lang, "words")["stopwords"]) for lang in LANGUAGES}
+ALL_STOPWORDS = set().union(*STOPWORDS.values())
 
 
 def fold(text: str) -> str:
@@ -50,7 +38,7 @@ def count_tokens(text: str) -> int:
 def content_terms(text: str, prefix: int = 5) -> set[str]:
     """Folded, crudely stemmed content words (and every number) of a text, for overlap scores."""
     out: set[str] = set()
-    stop = STOPWORDS["fr"] | STOPWORDS["en"]
+    stop = ALL_STOPWORDS
     for w in words(text):
         lw = w.lower()
         if lw in stop or (len(lw) < 3 and not lw.isdigit()):
@@ -60,11 +48,7 @@ def content_terms(text: str, prefix: int = 5) -> set[str]:
     return out
 
 
-# Words a sentence cannot end on: "a pris le nom de." was cut off.
-_DANGLING = set(
-    "de du des le la les l d un une au aux a à et ou pour par sur dans avec en que qui dont son sa ses leur leurs "
-    "ce cette ces est sont ont été the an of to in on at by for with and or from as is are was were his her "
-    "their its this that these those has have had be been".split())
+_DANGLING = set(entries("words", "dangling"))  # "a pris le nom de." was cut off
 
 
 def looks_truncated(sentence: str) -> bool:
@@ -78,5 +62,5 @@ def repeats_itself(sentence: str) -> bool:
     grams = [tuple(toks[i:i + 3]) for i in range(len(toks) - 2)]
     if len(grams) != len(set(grams)):
         return True
-    content = [t for t in toks if t not in STOPWORDS["fr"] | STOPWORDS["en"] and len(t) > 2]
+    content = [t for t in toks if t not in ALL_STOPWORDS and len(t) > 2]
     return len(content) >= 4 and len(set(content)) / len(content) < 0.6

@@ -9,36 +9,27 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from rag.language import alternatives, entries, lexicon
 from rag.language.dates import MONTHS
-from rag.language.numbers import CARDINAL_RE, NUMBER_RE, cardinal, figure_values, numbers
+from rag.language.numbers import CARDINAL_RE, NOT_CARDINALS, NUMBER_RE, cardinal, figure_values, numbers
 from rag.language.sentences import split_sentences
-from rag.language.words import STOPWORDS, fold, words
+from rag.language.words import ALL_STOPWORDS, fold, words
 
+# What the languages say of figures: rag/language/data/<lang>/figures.toml
 # "Combien", "how many", "quel est le bilan", "what is the death toll": questions answered by a count.
-COUNT_RE = re.compile(r"(?i)\b(combien|how (many|much)|quel(le)?s? (est |sont |était )?(le |la |les |l')?"
-                      r"(dernier )?(bilan|nombre|montant|chiffre)|what (is |was )?the (latest |death )?(number|toll)"
-                      r"|what (number|toll))\b")
+COUNT_RE = re.compile(rf"(?i){alternatives('figures', 'count_question')}")
+_COUNT_NOUN = re.compile(rf"\b(?:{alternatives('figures', 'count_noun')})([\w-]+)")
 
 # Quantities news questions ask about, by the words that name them (French and English).
-QUANTITIES: dict[str, tuple[str, ...]] = {
-    "dead": ("morts", "mort", "mortes", "tues", "tuees", "tue", "tuee", "deces", "victimes", "dead", "deaths", "killed",
-             "death toll", "bilan", "toll", "died"),
-    "injured": ("blesses", "blessees", "blesse", "injured", "wounded"),
-    "missing": ("disparus", "disparues", "missing"),
-    "drones": ("drones", "drone"),
-    "prisoners": ("prisonniers", "prisoners", "prisoner"),
-    "displaced": ("deplaces", "displaced", "evacues", "evacuated"),
-}
+QUANTITIES: dict[str, tuple[str, ...]] = {key: entries("figures", f"quantities.{key}")
+                                           for key in lexicon("figures")["quantities"]}
 _WORD_KEY = {w: k for k, words in QUANTITIES.items() for w in words}
-_NOT_COUNTS = {"ans", "an", "years", "year", "old", "jours", "days", "heures", "hours", "mois", "months", "km",
-               "kilometres", "kilometers", "hectares", "etages", "floors", "minutes", "semaines", "weeks"}
+_NOT_COUNTS = set(entries("figures", "not_counts"))  # "88 ans", "30 days": an age, a duration
 # People counted may be the dead, the injured...: "24 personnes ont perdu la vie" names no other quantity.
-PEOPLE = {"personne", "personnes", "person", "people", "persons", "habitant", "habitants", "resident", "residents",
-           "civil", "civils", "civilian", "civilians", "soldat", "soldats", "soldier", "soldiers", "enfant", "enfants",
-           "child", "children", "homme", "hommes", "femme", "femmes", "man", "men", "woman", "women", "adulte",
-           "adultes", "adult", "adults", "patient", "patients", "migrant", "migrants"}
-_PART_OF = {"dont", "including", "among"}
-_PROJECTION = {"pass", "exceed", "surpass", "reach", "depasser", "atteindre", "could", "may", "might", "pourrait"}
+PEOPLE = set(entries("figures", "people"))
+_PART_OF = set(entries("figures", "part_of"))
+_PROJECTION = set(entries("figures", "projection"))
+_VERB_ENDINGS = entries("figures", "verb_endings")
 _NUM = re.compile(r"(?<![\w,.-])(\d{1,3}(?:[.,\u202f\u00a0 ]\d{3})+|\d+)(?![\w%-]|[.,]\d)")
 _AFTER, _BEFORE = 6, 20  # words between a figure and the word naming its quantity ("1.644 morts", "toll rose to 2,719")
 
@@ -63,8 +54,9 @@ def _counts(text: str) -> Iterator[tuple[re.Match, str, list[tuple[int, str]], i
     for s, e in split_sentences(text):
         sentence = text[s:e]
         tokens = [(m.start(), m.group()) for m in re.finditer(r"[\w']+", fold(sentence))]
-        # in digits, or in words ("huit bijoux", "three people"; "Sept" is September)
-        found = [*_NUM.finditer(sentence), *(m for m in CARDINAL_RE.finditer(sentence) if m.group(1) != "Sept")]
+        # in digits, or in words ("huit bijoux", "three people"; "Sept" is September, not seven)
+        found = [*_NUM.finditer(sentence),
+                 *(m for m in CARDINAL_RE.finditer(sentence) if m.group(1) not in NOT_CARDINALS)]
         for m in found:
             if 1900 <= parse_int(m.group(1)) <= 2100 and re.fullmatch(r"\d{4}", m.group(1)):
                 continue  # a year
@@ -80,15 +72,15 @@ def _counts(text: str) -> Iterator[tuple[re.Match, str, list[tuple[int, str]], i
             yield m, sentence, tokens, idx
 
 
-_MAGNITUDES = re.compile(r"\b(dizaines|centaines|milliers|millions|milliards|dozens|hundreds|thousands|"
-                         r"billions)\b")
+_MAGNITUDES = re.compile(rf"\b({alternatives('figures', 'magnitudes')})\b")
+_SINGLE = re.compile(rf"\b(?:{alternatives('figures', 'single')}) (\w+)")
 
 
 def states_count(text: str) -> bool:
     """The text gives a count, in digits, in words ("trois personnes", "une personne a été tuée") or as an
     order of magnitude ("des centaines de petits actionnaires")."""
     folded = fold(text)
-    one = any(w in PEOPLE or w in _WORD_KEY for w in re.findall(r"\b(?:un|une|one|a single) (\w+)", folded))
+    one = any(w in PEOPLE or w in _WORD_KEY for w in _SINGLE.findall(folded))
     return bool(counts(text) or one or _MAGNITUDES.search(folded)
                 or any(not v.endswith("th") for v in figure_values(re.sub(r"\d", " ", text))))
 
@@ -137,7 +129,8 @@ def counts_other_things(text: str) -> set[int]:
 def _noun_after(tokens: list[tuple[int, str]], idx: int) -> bool:
     """The figure is followed by a word naming what it counts ("24 bâtiments"), not by a verb or nothing."""
     after = [w for _, w in tokens[idx + 1:] if not w.isdigit()]  # "12 000 bâtiments": past the digit groups
-    return bool(after) and after[0] not in STOPWORDS["fr"] | STOPWORDS["en"] | PEOPLE and not after[0].endswith("ed")
+    return (bool(after) and after[0] not in ALL_STOPWORDS | PEOPLE
+            and not after[0].endswith(_VERB_ENDINGS))
 
 
 def asked_quantities(question: str) -> set[str]:
@@ -149,7 +142,7 @@ def asked_quantities(question: str) -> set[str]:
 
 def counted_noun(question: str) -> str:
     """The word naming what a "how many" question counts ("Combien de suspects ..." -> "suspects"), or ""."""
-    m = re.search(r"\b(?:combien d(?:e\s+|')|how many\s+)([\w-]+)", fold(question))
+    m = _COUNT_NOUN.search(fold(question))
     return m.group(1) if m else ""
 
 
@@ -160,7 +153,7 @@ def wants_count(question: str) -> bool:
 
 _YEAR = re.compile(r"(1[0-9]|20)\d{2}")
 # where a passage sentence pairs one figure with one year: "14,2 milliards en 2003 et 12 milliards en 2019"
-CLAUSE_BREAK = re.compile(r"[,;:]\s|[()]|\s(?:et|and|contre|versus|vs|alors que|while|whereas)\s")
+CLAUSE_BREAK = re.compile(rf"[,;:]\s|[()]|\s(?:{alternatives('figures', 'conjunctions')})\s")
 
 
 def figures_and_years(text: str) -> tuple[set[str], set[str]]:

@@ -4,34 +4,34 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from rag.language import alternatives
 from rag.language.names import entities
 from rag.language.sentences import split_sentences
 from rag.language.words import content_terms, fold
 
-_SAY_FR = (r"(?:a|ont|avait|aurait)[- ](?:t-(?:il|elle)[- ])?(?:déclaré|affirmé|indiqué|estimé|souligné|résumé|"
-           r"ajouté|dit|jugé|assuré|lancé|expliqué|averti|prévenu|martelé|insisté|promis|confié|répété|"
-           r"reconnu|annoncé|écrit|précisé|déploré|dénoncé)")
-_SAY_EN = r"(?:said|says|told|added|warned|declared|stated|wrote|insisted|claimed|explained|called)"
+# what the languages say of reported speech: rag/language/data/<lang>/speech.toml
+_SAY = alternatives("speech", "say")
 _QUOTE = r"[\"«“]\s*(?P<q>[^\"«»“”]{3,}?)\s*[\"»”]"
-_PRONOUN = re.compile(r"(?i)^(il|elle|he|she|t-il|t-elle)$")
-_NOT_SPEAKER = re.compile(r"(?i)^(and|et|but|mais|then|puis|qui|who|ils|elles|they|it|that|que)\b")
-_WHEN = re.compile(r"(?i)^(?:(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|hier|aujourd'hui|"
-                   r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today|encore|also)(?:\s+|$))+")
+_PRONOUN = re.compile(rf"(?i)^({alternatives('speech', 'pronouns')})$")
+_NOT_SPEAKER = re.compile(rf"(?i)^({alternatives('speech', 'not_speaker')})\b")
+_WHEN = re.compile(rf"(?i)^(?:(?:{alternatives('speech', 'time_words')})(?:\s+|$))+")
 _PHRASE = r"[^,.;:\"«»“”\n]"
 
 # "quote", a déclaré X / "quote", said X
 # (and its apposition: "a déclaré la ministre de la Culture, Rachida Dati, qui ...")
-_AFTER = re.compile(rf"{_QUOTE}\s*,?\s*(?:{_SAY_FR}|{_SAY_EN})\s+(?P<s>{_PHRASE}+)(?:,\s*(?P<a>{_PHRASE}+))?")
+_AFTER = re.compile(rf"{_QUOTE}\s*,?\s*(?:{_SAY})\s+(?P<s>{_PHRASE}+)(?:,\s*(?P<a>{_PHRASE}+))?")
 # "quote," Los Angeles County fire chief Anthony Marrone told reporters
-_AFTER_EN = re.compile(rf"{_QUOTE}\s*,?\s*(?P<s>{_PHRASE}{{2,80}}?)\s+{_SAY_EN}\b")
+_SUBJECT_FIRST = alternatives("speech", "subject_then_verb")
+_AFTER_SUBJECT = (re.compile(rf"{_QUOTE}\s*,?\s*(?P<s>{_PHRASE}{{2,80}}?)\s+(?:{_SUBJECT_FIRST})\b")
+                  if _SUBJECT_FIRST else None)
 # Le porte-parole du Kremlin, Dmitri Peskov, a jugé possible ... "quote"  (the speaker opens the sentence)
-_BEFORE = re.compile(rf"(?m)(?:^|(?<=[.!?] ))(?P<s>[^.;:\"«»“”\n]{{2,80}}?)\s+(?:{_SAY_FR}|{_SAY_EN})\b"
+_BEFORE = re.compile(rf"(?m)(?:^|(?<=[.!?] ))(?P<s>[^.;:\"«»“”\n]{{2,80}}?)\s+(?:{_SAY})\b"
                      rf"[^\"«“.]{{0,80}}{_QUOTE}")
-_SELON = re.compile(rf"(?i:selon|according to)\s+(?P<s>{_PHRASE}{{2,60}}?)\s*,\s*{_QUOTE}")
-_SPEAKER_STOP = re.compile(r"(?:^|\s+)(?:devant|lors|à|au|aux|dans|sur|pendant|après|avant|en|to|at|in|on|after|"
-                           r"before|during|from|sous)\b.*$", re.S)
-_PERSON = re.compile(r"\b(?!(?:Le|La|Les|The|Un|Une|A|An|Des|De|Du|Selon|According)\b)"
+_SELON = re.compile(rf"(?i:{alternatives('speech', 'according')})\s+(?P<s>{_PHRASE}{{2,60}}?)\s*,\s*{_QUOTE}")
+_SPEAKER_STOP = re.compile(rf"(?:^|\s+)(?:{alternatives('speech', 'speaker_stop')})\b.*$", re.S)
+_PERSON = re.compile(rf"\b(?!(?:{alternatives('speech', 'not_name_openers')})\b)"
                      r"[A-ZÉÈ][a-zéèëïôç'-]+(?:\s+[A-ZÉÈ][a-zéèëïôç'-]+)+\b")
+_PRONOUN_SAY = alternatives("speech", "pronoun_say")
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ def _previous_person(text: str, pos: int) -> str:
 def find_quotes(text: str) -> list[Quote]:
     """Quoted passages of a dispatch with their speaker when the dispatch names one."""
     found: dict[tuple[int, int], Quote] = {}
-    for pattern in (_AFTER, _AFTER_EN, _BEFORE, _SELON):
+    for pattern in (p for p in (_AFTER, _AFTER_SUBJECT, _BEFORE, _SELON) if p):
         for m in pattern.finditer(text):
             speaker = _clean_speaker(m.group("s"))
             named = _PERSON.match(m.group("a") or "") if "a" in m.groupdict() else None
@@ -85,7 +85,7 @@ def find_quotes(text: str) -> list[Quote]:
             if speaker and span not in found:
                 found[span] = Quote(span[0], span[1], m.group("q"), speaker)
     # "..., a-t-il déclaré": the pronoun form has no name after the verb
-    for m in re.finditer(rf"{_QUOTE}\s*,?\s*a-t-(?:il|elle)\s+\w+", text):
+    for m in re.finditer(rf"{_QUOTE}\s*,?\s*(?:{_PRONOUN_SAY})\s+\w+", text) if _PRONOUN_SAY else ():
         span = (m.start("q"), m.end("q"))
         if span not in found and (speaker := _previous_person(text, m.start())):
             found[span] = Quote(span[0], span[1], m.group("q"), speaker)
@@ -111,10 +111,11 @@ def names_speaker(claim: str, speaker: str) -> bool:
     """True if the claim already says who speaks (surname or description present, or 'selon ...')."""
     c = fold(claim)
     key = fold(speaker.split()[-1]) if _PERSON.search(speaker) else fold(speaker)
-    return key in c or bool(re.match(r"(selon|according to|d'apres)\b", c))
+    return key in c or bool(_ACCORDING.match(c))
 
 
-_LOWER_FIRST = re.compile(r"^(Le|La|Les|L'|Un|Une|Des|Nous|Il|Elle|Ils|On|Ce|Cette|The|A|An|We|It|This|There|They)\b")
+_ACCORDING = re.compile(rf"({alternatives('speech', 'according_folded')})\b")
+_LOWER_FIRST = re.compile(rf"^({alternatives('speech', 'sentence_openers')})\b")
 
 
 def attributed(claim: str, speaker: str, template: str) -> str:
@@ -126,9 +127,9 @@ def attributed(claim: str, speaker: str, template: str) -> str:
 
 # "selon X", "according to X", "X said": who the sentence says claims it.
 _NAME = r"((?:[A-ZÉÈ][\w'-]+\s?){1,4})"
-_SPEAKERS = [re.compile(rf"\b(?:[Ss]elon|[Dd]'après|[Aa]ccording to)\s+(?:the |le |la |l')?[^,.]*?{_NAME}"),
-             re.compile(rf"{_NAME}\s*,?\s+(?:said|says|told|claimed|stated|declared|a (?:déclaré|affirmé|indiqué|"
-                        r"estimé|assuré|précisé|souligné|annoncé))\b")]
+_SPEAKERS = [re.compile(rf"\b(?:{alternatives('speech', 'according_cased')})\s+"
+                        rf"(?:{alternatives('speech', 'articles_before_speaker')})?[^,.]*?{_NAME}"),
+             re.compile(rf"{_NAME}\s*,?\s+(?:{alternatives('speech', 'said_by_name')})\b")]
 
 
 def speakers(sentence: str) -> set[str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from functools import cached_property, lru_cache
 
+from rag.language import alternatives
 from rag.language.detect import detect_language
 from rag.language.names import NameIndex, demonyms, entities, roles
 from rag.language.numbers import figure_values
@@ -14,7 +15,8 @@ from rag.language.words import content_terms, fold, looks_truncated, repeats_its
 from rag.reading import figures as fig
 from rag.reading.quotes import speakers
 
-_NEGATION = re.compile(r"\b(not|never|no|none|nor|cannot|pas|jamais|aucun|aucune|ni)\b|n't\b")
+_SUFFIX = alternatives("words", "negation_suffix")  # "didn't"
+_NEGATION = re.compile(rf"\b({alternatives('words', 'negation')})\b" + (rf"|(?:{_SUFFIX})\b" if _SUFFIX else ""))
 
 
 def negates(text: str) -> bool:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from rag.answer.checks.base import Check, Claim, Source, Verdict, register
 from rag.answer.query import Query
+from rag.language import entries
 from rag.reading.reading import Reading, read
 
-_ONE_WORDS = {"un", "une", "one", "single", "seul", "seule", "lone"}
+_ONE_WORDS = set(entries("figures", "one_words"))  # "un seul", "a lone": the figure 1 in words
 
 
 @register

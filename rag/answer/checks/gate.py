@@ -7,6 +7,7 @@ import re
 
 from rag.answer.checks.base import Check, Claim, Source, Verdict, register
 from rag.answer.query import Query
+from rag.language import alternatives
 from rag.language.names import exonyms, fuzzy_found
 from rag.language.words import fold, words
 from rag.reading.reading import read
@@ -176,17 +177,8 @@ class StorySibling(GateCheck):
         return self.holds(source) if ok else self.fails("names_absent", source, names=", ".join(sorted(names)))
 
 
-# Reporting verbs of speech, French and English, folded ("a declare", "said", "selon").
-_SPEECH = (r"(said|says|told|tells|added|stated|declared|warned|wrote|insisted|argued|announced|explained|noted|"
-           r"replied|asked|urged|promised|admitted|acknowledged|confirmed|denied|claimed|posted|according to|"
-           r"a declare|a dit|a affirme|a estime|a assure|a juge|a souligne|a ajoute|a annonce|a explique|a averti|"
-           r"a prevenu|a indique|a repondu|a lance|a insiste|a martele|a plaide|a resume|a precise|a rappele|"
-           r"a reconnu|a denonce|a reagi|a ecrit|a conclu|a poursuivi|a confie|a admis|a promis|a demande|"
-           r"a appele|a exhorte|a mis en garde|a critique|a salue|a qualifie|a accuse|a defendu|a fustige|a evoque|"
-           r"a reclame|a exige|a menace|a regrette|a dementi|a nie|criticized|criticised|praised|accused|called|"
-           r"described|defended|condemned|demanded|threatened|vowed|pledged|rejected|welcomed|suggested|predicted|"
-           r"stressed|emphasized|emphasised|cautioned|responded|commented|declare|affirme|estime|assure|selon)")
-_SPEECH_RE = re.compile(rf"\b{_SPEECH}\b")
+# Reporting verbs of speech, folded ("a declare", "said", "selon"): rag/language/data/<lang>/speech.toml
+_SPEECH_RE = re.compile(rf"\b({alternatives('speech', 'reporting')})\b")
 _QUOTED = re.compile(r"«[^»]*»|“[^”]*”|\"[^\"]*\"")
 
 
