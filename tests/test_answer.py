@@ -56,6 +56,20 @@ def test_stream_yields_only_checked_sentences_that_make_the_answer(qa: Assistant
     assert not any(d.text in " ".join(shown) for d in stream.answer.dropped)
 
 
+def test_the_passages_read_are_known_before_the_first_sentence(qa: Assistant):
+    """stream.sources holds the passages the model is given, numbered as the answer cites them, by the time
+    "found" is heard (the UI shows them while the answer is written); they never come out as text."""
+    heard: list[tuple[str, int, list[str]]] = []
+    stream = qa.stream("Quel nom a pris le nouveau pape ?",
+                       on_status=lambda step, n=0: heard.append((step, n, [c.title for c in stream.sources])))
+    shown = list(stream)
+    found = next(h for h in heard if h[0] == "found")
+    assert found[1] == len(found[2]) > 0  # known when "found" is heard, as many as it says
+    assert [c.number for c in stream.sources] == list(range(1, found[1] + 1))
+    assert {c.chunk_id for c in stream.answer.citations} <= {c.chunk_id for c in stream.sources}
+    assert all(isinstance(x, str) for x in shown) and " ".join(shown) == stream.answer.text
+
+
 def test_filters_reach_the_answer(qa: Assistant):
     ans = qa.ask("Quel est le bilan du séisme de magnitude 7,7 ?", filters={"lang": "en"})
     assert ans.citations and all(c.lang == "en" for c in ans.citations)

@@ -98,6 +98,23 @@ def _answer(text, citations, **kw):
     return Answer("q", text, "fr", citations=citations, **kw)
 
 
+def test_while_it_writes_the_chat_shows_the_step_the_time_and_the_passages_read():
+    from rag.apps.ui_html import progress_html
+    c = Citation(2, "id", "d", "f.txt", "2025-03-13", "Drones <abattus>", "fr", "", "AFP", "Texte.", 0, 6, False)
+    out = progress_html("fr", texts("fr").writing, ["Première phrase [2]."], [c], 12.4)
+    assert texts("fr").writing in out and "dqa-spinner" in out and "· 12 s" in out
+    assert texts("fr").reading in out and "<b>[2]</b> Drones &lt;abattus&gt;" in out and "13 mars 2025" in out
+    same_story = Citation(3, "id2", "d", "f.txt", "2025-03-13", "Drones <abattus>", "fr", "", "AFP", "Suite.", 7, 13,
+                          False)
+    grouped = progress_html("fr", "…", [], [c, same_story], 0)
+    assert "<b>[2][3]</b> Drones" in grouped and grouped.count("<li>") == 1 and "(2)" in grouped
+    assert "Première phrase" in out
+    quiet = progress_html("en", texts("en").searching, [])
+    assert "dqa-elapsed" not in quiet and "dqa-reading" not in quiet  # nothing yet: the step alone
+    unnamed = Citation(1, "id", "d", "f.txt", "", "T", "fr", "", "unknown", "x", 0, 1, False)
+    assert texts("en").unknown_source in progress_html("en", "…", [], [unnamed], 0)
+
+
 def test_script_in_a_passage_or_title_renders_as_text():
     c = Citation(1, "id", "d", "/srv/secret/f.txt", "2025-03", "<b>t</b>", "fr", "", "AFP",
                  "<script>alert(1)</script>", 0, 10, False)

@@ -138,16 +138,35 @@ class AnswerStream:
     holds the whole Answer once iteration is over. Nothing yielded is ever taken back. `cancel()`, from any
     thread, stops the model: the iteration ends with what was shown (`answer.stopped`)."""
 
-    def __init__(self, gen: Generator[str, None, Answer], cancelled: threading.Event | None = None) -> None:
+    def __init__(self, gen: Generator[str | Sources, None, Answer], cancelled: threading.Event | None = None) -> None:
         self._gen = gen
         self.cancelled = cancelled or threading.Event()
         self.answer: Answer | None = None
+        # the passages the model is given, as numbered citations, once found (before "found" is heard)
+        self.sources: list[Citation] = []
 
     def cancel(self) -> None:
         self.cancelled.set()
 
     def __iter__(self) -> Iterator[str]:
-        self.answer = yield from self._gen
+        try:
+            while True:
+                try:
+                    item = next(self._gen)
+                except StopIteration as done:
+                    self.answer = done.value
+                    return
+                if isinstance(item, Sources):
+                    self.sources = list(item)
+                else:
+                    yield item
+        finally:
+            if self.answer is None:  # the reader stopped early: the model's work stops with it
+                self._gen.close()
+
+
+class Sources(list):
+    """What run() yields once the evidence is chosen (AnswerStream keeps it as `.sources`, never as text)."""
 
 
 class Answerer:
@@ -168,7 +187,8 @@ class Answerer:
 
     def run(self, question: str, filters: Filters | dict | None = None, k: int | None = None,
             history: History | None = None, stream: bool = False, as_of: str | date | None = None,
-            on_status: Status | None = None, cancel: threading.Event | None = None) -> Generator[str, None, Answer]:
+            on_status: Status | None = None, cancel: threading.Event | None = None
+            ) -> Generator[str | Sources, None, Answer]:
         """Yield the answer's checked sentences as they pass their checks; return the whole Answer.
 
         With `stream`, the model's tokens are read as they come, so the first sentence shows early."""
@@ -180,6 +200,7 @@ class Answerer:
         status("searching")
         passages, evidence, rejected = self.gather(query, k)
         clock.lap("retrieval")
+        yield Sources(_citation(e.number, e.passage, 0.0, []) for e in evidence)  # shown while it is written
         status("found", len(evidence))
         if not evidence:
             answer = self.refusal(query, passages, rejected, clock)

@@ -13,6 +13,7 @@ import os
 import queue
 import re
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from html import escape
@@ -25,10 +26,11 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import gradio as gr  # noqa: E402
 
 from rag import Assistant, DispatchQAError, Settings  # noqa: E402
-from rag.apps.ui_html import LANGS, answer_html, message_html, pick_language, progress_html, texts  # noqa: E402
+from rag.apps.ui_html import LANGS, answer_html, message_html, model_label, pick_language, progress_html, texts  # noqa: E402
 
 log = logging.getLogger("dispatch-qa.app")
 EXAMPLES = 3
+TICK = 1.0  # s: how often the elapsed time of an answer being written moves on screen
 
 # Markers are buttons: a click, a tap or Enter/Space opens the preview of that answer's source; Escape closes.
 # Gradio labels messages for screen readers with their raw content (HTML, in English words): ours replace them.
@@ -78,6 +80,12 @@ footer, .show-api, .built-with { display: none !important; }
 #dqa-status { font-size: 0.9em; }
 .dqa-answer { line-height: 1.5; }
 .dqa-status { font-style: italic; opacity: 0.8; margin: 0; }
+.dqa-spinner { display: inline-block; width: 0.8em; height: 0.8em; margin-right: 0.4em; border: 2px solid #9ca3af;
+  border-top-color: #2563eb; border-radius: 50%; animation: dqa-spin 0.9s linear infinite; vertical-align: -0.1em; }
+@keyframes dqa-spin { to { transform: rotate(360deg); } }
+@media (prefers-reduced-motion: reduce) { .dqa-spinner { animation: none; } }
+.dqa-reading summary { cursor: pointer; font-size: 0.92em; }
+.dqa-reading ul { margin: 2px 0 2px 1.2em; font-size: 0.92em; list-style: none; padding: 0; }
 button.dqa-cite { font: inherit; font-weight: 600; padding: 0 2px; border: 0; background: none; color: #2563eb;
   cursor: pointer; text-decoration: underline dotted; }
 button.dqa-cite:focus-visible { outline: 2px solid #2563eb; }
@@ -94,6 +102,9 @@ mark { background: #fde68a; color: inherit; }
 .dqa-dispatch-text { max-height: 24em; overflow: auto; font-size: 0.92em; }
 .dqa-timeline ol { margin: 4px 0 4px 1.2em; }
 @media (max-width: 700px) { #dqa-sidebar { display: none; } }
+/* nothing to regenerate or edit in an empty conversation */
+body:not(:has(#dqa-chat .dqa-answer)) #dqa-regenerate, body:not(:has(#dqa-chat .dqa-answer)) #dqa-edit {
+  display: none !important; }
 """
 
 
@@ -104,7 +115,7 @@ def status_html(qa: Assistant, lang: str) -> str:
         st = qa.stats()
     except DispatchQAError as exc:  # the index is unusable (deleted, server down): the sentence, not "Error"
         return f"<div role='status'>⚠️ {escape(str(exc))}</div>"
-    model = qa.llm.name.split(":", 1)[-1] if qa.llm_loaded else "—"
+    model = model_label(qa.llm.name, lang) if qa.llm_loaded else "—"
     line = t.status.format(model=model, dispatches=st["dispatches"], chunks=st["chunks"])
     notice = qa.llm_detail
     help_html = f"<details><summary>{escape(t.model_help)}</summary><p>{escape(notice)}</p></details>" if notice else ""
@@ -175,8 +186,15 @@ STOPPED: set[str] = set()  # runs whose stop button was pressed: nothing of thei
 
 def _stream(qa: Assistant, question: str, kw: dict[str, Any], events: queue.Queue, run_id: str) -> None:
     """Runs in a thread: steps and checked sentences into `events`, then the Answer (or the error)."""
+    running: dict[str, Any] = {}
+
+    def status(step: str, n: int = 0) -> None:
+        events.put(("status", step, n))
+        if step == "found":  # the passages the model reads, shown while it writes
+            events.put(("sources", running["stream"].sources, 0))
+
     try:
-        stream = qa.stream(question, on_status=lambda step, n=0: events.put(("status", step, n)), **kw)
+        stream = running["stream"] = qa.stream(question, on_status=status, **kw)
         RUNNING[run_id] = stream
         if run_id in STOPPED:
             stream.cancel()
@@ -215,14 +233,16 @@ def build(qa: Assistant) -> gr.Blocks:  # noqa: C901 - one place wiring the even
                         # would also strip the aria attributes that make markers and cards accessible.
                         chat = gr.Chatbot(elem_id="dqa-chat", height=560, buttons=[], label=t0.chat_label,
                                           show_label=False, group_consecutive_messages=False,
-                                          feedback_options=None, sanitize_html=False)
+                                          feedback_options=None, sanitize_html=False,
+                                          placeholder=t0.welcome)
                         with gr.Row():
                             question = gr.Textbox(placeholder=t0.placeholder, label=t0.question_label,
                                                   show_label=False, scale=6,
                                                   max_length=settings.max_question_chars, elem_id="dqa-question",
                                                   autofocus=True)
                             ask_btn = gr.Button(t0.ask, variant="primary", scale=1, elem_id="dqa-ask")
-                            stop_btn = gr.Button(t0.stop, variant="stop", scale=1, elem_id="dqa-stop")
+                            stop_btn = gr.Button(t0.stop, variant="stop", scale=1, elem_id="dqa-stop",
+                                                 interactive=False)  # active while an answer is written
                         with gr.Row():
                             regen_btn = gr.Button(t0.regenerate, size="sm", elem_id="dqa-regenerate")
                             edit_btn = gr.Button(t0.edit, size="sm", elem_id="dqa-edit")
@@ -257,7 +277,8 @@ def build(qa: Assistant) -> gr.Blocks:  # noqa: C901 - one place wiring the even
             examples = qa.example_questions(code, EXAMPLES)
             return [f"## {t.title}", gr.update(label=t.ui_language, value=code), gr.update(label=t.chat_tab),
                     gr.update(label=t.ingest_tab), gr.update(label=t.conversations), t.new_chat, t.delete_chat,
-                    gr.update(label=t.chat_label), gr.update(placeholder=t.placeholder, label=t.question_label),
+                    gr.update(label=t.chat_label, placeholder=t.welcome),
+                    gr.update(placeholder=t.placeholder, label=t.question_label),
                     t.ask, t.stop,
                     t.regenerate, t.edit, gr.update(label=t.filters), gr.update(label=t.date_from),
                     gr.update(label=t.date_to), gr.update(label=t.language, choices=[(t.fr, "fr"), (t.en, "en")]),
@@ -273,8 +294,20 @@ def build(qa: Assistant) -> gr.Blocks:  # noqa: C901 - one place wiring the even
             code = code if code in LANGS else "en"
             return [code, *labels(code)]
 
+        # -- filters: the accordion says how many are set, so a narrowed search is never a surprise ------
+        filter_boxes = [date_from, date_to, langs, source, as_of]
+
+        def filters_label(d_from: str, d_to: str, lang_sel: list[str], src: str, as_of_day: str, code: str) -> Any:
+            t = texts(code)
+            n = sum(bool((x or "").strip()) for x in (d_from, d_to, src, as_of_day)) + bool(lang_sel)
+            return gr.update(label=t.filters_active.format(n=n) if n else t.filters)
+
+        for box in filter_boxes:
+            box.change(filters_label, [*filter_boxes, lang], [filters_box], show_progress="hidden", queue=False)
+
         # .input, not .change: the value start() sets must not run switch() again, late, over the user's choice
-        ui_lang.input(switch, [ui_lang], [lang, *localized], show_progress="hidden", queue=False)
+        ui_lang.input(switch, [ui_lang], [lang, *localized], show_progress="hidden", queue=False).then(
+            filters_label, [*filter_boxes, lang], [filters_box], show_progress="hidden", queue=False)
 
         # -- conversations in the browser ----------------------------------------------------------
         def convo_choices(store: list[dict], code: str) -> list[tuple[str, str]]:
@@ -311,9 +344,10 @@ def build(qa: Assistant) -> gr.Blocks:  # noqa: C901 - one place wiring the even
                         show_progress="hidden", queue=False)
 
         # -- asking ----------------------------------------------------------------------------------
-        locks = [question, ask_btn, regen_btn, edit_btn, *example_btns, new_btn, del_convo, convos]
-        busy = (gr.update(interactive=False),) * len(locks)
-        free = (gr.update(interactive=True),) * len(locks)
+        # while an answer is written everything that would start another waits, and only Stop is active
+        locks = [question, ask_btn, regen_btn, edit_btn, *example_btns, new_btn, del_convo, convos, stop_btn]
+        busy = (*(gr.update(interactive=False),) * (len(locks) - 1), gr.update(interactive=True))
+        free = (*(gr.update(interactive=True),) * (len(locks) - 1), gr.update(interactive=False))
 
         def echo(q: str, past: list[dict], code: str) -> tuple:
             """The question shows at once, with the first step, before any work is queued; asking again waits
@@ -340,12 +374,17 @@ def build(qa: Assistant) -> gr.Blocks:  # noqa: C901 - one place wiring the even
             events: queue.Queue = queue.Queue()
             threading.Thread(target=_stream, args=(qa, q, kw, events, run_id), daemon=True).start()
             base = _messages(past) + [{"role": "user", "content": _question(q)}]
-            step, shown = t.searching, []
+            step, shown, sources, began = t.searching, [], [], time.monotonic()
             try:
                 while True:
-                    kind, value, n = events.get()
+                    try:
+                        kind, value, n = events.get(timeout=TICK)
+                    except queue.Empty:  # nothing new: the elapsed time still moves
+                        kind = "tick"
                     if kind == "status":
                         step = {"searching": t.searching, "found": t.found.format(n=n)}.get(value, t.writing)
+                    elif kind == "sources":
+                        sources = value
                     elif kind == "sentence":
                         shown.append(value)
                     elif kind == "error":
@@ -356,11 +395,11 @@ def build(qa: Assistant) -> gr.Blocks:  # noqa: C901 - one place wiring the even
                         failed = base + [{"role": "assistant", "content": message_html(code, text)}]
                         yield failed, *(gr.update(),) * 5, *free
                         return
-                    else:
+                    elif kind == "answer":
                         break
                     if run_id in STOPPED:
                         return
-                    live = progress_html(code, step, shown)
+                    live = progress_html(code, step, shown, sources, time.monotonic() - began)
                     yield base + [{"role": "assistant", "content": live}], *(gr.update(),) * 5, *busy
                 ans = value
                 if run_id in STOPPED:

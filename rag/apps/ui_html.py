@@ -31,11 +31,25 @@ def _env() -> Environment:
                        autoescape=select_autoescape(["html", "j2"]), trim_blocks=True, lstrip_blocks=True)
 
 
+@lru_cache(maxsize=1)
+def _strings() -> dict[str, Any]:
+    return tomllib.loads((Path(__file__).parent / "data" / "ui.toml").read_text(encoding="utf-8"))
+
+
 @lru_cache(maxsize=2)
 def texts(lang: str) -> SimpleNamespace:
-    """The UI's strings in one language (rag/data/ui.toml)."""
-    data = tomllib.loads((Path(__file__).parent / "data" / "ui.toml").read_text(encoding="utf-8"))
-    return SimpleNamespace(**data[lang if lang in LANGS else "en"])
+    """The UI's strings in one language (rag/apps/data/ui.toml)."""
+    return SimpleNamespace(**_strings()[lang if lang in LANGS else "en"])
+
+
+def model_label(name: str, lang: str) -> str:
+    """Who answers, as a reader says it: 'embedded:qwen2.5-coder-1.5b-instruct-q4_k_m' -> 'Qwen2.5-Coder 1.5B
+    (on this computer)', 'ollama:llama3' -> 'llama3 (Ollama server)'."""
+    kind, _, model = name.partition(":")
+    shown = _strings()["models"].get(model, model)
+    if kind == "embedded":
+        return texts(lang).model_embedded.format(model=shown)
+    return texts(lang).model_ollama.format(model=shown) if kind == "ollama" else shown or name
 
 
 def pick_language(accept_language: str) -> str:
@@ -76,12 +90,16 @@ def _dispatch(c: Citation, passages: list[tuple[int, int, str]]) -> list[list[di
 def _card(c: Citation, lang: str, passages: Callable[[str, str], list[tuple[int, int, str]]] | None) -> dict[str, Any]:
     t = texts(lang)
     return {"number": c.number, "title": c.title or c.dispatch_id, "when": when(c.date, lang),
-            "source": c.source if c.source not in ("", "unknown") else t.unknown_source,
+            "source": _agency(c, lang),
             "lang": getattr(t, c.lang, c.lang), "file": Path(c.file).name or c.dispatch_id,
             "caption": c.is_caption, "speakers": ", ".join(c.speakers), "text": c.text,
             "located": c.located, "byline": c.byline, "version": _version(c, lang),
             "pieces": _pieces(c.text, c.spans or [(0, len(c.text))]),
             "dispatch": _dispatch(c, passages(c.dispatch_id, c.chunk_id)) if passages else []}
+
+
+def _agency(c: Citation, lang: str) -> str:
+    return c.source if c.source not in ("", "unknown") else texts(lang).unknown_source
 
 
 def _version(c: Citation, lang: str) -> str:
@@ -118,11 +136,20 @@ def answer_html(answer: Answer, lang: str, tid: str,
         removed=len(answer.dropped), why=answer.why, status="", closest=closest)
 
 
-def progress_html(lang: str, status: str, sentences: list[str]) -> str:
-    """While the answer is written: the current step, then the sentences that passed their checks so far."""
+def progress_html(lang: str, status: str, sentences: list[str], sources: list[Citation] | None = None,
+                  elapsed: float = 0.0) -> str:
+    """While the answer is written: the current step and how long it has taken, the sentences that passed
+    their checks so far, and the passages the model is reading (title, date, agency), before any is cited."""
+    t = texts(lang)
+    reading: dict[str, dict[str, Any]] = {}  # by dispatch: several passages of one story are one line
+    for c in sources or []:
+        line = reading.setdefault(c.dispatch_id, {"numbers": [], "title": c.title, "when": when(c.date, lang),
+                                                  "source": _agency(c, lang)})
+        line["numbers"].append(c.number)
     return _env().get_template("answer.html.j2").render(
-        lang=lang, t=texts(lang), tid="live", parts=[{"text": " ".join(sentences)}] if sentences else [],
-        citations=[], timeline=[], period="", refused=False, checks=[], removed=0, why=[], status=status, closest=[])
+        lang=lang, t=t, tid="live", parts=[{"text": " ".join(sentences)}] if sentences else [],
+        citations=[], timeline=[], period="", refused=False, checks=[], removed=0, why=[], status=status, closest=[],
+        elapsed=t.elapsed.format(s=int(elapsed)) if elapsed >= 1 else "", reading=list(reading.values()))
 
 
 def message_html(lang: str, text: str) -> str:

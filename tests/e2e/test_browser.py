@@ -5,6 +5,7 @@ import os
 import re
 import shutil
 import time
+from pathlib import Path
 
 import pytest
 
@@ -17,6 +18,7 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic"]
 WAIT = 240_000  # ms: an answer on a busy 2-core machine
+SHOTS = Path(__file__).parent / "screenshots"  # git-ignored: what a reviewer looks at after a run
 GRADIO_STRINGS = ["Use via API", "Built with Gradio", "Settings", "Utiliser via API", "Créé avec Gradio",
                   "Paramètres", "Textbox", "chatbot conversation", "bot's message", "user's message", "Share",
                   "Partager", "Clear", "Effacer"]
@@ -240,3 +242,61 @@ def test_stop_ends_the_answer_and_the_chat_goes_on(browser, qwen_url):
     assert "checking…" not in stopped and texts("en").searching not in stopped  # it no longer looks busy
     answer = ask(page, "Combien de drones ont été abattus au-dessus de Briansk ?")
     assert "30" in answer.inner_text() and answer.locator(".dqa-source").count() >= 1
+
+
+@pytest.mark.parametrize("phone", [False, True], ids=["desktop", "phone"])
+def test_while_it_writes_the_passages_read_and_the_elapsed_time_show(browser, qwen_url, phone):
+    """The wait is not opaque: a spinner, the seconds it has taken, and the passages the model reads, before
+    the first sentence; then the finished answer. Time to the first checked sentence and to the finished
+    answer are printed (not asserted: the box may be busy)."""
+    page = open_page(browser, qwen_url, "en", phone=phone)
+    page.locator("#dqa-question textarea").fill("What did Putin say about the idea of a ceasefire?")
+    t = time.perf_counter()
+    page.locator("#dqa-question textarea").press("Enter")
+    page.locator("#dqa-chat .dqa-status .dqa-elapsed").wait_for(timeout=WAIT)
+    assert re.fullmatch(r"· \d+ s", page.locator("#dqa-chat .dqa-elapsed").inner_text().strip())
+    page.locator("#dqa-chat .dqa-reading li").first.wait_for(timeout=WAIT)
+    reading = page.locator("#dqa-chat .dqa-reading").inner_text()
+    assert texts("en").reading in reading and ("Putin" in reading or "ceasefire" in reading.lower())
+    assert page.locator("#dqa-chat .dqa-status .dqa-spinner").count() == 1
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"writing-{'phone' if phone else 'desktop'}.png"), full_page=True)
+    first = None
+    while page.locator("#dqa-chat .dqa-status").count():
+        if first is None and page.locator("#dqa-chat .dqa-answer").last.locator(".dqa-text").count():
+            first = time.perf_counter() - t
+        assert time.perf_counter() - t < WAIT / 1000, "no finished answer"
+        time.sleep(0.1)
+    done = time.perf_counter() - t
+    answer = page.locator("#dqa-chat .dqa-answer").last
+    assert answer.locator(".dqa-reading").count() == 0  # the finished answer has its sources instead
+    page.screenshot(path=str(SHOTS / f"answered-{'phone' if phone else 'desktop'}.png"), full_page=True)
+    print(f"\n[browser, {'phone' if phone else 'desktop'}] first checked sentence "
+          f"{'%.1f s' % first if first else 'with the finished answer'}, finished answer {done:.1f} s")
+
+
+@pytest.mark.parametrize("phone", [False, True], ids=["desktop", "phone"])
+def test_the_idle_screen_welcomes_and_offers_only_what_can_be_done(browser, page_url, phone):
+    """Empty chat: a welcome text, Stop inactive, no Regenerate or Edit; the model is named as a reader
+    would name it; a filter that is set shows in the filters' title. After an answer: Regenerate and Edit
+    appear, Stop is inactive again."""
+    t = texts("en")
+    page = open_page(browser, page_url, "en", phone=phone)
+    page.locator("#dqa-new").click() if not phone else None  # a conversation left by another test
+    page.wait_for_function("document.querySelectorAll('#dqa-chat .dqa-answer').length === 0", timeout=WAIT)
+    assert t.welcome[:40] in page.locator("#dqa-chat").inner_text()
+    assert page.locator("#dqa-stop").is_disabled()
+    assert not page.locator("#dqa-regenerate").is_visible() and not page.locator("#dqa-edit").is_visible()
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"idle-{'phone' if phone else 'desktop'}.png"), full_page=True)
+    ask(page, "Who won the Eurovision Song Contest in Basel?")
+    page.wait_for_function("document.querySelector('#dqa-status').innerText.includes('(on this computer)')",
+                           timeout=WAIT)  # the model that answered, as a reader names it
+    status = page.locator("#dqa-status [role='status']").inner_text()
+    assert ".gguf" not in status and "Q4_1" not in status and "_k_m" not in status
+    assert page.locator("#dqa-regenerate").is_visible() and page.locator("#dqa-edit").is_visible()
+    page.wait_for_function("document.querySelector('#dqa-stop').disabled", timeout=WAIT)
+    page.get_by_text(t.filters, exact=True).first.click()
+    page.get_by_label(t.date_from).fill("2025-05")
+    page.get_by_label(t.date_from).press("Tab")
+    page.get_by_text(t.filters_active.format(n=1)).first.wait_for(timeout=WAIT)
