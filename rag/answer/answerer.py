@@ -211,11 +211,11 @@ class Answerer:
         yield from writer.opening()
         status("writing")
         cancel = cancel or threading.Event()
-        yield from self._write(writer, self._generate(llm, query, evidence, stream, cancel))
+        yield from self._write(writer, self._generate(llm, query, evidence, stream, cancel), cancel)
         if writer.needs_focus() and self.settings.focus_retry and not cancel.is_set():
             # a second try on one sentence alone: where the model found the answer, else the best span
             best = writer.found() or focus(query, evidence, self.embedder, self.settings)
-            yield from self._write(writer, self._generate(llm, query, best, stream, cancel))
+            yield from self._write(writer, self._generate(llm, query, best, stream, cancel), cancel)
         if not cancel.is_set():
             yield from writer.finish()
         clock.lap("generation")
@@ -278,13 +278,16 @@ class Answerer:
         return answer_messages(query.standalone, shown, self.prompts, query.lang, near)
 
     @staticmethod
-    def _write(writer: AnswerWriter, tokens: Iterator[str]) -> Iterator[str]:
-        """Complete sentences out of the model's tokens, each checked by the writer as soon as it is complete."""
+    def _write(writer: AnswerWriter, tokens: Iterator[str], cancel: threading.Event) -> Iterator[str]:
+        """Complete sentences out of the model's tokens, each checked by the writer as soon as it is complete.
+        Once cancelled, nothing more is checked: checks ask the model too, and a stopped answer shows no more."""
         splitter = SentenceSplitter()
         for token in tokens:
             for text, claimed in splitter.feed(token):
+                if cancel.is_set():
+                    return
                 yield from writer.add(text, claimed)
-        for text, claimed in splitter.finish():
+        for text, claimed in splitter.finish() if not cancel.is_set() else ():
             yield from writer.add(text, claimed)
 
     def _generate(self, llm: LLM, query: Query, evidence: list[Evidence], stream: bool,
