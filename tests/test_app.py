@@ -115,6 +115,19 @@ def test_while_it_writes_the_chat_shows_the_step_the_time_and_the_passages_read(
     assert texts("en").unknown_source in progress_html("en", "…", [], [unnamed], 0)
 
 
+def test_the_ingest_report_and_language_codes_are_in_the_ui_language():
+    from rag import IngestReport
+    from rag.apps.ui_html import ingest_summary, language_name
+    report = IngestReport(added=["a"], skipped=[("x.bin", "not a dispatch")], withdrawn=["k"], chunks_added=3)
+    fr = ingest_summary(report, "fr")
+    assert fr.startswith("1 ajoutée(s), 0 remplacée(s), 0 inchangée(s), 1 ignorée(s), 1 retirée(s) par l'agence ;")
+    assert "3 passages ajoutés" in fr and "  ignoré x.bin: not a dispatch" in fr and "added" not in fr
+    assert ingest_summary(report, "en").startswith("1 added, 0 replaced, 0 unchanged, 1 skipped, 1 withdrawn")
+    assert (language_name("fr", "fr"), language_name("en", "fr"), language_name("en", "en")) == \
+        ("français", "anglais", "English")
+    assert language_name("de", "fr") == "de"
+
+
 def test_script_in_a_passage_or_title_renders_as_text():
     c = Citation(1, "id", "d", "/srv/secret/f.txt", "2025-03", "<b>t</b>", "fr", "", "AFP",
                  "<script>alert(1)</script>", 0, 10, False)

@@ -26,7 +26,17 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import gradio as gr  # noqa: E402
 
 from rag import Assistant, DispatchQAError, Settings  # noqa: E402
-from rag.apps.ui_html import LANGS, answer_html, message_html, model_label, pick_language, progress_html, texts  # noqa: E402
+from rag.apps.ui_html import (  # noqa: E402
+    LANGS,
+    answer_html,
+    ingest_summary,
+    language_name,
+    message_html,
+    model_label,
+    pick_language,
+    progress_html,
+    texts,
+)
 
 log = logging.getLogger("dispatch-qa.app")
 EXAMPLES = 3
@@ -36,7 +46,7 @@ TICK = 1.0  # s: how often the elapsed time of an answer being written moves on 
 # Gradio labels messages for screen readers with their raw content (HTML, in English words): ours replace them.
 HEAD = """<script>
 (() => {
-  const LABELS = __LABELS__;
+  const LABELS = window.dqaLabels = __LABELS__;
   const lang = () => (document.querySelector('#dqa-lang input:checked') || {}).value || 'en';
   const relabel = () => {
     const L = LABELS[lang()] || LABELS.en;
@@ -67,10 +77,20 @@ HEAD = """<script>
   document.addEventListener('keydown', e => { if (e.key === 'Escape') close(null); });
 })();
 </script>"""
+# A delete asks first, in the UI's language: the event's first input becomes "" when the user says no.
+CONFIRM = """(first, ...rest) => {{
+  const code = (document.querySelector('#dqa-lang input:checked') || {{}}).value || 'en';
+  const L = (window.dqaLabels || {{}})[code] || (window.dqaLabels || {{}}).en || {{}};
+  return [first && window.confirm(L.{key}) ? first : "", ...rest];
+}}"""
+
+
 def head() -> str:
     import json
     labels = {code: {"answer": texts(code).answer_label, "question": texts(code).question_label,
-                     "chat": texts(code).chat_label, "more": texts(code).more_tabs} for code in LANGS}
+                     "chat": texts(code).chat_label, "more": texts(code).more_tabs,
+                     "confirm_chat": texts(code).confirm_delete_chat,
+                     "confirm_dispatch": texts(code).confirm_delete_dispatch} for code in LANGS}
     return HEAD.replace("__LABELS__", json.dumps(labels, ensure_ascii=False))
 
 
@@ -337,11 +357,14 @@ def build(qa: Assistant) -> gr.Blocks:  # noqa: C901 - one place wiring the even
         new_btn.click(new_convo, None, [turns, current, chat, convos], show_progress="hidden", queue=False)
 
         def drop_convo(convo_id: str, store: list[dict], code: str) -> tuple:
+            if not convo_id:  # not confirmed, or nothing saved yet
+                return (gr.update(),) * 5
             store = [c for c in store or [] if c["id"] != convo_id]
             return store, [], "", [], gr.update(choices=convo_choices(store, code), value=None)
 
-        del_convo.click(drop_convo, [current, saved, lang], [saved, turns, current, chat, convos],
-                        show_progress="hidden", queue=False)
+        # the inputs are all in the page (no gr.State): the confirm step in the browser hands them on
+        del_convo.click(drop_convo, [convos, saved, ui_lang], [saved, turns, current, chat, convos],
+                        show_progress="hidden", queue=False, js=CONFIRM.format(key="confirm_chat"))
 
         # -- asking ----------------------------------------------------------------------------------
         # while an answer is written everything that would start another waits, and only Stop is active
@@ -489,7 +512,9 @@ def build(qa: Assistant) -> gr.Blocks:  # noqa: C901 - one place wiring the even
                 return []
             gone = [[did, w.get("date", ""), "", "", 0, f"({texts(code).withdrawn}) {w.get('title', '')}"]
                     for did, w in sorted(qa.withdrawn().items())]
-            here = [[r["dispatch_id"], r["date"], r["lang"], r["source"], r["chunks"],
+            unknown = texts(code).unknown_source
+            here = [[r["dispatch_id"], r["date"], language_name(r["lang"], code),
+                     r["source"] if r["source"] not in ("", "unknown") else unknown, r["chunks"],
                      r["title"] + (texts(code).earlier_kept.format(n=r["earlier_versions"])
                                    if r.get("earlier_versions") else "")] for r in listed]
             return here + gone
@@ -518,22 +543,25 @@ def build(qa: Assistant) -> gr.Blocks:  # noqa: C901 - one place wiring the even
                 report = qa.ingest(paths, progress=lambda frac, text: progress(frac, desc=text), within=within)
             except DispatchQAError as exc:
                 return f"⚠️ {exc}", status_html(qa, code), rows(code)
-            return "```\n" + report.summary() + "\n```", status_html(qa, code), rows(code)
+            return "```\n" + ingest_summary(report, code) + "\n```", status_html(qa, code), rows(code)
 
         def do_delete(dispatch_id: str, code: str) -> tuple:
             t = texts(code)
             if not can_write:
                 return t.read_only, status_html(qa, code), rows(code)
             dispatch_id = (dispatch_id or "").strip()
+            if not dispatch_id:  # not confirmed, or no id typed
+                return gr.update(), gr.update(), gr.update()
             try:
-                n = qa.delete(dispatch_id) if dispatch_id else 0
+                n = qa.delete(dispatch_id)
             except DispatchQAError as exc:
                 return f"⚠️ {exc}", status_html(qa, code), rows(code)
             msg = t.deleted.format(n=n, id=dispatch_id) if n else t.no_dispatch.format(id=dispatch_id)
             return msg, status_html(qa, code), rows(code)
 
         ingest_btn.click(do_ingest, [files, folder, lang], [ingest_out, status, listing], api_name=False)
-        del_btn.click(do_delete, [del_id, lang], [ingest_out, status, listing], api_name=False)
+        del_btn.click(do_delete, [del_id, ui_lang], [ingest_out, status, listing], api_name=False,
+                      js=CONFIRM.format(key="confirm_dispatch"))
     return demo
 
 

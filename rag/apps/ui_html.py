@@ -17,7 +17,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from rag import Answer, Citation
+from rag import Answer, Citation, IngestReport
 from rag.language.dates import clock_time, parse_period
 from rag.language.numbers import count_text
 
@@ -156,3 +156,22 @@ def message_html(lang: str, text: str) -> str:
     """A plain assistant message (an error, a notice), escaped."""
     return _env().from_string('<div class="dqa-answer" lang="{{ lang }}"><p class="dqa-text">{{ text }}</p></div>'
                               ).render(lang=lang, text=text)
+
+
+def ingest_summary(report: IngestReport, lang: str) -> str:
+    """An ingest report in the UI's language: the counts, then each file skipped or read with a warning (the
+    reason as the ingest gives it)."""
+    t = texts(lang)
+    more = (t.ingest_withdrawn.format(n=len(report.withdrawn)) if report.withdrawn else "") + \
+        (t.ingest_earlier.format(n=len(report.earlier)) if report.earlier else "")
+    counts = t.ingest_counts.format(added=len(report.added), replaced=len(report.replaced),
+                                    unchanged=len(report.unchanged), skipped=len(report.skipped), more=more,
+                                    chunks_added=report.chunks_added, chunks_removed=report.chunks_removed,
+                                    kept=t.ingest_kept.format(n=report.chunks_earlier) if report.chunks_earlier else "")
+    return "\n".join([counts, *(f"  {t.ingest_skipped} {p}: {why}" for p, why in report.skipped),
+                       *(f"  {t.ingest_warning} {p}: {what}" for p, what in report.warnings)])
+
+
+def language_name(code: str, lang: str) -> str:
+    """'fr' -> 'français' / 'French' in the UI's language; another code as it is."""
+    return getattr(texts(lang), code, code) if code in LANGS else code
