@@ -279,8 +279,9 @@ def test_while_it_writes_the_passages_read_and_the_elapsed_time_show(browser, qw
     answer = page.locator("#dqa-chat .dqa-answer").last
     assert answer.locator(".dqa-reading").count() == 0  # the finished answer has its sources instead
     page.screenshot(path=str(SHOTS / f"answered-{'phone' if phone else 'desktop'}.png"), full_page=True)
-    print(f"\n[browser, {'phone' if phone else 'desktop'}] first checked sentence "
-          f"{'%.1f s' % first if first else 'with the finished answer'}, finished answer {done:.1f} s")
+    first_text = f"{first:.1f} s" if first else "with the finished answer"
+    print(f"\n[browser, {'phone' if phone else 'desktop'}] first checked sentence {first_text}, "
+          f"finished answer {done:.1f} s")
 
 
 @pytest.mark.parametrize("phone", [False, True], ids=["desktop", "phone"])
