@@ -128,6 +128,19 @@ def test_the_ingest_report_and_language_codes_are_in_the_ui_language():
     assert language_name("de", "fr") == "de"
 
 
+def test_copy_the_answer_gives_its_text_and_its_sources():
+    from rag.apps.ui_html import copy_text
+    c = Citation(1, "id", "d", "/srv/x/briansk.fr.txt", "2025-03-13", "Drones <abattus>", "fr", "", "AFP", "T.",
+                 0, 2, False)
+    ans = _answer("30 drones ont été abattus [1].", [c])
+    assert copy_text(ans, "fr") == "30 drones ont été abattus [1].\n\n[1] Drones <abattus> — 13 mars 2025 — AFP — " \
+                                   "briansk.fr.txt"
+    out = answer_html(ans, "fr", "t9")
+    assert 'class="dqa-copy"' in out and "Drones &lt;abattus&gt; — 13 mars 2025" in out and "/srv/x" not in out
+    assert "\n" not in out.split('data-copy="')[1].split('"')[0]  # a blank line would end Gradio's HTML block
+    assert texts("fr").copy in out and copy_text(_answer("Rien.", []), "en") == "Rien."
+
+
 def test_script_in_a_passage_or_title_renders_as_text():
     c = Citation(1, "id", "d", "/srv/secret/f.txt", "2025-03", "<b>t</b>", "fr", "", "AFP",
                  "<script>alert(1)</script>", 0, 10, False)

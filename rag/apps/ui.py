@@ -75,6 +75,15 @@ HEAD = """<script>
     b.setAttribute('aria-expanded', String(open)); p.hidden = !open;
   });
   document.addEventListener('keydown', e => { if (e.key === 'Escape') close(null); });
+  // "Copy the answer": the clipboard API where the page is a secure context, else the old way
+  document.addEventListener('click', e => {
+    const b = e.target.closest && e.target.closest('button.dqa-copy'); if (!b) return;
+    const text = b.dataset.copy, label = b.textContent;
+    const done = () => { b.textContent = b.dataset.done; setTimeout(() => { b.textContent = label; }, 2000); };
+    if (navigator.clipboard && window.isSecureContext) { navigator.clipboard.writeText(text).then(done); return; }
+    const area = document.createElement('textarea'); area.value = text; document.body.appendChild(area);
+    area.select(); document.execCommand('copy'); area.remove(); done();
+  });
 })();
 </script>"""
 # A delete asks first, in the UI's language: the event's first input becomes "" when the user says no.
@@ -117,6 +126,8 @@ button.dqa-cite:focus-visible { outline: 2px solid #2563eb; }
 .dqa-meta { font-size: 0.9em; margin: 2px 0; opacity: 0.85; }
 .dqa-source blockquote { margin: 4px 0; }
 .dqa-closest summary { cursor: pointer; font-weight: 600; }
+button.dqa-copy { font-size: 0.85em; padding: 2px 8px; border: 1px solid #d1d5db; border-radius: 4px;
+  background: none; cursor: pointer; }
 .dqa-source.dqa-not-answer { border-left-color: #9ca3af; color: #4b5563; }
 mark { background: #fde68a; color: inherit; }
 .dqa-dispatch-text { max-height: 24em; overflow: auto; font-size: 0.92em; }

@@ -16,6 +16,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup, escape
 
 from rag import Answer, Citation, IngestReport
 from rag.language.dates import clock_time, parse_period
@@ -133,7 +134,21 @@ def answer_html(answer: Answer, lang: str, tid: str,
     return _env().get_template("answer.html.j2").render(
         lang=lang, t=texts(lang), tid=tid, parts=_parts(answer.text, cards), citations=list(cards.values()),
         timeline=timeline, period=answer.timeframe, refused=answer.refused, checks=answer.sentences,
-        removed=len(answer.dropped), why=answer.why, status="", closest=closest)
+        removed=len(answer.dropped), why=answer.why, status="", closest=closest,
+        copy=_attribute(copy_text(answer, lang)))
+
+
+def _attribute(text: str) -> Markup:
+    """Text for an HTML attribute, its line breaks as entities: a blank line would end Gradio's HTML block."""
+    return Markup(str(escape(text)).replace("\n", "&#10;"))
+
+
+def copy_text(answer: Answer, lang: str) -> str:
+    """What "Copy the answer" puts on the clipboard: the answer, then each cited source on a line (number,
+    title, date, agency, file), as one would paste it into a story or a message."""
+    lines = [f"[{c.number}] {c.title or c.dispatch_id} — {when(c.date, lang)} — {_agency(c, lang)} — "
+             f"{Path(c.file).name or c.dispatch_id}" for c in answer.citations]
+    return "\n".join([answer.text, *([""] + lines if lines else [])])
 
 
 def progress_html(lang: str, status: str, sentences: list[str], sources: list[Citation] | None = None,

@@ -183,6 +183,18 @@ def test_on_a_phone_the_answer_and_its_sources_are_reachable_and_a_tap_opens_a_p
     page.screenshot(path=str(tmp_path / "phone.png"), full_page=True)
 
 
+def test_copy_the_answer_puts_its_text_and_sources_on_the_clipboard(browser, page_url):
+    page = open_page(browser, page_url, "fr")
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    answer = ask(page, "Combien de drones ont été abattus au-dessus de Briansk ?")
+    answer.locator("button.dqa-copy").click()
+    page.wait_for_function(f"[...document.querySelectorAll('button.dqa-copy')].some(b => b.innerText === "
+                           f"'{texts('fr').copied}')", timeout=WAIT)
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied.startswith(answer.locator(".dqa-text").inner_text().strip()[:20])
+    assert "30" in copied and "\n[1] " in copied and "drones-briansk" in copied
+
+
 def test_open_the_dispatch_highlights_the_cited_span(browser, page_url):
     page = open_page(browser, page_url, "fr")
     answer = ask(page, "Combien de drones ont été abattus au-dessus de Briansk ?")
