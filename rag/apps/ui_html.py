@@ -89,10 +89,9 @@ def _dispatch(c: Citation, passages: list[tuple[int, int, str]]) -> list[list[di
 
 
 def _card(c: Citation, lang: str, passages: Callable[[str, str], list[tuple[int, int, str]]] | None) -> dict[str, Any]:
-    t = texts(lang)
     return {"number": c.number, "title": c.title or c.dispatch_id, "when": when(c.date, lang),
             "source": _agency(c, lang),
-            "lang": getattr(t, c.lang, c.lang), "file": Path(c.file).name or c.dispatch_id,
+            "lang": language_name(c.lang, lang), "file": Path(c.file).name or c.dispatch_id,
             "caption": c.is_caption, "speakers": ", ".join(c.speakers), "text": c.text,
             "located": c.located, "byline": c.byline, "version": _version(c, lang),
             "pieces": _pieces(c.text, c.spans or [(0, len(c.text))]),

@@ -29,9 +29,8 @@ def lexicon(name: str) -> dict[str, Any]:
     mechanisms of rag/language, rag/reading and rag/answer know of words comes from here."""
     merged: dict[str, Any] = {}
     for lang in LANGUAGES:
-        path = DATA / lang / f"{name}.toml"
-        if path.is_file():
-            _merge(merged, tomllib.loads(path.read_text(encoding="utf-8")))
+        if (DATA / lang / f"{name}.toml").is_file():  # (table() would stand in English for a missing file)
+            _merge(merged, table(lang, name))
     return merged
 
 
