@@ -1,9 +1,11 @@
 """Evaluation harness: metrics on hand-made cases, the JSONL loader, the SQuAD adapter, a small run."""
 import json
+import os
 
 import pytest
 
 from rag.apps.evaluation import (
+    EvalRun,
     Evidence,
     answer_contains,
     citation_counts,
@@ -153,7 +155,7 @@ def test_small_eval_run_end_to_end_writes_three_reports(tmp_path, corpus_dir):
     ]
     qs.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines), encoding="utf-8")
     settings = make_settings(tmp_path / "index")
-    summary, paths = run_eval(settings, qs, corpus=corpus_dir, k=6, out=tmp_path / "report", progress=False)
+    summary, paths = run_eval(settings, EvalRun(qs, corpus=corpus_dir, k=6, out=tmp_path / "report", progress=False))
     assert [p.name for p in paths] == ["report.json", "report.md", "report.png"]
     assert all(p.stat().st_size > 200 for p in paths)
     report = json.loads(paths[0].read_text(encoding="utf-8"))
@@ -177,7 +179,7 @@ def test_an_eval_rerun_reads_the_model_output_it_recorded(tmp_path, corpus_dir):
     settings = make_settings(tmp_path / "index", generation_cache=str(cache))
     runs = []
     for n in (1, 2):
-        _, paths = run_eval(settings, qs, corpus=corpus_dir, k=6, out=tmp_path / f"run{n}", progress=False)
+        _, paths = run_eval(settings, EvalRun(qs, corpus=corpus_dir, k=6, out=tmp_path / f"run{n}", progress=False))
         runs.append(json.loads(paths[0].read_text(encoding="utf-8")))
     assert cache.read_text(encoding="utf-8").count("\n") >= 1
     assert [r["answer"] for r in runs[0]["results"]] == [r["answer"] for r in runs[1]["results"]]
@@ -276,3 +278,138 @@ def test_the_summary_leads_with_what_a_user_sees():
     assert summary["right_among_answerable"] == 0.333 and summary["unanswerable_refused"] == 0.5
     assert (summary["shown_extractive"], summary["wrong_extractive"]) == (1, 1)
     assert (summary["shown_generated"], summary["wrong_generated"]) == (2, 1)
+
+
+MINI = [  # four answerable questions over the sample corpus (one a follow-up) and one to refuse
+    {"id": "drones", "question": "Combien de drones ont été abattus au-dessus de Briansk ?", "lang": "fr",
+     "answerable": True, "expected_answer": "30",
+     "evidence": [{"dispatch": "2025-03-13-drones-briansk.fr", "quote": "en a compté 30 à elle seule"}]},
+    {"id": "kalouga", "question": "Et au-dessus de Kalouga ?", "lang": "fr", "answerable": True,
+     "expected_answer": "25", "follow_up_of": "drones",
+     "evidence": [{"dispatch": "2025-03-13-drones-briansk.fr", "quote": "celle de Kalouga 25"}]},
+    {"id": "pope", "question": "Quel nom le nouveau pape a-t-il choisi ?", "lang": "fr", "answerable": True,
+     "expected_answer": "Léon XIV", "evidence": [{"dispatch": "2025-05-08-pape-leon-xiv.fr", "quote": "Léon XIV"}]},
+    {"id": "bitcoin", "question": "Quel est le prix du Bitcoin ?", "lang": "fr", "answerable": False},
+    {"id": "eurovision", "question": "Which country won Eurovision in Basel?", "lang": "en", "answerable": True,
+     "expected_answer": "Austria", "evidence": [{"dispatch": "2025-05-17-eurovision-basel.en", "quote": "Austria"}]},
+]
+VOLATILE = {"timings", "calls"}  # seconds, and whether a model call was replayed, differ from run to run
+
+
+def _mini_set(tmp_path, ids: list[str] | None = None):
+    qs = tmp_path / "mini.jsonl"
+    qs.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in MINI if not ids or x["id"] in ids),
+                  encoding="utf-8")
+    return qs
+
+
+def _eval_env(tmp_path) -> dict:
+    """The environment of a `rag eval` process: SmolLM2, a Chroma index of the test's own."""
+    return {**os.environ, "DQA_INDEX_DIR": str(tmp_path / "index"), "DQA_LLM_BACKEND": "embedded",
+            "DQA_EMBEDDED_MODEL": "smollm2", "DQA_CHROMA_HOST": ""}
+
+
+def _answers(report_json) -> dict:
+    results = json.loads(report_json.read_text(encoding="utf-8"))["results"]
+    return {r["id"]: {k: v for k, v in r.items() if k not in VOLATILE} for r in results}
+
+
+def test_a_killed_evaluation_resumes_to_the_report_of_an_uninterrupted_run(tmp_path, corpus_dir):
+    """kill -9 of `rag eval` once it has kept a result; the re-run answers only what is missing, the follow-up
+    with the history an uninterrupted run gives it. An uninterrupted run over the same model output (its
+    generation cache; llama.cpp's greedy output varies with what the process read before) then asks the model
+    nothing new, every prompt being one the resumed run asked, and its report equals the resumed one, question by
+    question."""
+    import shutil
+    import signal
+    import subprocess
+    import sys
+    import time
+    qs, env = _mini_set(tmp_path, ["drones", "kalouga", "bitcoin", "eurovision"]), _eval_env(tmp_path)
+
+    def command(out, *more):
+        return [sys.executable, "-m", "rag", "eval", str(qs), "--corpus", str(corpus_dir), "--k", "6",
+                "--out", str(out), *more]
+    cut = tmp_path / "cut"
+    proc = subprocess.Popen(command(cut), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    log = cut / "results.jsonl"
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline and proc.poll() is None:
+        if log.is_file() and log.read_text(encoding="utf-8").count("\n") >= 2:  # the fingerprint and one result
+            break
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    kept = log.read_text(encoding="utf-8").splitlines()[1:]
+    assert [json.loads(line)["id"] for line in kept] == ["drones"], "the kill came after another result"
+
+    resumed = subprocess.run(command(cut), env=env, capture_output=True, text=True, timeout=900)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert "resuming: 1 of 4 questions already answered" in resumed.stdout
+    report = json.loads((cut / "report.json").read_text(encoding="utf-8"))
+    assert report["settings"]["answered"] == "4 of 4 questions"
+    assert [r["id"] for r in report["results"]] == ["drones", "kalouga", "bitcoin", "eurovision"]
+    assert report["summary"]["model_calls_new"] >= 3  # drones' answer, kalouga's rewrite and answer at least
+
+    shutil.copy(cut / "generations.jsonl", tmp_path / "generations.jsonl")
+    whole = subprocess.run(command(tmp_path / "whole", "--generations", str(tmp_path / "generations.jsonl")),
+                           env=env, capture_output=True, text=True, timeout=900)
+    assert whole.returncode == 0, whole.stderr[-2000:]
+    summary = json.loads((tmp_path / "whole" / "report.json").read_text(encoding="utf-8"))["summary"]
+    assert summary["model_calls_new"] == 0 and summary["model_calls_replayed"] >= 3
+    assert _answers(cut / "report.json") == _answers(tmp_path / "whole" / "report.json")
+
+
+def test_a_run_under_another_fingerprint_starts_afresh_and_says_why(tmp_path, corpus_dir, capsys):
+    """Retrieval only: k changes the run, a threads setting does not (speed only)."""
+    qs = _mini_set(tmp_path)
+    run = EvalRun(qs, corpus=corpus_dir, k=6, out=tmp_path / "r", generate=False)
+    settings = make_settings(tmp_path / "index")
+    run_eval(settings, run)
+    first = (tmp_path / "r" / "results.jsonl").read_text(encoding="utf-8")
+    run_eval(settings.replace(embedded_threads=1), run)
+    assert "resuming: 5 of 5 questions already answered" in capsys.readouterr().out
+    assert (tmp_path / "r" / "results.jsonl").read_text(encoding="utf-8") == first  # nothing asked again
+    run.k = 4
+    run_eval(settings, run)
+    assert "starting afresh (run changed (k))" in capsys.readouterr().out
+    assert (tmp_path / "r" / "results.previous.jsonl").read_text(encoding="utf-8") == first
+
+
+def test_report_only_writes_the_reports_from_the_results_kept_so_far(tmp_path, corpus_dir):
+    """Three results of five kept (a run cut off): the report covers those three and says so."""
+    qs = _mini_set(tmp_path)
+    run = EvalRun(qs, corpus=corpus_dir, k=6, out=tmp_path / "r", generate=False, progress=False)
+    settings = make_settings(tmp_path / "index")
+    run_eval(settings, run)
+    log = tmp_path / "r" / "results.jsonl"
+    lines = log.read_text(encoding="utf-8").splitlines()
+    log.write_text("\n".join(lines[:4]) + "\n" + lines[4][:30], encoding="utf-8")  # the 4th result cut mid-line
+    run.report_only = True
+    summary, paths = run_eval(settings, run)
+    report = json.loads(paths[0].read_text(encoding="utf-8"))
+    assert [r["id"] for r in report["results"]] == ["drones", "kalouga", "pope"]
+    assert report["settings"]["answered"] == "3 of 5 questions" and summary["questions_in_set"] == 5
+    assert "answered=3 of 5 questions" in paths[1].read_text(encoding="utf-8")
+    run.report_only = False  # the run goes on after the line cut off
+    summary, paths = run_eval(settings, run)
+    assert [r["id"] for r in json.loads(paths[0].read_text(encoding="utf-8"))["results"]] == [q["id"] for q in MINI]
+    assert all(json.loads(line) for line in log.read_text(encoding="utf-8").splitlines())
+    with pytest.raises(EvalDataError, match="no results to report yet"):
+        run_eval(settings, EvalRun(qs, corpus=corpus_dir, out=tmp_path / "empty", report_only=True))
+
+
+def test_the_sized_splits_are_fixed_parts_of_heldout_the_larger_holding_the_smaller(tmp_path):
+    from rag.apps.evaluation import Question, split_questions
+    questions = [Question(f"q{i}", f"Question {i} ?", "fr", True) for i in range(800)]
+    heldout = {q.id for q in split_questions(questions, "heldout")}
+    day, close = ({q.id for q in split_questions(questions, s)} for s in ("heldout-100", "heldout-300"))
+    assert len(heldout) > 300 and len(day) == 100 and len(close) == 300
+    assert day < close < heldout
+
+
+def test_the_interval_of_a_share_is_wide_at_100_questions():
+    from rag.apps.evaluation import wilson
+    assert wilson(30, 100) == [0.219, 0.396]  # about +/-0.09 around 0.3
+    assert wilson(0, 10) == [0.0, 0.278] and wilson(10, 10) == [0.722, 1.0] and wilson(0, 0) is None

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.apps.bench import SECTIONS as BENCH_SECTIONS
+from rag.apps.evaluation import SPLITS
 from rag.errors import DispatchQAError
 
 
@@ -71,8 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--k", type=int, default=8, help="passages per question (default 8)")
     p.add_argument("--out", help="report folder (default eval/reports/<set name>)")
     p.add_argument("--limit", type=int, help="only this many questions (a fixed random sample for --squad)")
-    p.add_argument("--split", choices=["sample", "tune", "heldout"], help="with --squad: the fixed 100-question "
-                   "sample, or one half of the other questions (tune on 'tune', report on 'heldout')")
+    p.add_argument("--split", choices=list(SPLITS), help="with --squad: the fixed 100-question sample, or one "
+                   "half of the other questions (tune on 'tune', report on 'heldout'), or a fixed part of heldout "
+                   "sized for the decision: heldout-100 day to day (+/-0.09), heldout-300 to close an issue")
     p.add_argument("--retrieval-only", action="store_true", help="score retrieval only, no generation")
     p.add_argument("--compare-llama-index", nargs="?", type=int, const=0, default=None, metavar="N",
                    help="also score a plain LlamaIndex VectorStoreIndex over our Chroma collection beside our "
@@ -83,7 +85,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--without", metavar="CHECK[,CHECK...]", help="leave these checks out (ablation; "
                    "docs/checks.md lists them)")
     p.add_argument("--generations", help="JSONL generation cache: model output asked before is read from it, "
-                   "new output appended (re-run the checks on the same model output)")
+                   "new output appended (default: generations.jsonl in the report folder)")
+    p.add_argument("--workers", type=int, default=1, help="questions answered at once, each by a process with "
+                   "its own model and a share of the cores (default 1)")
+    p.add_argument("--report-only", action="store_true", help="write the reports from the results kept so far "
+                   "(results.jsonl in the report folder), asking nothing")
     _common(p)
 
     p = sub.add_parser("judge", help="agreement of the answer checks with labelled (sentence, passage, label) rows")
@@ -91,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--squad", help="build the rows from a SQuAD-format file instead (rag/apps/labelled.py): a "
                    "right row, another question's answer over the same passage, and an answer from another article, "
                    "per question")
-    p.add_argument("--split", choices=["sample", "tune", "heldout"], default="heldout",
+    p.add_argument("--split", choices=list(SPLITS), default="heldout",
                    help="with --squad: the split whose questions make the rows (default heldout)")
     p.add_argument("--limit", type=int, help="with --squad: this many questions (a fixed random sample)")
     p.add_argument("--save", help="also write the rows, with what the suite decided and each check's verdict, to "
@@ -269,13 +275,14 @@ def _settings(args: argparse.Namespace) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
-    from rag.apps.evaluation import run_eval
+    from rag.apps.evaluation import EvalRun, run_eval
     settings = _check_settings(args)
     if args.squad is None and args.corpus == "eval/corpus" and not os.path.isdir(args.corpus):
         from rag.settings import PROJECT_ROOT
         args.corpus = str(PROJECT_ROOT / "eval" / "corpus")
-    summary, paths = run_eval(settings, args.questions, args.squad, args.corpus, args.k, args.out, args.limit,
-                              not args.retrieval_only, args.index_dir, args.split or "", args.compare_llama_index)
+    run = EvalRun(args.questions, args.squad, args.corpus, args.k, args.out, args.limit, not args.retrieval_only,
+                  args.index_dir, args.split or "", args.compare_llama_index, args.workers, args.report_only)
+    summary, paths = run_eval(settings, run)
     width = max(map(len, summary))
     print("\n".join(f"{key:<{width}}  {value}" for key, value in summary.items()))
     print("reports: " + ", ".join(map(str, paths)))

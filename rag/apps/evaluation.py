@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import random
 import re
 import statistics
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -104,7 +105,10 @@ def _question(rec: Any, where: str) -> Question:
 
 
 SAMPLE = 100  # the fixed sample of a SQuAD file reported since the first releases (random.Random(0))
-SPLITS = ("sample", "tune", "heldout")
+# Untuned splits sized for the decision (docs/evaluation.md): the first 100 or 300 held-out questions in the
+# order of a hash of their id, so the 300 hold the 100 and neither depends on the file's order.
+SIZED = {"heldout-100": 100, "heldout-300": 300}
+SPLITS = ("sample", "tune", "heldout", *SIZED)
 
 
 def squad_to_eval(path: str | Path, out_dir: str | Path, limit: int | None = None,
@@ -145,7 +149,7 @@ def _read_squad(path: Path) -> tuple[list[dict], list[Question]]:
 def split_questions(questions: list[Question], split: str, seed: int = 0) -> list[Question]:
     """The questions of a split: "sample", the fixed sample of SAMPLE questions; "tune" and "heldout", the
     others, halved by a hash of their id (tune on one, report on the other, which nobody looks at while
-    changing code); "" all of them."""
+    changing code); "heldout-100" and "heldout-300", fixed parts of heldout; "" all of them."""
     if not split:
         return questions
     if split not in SPLITS:
@@ -155,7 +159,14 @@ def split_questions(questions: list[Question], split: str, seed: int = 0) -> lis
         return sample
     taken = {q.id for q in sample}
     half = 0 if split == "tune" else 1
-    return [q for q in questions if q.id not in taken and hashlib.sha1(q.id.encode()).digest()[0] % 2 == half]
+    rest = [q for q in questions if q.id not in taken and _hash(q.id)[0] % 2 == half]
+    if split in SIZED:
+        return sorted(rest, key=lambda q: _hash(q.id))[:SIZED[split]]
+    return rest
+
+
+def _hash(qid: str) -> bytes:
+    return hashlib.sha1(qid.encode()).digest()
 
 
 def _squad_items(data: list) -> tuple[list[dict], list[Question]]:
@@ -310,7 +321,13 @@ class Result:
     figure_notes: int = 0  # differing figures the answer reported (story versions, contradictions)
     attributed: int = 0  # sentences attributed to a quoted speaker
     timings: dict[str, float] = field(default_factory=dict)
+    calls: dict[str, int] = field(default_factory=dict)  # model calls replayed from the cache, and new ones
     error: str = ""
+
+    @classmethod
+    def from_dict(cls, row: dict[str, Any]) -> Result:
+        """A result as results.jsonl keeps it (keys this version does not know are left out)."""
+        return cls(**{f.name: row[f.name] for f in fields(cls) if f.name in row})
 
     @property
     def failures(self) -> list[str]:
@@ -333,28 +350,65 @@ class Result:
 def run_questions(qa, questions: list[Question], k: int, generate: bool = True,
                   on_step: Callable[[int], None] | None = None) -> list[Result]:
     """Ask every question through the public API; a failing question is recorded, never fatal."""
-    history: dict[str, tuple[str, str]] = {}
-    by_id = {q.id: q for q in questions}
-    results = []
-    for q in questions:
-        res = Result(q.id, q.question, q.answerable)
-        as_of = q.as_of or None
-        try:
-            query = q.question
-            if generate:
-                hist = _conversation(q, by_id, history)
-                answer = qa.ask(q.question, filters=q.filters, k=k, history=hist, as_of=as_of)
-                history[q.id] = (answer.standalone_question, answer.text)
-                score_answer(res, answer, q)
-                query = answer.standalone_question  # retrieval is scored on what the answer searched
-            passages = qa.retrieve(query, filters=q.filters, k=max(k, 10), as_of=as_of)
-            res.recall, res.rr = retrieval_scores(_triples(passages), q.evidence, k)
-        except DispatchQAError as exc:
-            res.error = str(exc)
-        results.append(res)
-        if on_step:
-            on_step(1)
+    results: list[Result] = []
+    for chain in conversations(questions):
+        results += answer_chain(qa, chain, k, generate, on_result=lambda _: on_step and on_step(1))
     return results
+
+
+def conversations(questions: list[Question]) -> list[list[Question]]:
+    """The set cut into conversations, in its order: a question that follows up an earlier one goes in that
+    one's conversation (it needs its answer), every other starts one. Conversations can be asked side by side."""
+    chains: list[list[Question]] = []
+    chain_of: dict[str, list[Question]] = {}
+    for q in questions:
+        chain = chain_of.get(q.follow_up_of)
+        if chain is None:
+            chain = []
+            chains.append(chain)
+        chain.append(q)
+        chain_of[q.id] = chain
+    return chains
+
+
+def answer_chain(qa, chain: list[Question], k: int, generate: bool = True,
+                 answered: dict[str, tuple[str, str]] | None = None,
+                 on_result: Callable[[Result], Any] | None = None) -> list[Result]:
+    """Ask one conversation's questions in order. `answered`: (standalone question, answer) of questions
+    answered before (a resumed run), which become the history of their follow-ups and are not asked again."""
+    history = dict(answered or {})
+    by_id = {q.id: q for q in chain}
+    results = []
+    for q in chain:
+        if answered and q.id in answered:
+            continue
+        res = ask_one(qa, q, k, generate, _conversation(q, by_id, history))
+        if generate and not res.error:
+            history[q.id] = (res.searched or res.question, res.answer)
+        results.append(res)
+        if on_result:
+            on_result(res)
+    return results
+
+
+def ask_one(qa, q: Question, k: int, generate: bool, history: list[tuple[str, str]] | None) -> Result:
+    """One question scored: its answer (when generating), then retrieval on what the answer searched."""
+    res = Result(q.id, q.question, q.answerable)
+    as_of = q.as_of or None
+    before = qa.model_calls
+    try:
+        query = q.question
+        if generate:
+            answer = qa.ask(q.question, filters=q.filters, k=k, history=history, as_of=as_of)
+            score_answer(res, answer, q)
+            query = answer.standalone_question  # retrieval is scored on what the answer searched
+        passages = qa.retrieve(query, filters=q.filters, k=max(k, 10), as_of=as_of)
+        res.recall, res.rr = retrieval_scores(_triples(passages), q.evidence, k)
+    except DispatchQAError as exc:
+        res.error = str(exc)
+    after = qa.model_calls
+    res.calls = {kind: after[kind] - before[kind] for kind in after}
+    return res
 
 
 def score_retriever(retriever, questions: list[Question], k: int) -> dict[str, Any]:
@@ -531,17 +585,32 @@ def user_view(results: list[Result]) -> dict[str, Any]:
     answerable = [r for r in done if r.answerable]
     unanswerable = [r for r in done if not r.answerable]
     share = lambda part, whole: round(len(part) / len(whole), 3) if whole else None  # noqa: E731
+    right = [r for r in answerable if not r.refused and r.contains]
     view: dict[str, Any] = {
         "answered_share": share(shown, done),
         "wrong_among_shown": share(wrong, shown),
-        "right_among_answerable": share([r for r in answerable if not r.refused and r.contains], answerable),
+        "right_among_answerable": share(right, answerable),
         "unanswerable_refused": share([r for r in unanswerable if r.refused], unanswerable),
+        # how far each share may be from the truth on a set this size: a smaller difference is noise
+        "wrong_among_shown_ci95": wilson(len(wrong), len(shown)),
+        "right_among_answerable_ci95": wilson(len(right), len(answerable)),
     }
     for kind, extractive in (("extractive", True), ("generated", False)):
         mine = [r for r in shown if r.extractive is extractive]
         view[f"shown_{kind}"] = len(mine)
         view[f"wrong_{kind}"] = sum(1 for r in mine if not (r.answerable and r.contains))
     return view
+
+
+def wilson(hits: int, n: int, z: float = 1.96) -> list[float] | None:
+    """The 95% Wilson score interval of a share hits/n ([low, high]; None for n = 0): it stays inside 0..1
+    and is honest for small n and shares near 0 or 1, where the normal approximation is not."""
+    if not n:
+        return None
+    p = hits / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return [round(max(0.0, centre - half), 3), round(min(1.0, centre + half), 3)]
 
 
 def check_table(results: list[Result]) -> list[dict[str, Any]]:
@@ -740,45 +809,138 @@ def _chart(path: Path, title: str, summary: dict[str, Any], results: list[Result
 
 
 # -- the whole run ----------------------------------------------------------------------------
-def run_eval(settings, questions_file: str | Path | None = None, squad: str | Path | None = None,
-             corpus: str | Path = "eval/corpus", k: int = 8, out: str | Path | None = None,
-             limit: int | None = None, generate: bool = True, index_dir: str | Path | None = None,
-             split: str = "", compare_llama_index: int | None = None,
-             progress: bool = True) -> tuple[dict[str, Any], list[Path]]:
-    """Ingest the corpus into the eval index (idempotent), ask every question, write the report files."""
+@dataclass
+class EvalRun:
+    """What `rag eval` runs. Results go to <out>/results.jsonl as they come (rag/apps/runlog.py): a re-run with
+    the same fingerprint continues where the last one stopped; `report_only` writes the reports from what is
+    there. Model output is cached in <out>/generations.jsonl unless the settings name another cache."""
+    questions_file: str | Path | None = None
+    squad: str | Path | None = None
+    corpus: str | Path = "eval/corpus"
+    k: int = 8
+    out: str | Path | None = None
+    limit: int | None = None
+    generate: bool = True
+    index_dir: str | Path | None = None
+    split: str = ""
+    compare_llama_index: int | None = None  # N questions spread over the set (0: all); None: no comparison
+    workers: int = 1  # questions answered at once, each worker a process with its own model
+    report_only: bool = False
+    progress: bool = True
+
+    @property
+    def name(self) -> str:
+        return Path(self.squad or self.questions_file or "questions").stem
+
+
+def run_eval(settings, run: EvalRun) -> tuple[dict[str, Any], list[Path]]:
+    """Ingest the corpus into the eval index (idempotent), ask every question not answered yet under this
+    run's fingerprint, write the report files from every result kept."""
+    from rag.apps.runlog import RunLog, differences, fingerprint
+
+    if bool(run.questions_file) == bool(run.squad):
+        raise EvalDataError("arguments", "give either a question set (JSONL) or --squad PATH, not both or neither.")
+    if run.workers < 1:
+        raise EvalDataError("--workers", "give 1 or more workers.")
+    index_dir = Path(run.index_dir or Path(settings.index_dir) / "eval" / run.name)
+    out = Path(run.out or Path("eval") / "reports" / run.name)
+    corpus, questions = _question_set(run, index_dir)
+    if not Path(corpus).exists():
+        raise EvalDataError(str(corpus), "the corpus folder does not exist.")
+    if run.generate and not settings.generation_cache:
+        settings = settings.replace(generation_cache=str(out / "generations.jsonl"))
+    log = RunLog(out)
+    fp = fingerprint(settings, [asdict(q) for q in questions], corpus, {"k": run.k, "generate": run.generate})
+    if run.report_only:
+        header, done = log.read()
+        if header is None:
+            raise EvalDataError(str(log.path), "no results to report yet: run the evaluation first.")
+        if run.progress and header.get("parts") != fp["parts"]:
+            print(f"note: these results were answered under another fingerprint than today's "
+                  f"({'; '.join(differences(header, fp))}).")
+        qa = None
+    else:
+        resumed = log.resume(fp)
+        done = resumed.done
+        if run.progress:
+            if resumed.afresh_because:
+                print(f"starting afresh ({resumed.afresh_because}); the earlier results are kept in "
+                      f"{log.path.with_name('results.previous.jsonl')}")
+            elif done:
+                print(f"resuming: {sum(q.id in done for q in questions)} of {len(questions)} questions already "
+                      f"answered in {log.path}")
+        qa, done = _answer_missing(settings, run, corpus, index_dir, questions, log, done)
+    results = [Result.from_dict(done[q.id]) for q in questions if q.id in done]
+    return _report(settings, run, out, questions, results, qa, corpus)
+
+
+def _question_set(run: EvalRun, index_dir: Path) -> tuple[str | Path, list[Question]]:
+    if run.squad:
+        return squad_to_eval(run.squad, index_dir, run.limit, split=run.split)
+    questions = load_questions(run.questions_file)
+    return run.corpus, questions[:run.limit] if run.limit else questions
+
+
+def _answer_missing(settings, run: EvalRun, corpus, index_dir: Path, questions: list[Question], log,
+                    done: dict[str, dict[str, Any]]):
+    """Ingest, then answer the questions not in `done`, each result appended to the log as it comes."""
     from tqdm.auto import tqdm
 
     from rag import Assistant
 
-    if bool(questions_file) == bool(squad):
-        raise EvalDataError("arguments", "give either a question set (JSONL) or --squad PATH, not both or neither.")
-    name = Path(squad or questions_file).stem
-    index_dir = Path(index_dir or Path(settings.index_dir) / "eval" / name)
-    out = Path(out or Path("eval") / "reports" / name)
-    if squad:
-        corpus, questions = squad_to_eval(squad, index_dir, limit, split=split)
-    else:
-        questions = load_questions(questions_file)[:limit] if limit else load_questions(questions_file)
-    if not Path(corpus).exists():
-        raise EvalDataError(str(corpus), "the corpus folder does not exist.")
+    done = dict(done)
     qa = Assistant.open(index_dir, settings=settings)
-    report = qa.ingest([corpus], progress=progress)
-    if progress:
+    report = qa.ingest([corpus], progress=run.progress)
+    if run.progress:
         print(report.summary())
-    bar = tqdm(total=len(questions), desc="Evaluating", unit="question", disable=not progress)
-    results = run_questions(qa, questions, k, generate, on_step=bar.update)
+    todo = [c for c in conversations(questions) if any(q.id not in done for q in c)]
+    bar = tqdm(total=len(questions), initial=sum(q.id in done for q in questions), desc="Evaluating",
+               unit="question", disable=not run.progress)
+
+    def keep(res: Result) -> None:
+        row = asdict(res)
+        log.append(row)
+        done[res.id] = row
+        bar.update(1)
+    answered = {q: (r.get("searched") or r["question"], r["answer"]) for q, r in done.items() if not r.get("error")}
+    if run.workers == 1 or len(todo) < 2:
+        for chain in todo:
+            answer_chain(qa, chain, run.k, run.generate, answered, keep)
+    else:
+        from rag.apps.workers import answer_in_parallel
+        answer_in_parallel(qa.settings, run.workers, run.k, run.generate, todo, answered, keep)
     bar.close()
-    summary = summarize(results, generate)
-    if compare_llama_index is not None:
-        bar = tqdm(total=len(spread(_alone(questions), compare_llama_index)) if generate else 0,
-                   desc="LlamaIndex query engine", unit="question", disable=not (progress and generate))
+    return qa, done
+
+
+def _report(settings, run: EvalRun, out: Path, questions: list[Question], results: list[Result], qa,
+            corpus) -> tuple[dict[str, Any], list[Path]]:
+    """report.json / .md / .png from the results kept, the share of the set they cover, and (a complete
+    run asked for it) the LlamaIndex comparison."""
+    from tqdm.auto import tqdm
+
+    summary = summarize(results, run.generate)
+    summary["questions_in_set"] = len(questions)
+    calls = [r.calls for r in results if r.calls]
+    summary["model_calls_replayed"] = sum(c.get("replayed", 0) for c in calls)
+    summary["model_calls_new"] = sum(c.get("new", 0) for c in calls)
+    complete = len(results) == len(questions)
+    if run.compare_llama_index is not None and qa is not None and complete:
+        asked = spread(_alone(questions), run.compare_llama_index)
+        bar = tqdm(total=len(asked) if run.generate else 0, desc="LlamaIndex query engine", unit="question",
+                   disable=not (run.progress and run.generate))
         summary["llama_index_comparison"] = compare_with_llama_index(
-            qa, questions, k, results if generate else None, compare_llama_index, bar.update)
+            qa, questions, run.k, results if run.generate else None, run.compare_llama_index, bar.update)
         bar.close()
-    run_settings = {"questions": str(squad or questions_file), "corpus": str(corpus), "k": k,
-                    "embedder": settings.embedder, "llm": qa.llm.describe() if generate else "none (retrieval only)"}
+    if not run.generate:
+        model = "none (retrieval only)"
+    else:  # (a report written alone names the model the settings choose)
+        model = qa.llm.describe() if qa is not None else f"{settings.llm_backend}:{settings.embedded_model}"
+    run_settings = {"questions": str(run.squad or run.questions_file), "corpus": str(corpus), "k": run.k,
+                    "embedder": settings.embedder, "llm": model,
+                    "answered": f"{len(results)} of {len(questions)} questions"}
     theirs = summary.get("llama_index_comparison", {}).get("llama_index_answers", {}).pop("answers", None)
-    paths = write_report(out, name, summary, results, run_settings)
+    paths = write_report(out, run.name, summary, results, run_settings)
     if theirs is not None:  # the plain engine's answers, one per line, to read beside ours
         paths.append(out / "llama_index_answers.jsonl")
         paths[-1].write_text("".join(json.dumps(a, ensure_ascii=False) + "\n" for a in theirs), encoding="utf-8")

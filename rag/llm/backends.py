@@ -420,8 +420,11 @@ class ReplayLLM:
         self._lock = threading.Lock()
         self.hits = self.misses = 0
         self._known: dict[str, str] = {}
+        self._cut = False  # the file ends in half a line (a kill mid-write): the next row starts a new line
         if self.path.is_file():
-            for line in self.path.read_text(encoding="utf-8").splitlines():
+            text = self.path.read_text(encoding="utf-8")
+            self._cut = bool(text) and not text.endswith("\n")
+            for line in text.splitlines():
                 with contextlib.suppress(ValueError, KeyError, TypeError):
                     row = json.loads(line)
                     self._known[row["key"]] = row["text"]
@@ -455,8 +458,14 @@ class ReplayLLM:
             self.misses += 1
             self._known[key] = text
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            with open(self.path, "a", encoding="utf-8") as f:
-                f.write(json.dumps({"key": key, "model": self.model, "text": text}, ensure_ascii=False) + "\n")
+            row = json.dumps({"key": key, "model": self.model, "text": text}, ensure_ascii=False) + "\n"
+            # one write of the whole line in append mode: processes sharing the file never interleave rows
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            try:
+                os.write(fd, (("\n" if self._cut else "") + row).encode("utf-8"))
+            finally:
+                os.close(fd)
+            self._cut = False
 
     def stream(self, messages: list[Message], max_tokens: int, temperature: float,
                cancel: threading.Event | None = None) -> Iterator[str]:
