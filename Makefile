@@ -27,7 +27,7 @@ browser:
 
 test: install browser
 	$(PY) -m ruff check .
-	GRADIO_ANALYTICS_ENABLED=False HF_HUB_OFFLINE=1 $(PY) -m pytest -q
+	GRADIO_ANALYTICS_ENABLED=False HF_HUB_OFFLINE=1 $(PY) -m pytest -q --durations=25
 
 # Refresh requirements.lock from pyproject.toml's ranges (then run `bash .ci/run` before committing it).
 lock: install
