@@ -830,7 +830,12 @@ class EvalRun:
 
     @property
     def name(self) -> str:
+        """The set's name: its index folder's name, and its report folder's with the split."""
         return Path(self.squad or self.questions_file or "questions").stem
+
+    @property
+    def report_name(self) -> str:
+        return f"{self.name}-{self.split}" if self.split else self.name
 
 
 def run_eval(settings, run: EvalRun) -> tuple[dict[str, Any], list[Path]]:
@@ -843,7 +848,7 @@ def run_eval(settings, run: EvalRun) -> tuple[dict[str, Any], list[Path]]:
     if run.workers < 1:
         raise EvalDataError("--workers", "give 1 or more workers.")
     index_dir = Path(run.index_dir or Path(settings.index_dir) / "eval" / run.name)
-    out = Path(run.out or Path("eval") / "reports" / run.name)
+    out = Path(run.out or Path("eval") / "reports" / run.report_name)
     corpus, questions = _question_set(run, index_dir)
     if not Path(corpus).exists():
         raise EvalDataError(str(corpus), "the corpus folder does not exist.")
@@ -940,7 +945,7 @@ def _report(settings, run: EvalRun, out: Path, questions: list[Question], result
                     "embedder": settings.embedder, "llm": model,
                     "answered": f"{len(results)} of {len(questions)} questions"}
     theirs = summary.get("llama_index_comparison", {}).get("llama_index_answers", {}).pop("answers", None)
-    paths = write_report(out, run.name, summary, results, run_settings)
+    paths = write_report(out, run.report_name, summary, results, run_settings)
     if theirs is not None:  # the plain engine's answers, one per line, to read beside ours
         paths.append(out / "llama_index_answers.jsonl")
         paths[-1].write_text("".join(json.dumps(a, ensure_ascii=False) + "\n" for a in theirs), encoding="utf-8")
