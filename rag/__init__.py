@@ -8,8 +8,9 @@ from rag.answer.checks import REGISTRY as CHECKS  # name -> check class: the che
 from rag.assistant import Assistant, IngestReport
 from rag.errors import DispatchQAError
 from rag.filters import Filters
+from rag.llm.usage import Call, recording  # what each model call cost, and why (bench)
 from rag.settings import Settings
 from rag.values import AnswerSentence, Chunk, ChunkMeta, Passage
 
-__all__ = ["CHECKS", "Answer", "AnswerSentence", "AnswerStream", "Assistant", "Chunk", "ChunkMeta", "Citation",
-           "DispatchQAError", "Filters", "IngestReport", "Passage", "Settings"]
+__all__ = ["CHECKS", "Answer", "AnswerSentence", "AnswerStream", "Assistant", "Call", "Chunk", "ChunkMeta", "Citation",
+           "DispatchQAError", "Filters", "IngestReport", "Passage", "Settings", "recording"]

@@ -127,6 +127,11 @@ class Settings(BaseSettings):
                              "steps, so a smaller step frees the model sooner (measured on 2 cores, the 1.5B model: "
                              "64 reads as fast as llama.cpp's 2048, 32 is 7% slower; SmolLM2 at 64 is 12% slower).",
                              ge=8)
+    embedded_prompt_cache: bool = _f(True, "llm", "Keep the start a prompt shares with the one before in "
+                                     "llama.cpp's cache and read only the rest. Off: every prompt is read whole, "
+                                     "slower, but the same prompt always gives the same answer (with it on, the "
+                                     "answer can change by a word with what the model read before: the prompt is "
+                                     "read in other steps).")
     max_tokens: int = _f(200, "llm", "Most tokens an answer may generate.", ge=8)
     prompt_passages: int = _f(4, "llm", "Most passages the model reads (the best ranked; all of them are used "
                               "to check its sentences).", ge=1)

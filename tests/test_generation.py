@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-from rag import Assistant, Settings
+from rag import Assistant, Settings, recording
 from rag.language.detect import detect_language
 from rag.llm.models import QWEN, is_installed
 
@@ -59,7 +59,13 @@ def test_conversation_follow_up_then_a_new_topic(qwen: Assistant):
     history: list[tuple[str, str]] = []
     first = qwen.ask("Combien de drones ont été abattus au-dessus de Briansk ?")
     history.append((first.standalone_question, first.text))
-    follow = qwen.ask("Et au-dessus de Kalouga ?", history=history)
+    with recording() as calls:  # what each model call cost, and why it was made
+        follow = qwen.ask("Et au-dessus de Kalouga ?", history=history)
+    purposes = [c.purpose for c in calls]
+    assert purposes[:2] == ["follow-up rewrite", "answer"] and "re-reading" in purposes, purposes
+    answer = calls[1]
+    assert answer.prompt_tokens + answer.cached_tokens > 300 and answer.generated > 3 and answer.prompt_s > 0
+    assert not any(c.replayed for c in calls)
     assert "Kalouga" in follow.standalone_question and " — " not in follow.standalone_question  # the model's
     assert "25" in follow.text and any("Kalouga 25" in c.text for c in follow.citations)
     history.append((follow.standalone_question, follow.text))

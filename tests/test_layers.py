@@ -22,7 +22,7 @@ LAYERS = {
                "ingest.dispatch", "ingest.chunking"],
     "index": ["indexing.embedding", "indexing.store", "indexing.lexical"],
     "retrieve": ["retrieval"],
-    "llm": ["llm.models", "llm.backends"],
+    "llm": ["llm.models", "llm.usage", "llm.backends"],
     # question -> evidence -> prompt -> checked sentences -> Answer
     "answer": ["answer.query", *CHECKS, "answer.evidence", "answer.prompting", "answer.verifier", "answer.context",
                "answer.reasons", "answer.examples", "answer.followup", "answer.versions", "answer.citations",

@@ -32,6 +32,7 @@ from rag.indexing.embedding import Embedder
 from rag.language import table
 from rag.language.detect import detect_language
 from rag.language.words import count_tokens
+from rag.llm import usage
 from rag.llm.backends import LLM
 from rag.retrieval import Retriever
 from rag.settings import Settings
@@ -215,7 +216,8 @@ class Answerer:
         if writer.needs_focus() and self.settings.focus_retry and not cancel.is_set():
             # a second try on one sentence alone: where the model found the answer, else the best span
             best = writer.found() or focus(query, evidence, self.embedder, self.settings)
-            yield from self._write(writer, self._generate(llm, query, best, stream, cancel), cancel)
+            with usage.purpose(usage.SECOND_TRY):
+                yield from self._write(writer, self._generate(llm, query, best, stream, cancel), cancel)
         if not cancel.is_set():
             yield from writer.finish()
         clock.lap("generation")

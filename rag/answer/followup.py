@@ -12,6 +12,7 @@ from rag.answer.prompting import Prompts
 from rag.language import alternatives, entries
 from rag.language.names import entities
 from rag.language.words import content_terms, fold
+from rag.llm import usage
 from rag.llm.backends import LLM
 
 History = list[tuple[str, str]]  # (question, answer) pairs, oldest first
@@ -45,7 +46,8 @@ def condense(question: str, history: History, llm: LLM, prompts: Prompts, lang: 
     convo = "\n".join(turn.format(question=q, answer=a) for q, a in history[-2:])
     prompt = prompts.get("condense", lang).format(history=convo, question=question)
     system = {"role": "system", "content": prompts.get("condense_system", lang)}
-    raw = llm.generate([system, {"role": "user", "content": prompt}], 64, 0.0)
+    with usage.purpose(usage.REWRITE):
+        raw = llm.generate([system, {"role": "user", "content": prompt}], 64, 0.0)
     raw = raw.strip().split("\n")[0].strip(" \"«»")
     needed, got = content_terms(question), content_terms(raw)
     # Keep the rewrite only if it keeps the follow-up's words and brings context from the last question.

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from rag.answer.prompting import Prompts, clean
+from rag.llm import usage
 from rag.llm.backends import LLM, Message
 
 REREAD_TOKENS = 24  # the span the model gives back: a figure, a name, a few words
@@ -32,7 +33,8 @@ class Verifier:
     def reread(self, question: str, passage: str, lang: str) -> str:
         """The passage's words that answer `question`; "" when the model says the passage does not say it."""
         messages = self._messages("reread", question, passage, lang)
-        text = self._llm_factory().generate(messages, REREAD_TOKENS, 0.0).strip().strip('."\'«» ')
+        with usage.purpose(usage.REREAD):
+            text = self._llm_factory().generate(messages, REREAD_TOKENS, 0.0).strip().strip('."\'«» ')
         nothing = {w.strip().lower() for w in self.prompts.table("reread_words", lang)["none"].split(",")}
         return "" if text.lower().rstrip(".") in nothing else text
 
@@ -44,7 +46,8 @@ class Verifier:
         if not hasattr(llm, "yes_probability"):
             return 0.0
         words = self.prompts.table("reread_words", lang)
-        return llm.yes_probability(self._messages("relevant", question, passage, lang), words["yes"], words["no"])
+        with usage.purpose(usage.YES_NO):
+            return llm.yes_probability(self._messages("relevant", question, passage, lang), words["yes"], words["no"])
 
     def _messages(self, name: str, question: str, passage: str, lang: str) -> list[Message]:
         """prompts/<name>_system.txt, then prompts/<name>.txt with the question and the passage (as data)."""

@@ -390,8 +390,9 @@ MODELS = ["qwen2.5-coder-1.5b", "smollm2"]
 
 
 def bench_generation(settings: Settings, n_questions: int = 12) -> list[dict]:
-    """Per packaged model: whole answer time (retrieve, write, check) over questions of our set, and time to
-    first token and tokens/s of the bare model on one prompt."""
+    """Per packaged model, over questions of our set: where each answer's seconds go (see cost_table)."""
+    from rag import recording
+
     rows = []
     questions = [q for q in (json.loads(line) for line in QUESTIONS.read_text(encoding="utf-8").splitlines() if line)
                  if q.get("answerable", True) and not q.get("follow_up_of")][:n_questions]
@@ -399,27 +400,83 @@ def bench_generation(settings: Settings, n_questions: int = 12) -> list[dict]:
         try:
             with _scratch(settings, llm_backend="embedded", embedded_model=model) as qa:
                 qa.ingest([CORPUS], progress=False)
-                llm = qa.llm
-                prompts = [m for q in questions if (m := qa.prompt(q["question"], as_of=q.get("as_of")))]
-                llm.generate(prompts[-1], 8, 0.0)  # load and warm up
-                ttft, rates = [], []
-                for messages in prompts[:3]:  # different prompts: the shared prefix is cached, the passages not
-                    t0, first, n = time.perf_counter(), 0.0, 0
-                    for _tok in llm.stream(messages, settings.max_tokens, settings.temperature):
-                        n += 1
-                        first = first or time.perf_counter() - t0
-                    ttft.append(first)
-                    rates.append((n - 1) / max(time.perf_counter() - t0 - first, 1e-6))
-                total = [_timed(qa.ask, q["question"], as_of=q.get("as_of")) for q in questions]
+                qa.ask(questions[-1]["question"], as_of=questions[-1].get("as_of"))  # load and warm up
+                costs = []
+                for q in questions:
+                    with recording() as calls:
+                        costs.append(answer_cost(qa, q["question"], q.get("as_of"), calls))
+                name = qa.llm.describe()
         except Exception as exc:  # noqa: BLE001 - a model that is not installed is reported, not fatal
             print(f"[generation] {model}: skipped ({exc})")
             continue
-        print(f"[generation] {llm.describe()}")
-        print(f"  whole answer, {len(total)} questions  {_pcts(total)}")
-        print(f"  time to first token               {_pcts(ttft)}   tokens/s {statistics.median(rates):.1f}")
-        rows.append({"model": model, "answer_p50_s": _pct(total, 0.5) / 1000, "answer_p95_s": _pct(total, 0.95) / 1000,
-                     "ttft_p50_s": _pct(ttft, 0.5) / 1000, "tokens_per_s": statistics.median(rates)})
+        print(f"[generation] {name}, {len(costs)} questions of our set, every check on")
+        print(cost_table(costs))
+        rows.append({"model": model, **cost_summary(costs)})
     return rows
+
+
+def answer_cost(qa: Any, question: str, as_of: str | None, calls: list) -> dict[str, Any]:
+    """One answer, streamed as the chat shows it: seconds to the first checked sentence and to the whole answer,
+    retrieval, and what its model calls cost (`calls`, filled while it runs), by purpose."""
+    t0, first = time.perf_counter(), None
+    stream = qa.stream(question, as_of=as_of)
+    for _sentence in stream:
+        first = first or time.perf_counter() - t0
+    total = time.perf_counter() - t0
+    timings = stream.answer.timings
+    by_purpose: dict[str, list[float]] = {}
+    for c in calls:
+        by_purpose.setdefault(c.purpose, []).append(c.prompt_s + c.generate_s)
+    return {"first_sentence_s": first or total, "total_s": total,
+            "retrieval_s": timings.get("retrieval", 0.0),
+            "calls": len(calls), "prompt_tokens": sum(c.prompt_tokens for c in calls),
+            "cached_tokens": sum(c.cached_tokens for c in calls), "generated": sum(c.generated for c in calls),
+            "prompt_s": sum(c.prompt_s for c in calls), "generate_s": sum(c.generate_s for c in calls),
+            "purposes": {p: (len(v), sum(v)) for p, v in by_purpose.items()}, "refused": stream.answer.refused}
+
+
+COST_COLUMNS = [("first_sentence_s", "first sentence s"), ("total_s", "whole answer s"), ("retrieval_s", "retrieval s"),
+                ("calls", "model calls"), ("prompt_tokens", "prompt tokens read"),
+                ("cached_tokens", "tokens from the cache"), ("generated", "tokens generated"),
+                ("prompt_s", "reading the prompt s"), ("generate_s", "generating s")]
+
+
+def cost_summary(costs: list[dict[str, Any]]) -> dict[str, Any]:
+    """p50 / p95 of each cost column, seconds and calls by purpose, and the machine's token rates."""
+    out: dict[str, Any] = {}
+    for key, _ in COST_COLUMNS:
+        values = [float(c[key]) for c in costs]
+        out[f"{key}_p50"], out[f"{key}_p95"] = _pct(values, 0.5) / 1000, _pct(values, 0.95) / 1000
+    purposes = sorted({p for c in costs for p in c["purposes"]})
+    out["by_purpose"] = {p: {"calls": sum(c["purposes"].get(p, (0, 0.0))[0] for c in costs) / len(costs),
+                             "seconds": sum(c["purposes"].get(p, (0, 0.0))[1] for c in costs) / len(costs)}
+                         for p in purposes}
+    read, gen = sum(c["prompt_tokens"] for c in costs), sum(c["generated"] for c in costs)
+    out["prompt_tokens_per_s"] = read / max(sum(c["prompt_s"] for c in costs), 1e-9)
+    out["generated_tokens_per_s"] = gen / max(sum(c["generate_s"] for c in costs), 1e-9)
+    return out
+
+
+def cost_table(costs: list[dict[str, Any]]) -> str:
+    """Markdown: one row per question, then p50 and p95; then calls and seconds per answer by purpose, and
+    the machine's reading and generating rates."""
+    head = "| question | " + " | ".join(label for _, label in COST_COLUMNS) + " | calls (why) |"
+    lines = [head, "|" + "---|" * (len(COST_COLUMNS) + 2)]
+    fmt = lambda key, v: f"{v:.0f}" if key in ("calls", "prompt_tokens", "cached_tokens", "generated") \
+        else f"{v:.1f}"  # noqa: E731
+    for n, c in enumerate(costs, 1):
+        why = ", ".join(f"{k} {v[0]}" for k, v in sorted(c["purposes"].items()))
+        lines.append(f"| {n}{' (refused)' if c['refused'] else ''} | "
+                     + " | ".join(fmt(k, float(c[k])) for k, _ in COST_COLUMNS) + f" | {why} |")
+    summary = cost_summary(costs)
+    for q in ("p50", "p95"):
+        lines.append(f"| **{q}** | " + " | ".join(fmt(k, summary[f"{k}_{q}"]) for k, _ in COST_COLUMNS) + " | |")
+    lines.append("")
+    lines += [f"- {p}: {v['calls']:.2f} calls, {v['seconds']:.1f} s per answer"
+              for p, v in summary["by_purpose"].items()]
+    lines.append(f"- this machine reads {summary['prompt_tokens_per_s']:.0f} prompt tokens/s and generates "
+                 f"{summary['generated_tokens_per_s']:.1f} tokens/s")
+    return "\n".join(lines)
 
 
 def run_benchmarks(sizes: list[int], queries: int = 50, skip: list[str] | None = None, k: int = 8) -> dict:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from rag.errors import ContextOverflow, LLMError, LLMTimeout, LLMUnavailable, ModelMissing, ollama_errors
-from rag.llm import models
+from rag.llm import models, usage
 from rag.settings import Settings
 
 Message = dict[str, str]
@@ -101,6 +101,8 @@ class OllamaLLM:
                                      "smaller model.", self.name)
                 if part.message.content:
                     yield part.message.content
+                if getattr(part, "done", False):
+                    usage.record(usage.from_ollama(part))
 
     def yes_probability(self, messages: list[Message], yes: str, no: str) -> float:
         """One token with its alternatives' log probabilities (Ollama 0.12 and later); from a server that
@@ -108,6 +110,7 @@ class OllamaLLM:
         with ollama_errors(self.settings.ollama_url, self.model):
             r = self.client.chat(model=self.model, messages=messages, stream=False, logprobs=True,
                                  top_logprobs=TOP_LOGPROBS, options=self._options(1, 0.0))
+        usage.record(usage.from_ollama(r))
         if r.logprobs:
             first = r.logprobs[0]
             return yes_share([(t.token, t.logprob) for t in (first.top_logprobs or [first])], yes, no)
@@ -175,7 +178,7 @@ class EmbeddedLLM:
     def _request(self, messages: list[Message], max_tokens: int, temperature: float, stream: bool) -> dict:
         # A fixed seed makes the same question give the same answer; the prompt cache keeps the shared prefix.
         return {"messages": messages, "max_tokens": max_tokens, "temperature": temperature, "stream": stream,
-                "seed": 7, "cache_prompt": True}
+                "seed": 7, "cache_prompt": self.settings.embedded_prompt_cache}
 
     def generate(self, messages: list[Message], max_tokens: int, temperature: float) -> str:
         return "".join(self.stream(messages, max_tokens, temperature))
@@ -216,6 +219,8 @@ class EmbeddedLLM:
                     raise LLMError(f"Embedded model failed: {item}", self.name) from item
                 if isinstance(item, dict) and "error" in item:
                     raise _failure(item["error"], self.name)
+                if isinstance(item, dict) and "timings" in item:  # the last chunk: what the call cost
+                    usage.record(usage.from_llama_cpp(item["timings"]))
                 for choice in (item.get("choices") or []) if isinstance(item, dict) else []:
                     text = (choice.get("delta") or {}).get("content")
                     if text:
@@ -232,6 +237,7 @@ class EmbeddedLLM:
             raise LLMError(f"Embedded model failed: {exc}", self.name) from exc
         if isinstance(out, dict) and "error" in out:
             raise _failure(out["error"], self.name)
+        usage.record(usage.from_llama_cpp(out.get("timings")))
         first = out["choices"][0]["logprobs"]["content"][0]
         return yes_share([(t["token"], t["logprob"]) for t in first.get("top_logprobs") or [first]], yes, no)
 
@@ -446,6 +452,7 @@ class ReplayLLM:
         with self._lock:
             if key in self._known:
                 self.hits += 1
+                usage.record(usage.Call("", replayed=True))
                 return self._known[key]
             if self._inner is None:
                 self._inner = self._load()
@@ -476,6 +483,7 @@ class ReplayLLM:
         with self._lock:
             if key in self._known:
                 self.hits += 1
+                usage.record(usage.Call("", replayed=True))
                 return float(self._known[key])
             if self._inner is None:
                 self._inner = self._load()
