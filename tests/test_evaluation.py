@@ -157,25 +157,6 @@ def test_small_eval_run_end_to_end_writes_three_reports(tmp_path, corpus_dir):
     assert drones["contains"] and drones["citations"]["correct"] >= 1, drones
 
 
-def test_an_eval_rerun_reads_the_model_output_it_recorded(tmp_path, corpus_dir):
-    """With a generation cache, the first run records what the model wrote; the second answers every question
-    from the file (the model is not even loaded) and gives the same answers."""
-    qs = tmp_path / "mini.jsonl"
-    qs.write_text(json.dumps({"id": "drones", "question": "Combien de drones ont été abattus au-dessus de Briansk ?",
-                              "lang": "fr", "answerable": True, "expected_answer": "30", "evidence": [
-                                  {"dispatch": "2025-03-13-drones-briansk.fr", "quote": "en a compté 30"}]},
-                             ensure_ascii=False) + "\n", encoding="utf-8")
-    cache = tmp_path / "generations.jsonl"
-    settings = make_settings(tmp_path / "index", generation_cache=str(cache))
-    runs = []
-    for n in (1, 2):
-        _, paths = run_eval(settings, EvalRun(qs, corpus=corpus_dir, k=6, out=tmp_path / f"run{n}", progress=False))
-        runs.append(json.loads(paths[0].read_text(encoding="utf-8")))
-    assert cache.read_text(encoding="utf-8").count("\n") >= 1
-    assert [r["answer"] for r in runs[0]["results"]] == [r["answer"] for r in runs[1]["results"]]
-    assert runs[1]["settings"]["llm"].split(",")[0] == "embedded:smollm2:qwen2.5:7b-instruct"  # never loaded
-
-
 def test_changed_answers_lists_the_questions_whose_answer_differs(tmp_path):
     from rag.apps.evaluation import changed_answers
 
@@ -308,8 +289,8 @@ def test_a_killed_evaluation_resumes_to_the_report_of_an_uninterrupted_run(tmp_p
     """kill -9 of `rag eval` once it has kept a result; the re-run answers only what is missing, the follow-up
     with the history an uninterrupted run gives it. An uninterrupted run over the same model output (its
     generation cache; llama.cpp's greedy output varies with what the process read before) then asks the model
-    nothing new, every prompt being one the resumed run asked, and its report equals the resumed one, question by
-    question."""
+    nothing new, every prompt being one the resumed run asked (the model is not even loaded), and its report
+    equals the resumed one, question by question."""
     import shutil
     import signal
     import subprocess
@@ -346,8 +327,9 @@ def test_a_killed_evaluation_resumes_to_the_report_of_an_uninterrupted_run(tmp_p
     whole = subprocess.run(command(tmp_path / "whole", "--generations", str(tmp_path / "generations.jsonl")),
                            env=env, capture_output=True, text=True, timeout=900)
     assert whole.returncode == 0, whole.stderr[-2000:]
-    summary = json.loads((tmp_path / "whole" / "report.json").read_text(encoding="utf-8"))["summary"]
-    assert summary["model_calls_new"] == 0 and summary["model_calls_replayed"] >= 3
+    report = json.loads((tmp_path / "whole" / "report.json").read_text(encoding="utf-8"))
+    assert report["summary"]["model_calls_new"] == 0 and report["summary"]["model_calls_replayed"] >= 3
+    assert report["settings"]["llm"].split(",")[0] == "embedded:smollm2:qwen2.5:7b-instruct"  # never loaded
     assert _answers(cut / "report.json") == _answers(tmp_path / "whole" / "report.json")
 
 
