@@ -333,10 +333,11 @@ def test_a_killed_evaluation_resumes_to_the_report_of_an_uninterrupted_run(tmp_p
     assert _answers(cut / "report.json") == _answers(tmp_path / "whole" / "report.json")
 
 
-def test_a_run_under_another_fingerprint_starts_afresh_and_says_why(tmp_path, corpus_dir, capsys):
-    """Retrieval only: k changes the run, a threads setting does not (speed only)."""
+def test_a_run_under_another_fingerprint_starts_afresh_and_says_why(tmp_path, corpus_dir, qa, capsys):
+    """Retrieval only, over the shared sample index (its ingest finds every dispatch unchanged): k changes the
+    run, a threads setting does not (speed only)."""
     qs = _mini_set(tmp_path)
-    run = EvalRun(qs, corpus=corpus_dir, k=6, out=tmp_path / "r", generate=False)
+    run = EvalRun(qs, corpus=corpus_dir, k=6, out=tmp_path / "r", generate=False, index_dir=qa.settings.index_dir)
     settings = make_settings(tmp_path / "index")
     run_eval(settings, run)
     first = (tmp_path / "r" / "results.jsonl").read_text(encoding="utf-8")
@@ -349,10 +350,11 @@ def test_a_run_under_another_fingerprint_starts_afresh_and_says_why(tmp_path, co
     assert (tmp_path / "r" / "results.previous.jsonl").read_text(encoding="utf-8") == first
 
 
-def test_report_only_writes_the_reports_from_the_results_kept_so_far(tmp_path, corpus_dir):
+def test_report_only_writes_the_reports_from_the_results_kept_so_far(tmp_path, corpus_dir, qa):
     """Three results of five kept (a run cut off): the report covers those three and says so."""
     qs = _mini_set(tmp_path)
-    run = EvalRun(qs, corpus=corpus_dir, k=6, out=tmp_path / "r", generate=False, progress=False)
+    run = EvalRun(qs, corpus=corpus_dir, k=6, out=tmp_path / "r", generate=False, progress=False,
+                  index_dir=qa.settings.index_dir)
     settings = make_settings(tmp_path / "index")
     run_eval(settings, run)
     log = tmp_path / "r" / "results.jsonl"
