@@ -115,8 +115,8 @@ class RunLog:
             self._cut_partial_line()
             return Resumed(done, "")
         why = ""
-        if header is not None or self.path.exists():
-            why = "; ".join(differences(header or {}, fp)) or "the earlier log has no fingerprint"
+        if self.path.exists():
+            why = "; ".join(differences(header, fp)) if header else "the earlier log has no fingerprint"
             os.replace(self.path, self.path.with_name("results.previous.jsonl"))
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.path.write_text(json.dumps({"fingerprint": fp}, ensure_ascii=False) + "\n", encoding="utf-8")
