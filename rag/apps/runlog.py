@@ -56,7 +56,9 @@ def code_digest() -> str:
 def fingerprint(settings: Any, questions: list[dict[str, Any]], corpus: str | Path, run: dict[str, Any]
                 ) -> dict[str, Any]:
     """What makes two runs the same: each part's digest, and the answer-changing settings themselves (to say
-    which one changed). `run`: the run's own options (k, generate) and the model it asks."""
+    which one changed). `run`: the run's own options (k, generate). The model is named by the settings (backend,
+    packaged model or model file, Ollama model): "auto" is not resolved, so a run resumed after installing
+    another model continues under the same name."""
     answering = {k: v for k, v in settings.model_dump().items() if k not in SPEED_ONLY}
     blob = lambda value: json.dumps(value, ensure_ascii=False, sort_keys=True).encode()  # noqa: E731
     parts = {"questions": _digest(blob(q) for q in questions), "corpus": _tree_digest([Path(corpus)]),
