@@ -70,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--squad", help="a SQuAD-format file (e.g. PIAF) instead: its paragraphs become the corpus")
     p.add_argument("--corpus", default="eval/corpus", help="dispatches to ingest first (default eval/corpus)")
     p.add_argument("--k", type=int, default=8, help="passages per question (default 8)")
-    p.add_argument("--out", help="report folder (default eval/reports/<set name>)")
+    p.add_argument("--out", help="report folder (default eval/reports/<set name>, or <set name>-<split>)")
     p.add_argument("--limit", type=int, help="only this many questions (a fixed random sample for --squad)")
     p.add_argument("--split", choices=list(SPLITS), help="with --squad: the fixed 100-question sample, or one "
                    "half of the other questions (tune on 'tune', report on 'heldout'), or a fixed part of heldout "
