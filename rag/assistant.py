@@ -181,13 +181,6 @@ class Assistant:
     def llm_loaded(self) -> bool:
         return self._llm is not None
 
-    @property
-    def model_calls(self) -> dict[str, int]:
-        """Model calls since the assistant opened, with a generation cache: those answered from the file
-        (replayed) and those the model answered (new); zeros without a cache."""
-        replay = self._llm if isinstance(self._llm, ReplayLLM) else None
-        return {"replayed": replay.hits if replay else 0, "new": replay.misses if replay else 0}
-
     # -- ingest / delete ---------------------------------------------------------------------
     def ingest(self, paths: Sequence[str | Path] | str | Path, progress: bool | Progress = True,
                within: Sequence[str | Path] | None = None) -> IngestReport:

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from rag import recording
 from rag.errors import DispatchQAError, EvalDataError
 from rag.language.detect import detect_language
 from rag.language.numbers import numbers
@@ -392,22 +393,23 @@ def answer_chain(qa, chain: list[Question], k: int, generate: bool = True,
 
 
 def ask_one(qa, q: Question, k: int, generate: bool, history: list[tuple[str, str]] | None) -> Result:
-    """One question scored: its answer (when generating), then retrieval on what the answer searched."""
+    """One question scored: its answer (when generating), then retrieval on what the answer searched; the model
+    calls it made, replayed from the generation cache or new."""
     res = Result(q.id, q.question, q.answerable)
     as_of = q.as_of or None
-    before = qa.model_calls
-    try:
-        query = q.question
-        if generate:
-            answer = qa.ask(q.question, filters=q.filters, k=k, history=history, as_of=as_of)
-            score_answer(res, answer, q)
-            query = answer.standalone_question  # retrieval is scored on what the answer searched
-        passages = qa.retrieve(query, filters=q.filters, k=max(k, 10), as_of=as_of)
-        res.recall, res.rr = retrieval_scores(_triples(passages), q.evidence, k)
-    except DispatchQAError as exc:
-        res.error = str(exc)
-    after = qa.model_calls
-    res.calls = {kind: after[kind] - before[kind] for kind in after}
+    with recording() as calls:
+        try:
+            query = q.question
+            if generate:
+                answer = qa.ask(q.question, filters=q.filters, k=k, history=history, as_of=as_of)
+                score_answer(res, answer, q)
+                query = answer.standalone_question  # retrieval is scored on what the answer searched
+            passages = qa.retrieve(query, filters=q.filters, k=max(k, 10), as_of=as_of)
+            res.recall, res.rr = retrieval_scores(_triples(passages), q.evidence, k)
+        except DispatchQAError as exc:
+            res.error = str(exc)
+    replayed = sum(c.replayed for c in calls)
+    res.calls = {"replayed": replayed, "new": len(calls) - replayed}
     return res
 
 

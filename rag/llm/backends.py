@@ -424,7 +424,6 @@ class ReplayLLM:
         self.rereads = rereads  # as the model behind it would (known without loading it)
         self._inner: LLM | None = None
         self._lock = threading.Lock()
-        self.hits = self.misses = 0
         self._known: dict[str, str] = {}
         self._cut = False  # the file ends in half a line (a kill mid-write): the next row starts a new line
         if self.path.is_file():
@@ -451,7 +450,6 @@ class ReplayLLM:
         key = self._key(messages, max_tokens, temperature)
         with self._lock:
             if key in self._known:
-                self.hits += 1
                 usage.record(usage.Call("", replayed=True))
                 return self._known[key]
             if self._inner is None:
@@ -462,7 +460,6 @@ class ReplayLLM:
 
     def _remember(self, key: str, text: str) -> None:
         with self._lock:
-            self.misses += 1
             self._known[key] = text
             self.path.parent.mkdir(parents=True, exist_ok=True)
             row = json.dumps({"key": key, "model": self.model, "text": text}, ensure_ascii=False) + "\n"
@@ -482,7 +479,6 @@ class ReplayLLM:
         key = self._key([*messages, {"role": "odds", "content": f"{yes}/{no}"}], 1, 0.0)
         with self._lock:
             if key in self._known:
-                self.hits += 1
                 usage.record(usage.Call("", replayed=True))
                 return float(self._known[key])
             if self._inner is None:
