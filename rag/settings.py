@@ -164,6 +164,13 @@ class Settings(BaseSettings):
                               "speaker's statement.", ge=0, le=1)
     checks_disabled: list[str] = _f([], "answer", "Checks left out of the suite (ablation: rag eval --without; "
                                     "docs/checks.md lists them); support and similar cannot be.")
+    answer_decision: str = _f("vetoes", "answer", "How a checked sentence is shown or left out: 'calibrated' "
+                              "(the checks' values weighed by one trained model into the probability it is "
+                              "right, shown at the threshold it was trained for; only facts veto: "
+                              "rag/answer/decision.py, docs/answers.md) or 'vetoes' (each check may leave it "
+                              "out alone).", pattern="^(calibrated|vetoes)$")
+    answer_decision_file: str = _f("", "answer", "The trained decision ('calibrated'), as `rag calibrate` "
+                                   "writes it; empty: the one shipped in the package.")
     verify_answers: bool = _f(True, "answer", "Have the answering model re-read the question over only the "
                               "passage sentences each kept sentence rests on (and over a quote shown as the "
                               "answer): the sentence stands only when it gives what the re-reading found (one "

@@ -137,6 +137,8 @@ class AnswerSentence:
     claimed: list[int] = field(default_factory=list)
     speaker: str = ""  # who the dispatch says made this statement, when the sentence reports a quote
     verdicts: list[Verdict] = field(default_factory=list)  # what the checks decided, and why
+    confidence: float | None = None  # the probability it is right, as the answer decision weighs it
+    values: dict[str, float] = field(default_factory=dict)  # what the decision weighed (its features)
 
     @property
     def reason(self) -> str:

@@ -17,6 +17,7 @@ from typing import Any
 from rag.answer.checks import Suite
 from rag.answer.citations import SentenceSplitter, split_answer
 from rag.answer.context import AnswerContext
+from rag.answer.decision import load_decision
 from rag.answer.evidence import Rejected, other_language_figures, select
 from rag.answer.extractive import NO_QUESTION, focus, hint, quote_verdict
 from rag.answer.followup import History, condense, is_follow_up
@@ -177,7 +178,9 @@ class Answerer:
         self.prompts = Prompts(settings.prompts_path)
         self._llm_factory = llm_factory
         verifier = Verifier(llm_factory, self.prompts) if settings.verify_answers else None
-        self.suite = Suite(settings, self.floor, embedder.relevance_floor, settings.checks_disabled, verifier)
+        decision = load_decision(settings.answer_decision, settings.answer_decision_file)
+        self.suite = Suite(settings, self.floor, embedder.relevance_floor, settings.checks_disabled, verifier,
+                           decision)
         self.context = AnswerContext(embedder, self.prompts, settings, self.suite)
 
     @property

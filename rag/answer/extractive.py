@@ -110,15 +110,20 @@ def hint(query: Query, evidence: list[Evidence], embedder: Embedder, s: Settings
 
 def extract(query: Query, evidence: list[Evidence], context: AnswerContext) -> AnswerSentence | None:
     """The best passage span, quoted verbatim with its dispatch's date (and its speaker when the quote
-    leaves it as a pronoun); None when a check of the quote stage fails: the question asks for a length, a
+    leaves it as a pronoun); None (with the calibrated decision: the quote, not supported) when a check of the
+    quote stage fails: the question asks for a length, a
     duration, an age, an amount or a count and the span holds none (a near miss is not an answer: asked how
     many drones were shot down over Kursk, a sentence on the town retaken there is no count), or it counts
     other things than those asked ("quatre malfaiteurs" for "combien de suspects")."""
     embedder, prompts, s, suite = context
     sentence, e = best_span(query, evidence, embedder, s)
-    checked = quote_verdict(sentence, e, query, suite)
-    if not checked.supported:
-        return None
+    if s.answer_decision == "calibrated":  # the same decision as the model's sentences, as a quote
+        claim = Claim(read(sentence), (e.number,), {e.number: 1.0}, suite.passages(query, evidence))
+        checked = suite.weigh(claim, claim, query, lead=False, quote=True)
+    else:
+        checked = quote_verdict(sentence, e, query, suite)
+    if not checked.supported:  # weighed and left out: kept as such (the decision learns from quotes too)
+        return checked if s.answer_decision == "calibrated" else None
     verdicts = checked.verdicts
     claim, source = Claim(read(sentence), (e.number,), {e.number: 1.0}), Source(e.number, read(e.text))
     intro = prompts.get("extractive", query.lang).format(dated=dated(e.meta.period, prompts, query.lang),
@@ -128,7 +133,8 @@ def extract(query: Query, evidence: list[Evidence], context: AnswerContext) -> A
     if speaker and not names_speaker(sentence, speaker):  # '"...", a-t-il déclaré': say who "il" is
         intro += " " + prompts.get("quoted_by", query.lang).format(speaker=speaker)
     support, held = suite.support(claim, source, NO_QUESTION)  # the quote's own passage: its support
-    return AnswerSentence(intro, [e.number], support, True, [e.number], speaker=speaker, verdicts=[*held, *verdicts])
+    return AnswerSentence(intro, [e.number], support, True, [e.number], speaker=speaker, verdicts=[*held, *verdicts],
+                          confidence=checked.confidence, values=checked.values)
 
 
 def quote_verdict(sentence: str, e: Evidence, query: Query, suite: Suite) -> AnswerSentence:

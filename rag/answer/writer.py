@@ -58,6 +58,33 @@ class AnswerWriter:
             self.sentences.append(AnswerSentence(text, [], 0.0, False, claimed))
             return []
         claim = self._claim(text, claimed)
+        sent = self._weighed(claim) if self.s.answer_decision == "calibrated" else self._vetoed(claim)
+        if not sent.supported:
+            self.sentences.append(replace(sent, cites=[]))
+            return []
+        self.generated = True
+        return self._supported(attribute_quote(sent, self.evidence, self.prompts.get("attribution", lang),
+                                               self.s.speaker_share))
+
+    def _weighed(self, claim: Claim) -> AnswerSentence:
+        """The sentence weighed by the calibrated decision (Suite.weigh), figures written the reader's way."""
+        shown = localize_figures(claim.text, self.query.lang, *self.passages.by_language)
+        sent = self.suite.weigh(claim, Claim(read(shown), passages=self.passages), self.query, not self.generated)
+        failed = {v.check for v in sent.verdicts if not v.ok}
+        if "one_language" in failed and not failed & {"complete", "figure_nowhere"} and self._would_show(sent):
+            self.untranslated = self.untranslated or sent
+        return replace(sent, text=shown)
+
+    def _would_show(self, sent: AnswerSentence) -> bool:
+        """Shown but for its language (the re-reading not asked: at its most favourable)."""
+        decision = self.suite.decision
+        if decision is None:
+            return all(v.ok or v.check == "one_language" for v in sent.verdicts)
+        return decision.shown(decision.best_case(sent.values))
+
+    def _vetoed(self, claim: Claim) -> AnswerSentence:
+        """The sentence through the stages of checks, any failed verdict leaving it out."""
+        lang = self.query.lang
         sent = self.suite.answer(self.suite.attribute(claim, self.query), claim, self.query)
         if not self.generated:  # the answer comes first: a duration, a date, a name
             sent = self.suite.lead(sent, claim, self.query)
@@ -68,12 +95,7 @@ class AnswerWriter:
             if not checked.supported:
                 self.untranslated = self.untranslated or sent
             sent = self.suite.verify(checked, claim, self.query)
-        if not sent.supported:
-            self.sentences.append(sent)
-            return []
-        self.generated = True
-        return self._supported(attribute_quote(sent, self.evidence, self.prompts.get("attribution", lang),
-                                               self.s.speaker_share))
+        return sent
 
     def _claim(self, text: str, claimed: list[int]) -> Claim:
         """A sentence of the model read once, with its closeness to each passage."""
@@ -117,6 +139,9 @@ class AnswerWriter:
         quote = None
         if self.s.extractive_fallback and not self.abstained:
             quote = extract(self.query, self.evidence, self.context)
+        if quote is not None and not quote.supported:  # weighed and left out
+            self.sentences.append(replace(quote, cites=[]))
+            quote = None
         if quote is None:
             self.refused = True
             self.shown.append(self.prompts.get("refusal", self.query.lang))

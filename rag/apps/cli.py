@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from rag.answer.decision import DEFAULT_PATH as DEFAULT_DECISION
 from rag.apps.bench import SECTIONS as BENCH_SECTIONS
 from rag.apps.evaluation import SPLITS
 from rag.errors import DispatchQAError
@@ -106,6 +107,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--generations", help="JSONL cache of the model's answers to the verifier's questions")
     _common(p)
 
+    p = sub.add_parser("calibrate", help="train the calibrated answer decision on the sentences of evaluation runs "
+                       "(their results.jsonl, run with DQA_ANSWER_DECISION=calibrated); prints each feature's weight")
+    p.add_argument("results", nargs="+", help="results.jsonl files of evaluation runs (tune splits, not the "
+                   "ones you report on)")
+    p.add_argument("--risk", type=float, default=0.10, help="wrong among shown sentences the threshold is chosen "
+                   "for, on these rows (default 0.10)")
+    p.add_argument("--out", default=str(DEFAULT_DECISION), help="where to write it (default: the one the "
+                   "package ships, rag/answer/data/decision.json)")
+
     p = sub.add_parser("bench", help="speed benchmarks: ingest, retrieval stages at scale, freshness, cold start "
                        "and memory, embedding throughput, generation (prints figures)")
     p.add_argument("--sizes", default="10000,100000,1000000", help="synthetic index sizes (retrieval, cold start)")
@@ -171,6 +181,11 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     if args.cmd == "judge":
         return _judge(args)
+    if args.cmd == "calibrate":
+        from rag.apps.calibrate import calibrate, describe
+        print(describe(calibrate(args.results, args.risk, args.out)))
+        print(f"\nwrote {args.out}")
+        return 0
     if args.cmd == "bench":
         from rag.apps.bench import run_benchmarks
         run_benchmarks(sizes=[int(x) for x in args.sizes.split(",") if x], queries=args.queries,

@@ -508,8 +508,9 @@ def score_answer(res: Result, answer, q: Question) -> None:
     res.checked = [{"text": x.text, "kept": x.supported, "failed": sorted({v.check for v in x.verdicts if not v.ok}),
                     "ran": sorted({v.check for v in x.verdicts}), "why": x.reason,
                     "holds_expected": bool(q.expected) and answer_contains(x.text, q.expected),
-                    "cited": [text_of[n] for n in x.cites if n in text_of]}
-                   for x in answer.sentences]
+                    "cited": [text_of[n] for n in x.cites if n in text_of],
+                    "first": i == 0, "confidence": x.confidence, "values": x.values}
+                   for i, x in enumerate(answer.sentences)]
     res.why = list(answer.why)
     res.figure_notes = len(answer.disagreements)
     res.attributed = sum(bool(s.speaker) for s in answer.sentences if s.supported)

@@ -9,7 +9,9 @@ from dataclasses import replace
 import numpy as np
 
 from rag.answer.checks.base import REGISTRY, Check, Claim, Passages, Reader, Source
+from rag.answer.checks.figures import unsupported_figures
 from rag.answer.checks.gate import gate_source
+from rag.answer.decision import FEATURES, HARD, Decision
 from rag.answer.query import Query
 from rag.errors import ConfigError
 from rag.language.dates import Period, days_meant
@@ -26,10 +28,11 @@ class Suite:
     """The registered checks, built with their settings. `gate_floor`: the cosine a passage needs at the gate;
     `support_floor`: the embedder's relevance floor, from which support counts closeness. `without`: checks
     left out (ablation: `rag eval --without`). `verifier`: the model asked yes or no (the grounded check; None:
-    it does not run)."""
+    it does not run). `decision`: what weighs the verdicts of a sentence into shown or not (see `weigh`)."""
 
     def __init__(self, settings: Settings, gate_floor: float, support_floor: float,
-                 without: Collection[str] = (), verifier: Reader | None = None) -> None:
+                 without: Collection[str] = (), verifier: Reader | None = None,
+                 decision: Decision | None = None) -> None:
         unknown = set(without) - set(REGISTRY)
         if unknown:
             raise ConfigError(f"Unknown check(s) {', '.join(sorted(unknown))}; the checks are: "
@@ -41,6 +44,7 @@ class Suite:
         self.support_floor = support_floor
         self.cap = settings.unsupported_cap
         self.min_support = settings.min_support
+        self.decision = decision  # the calibrated answer decision (None: every verdict must hold)
 
     def stage(self, stage: str, query: Query) -> list[Check]:
         return [c for c in self.checks.values() if stage in c.stages and c.applies(query)]
@@ -139,6 +143,59 @@ class Suite:
             verdicts += [verdict] if verdict else []
         return _judged(sentence, verdicts)
 
+    # -- the calibrated decision (rag/answer/decision.py) -------------------------------------------------
+    def weigh(self, claim: Claim, shown: Claim, query: Query, lead: bool, quote: bool = False) -> AnswerSentence:
+        """Every check's verdict on a sentence, none stopping the others, then one decision: shown when no
+        fact vetoes it (HARD) and the probability it is right reaches the decision's threshold (with no trained
+        decision yet: when every verdict holds, as the vetoes decided). `shown`: the sentence as it would be
+        shown (figures written the reader's way), which the language stage reads (not for a quote: the
+        passage's own words). The re-reading, a model call, runs only when it could change the outcome. The
+        sentence keeps the passages it rests on in `cites` even when it is not shown (the second try reads
+        them)."""
+        decision = self.decision
+        sources = claim.passages.sources
+        judged = [self.support(claim, s, query) for s in sources]
+        raws = [self.raw_support(claim, s, query) for s in sources]
+        valid = [n for n in claim.claimed if 1 <= n <= len(sources)]
+        cites = sorted({n for n in valid if raws[n - 1] >= self.min_support}, key=lambda n: -raws[n - 1])
+        if not cites and raws:
+            cites = [int(np.argmax(raws)) + 1]
+        best = cites[0] if cites else 0
+        source = sources[best - 1] if best else None
+        verdicts = list(judged[best - 1][1]) if best else []
+        for check in self.stage("answer", query) if best else ():
+            verdicts.append(check(claim, None if check.name in _CLAIM_WIDE else source, query))
+        if quote:
+            verdicts += [c(claim, source, query) for c in self.stage("quote", query) if "verify" not in c.stages]
+        if lead:
+            verdicts += [c(claim, None, query) for c in self.stage("lead", query)]
+        if not quote:
+            verdicts += [c(shown, None, query) for c in self.stage("language", query)]
+        nowhere = figures_nowhere(claim, query)
+        if nowhere:
+            verdicts.append(Verdict("figure_nowhere", False, "figure_missing", {"figure": sorted(nowhere)[0]},
+                                    passage=best))
+        values = sentence_values(claim, source, query, raws[best - 1] if best else 0.0, best in valid, quote)
+        values.update({f"fail_{v.check}": 1.0 for v in verdicts if not v.ok and f"fail_{v.check}" in FEATURES})
+        hard = any(not v.ok and v.check in HARD for v in verdicts) or not best
+        if not hard and (decision is None or decision.shown(decision.best_case(values))):
+            for check in self.stage("verify", query):
+                verdict = check(claim, source, query)
+                verdicts.append(verdict)
+                values.update(reread_values(verdict))
+        if decision is None:
+            p = 1.0 if all(v.ok for v in verdicts) and best and raws[best - 1] >= self.min_support else 0.0
+        else:
+            p = round(decision.probability(values), 3)
+        ok = not hard and (decision.shown(p) if decision else p == 1.0)
+        support = raws[best - 1] if best else 0.0
+        return AnswerSentence(claim.text, cites, round(support, 3), ok, list(claim.claimed),
+                              verdicts=verdicts, confidence=p, values=values)
+
+    def raw_support(self, claim: Claim, source: Source, query: Query) -> float:
+        """The support score before any check caps it."""
+        return self.checks["support"].score(claim, source, query, self.support_floor, True)
+
     def quote(self, claim: Claim, source: Source, query: Query) -> list[Verdict]:
         """The verdicts on an extractive quote (all must hold for it to be shown); the checks that ask the
         model run last, and only when every other one held."""
@@ -150,6 +207,34 @@ class Suite:
 
 
 _CLAIM_WIDE = {"count_given", "count_quantity"}  # answer-stage checks that look at the sentence alone
+
+
+def figures_nowhere(claim: Claim, query: Query) -> set[str]:
+    """The sentence's figures that no passage (with what it states without writing it) and not the question
+    give: a fact, not a guess."""
+    missing = set(claim.read.figure_values) - set(read(query.standalone).figure_values)
+    for source in claim.passages.sources if missing else ():
+        missing &= unsupported_figures(claim.read, source.with_stated)
+    return missing
+
+
+def sentence_values(claim: Claim, source: Source | None, query: Query, support: float, cited: bool,
+                    quote: bool) -> dict[str, float]:
+    """The decision's features that do not come from a failed check (rag/answer/decision.py, FEATURES)."""
+    terms = claim.read.claim_terms
+    asked = read(query.standalone).claim_terms if query.standalone else frozenset()
+    return {"support": support, "closeness": claim.closeness.get(source.number, 0.0) if source else 0.0,
+            "question_closeness": source.dense if source else 0.0,
+            "rank": 1.0 / source.number if source else 0.0, "cited": float(cited),
+            "new_words": len(terms - asked) / len(terms) if terms else 0.0, "quote": float(quote)}
+
+
+def reread_values(verdict: Verdict) -> dict[str, float]:
+    """The re-reading's outcome as features: the answer it found agrees, another one, or none (then the
+    yes-probability it gave)."""
+    if verdict.reason == "passage_silent" or (verdict.ok and verdict.score is not None):
+        return {"reread_asked": 1.0, "reread_yes": float(verdict.score or 0.0)}
+    return {"reread_asked": 1.0, "reread_agrees": float(verdict.ok), "reread_other": float(not verdict.ok)}
 
 
 def _judged(sentence: AnswerSentence, verdicts: list[Verdict]) -> AnswerSentence:

@@ -1,0 +1,155 @@
+"""One calibrated decision per sentence: the checks give values, a small model turns them into the
+probability that the sentence is right, and the sentence is shown when that probability reaches a threshold.
+
+Each check used to veto alone, with a threshold set by hand; on text nobody tuned on, each veto dropped right
+answers of its own ("it only restates the question" on a sentence that adds the answer) while the stack still
+let wrong quotes through. Now only facts veto (`HARD`: a sentence that stops mid-way, one in the other
+language, a figure that no passage and not the question gives); every other check is a feature. The model
+is a logistic regression (scikit-learn) trained by `rag calibrate` on the sentences of evaluation runs
+(right: it holds the expected answer; a sentence answering an unanswerable question is wrong), its threshold
+chosen on those rows for the wrong-among-shown share asked (`answer_risk`). Its coefficients and what it was
+trained on live in rag/answer/data/decision.json (a few KB: code, not weights of a network).
+"""
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rag.errors import ConfigError
+
+DEFAULT_PATH = Path(__file__).parent / "data" / "decision.json"
+
+# Facts, not guesses: a sentence failing one of these is never shown, whatever the model says.
+HARD = ("complete", "one_language", "figure_nowhere")
+
+# The checks whose failure is a feature (each 1.0 when it failed on the passage the sentence rests on).
+SOFT_CHECKS = ("says_something", "figures_stated", "figures_placed", "figures_dated", "names_stated",
+               "count_given", "count_quantity", "count_placed", "count_subject", "count_thing", "answer_first",
+               "quote_count", "quote_names_counted", "quote_kind")
+
+# The features, in order, with what each measures (printed by `rag calibrate` beside its weight).
+FEATURES: dict[str, str] = {
+    "support": "support score of the passage the sentence rests on, before any check caps it (0..1)",
+    "closeness": "cosine of the sentence to that passage",
+    "question_closeness": "cosine of that passage to the question",
+    "rank": "1 / the passage's rank among those the model read",
+    "cited": "the model cited that passage itself",
+    "new_words": "share of the sentence's content words the question does not have",
+    "quote": "an extractive quote, not the model's sentence",
+    "reread_agrees": "re-read over the passage, the model found the answer the sentence gives",
+    "reread_other": "re-read, the model found another answer",
+    "reread_yes": "re-read, no span found: the probability the model gives to 'the passage says it'",
+    "reread_asked": "the model was able to re-read (0: a model that cannot, or not asked)",
+    **{f"fail_{name}": f"the check {name} failed" for name in SOFT_CHECKS},
+}
+REREAD = ("reread_agrees", "reread_other", "reread_yes", "reread_asked")
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A trained decision: per feature a weight over its standardised value, an intercept, the threshold."""
+
+    weights: dict[str, float]
+    intercept: float
+    mean: dict[str, float]
+    scale: dict[str, float]
+    threshold: float
+    about: dict[str, Any] = field(default_factory=dict)  # what it was trained on, and its measured trade-off
+
+    def probability(self, values: Mapping[str, float]) -> float:
+        z = self.intercept + sum(w * (values.get(k, 0.0) - self.mean[k]) / self.scale[k]
+                                 for k, w in self.weights.items())
+        return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
+
+    def best_case(self, values: Mapping[str, float]) -> float:
+        """The probability with the re-reading at its most favourable: below the threshold, re-reading (a
+        model call) cannot make the sentence shown, so it is not asked."""
+        best = dict(values)
+        for k in REREAD:
+            lo, hi = (0.0, 1.0)
+            best[k] = hi if self.weights.get(k, 0.0) >= 0 else lo
+        return self.probability(best)
+
+    def shown(self, p: float) -> bool:
+        return p >= self.threshold
+
+    def to_json(self) -> str:
+        return json.dumps({"features": {k: {"weight": round(self.weights[k], 4), "mean": round(self.mean[k], 4),
+                                             "scale": round(self.scale[k], 4)} for k in self.weights},
+                           "intercept": round(self.intercept, 4), "threshold": round(self.threshold, 4),
+                           "about": self.about}, indent=1, ensure_ascii=False) + "\n"
+
+    @classmethod
+    def load(cls, path: str | Path = DEFAULT_PATH) -> Decision:
+        try:
+            raw = json.loads(Path(path).read_text(encoding="utf-8"))
+            feats = raw["features"]
+            unknown = set(feats) - set(FEATURES)
+            if unknown:
+                raise KeyError(f"unknown features {sorted(unknown)}")
+            return cls({k: float(v["weight"]) for k, v in feats.items()}, float(raw["intercept"]),
+                       {k: float(v["mean"]) for k, v in feats.items()},
+                       {k: float(v["scale"]) or 1.0 for k, v in feats.items()}, float(raw["threshold"]),
+                       dict(raw.get("about", {})))
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ConfigError(f"The answer decision {path} cannot be read ({exc}); retrain it with "
+                              "`python -m rag calibrate` or set DQA_ANSWER_DECISION=vetoes.",
+                              "answer_decision") from exc
+
+
+def load_decision(answer_decision: str, path: str) -> Decision | None:
+    """The decision the settings ask for: None with 'vetoes', and while no decision has been trained and shipped
+    (every verdict must then hold, as the vetoes decided; `rag calibrate` trains one from such runs)."""
+    if answer_decision != "calibrated":
+        return None
+    if not path and not DEFAULT_PATH.exists():
+        return None
+    return Decision.load(path or DEFAULT_PATH)
+
+
+def vector(values: Mapping[str, float]) -> list[float]:
+    return [float(values.get(k, 0.0)) for k in FEATURES]
+
+
+def train(rows: Iterable[tuple[Mapping[str, float], bool]], risk: float, about: dict[str, Any]) -> Decision:
+    """A logistic regression over the rows (features, right?), with the lowest threshold whose
+    wrong-among-shown share on these rows stays within `risk` (scikit-learn's, L2, balanced C)."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    rows = list(rows)
+    x = np.array([vector(v) for v, _ in rows], dtype=float)
+    y = np.array([bool(r) for _, r in rows], dtype=int)
+    if len(set(y)) < 2:
+        raise ValueError("the rows need right and wrong sentences both")
+    mean, scale = x.mean(axis=0), x.std(axis=0)
+    scale[scale == 0] = 1.0
+    model = LogisticRegression(C=1.0, max_iter=2000).fit((x - mean) / scale, y)
+    names = list(FEATURES)
+    decision = Decision(dict(zip(names, map(float, model.coef_[0]))), float(model.intercept_[0]),
+                        dict(zip(names, map(float, mean))), dict(zip(names, map(float, scale))), 1.0, about)
+    probs = [decision.probability(v) for v, _ in rows]
+    threshold, curve = choose_threshold(probs, list(y), risk)
+    curve = [c for i, c in enumerate(curve)  # a point per tenth of the rows shown, and the last
+             if i == len(curve) - 1 or int(c["shown"] * 10) != int(curve[i + 1]["shown"] * 10)]
+    return Decision(decision.weights, decision.intercept, decision.mean, decision.scale, threshold,
+                    {**about, "rows": len(rows), "right": int(y.sum()), "risk": risk, "curve": curve})
+
+
+def choose_threshold(probs: list[float], right: list[int], risk: float) -> tuple[float, list[dict[str, float]]]:
+    """The lowest threshold whose shown rows are at most `risk` wrong (every row shown at or above it), and
+    the risk-coverage curve: per threshold, the share shown and the wrong among them."""
+    order = sorted(zip(probs, right), reverse=True)
+    curve, best, wrong = [], 1.0, 0
+    for i, (p, r) in enumerate(order, 1):
+        wrong += 1 - r
+        if i == len(order) or order[i][0] < p:  # the end of a tie: rows at or above p are shown
+            share = wrong / i
+            curve.append({"threshold": round(p, 4), "shown": round(i / len(order), 4), "wrong": round(share, 4)})
+            if share <= risk:
+                best = p
+    return best, curve
