@@ -131,3 +131,20 @@ def test_an_answer_and_a_quote_go_through_the_same_decision(qa, scripted, tmp_pa
     # the sentence, the same sentence at the second try (the model asked once more), then the quote
     assert refused.refused and [s.values["quote"] for s in refused.sentences] == [0.0, 0.0, 1.0]
     assert all(not s.supported and s.confidence < 0.01 for s in refused.sentences)
+
+
+def test_the_report_gives_the_risk_coverage_trade_off_of_the_decision():
+    from rag.apps.evaluation import Result, risk_coverage
+
+    def result(answerable, kept, p, right, failed=()):
+        x = {"kept": kept, "confidence": p, "values": {"support": p}, "failed": list(failed), "holds_expected": right}
+        return Result("q", "?", answerable, refused=not kept, checked=[x])
+
+    results = [result(True, True, 0.9, True), result(True, True, 0.8, False), result(True, False, 0.4, True),
+               result(False, False, 0.3, False), result(True, False, 0.99, True, failed=["complete"])]
+    rc = risk_coverage(results)
+    # answered at 0.9: 1 of 5 (0 wrong); 0.8: 2 (1 wrong); 0.4: 3 (1 wrong); 0.3: 4 (2 wrong); the vetoed one never
+    assert [(c["threshold"], c["answered"], c["wrong"]) for c in rc["risk_coverage"]] == [
+        (0.9, 0.2, 0.0), (0.8, 0.4, 0.5), (0.4, 0.6, 0.333), (0.3, 0.8, 0.5)]
+    assert rc["risk_coverage_area"] == round((0 + 1 / 2 + 1 / 3 + 2 / 4 + 3 / 5) / 5, 3)
+    assert risk_coverage([Result("q", "?", True, checked=[{"kept": True, "failed": []}])]) == {}

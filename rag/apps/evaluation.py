@@ -570,6 +570,7 @@ def summarize(results: list[Result], generate: bool = True) -> dict[str, Any]:
         "figure_notes": sum(r.figure_notes for r in results),
         "attributed_sentences": sum(r.attributed for r in results),
     })
+    summary.update(risk_coverage(results))
     for part in ("retrieval", "generation", "total"):
         values = [r.timings.get(part, 0.0) for r in results if r.timings]
         summary[f"{part}_p50_s"] = round(percentile(values, 50), 3)
@@ -603,6 +604,36 @@ def user_view(results: list[Result]) -> dict[str, Any]:
         view[f"shown_{kind}"] = len(mine)
         view[f"wrong_{kind}"] = sum(1 for r in mine if not (r.answerable and r.contains))
     return view
+
+
+def risk_coverage(results: list[Result]) -> dict[str, Any]:
+    """With the calibrated decision: as its threshold moves, the share of questions answered against the wrong
+    among them (the risk-coverage curve, a point per tenth answered), and its area (the mean wrong share over
+    every coverage; lower is better). Each question counts the sentence that decides it: the first shown, or
+    for a refusal the most probable one no fact vetoed (never shown when none was weighed). The model's output
+    is taken as it was: a lower threshold could also skip a second try or a quote."""
+    from rag.answer.decision import HARD
+
+    done = [r for r in results if not r.error]
+    if not any(x.get("confidence") is not None and x.get("values") for r in done for x in r.checked):
+        return {}
+    points = []
+    for r in done:
+        weighed = [x for x in r.checked if x.get("values") and not set(x["failed"]) & set(HARD)]
+        kept = [x for x in weighed if x["kept"]]
+        x = kept[0] if kept else max(weighed, key=lambda x: x["confidence"], default=None)
+        right = bool(x and r.answerable and x.get("holds_expected"))
+        points.append((x["confidence"] if x else -1.0, right))
+    points.sort(key=lambda pr: -pr[0])
+    curve, wrong, risks = [], 0, []
+    for i, (p, right) in enumerate(points, 1):
+        wrong += not right
+        risks.append(wrong / i)
+        if p >= 0 and (i == len(points) or points[i][0] < p) and (not curve or int(10 * i / len(points))
+                                                                 != int(10 * curve[-1]["answered"])):
+            curve.append({"threshold": round(p, 3), "answered": round(i / len(points), 3),
+                          "wrong": round(wrong / i, 3)})
+    return {"risk_coverage": curve, "risk_coverage_area": round(sum(risks) / len(risks), 3) if risks else None}
 
 
 def wilson(hits: int, n: int, z: float = 1.96) -> list[float] | None:
@@ -764,7 +795,11 @@ def write_report(out_dir: str | Path, title: str, summary: dict[str, Any], resul
 def _markdown(title: str, summary: dict[str, Any], results: list[Result], settings: dict[str, Any]) -> str:
     lines = [f"# Evaluation: {title}", "", " · ".join(f"{k}={v}" for k, v in settings.items()), "",
              "| metric | value |", "|---|---|"]
-    lines += [f"| {k} | {'n/a' if v is None else v} |" for k, v in summary.items()]
+    lines += [f"| {k} | {'n/a' if v is None else v} |" for k, v in summary.items() if k != "risk_coverage"]
+    if summary.get("risk_coverage"):
+        lines += ["", "## Risk and coverage (the calibrated decision's threshold moved)", "",
+                  "| threshold | answered | wrong among them |", "|---|---|---|"]
+        lines += [f"| {c['threshold']} | {c['answered']} | {c['wrong']} |" for c in summary["risk_coverage"]]
     table = check_table(results)
     if table:
         lines += ["", "## What each check did", "", "| check | sentences it left out (held the expected answer) "
