@@ -39,6 +39,10 @@ FEATURES: dict[str, str] = {
     "rank": "1 / the passage's rank among those the model read",
     "cited": "the model cited that passage itself",
     "new_words": "share of the sentence's content words the question does not have",
+    "names_held": "share of the question's names the passage (or its dispatch) holds (1: it names none)",
+    "words_shared": "share of the question's content words the passage has",
+    "kind_met": "the sentence gives an answer of the kind asked, in the strict sense (a date or a name the "
+                "question lacks, a figure with the unit asked; 1: no kind asked)",
     "quote": "an extractive quote, not the model's sentence",
     "reread_agrees": "re-read over the passage, the model found the answer the sentence gives",
     "reread_other": "re-read, the model found another answer",

@@ -12,9 +12,10 @@ from rag.answer.checks.base import REGISTRY, Check, Claim, Passages, Reader, Sou
 from rag.answer.checks.figures import unsupported_figures
 from rag.answer.checks.gate import gate_source
 from rag.answer.decision import FEATURES, HARD, Decision
-from rag.answer.query import Query
+from rag.answer.query import Query, answers_kind
 from rag.errors import ConfigError
 from rag.language.dates import Period, days_meant
+from rag.language.names import entity_coverage
 from rag.language.words import fold
 from rag.reading.reading import read
 from rag.settings import Settings
@@ -223,10 +224,17 @@ def sentence_values(claim: Claim, source: Source | None, query: Query, support: 
     """The decision's features that do not come from a failed check (rag/answer/decision.py, FEATURES)."""
     terms = claim.read.claim_terms
     asked = read(query.standalone).claim_terms if query.standalone else frozenset()
-    return {"support": support, "closeness": claim.closeness.get(source.number, 0.0) if source else 0.0,
-            "question_closeness": source.dense if source else 0.0,
-            "rank": 1.0 / source.number if source else 0.0, "cited": float(cited),
-            "new_words": len(terms - asked) / len(terms) if terms else 0.0, "quote": float(quote)}
+    values = {"support": support, "closeness": claim.closeness.get(source.number, 0.0) if source else 0.0,
+              "question_closeness": source.dense if source else 0.0,
+              "rank": 1.0 / source.number if source else 0.0, "cited": float(cited),
+              "new_words": len(terms - asked) / len(terms) if terms else 0.0, "quote": float(quote),
+              "kind_met": float(not query.wants or answers_kind(claim.text, query, strict=True))}
+    if source is not None:
+        names = {n for n in query.names if not n.isdigit()}
+        values["names_held"] = entity_coverage(names, source.with_context.text)
+        values["words_shared"] = (len(query.terms & source.with_context.terms) / len(query.terms)
+                                  if query.terms else 1.0)
+    return values
 
 
 def reread_values(verdict: Verdict) -> dict[str, float]:
