@@ -125,12 +125,19 @@ def test_an_answer_and_a_quote_go_through_the_same_decision(qa, scripted, tmp_pa
     first = answer.sentences[0]
     assert not answer.refused and "30" in answer.text and first.supported
     assert first.confidence == pytest.approx(Decision.load(path).probability(first.values), abs=1e-3)
+    band = {"high": "élevée", "fair": "moyenne", "low": "faible"}[
+        "high" if first.confidence >= 0.9 else "fair" if first.confidence >= 0.7 else "low"]
+    line = f"Confiance : {band} ({first.confidence:.2f})".replace(".", ",")
+    assert answer.confidence == first.confidence and line in answer.format()
+    assert answer.to_dict()["confidence_line"] == line
     path.write_text(_decision(-50.0).to_json())  # nothing is ever right enough
     refused = scripted(qa, "La région de Briansk en a compté 30 [1].", answer_decision="calibrated",
                        answer_decision_file=str(path)).ask(question)
     # the sentence, the same sentence at the second try (the model asked once more), then the quote
     assert refused.refused and [s.values["quote"] for s in refused.sentences] == [0.0, 0.0, 1.0]
     assert all(not s.supported and s.confidence < 0.01 for s in refused.sentences)
+    assert refused.sentences[0].reason.startswith("probabilité d'être juste 0.00, sous le seuil 0.50")
+    assert refused.confidence is None and "Confiance" not in refused.format()
 
 
 def test_the_report_gives_the_risk_coverage_trade_off_of_the_decision():

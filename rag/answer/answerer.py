@@ -17,7 +17,7 @@ from typing import Any
 from rag.answer.checks import Suite
 from rag.answer.citations import SentenceSplitter, split_answer
 from rag.answer.context import AnswerContext
-from rag.answer.decision import load_decision
+from rag.answer.decision import band, load_decision
 from rag.answer.evidence import Rejected, other_language_figures, select
 from rag.answer.extractive import NO_QUESTION, focus, hint, quote_verdict
 from rag.answer.followup import History, condense, is_follow_up
@@ -103,9 +103,27 @@ class Answer:
         """Sentences removed: unsupported by any retrieved passage, or superseded by a note on differing figures."""
         return [s for s in self.sentences if not s.supported]
 
+    @property
+    def confidence(self) -> float | None:
+        """The probability that the answer is right, as the calibrated decision weighed the first sentence shown
+        (None: a refusal, or the vetoes decided)."""
+        if self.refused:
+            return None
+        return next((s.confidence for s in self.sentences if s.supported and s.confidence is not None), None)
+
+    def confidence_line(self) -> str:
+        """'Confiance : élevée (0,93)', in the answer's language ('' without a probability)."""
+        p = self.confidence
+        if p is None:
+            return ""
+        words = table(self.lang, "reasons")
+        shown = f"{p:.2f}".replace(".", ",") if self.lang == "fr" else f"{p:.2f}"
+        return words["verdict"]["confidence"].format(band=words["confidence"][band(p)], p=shown)
+
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["dropped"] = [asdict(s) for s in self.dropped]
+        d["confidence"], d["confidence_line"] = self.confidence, self.confidence_line()
         return d
 
     def format(self, sources_only: bool = False) -> str:
@@ -113,6 +131,7 @@ class Answer:
         lines = [] if sources_only else [self.text, ""]
         if self.timeframe:
             lines.insert(0 if sources_only else 1, f"(period searched: {self.timeframe})")
+        lines += [self.confidence_line()] if self.confidence_line() and not sources_only else []
         lines += [_source_line(c) for c in self.citations]
         if self.closest:
             lines += ["", table(self.lang, "reasons")["verdict"]["closest"], *(_source_line(c) for c in self.closest)]

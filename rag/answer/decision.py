@@ -50,6 +50,9 @@ FEATURES: dict[str, str] = {
     "reread_asked": "the model was able to re-read (0: a model that cannot, or not asked)",
     **{f"fail_{name}": f"the check {name} failed" for name in SOFT_CHECKS},
 }
+# Words for a shown answer's probability (rag/language/data/<lang>/reasons.toml, [confidence]): the lowest
+# probability of each band, highest first.
+BANDS = ((0.9, "high"), (0.7, "fair"), (0.0, "low"))
 REREAD = ("reread_agrees", "reread_other", "reread_yes", "reread_asked")
 
 
@@ -103,6 +106,11 @@ class Decision:
             raise ConfigError(f"The answer decision {path} cannot be read ({exc}); retrain it with "
                               "`python -m rag calibrate` or set DQA_ANSWER_DECISION=vetoes.",
                               "answer_decision") from exc
+
+
+def band(p: float) -> str:
+    """The band a probability falls in ('high', 'fair', 'low')."""
+    return next(name for floor, name in BANDS if p >= floor)
 
 
 def load_decision(answer_decision: str, path: str) -> Decision | None:

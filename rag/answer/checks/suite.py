@@ -174,7 +174,7 @@ class Suite:
             verdicts += [c(shown, None, query) for c in self.stage("language", query)]
         nowhere = figures_nowhere(claim, query)
         if nowhere:
-            verdicts.append(Verdict("figure_nowhere", False, "figure_missing", {"figure": sorted(nowhere)[0]},
+            verdicts.append(Verdict("figure_nowhere", False, "figure_nowhere", {"figure": sorted(nowhere)[0]},
                                     passage=best))
         values = sentence_values(claim, source, query, raws[best - 1] if best else 0.0, best in valid, quote)
         values.update({f"fail_{v.check}": 1.0 for v in verdicts if not v.ok and f"fail_{v.check}" in FEATURES})
@@ -189,6 +189,10 @@ class Suite:
         else:
             p = round(decision.probability(values), 3)
         ok = not hard and (decision.shown(p) if decision else p == 1.0)
+        if decision and not hard and not ok:  # no one check decided: say so first
+            verdicts.insert(0, Verdict("decision", False, "unlikely",
+                                       {"p": f"{p:.2f}", "threshold": f"{decision.threshold:.2f}"}, passage=best))
+        verdicts.sort(key=lambda v: v.ok or v.check not in HARD)  # a fact that vetoed is the reason given
         support = raws[best - 1] if best else 0.0
         return AnswerSentence(claim.text, cites, round(support, 3), ok, list(claim.claimed),
                               verdicts=verdicts, confidence=p, values=values)
