@@ -32,6 +32,7 @@ from llama_index.core.vector_stores.types import FilterOperator, MetadataFilters
 from pydantic import ConfigDict, Field
 
 from rag.answer.answerer import Answer, Answerer, AnswerStream
+from rag.answer.checks import REGISTRY
 from rag.answer.query import analyze
 from rag.assistant import Assistant
 from rag.errors import ConfigError
@@ -153,9 +154,21 @@ class Speaker(GatePostprocessor):
     check: str = "speaker"
 
 
+class WordsShared(GatePostprocessor):
+    """When the question names nobody and nothing: drops a node not clearly closer than the floor nor sharing
+    most of the question's words."""
+    check: str = "words_shared"
+
+
+_NAMED = {cls.model_fields["check"].default: cls
+          for cls in (SimilarityFloor, NamesHeld, WordsShared, Speaker, StorySiblings)}
+
+
 def gate(qa: Assistant) -> list[GatePostprocessor]:
-    """Every gate as a postprocessor, in the order our evidence step applies them."""
-    return [SimilarityFloor(qa=qa), NamesHeld(qa=qa), Speaker(qa=qa), StorySiblings(qa=qa)]
+    """Every gate check of the registry as a postprocessor, in the order our evidence step applies them (a
+    story's sibling, which rescues what the others dropped, last); a check added to the gate joins it."""
+    names = [name for name, cls in REGISTRY.items() if "gate" in cls.stages and name != "story_sibling"]
+    return [_NAMED.get(name, GatePostprocessor)(qa=qa, check=name) for name in [*names, "story_sibling"]]
 
 
 def source_nodes(answer: Answer) -> list[NodeWithScore]:

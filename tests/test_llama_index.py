@@ -15,6 +15,7 @@ from rag.llama_index import (
     NamesHeld,
     SimilarityFloor,
     Speaker,
+    WordsShared,
     gate,
 )
 
@@ -58,7 +59,16 @@ def test_each_gate_postprocessor_drops_what_our_gate_drops_and_says_why(qa: Assi
     said = "Qu'a déclaré Dmitri Peskov ?"
     left = speaker.postprocess_nodes(DispatchRetriever(qa, k=8).retrieve(said), QueryBundle(said))
     assert left and all("Peskov" in n.node.get_content() for n in left)
-    assert [type(p).__name__ for p in gate(qa)] == ["SimilarityFloor", "NamesHeld", "Speaker", "StorySiblings"]
+    vague = "Qui est sur le podium ?"  # names nothing: the passage must share most of its words
+    shared = WordsShared(qa=qa)
+    shared.postprocess_nodes(DispatchRetriever(qa, k=6).retrieve(vague), QueryBundle(vague))
+    _, _, rejected = qa.answerer.gather(analyze(vague), 6)
+    failed = {r.passage.id for r in rejected if any(v.check == "words_shared" and not v.ok for v in r.verdicts)}
+    assert failed and {i for i, _ in shared.dropped} == failed
+    assert [type(p).__name__ for p in gate(qa)] == ["SimilarityFloor", "NamesHeld", "WordsShared", "Speaker",
+                                                    "StorySiblings"]
+    from rag.answer.checks import REGISTRY
+    assert {p.check for p in gate(qa)} == {name for name, c in REGISTRY.items() if "gate" in c.stages}
 
 
 def test_the_query_engine_answers_with_our_checked_citations(qa: Assistant):
