@@ -155,3 +155,18 @@ def test_the_report_gives_the_risk_coverage_trade_off_of_the_decision():
         (0.9, 0.2, 0.0), (0.8, 0.4, 0.5), (0.4, 0.6, 0.333), (0.3, 0.8, 0.5)]
     assert rc["risk_coverage_area"] == round((0 + 1 / 2 + 1 / 3 + 2 / 4 + 3 / 5) / 5, 3)
     assert risk_coverage([Result("q", "?", True, checked=[{"kept": True, "failed": []}])]) == {}
+
+
+def test_a_failed_check_never_makes_a_sentence_more_likely_right():
+    """On few noisy rows a failure can look like a sign of a right sentence; its weight is taken out instead."""
+    rows = [({"support": 0.9 - 0.01 * (i % 7), "fail_names_stated": float(i % 3 == 0)}, True) for i in range(30)]
+    rows += [({"support": 0.3 + 0.01 * (i % 7), "fail_names_stated": 0.0}, False) for i in range(30)]
+    decision = train(rows, risk=0.05, about={})
+    assert decision.weights["fail_names_stated"] == 0.0 and decision.weights["support"] > 1.0
+
+
+def test_the_shipped_decision_loads_and_each_weight_has_the_sign_its_value_allows():
+    from rag.answer.decision import SIGNS
+    shipped = load_decision("calibrated", "")
+    assert shipped is not None and 0.0 < shipped.threshold < 1.0 and shipped.about["rows"] > 100
+    assert all(SIGNS.get(k, 0) * w >= 0 for k, w in shipped.weights.items())

@@ -41,8 +41,8 @@ FEATURES: dict[str, str] = {
     "new_words": "share of the sentence's content words the question does not have",
     "names_held": "share of the question's names the passage (or its dispatch) holds (1: it names none)",
     "words_shared": "share of the question's content words the passage has",
-    "kind_met": "the sentence gives an answer of the kind asked, in the strict sense (a date or a name the "
-                "question lacks, a figure with the unit asked; 1: no kind asked)",
+    "kind_missed": "the question asks a kind of answer (a date, a length, an amount, an age...) and the sentence "
+                   "gives none in the strict sense (a date the question lacks, a figure with the unit asked)",
     "quote": "an extractive quote, not the model's sentence",
     "reread_agrees": "re-read over the passage, the model found the answer the sentence gives",
     "reread_other": "re-read, the model found another answer",
@@ -53,6 +53,12 @@ FEATURES: dict[str, str] = {
 # Words for a shown answer's probability (rag/language/data/<lang>/reasons.toml, [confidence]): the lowest
 # probability of each band, highest first.
 BANDS = ((0.9, "high"), (0.7, "fair"), (0.0, "low"))
+# What each value can only say, whatever a small training set suggests: a failed check never makes a sentence
+# more likely right, support and an agreeing re-reading never less. A weight trained against its sign is
+# taken out and the model fitted again without it (rows are few and their labels noisy).
+SIGNS = {"support": 1, "question_closeness": 1, "rank": 1, "cited": 1, "names_held": 1, "words_shared": 1,
+         "kind_missed": -1, "reread_agrees": 1, "reread_other": -1, "reread_yes": 1,
+         **{f"fail_{name}": -1 for name in SOFT_CHECKS}}
 REREAD = ("reread_agrees", "reread_other", "reread_yes", "reread_asked")
 
 
@@ -140,10 +146,18 @@ def train(rows: Iterable[tuple[Mapping[str, float], bool]], risk: float, about: 
         raise ValueError("the rows need right and wrong sentences both")
     mean, scale = x.mean(axis=0), x.std(axis=0)
     scale[scale == 0] = 1.0
-    model = LogisticRegression(C=1.0, max_iter=2000).fit((x - mean) / scale, y)
     names = list(FEATURES)
-    decision = Decision(dict(zip(names, map(float, model.coef_[0]))), float(model.intercept_[0]),
-                        dict(zip(names, map(float, mean))), dict(zip(names, map(float, scale))), 1.0, about)
+    used = [i for i, name in enumerate(names) if x[:, i].std() > 0]
+    while True:  # fit, then take out the weights trained against their sign (SIGNS), until none is
+        model = LogisticRegression(C=1.0, max_iter=2000).fit(((x - mean) / scale)[:, used], y)
+        against = [i for i, w in zip(used, model.coef_[0]) if SIGNS.get(names[i], 0) * w < 0]
+        if not against:
+            break
+        used = [i for i in used if i not in against]
+    weights = dict.fromkeys(names, 0.0)
+    weights.update({names[i]: float(w) for i, w in zip(used, model.coef_[0])})
+    decision = Decision(weights, float(model.intercept_[0]), dict(zip(names, map(float, mean))),
+                        dict(zip(names, map(float, scale))), 1.0, about)
     probs = [decision.probability(v) for v, _ in rows]
     threshold, curve = choose_threshold(probs, list(y), risk)
     curve = [c for i, c in enumerate(curve)  # a point per tenth of the rows shown, and the last

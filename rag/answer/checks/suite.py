@@ -232,7 +232,7 @@ def sentence_values(claim: Claim, source: Source | None, query: Query, support: 
               "question_closeness": source.dense if source else 0.0,
               "rank": 1.0 / source.number if source else 0.0, "cited": float(cited),
               "new_words": len(terms - asked) / len(terms) if terms else 0.0, "quote": float(quote),
-              "kind_met": float(not query.wants or answers_kind(claim.text, query, strict=True))}
+              "kind_missed": float(bool(query.wants) and not answers_kind(claim.text, query, strict=True))}
     if source is not None:
         names = {n for n in query.names if not n.isdigit()}
         values["names_held"] = entity_coverage(names, source.with_context.text)
