@@ -81,10 +81,7 @@ class Decision:
     def best_case(self, values: Mapping[str, float]) -> float:
         """The probability with the re-reading at its most favourable: below the threshold, re-reading (a
         model call) cannot make the sentence shown, so it is not asked."""
-        best = dict(values)
-        for k in REREAD:
-            lo, hi = (0.0, 1.0)
-            best[k] = hi if self.weights.get(k, 0.0) >= 0 else lo
+        best = {**values, **{k: 1.0 if self.weights.get(k, 0.0) >= 0 else 0.0 for k in REREAD}}
         return self.probability(best)
 
     def shown(self, p: float) -> bool:

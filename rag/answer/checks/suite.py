@@ -163,8 +163,33 @@ class Suite:
             cites = [int(np.argmax(raws)) + 1]
         best = cites[0] if cites else 0
         source = sources[best - 1] if best else None
-        verdicts = list(judged[best - 1][1]) if best else []
-        for check in self.stage("answer", query) if best else ():
+        verdicts = [*(judged[best - 1][1] if best else []), *self._unstopped(claim, shown, source, query, lead, quote)]
+        values = sentence_values(claim, source, query, raws[best - 1] if best else 0.0, best in valid, quote)
+        values.update({f"fail_{v.check}": 1.0 for v in verdicts if not v.ok and f"fail_{v.check}" in FEATURES})
+        hard = any(not v.ok and v.check in HARD for v in verdicts) or not best
+        if not hard and (decision is None or decision.shown(decision.best_case(values))):
+            for check in self.stage("verify", query):
+                verdicts.append(check(claim, source, query))
+                values.update(reread_values(verdicts[-1]))
+        if decision is None:  # as the vetoes decided: every verdict holds
+            ok, p = not hard and all(v.ok for v in verdicts) and raws[best - 1] >= self.min_support, None
+        else:
+            p = round(decision.probability(values), 3)
+            ok = not hard and decision.shown(p)
+            if not hard and not ok:  # no one check decided: say so first
+                verdicts.insert(0, Verdict("decision", False, "unlikely",
+                                           {"p": f"{p:.2f}", "threshold": f"{decision.threshold:.2f}"}, passage=best))
+        verdicts.sort(key=lambda v: v.ok or v.check not in HARD)  # a fact that vetoed is the reason given
+        support = raws[best - 1] if best else 0.0
+        return AnswerSentence(claim.text, cites, round(support, 3), ok, list(claim.claimed),
+                              verdicts=verdicts, confidence=p, values=values)
+
+    def _unstopped(self, claim: Claim, shown: Claim, source: Source | None, query: Query, lead: bool,
+                   quote: bool) -> list[Verdict]:
+        """The verdicts of the answer, quote, lead and language stages on the sentence resting on `source`, and
+        whether its figures are made up, all of them whatever the others decided."""
+        verdicts = []
+        for check in self.stage("answer", query) if source is not None else ():
             verdicts.append(check(claim, None if check.name in _CLAIM_WIDE else source, query))
         if quote:
             verdicts += [c(claim, source, query) for c in self.stage("quote", query) if "verify" not in c.stages]
@@ -175,27 +200,8 @@ class Suite:
         nowhere = figures_nowhere(claim, query)
         if nowhere:
             verdicts.append(Verdict("figure_nowhere", False, "figure_nowhere", {"figure": sorted(nowhere)[0]},
-                                    passage=best))
-        values = sentence_values(claim, source, query, raws[best - 1] if best else 0.0, best in valid, quote)
-        values.update({f"fail_{v.check}": 1.0 for v in verdicts if not v.ok and f"fail_{v.check}" in FEATURES})
-        hard = any(not v.ok and v.check in HARD for v in verdicts) or not best
-        if not hard and (decision is None or decision.shown(decision.best_case(values))):
-            for check in self.stage("verify", query):
-                verdict = check(claim, source, query)
-                verdicts.append(verdict)
-                values.update(reread_values(verdict))
-        if decision is None:
-            p = 1.0 if all(v.ok for v in verdicts) and best and raws[best - 1] >= self.min_support else 0.0
-        else:
-            p = round(decision.probability(values), 3)
-        ok = not hard and (decision.shown(p) if decision else p == 1.0)
-        if decision and not hard and not ok:  # no one check decided: say so first
-            verdicts.insert(0, Verdict("decision", False, "unlikely",
-                                       {"p": f"{p:.2f}", "threshold": f"{decision.threshold:.2f}"}, passage=best))
-        verdicts.sort(key=lambda v: v.ok or v.check not in HARD)  # a fact that vetoed is the reason given
-        support = raws[best - 1] if best else 0.0
-        return AnswerSentence(claim.text, cites, round(support, 3), ok, list(claim.claimed),
-                              verdicts=verdicts, confidence=p, values=values)
+                                    passage=source.number if source else 0))
+        return verdicts
 
     def raw_support(self, claim: Claim, source: Source, query: Query) -> float:
         """The support score before any check caps it."""
