@@ -1,4 +1,4 @@
-"""Metadata filters of a search: date range, languages, sources, dispatch ids."""
+"""Metadata filters of a search: date range, languages, sources, dispatch ids (kept, or left out)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
@@ -18,6 +18,8 @@ class Filters:
     lang: list[str] = field(default_factory=list)
     source: list[str] = field(default_factory=list)
     dispatch_ids: list[str] = field(default_factory=list)
+    # dispatches never searched (an evaluation asks a question with the one holding its answer left out)
+    exclude_dispatch_ids: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.bounds()  # a malformed date is a configuration error now, not a traceback later
@@ -28,13 +30,14 @@ class Filters:
             return cls()
         if isinstance(value, Filters):
             return value
-        unknown = set(value) - {"date_from", "date_to", "lang", "source", "dispatch_ids"}
+        unknown = set(value) - {"date_from", "date_to", "lang", "source", "dispatch_ids", "exclude_dispatch_ids"}
         if unknown:
             raise ConfigError(f"Unknown filter(s): {', '.join(sorted(unknown))}. "
-                              "Use date_from, date_to, lang, source, dispatch_ids.")
+                              "Use date_from, date_to, lang, source, dispatch_ids, exclude_dispatch_ids.")
         return cls(date_from=value.get("date_from", "") or "", date_to=value.get("date_to", "") or "",
                    lang=_as_list(value.get("lang")), source=_as_list(value.get("source")),
-                   dispatch_ids=_as_list(value.get("dispatch_ids")))
+                   dispatch_ids=_as_list(value.get("dispatch_ids")),
+                   exclude_dispatch_ids=_as_list(value.get("exclude_dispatch_ids")))
 
     def bounds(self) -> tuple[date | None, date | None]:
         """First and last day of the range (None: open)."""
@@ -44,7 +47,8 @@ class Filters:
 
     @property
     def is_empty(self) -> bool:
-        return not (self.date_from or self.date_to or self.lang or self.source or self.dispatch_ids)
+        return not (self.date_from or self.date_to or self.lang or self.source or self.dispatch_ids
+                    or self.exclude_dispatch_ids)
 
     def narrow(self, start: date | None, end: date | None) -> Filters:
         """These filters with the date range intersected with [start, end]."""
@@ -59,7 +63,8 @@ class Filters:
         if period and ((lo and period.end < lo) or (hi and period.start > hi)):
             return False
         return ((not self.lang or lang in self.lang) and (not self.source or source in self.source)
-                and (not self.dispatch_ids or dispatch_id in self.dispatch_ids))
+                and (not self.dispatch_ids or dispatch_id in self.dispatch_ids)
+                and dispatch_id not in self.exclude_dispatch_ids)
 
 
 def _bound(name: str, value: object, first: bool) -> date | None:

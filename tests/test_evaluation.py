@@ -387,3 +387,18 @@ def test_the_interval_of_a_share_is_wide_at_100_questions():
     from rag.apps.evaluation import wilson
     assert wilson(30, 100) == [0.219, 0.396]  # about +/-0.09 around 0.3
     assert wilson(0, 10) == [0.0, 0.278] and wilson(10, 10) == [0.722, 1.0] and wilson(0, 0) is None
+
+
+def test_answer_removed_asks_each_answerable_question_without_the_dispatch_that_answers_it():
+    from rag.apps.evaluation import Question, without_their_answer
+    questions = [
+        Question("a", "Combien de drones au-dessus de Briansk ?", "fr", True, ["30"],
+                 [Evidence("2025-03-13-drones-briansk.fr.txt", "30")], filters={"lang": ["fr"]}),
+        Question("b", "Et au-dessus de Kalouga ?", "fr", True, ["25"], [Evidence("p123", "25")], follow_up_of="a"),
+        Question("c", "Qui a gagné le Tour 2031 ?", "fr", False),
+    ]
+    gone = without_their_answer(questions)
+    assert [(q.id, q.answerable, q.expected, q.follow_up_of) for q in gone] == [
+        ("a~gone", False, [], ""), ("b~gone", False, [], "a~gone")]
+    assert gone[0].filters == {"lang": ["fr"], "exclude_dispatch_ids": ["2025-03-13-drones-briansk.fr"]}
+    assert gone[1].filters == {"exclude_dispatch_ids": ["p123"]}

@@ -39,6 +39,17 @@ def test_filters_language_date_source(qa):
     assert ids and {p.dispatch_id for p in ids} == {"2025-03-13-drones-briansk.fr"}
 
 
+def test_a_dispatch_left_out_is_found_neither_by_meaning_nor_by_words(qa):
+    """How an evaluation asks a question with the passage holding its answer gone (a near miss to refuse)."""
+    question = "Combien de drones ont été abattus au-dessus de Briansk ?"
+    gone = "2025-03-13-drones-briansk.fr"
+    assert gone in {p.dispatch_id for p in qa.retrieve(question, k=8)}
+    left = qa.retrieve(question, k=8, filters={"exclude_dispatch_ids": [gone]})
+    assert left and gone not in {p.dispatch_id for p in left}
+    assert gone not in {qa.store.get([i])[0].meta.dispatch_id for i, _ in
+                        qa.lexical_search(question, 20, {"exclude_dispatch_ids": [gone]})}
+
+
 def test_captions_rank_below_body_text():
     body = StoredChunk("b", "texte", ChunkMeta("d"))
     cap = StoredChunk("c", "légende", ChunkMeta("d", is_caption=True))

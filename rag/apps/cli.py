@@ -77,6 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "half of the other questions (tune on 'tune', report on 'heldout'), or a fixed part of heldout "
                    "sized for the decision: heldout-100 day to day (+/-0.09), heldout-300 to close an issue")
     p.add_argument("--retrieval-only", action="store_true", help="score retrieval only, no generation")
+    p.add_argument("--answer-removed", action="store_true", help="ask each answerable question with the dispatch "
+                   "holding its answer left out of the search: the right reply is a refusal (near misses; report "
+                   "folder <set name>[-<split>]-answer-removed)")
     p.add_argument("--compare-llama-index", nargs="?", type=int, const=0, default=None, metavar="N",
                    help="also score a plain LlamaIndex VectorStoreIndex over our Chroma collection beside our "
                    "retriever, and (when answers are generated) its default query engine, written by the same "
@@ -296,7 +299,8 @@ def _eval(args: argparse.Namespace) -> int:
         from rag.settings import PROJECT_ROOT
         args.corpus = str(PROJECT_ROOT / "eval" / "corpus")
     run = EvalRun(args.questions, args.squad, args.corpus, args.k, args.out, args.limit, not args.retrieval_only,
-                  args.index_dir, args.split or "", args.compare_llama_index, args.workers, args.report_only)
+                  args.index_dir, args.split or "", args.compare_llama_index, args.workers, args.report_only,
+                  answer_removed=args.answer_removed)
     summary, paths = run_eval(settings, run)
     width = max(map(len, summary))
     print("\n".join(f"{key:<{width}}  {value}" for key, value in summary.items()))

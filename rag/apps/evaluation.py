@@ -14,7 +14,7 @@ import random
 import re
 import statistics
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -865,6 +865,7 @@ class EvalRun:
     workers: int = 1  # questions answered at once, each worker a process with its own model
     report_only: bool = False
     progress: bool = True
+    answer_removed: bool = False  # each answerable question asked with the dispatch holding its answer left out
 
     @property
     def name(self) -> str:
@@ -873,7 +874,8 @@ class EvalRun:
 
     @property
     def report_name(self) -> str:
-        return f"{self.name}-{self.split}" if self.split else self.name
+        name = f"{self.name}-{self.split}" if self.split else self.name
+        return f"{name}-answer-removed" if self.answer_removed else name
 
 
 def run_eval(settings, run: EvalRun) -> tuple[dict[str, Any], list[Path]]:
@@ -919,9 +921,30 @@ def run_eval(settings, run: EvalRun) -> tuple[dict[str, Any], list[Path]]:
 
 def _question_set(run: EvalRun, index_dir: Path) -> tuple[str | Path, list[Question]]:
     if run.squad:
-        return squad_to_eval(run.squad, index_dir, run.limit, split=run.split)
-    questions = load_questions(run.questions_file)
-    return run.corpus, questions[:run.limit] if run.limit else questions
+        corpus, questions = squad_to_eval(run.squad, index_dir, run.limit, split=run.split)
+    else:
+        corpus, questions = run.corpus, load_questions(run.questions_file)
+        questions = questions[:run.limit] if run.limit else questions
+    return corpus, without_their_answer(questions) if run.answer_removed else questions
+
+
+def without_their_answer(questions: list[Question]) -> list[Question]:
+    """Each answerable question asked with the dispatches holding its answer left out of the search: a near
+    miss on the same topic, which the right behaviour refuses (labelled rows for the answer decision, and a
+    measure of how often the system answers from the wrong passage). Follow-ups keep their conversation."""
+    kept = {q.id for q in questions if q.answerable and q.evidence}
+    out = []
+    for q in questions:
+        if q.id in kept:
+            gone = sorted({Path(e.dispatch).stem if Path(e.dispatch).suffix in _FILE_SUFFIXES else e.dispatch
+                           for e in q.evidence})
+            out.append(replace(q, id=f"{q.id}~gone", answerable=False, expected=[], evidence=[],
+                               filters={**q.filters, "exclude_dispatch_ids": gone},
+                               follow_up_of=f"{q.follow_up_of}~gone" if q.follow_up_of in kept else ""))
+    return out
+
+
+_FILE_SUFFIXES = {".txt", ".json", ".xml", ".md"}  # evidence named by its file: the dispatch id is the stem
 
 
 def _answer_missing(settings, run: EvalRun, corpus, index_dir: Path, questions: list[Question], log,

@@ -66,6 +66,8 @@ class Segment:
             keep &= np.isin(self.source, filters.source)
         if filters.dispatch_ids:
             keep &= np.isin(self.dispatch, filters.dispatch_ids)
+        if filters.exclude_dispatch_ids:
+            keep &= ~np.isin(self.dispatch, filters.exclude_dispatch_ids)
         return None if keep.all() else keep.astype(np.float32)
 
     def save(self, folder: Path) -> None:

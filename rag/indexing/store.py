@@ -95,6 +95,8 @@ def where(filters: Filters) -> dict | None:
     for key, values in (("lang", filters.lang), ("source", filters.source), ("dispatch_id", filters.dispatch_ids)):
         if values:
             clauses.append({key: {"$in": list(values)}})
+    if filters.exclude_dispatch_ids:
+        clauses.append({"dispatch_id": {"$nin": list(filters.exclude_dispatch_ids)}})
     if not clauses:
         return None
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}
