@@ -5,7 +5,8 @@ import pytest
 
 from rag import Settings
 from rag.answer.checks import Claim, Passages, Suite
-from rag.answer.decision import FEATURES, Decision, choose_threshold, load_decision, train
+from rag.answer.decision import FEATURES, Decision, choose_threshold, load_decision
+from rag.answer.decision import train_decision as train
 from rag.answer.query import analyze
 from rag.apps.calibrate import calibrate, describe, training_rows
 from rag.errors import ConfigError, EvalDataError

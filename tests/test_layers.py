@@ -9,7 +9,9 @@ CHECKS = ["answer.checks.base", "answer.checks.claims", "answer.checks.figures",
           "answer.checks.support", "answer.checks.counts", "answer.checks.kind", "answer.checks.language",
           "answer.checks.gate", "answer.checks.grounded", "answer.checks.suite", "answer.checks"]
 # What the checks may read: values and language knowledge, never retrieval, the store or a model.
-CHECKS_MAY_USE = {"errors", "settings", "language", "reading", "filters", "values", "answer.query", "answer.checks"}
+# The calibrated decision weighs the checks' values (coefficients, no model): the suite applies it.
+CHECKS_MAY_USE = {"errors", "settings", "language", "reading", "filters", "values", "answer.query", "answer.checks",
+                  "answer.decision"}
 # The layers, bottom first; a module may import only modules listed before it (in its own layer or below).
 LAYERS = {
     "config": ["errors", "settings"],
@@ -24,9 +26,9 @@ LAYERS = {
     "retrieve": ["retrieval"],
     "llm": ["llm.models", "llm.usage", "llm.backends"],
     # question -> evidence -> prompt -> checked sentences -> Answer
-    "answer": ["answer.query", *CHECKS, "answer.evidence", "answer.prompting", "answer.verifier", "answer.context",
-               "answer.reasons", "answer.examples", "answer.followup", "answer.versions", "answer.citations",
-               "answer.notes", "answer.extractive", "answer.writer", "answer.answerer"],
+    "answer": ["answer.query", "answer.decision", *CHECKS, "answer.evidence", "answer.prompting", "answer.verifier",
+               "answer.context", "answer.reasons", "answer.examples", "answer.followup", "answer.versions",
+               "answer.citations", "answer.notes", "answer.extractive", "answer.writer", "answer.answerer"],
     "api": ["assistant", "__init__"],
     # LlamaIndex components over the API (retriever, gate postprocessors, query engine, LLM adapters)
     "integrations": ["llama_index"],
@@ -34,6 +36,7 @@ LAYERS = {
 ORDER = [m for layer in LAYERS.values() for m in layer]
 # The apps may import the public API (the package itself) and these helpers, and one another.
 APPS = ["apps.cli", "apps.ui", "apps.ui_html", "apps.evaluation", "apps.runlog", "apps.workers", "apps.labelled",
+        "apps.calibrate",
         "apps.bench", "apps.docs", "apps.watch", "__main__"]
 APP_MAY_USE = {"__init__", "llama_index", "errors", "settings", "language.words", "language.sentences",
                "language.numbers", "language.detect", "language.dates"}

@@ -17,7 +17,7 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from rag.errors import ConfigError
 
@@ -72,6 +72,8 @@ class Decision:
     scale: dict[str, float]
     threshold: float
     about: dict[str, Any] = field(default_factory=dict)  # what it was trained on, and its measured trade-off
+    features: ClassVar[dict[str, str]] = FEATURES  # what each value measures
+    default_path: ClassVar[Path] = DEFAULT_PATH  # the one the package ships
 
     def probability(self, values: Mapping[str, float]) -> float:
         z = self.intercept + sum(w * (values.get(k, 0.0) - self.mean[k]) / self.scale[k]
@@ -94,7 +96,9 @@ class Decision:
                            "about": self.about}, indent=1, ensure_ascii=False) + "\n"
 
     @classmethod
-    def load(cls, path: str | Path = DEFAULT_PATH) -> Decision:
+    def load(cls, path: str | Path = "") -> Decision:
+        """A decision file as `rag calibrate` writes it ('': the one the package ships)."""
+        path = path or DEFAULT_PATH
         try:
             raw = json.loads(Path(path).read_text(encoding="utf-8"))
             feats = raw["features"]
@@ -123,14 +127,14 @@ def load_decision(answer_decision: str, path: str) -> Decision | None:
         return None
     if not path and not DEFAULT_PATH.exists():
         return None
-    return Decision.load(path or DEFAULT_PATH)
+    return Decision.load(path)
 
 
 def vector(values: Mapping[str, float]) -> list[float]:
     return [float(values.get(k, 0.0)) for k in FEATURES]
 
 
-def train(rows: Iterable[tuple[Mapping[str, float], bool]], risk: float, about: dict[str, Any]) -> Decision:
+def train_decision(rows: Iterable[tuple[Mapping[str, float], bool]], risk: float, about: dict[str, Any]) -> Decision:
     """A logistic regression over the rows (features, right?), with the lowest threshold whose
     wrong-among-shown share on these rows stays within `risk` (scikit-learn's, L2, balanced C)."""
     import numpy as np

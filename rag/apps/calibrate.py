@@ -3,7 +3,7 @@
 Each sentence an evaluation checked with the calibrated decision on (`DQA_ANSWER_DECISION=calibrated`) is
 kept in its results.jsonl with the values the decision weighs. A sentence is right when its question is
 answerable and it holds the expected answer; any sentence answering an unanswerable question is wrong.
-Sentences a fact vetoed (rag/answer/decision.py, HARD) are never shown and are left out of the training.
+Sentences a fact vetoed (rag.FACT_CHECKS) are never shown and are left out of the training.
 Train on tune runs, report on held-out ones: the file written says which runs it learned from.
 """
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from rag.answer.decision import FEATURES, HARD, Decision, train
+from rag import FACT_CHECKS, Decision, train_decision
 from rag.errors import EvalDataError
 
 Row = tuple[dict[str, float], bool]
@@ -29,7 +29,7 @@ def training_rows(paths: Iterable[str | Path]) -> list[Row]:
             except json.JSONDecodeError as exc:
                 raise EvalDataError(f"{path}:{n}", f"not JSON ({exc}).") from exc
             for x in rec.get("checked", []):
-                if not x.get("values") or set(x.get("failed", [])) & set(HARD):
+                if not x.get("values") or set(x.get("failed", [])) & set(FACT_CHECKS):
                     continue
                 right = bool(rec.get("answerable")) and bool(x.get("holds_expected"))
                 rows.append(({k: float(v) for k, v in x["values"].items()}, right))
@@ -43,7 +43,7 @@ def calibrate(paths: list[str], risk: float, out: str | Path) -> Decision:
     """Train on the runs' sentences, write the decision to `out` and return it."""
     rows = training_rows(paths)
     about: dict[str, Any] = {"trained_on": [str(Path(p).parent.name) for p in paths]}
-    decision = train(rows, risk, about)
+    decision = train_decision(rows, risk, about)
     Path(out).write_text(decision.to_json(), encoding="utf-8")
     return decision
 
@@ -56,7 +56,7 @@ def describe(decision: Decision) -> str:
              f"(wrong among shown <= {decision.about.get('risk', 0):.2f} on those sentences)", "",
              "| feature | weight | what it measures |", "| --- | --- | --- |"]
     for name, weight in sorted(decision.weights.items(), key=lambda kv: -abs(kv[1])):
-        lines.append(f"| {name} | {weight:+.2f} | {FEATURES[name]} |")
+        lines.append(f"| {name} | {weight:+.2f} | {Decision.features[name]} |")
     curve = decision.about.get("curve", [])
     if curve:
         lines += ["", "| threshold | shown | wrong among shown |", "| --- | --- | --- |"]

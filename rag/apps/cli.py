@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from rag.answer.decision import DEFAULT_PATH as DEFAULT_DECISION
+from rag import Decision
 from rag.apps.bench import SECTIONS as BENCH_SECTIONS
 from rag.apps.evaluation import SPLITS
 from rag.errors import DispatchQAError
@@ -116,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "ones you report on)")
     p.add_argument("--risk", type=float, default=0.10, help="wrong among shown sentences the threshold is chosen "
                    "for, on these rows (default 0.10)")
-    p.add_argument("--out", default=str(DEFAULT_DECISION), help="where to write it (default: the one the "
+    p.add_argument("--out", default=str(Decision.default_path), help="where to write it (default: the one the "
                    "package ships, rag/answer/data/decision.json)")
 
     p = sub.add_parser("bench", help="speed benchmarks: ingest, retrieval stages at scale, freshness, cold start "

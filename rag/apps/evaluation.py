@@ -612,14 +612,14 @@ def risk_coverage(results: list[Result]) -> dict[str, Any]:
     every coverage; lower is better). Each question counts the sentence that decides it: the first shown, or
     for a refusal the most probable one no fact vetoed (never shown when none was weighed). The model's output
     is taken as it was: a lower threshold could also skip a second try or a quote."""
-    from rag.answer.decision import HARD
+    from rag import FACT_CHECKS
 
     done = [r for r in results if not r.error]
     if not any(x.get("confidence") is not None and x.get("values") for r in done for x in r.checked):
         return {}
     points = []
     for r in done:
-        weighed = [x for x in r.checked if x.get("values") and not set(x["failed"]) & set(HARD)]
+        weighed = [x for x in r.checked if x.get("values") and not set(x["failed"]) & set(FACT_CHECKS)]
         kept = [x for x in weighed if x["kept"]]
         x = kept[0] if kept else max(weighed, key=lambda x: x["confidence"], default=None)
         right = bool(x and r.answerable and x.get("holds_expected"))
