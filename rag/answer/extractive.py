@@ -110,11 +110,11 @@ def hint(query: Query, evidence: list[Evidence], embedder: Embedder, s: Settings
 
 def extract(query: Query, evidence: list[Evidence], context: AnswerContext) -> AnswerSentence | None:
     """The best passage span, quoted verbatim with its dispatch's date (and its speaker when the quote
-    leaves it as a pronoun); None (with the calibrated decision: the quote, not supported) when a check of the
-    quote stage fails: the question asks for a length, a
-    duration, an age, an amount or a count and the span holds none (a near miss is not an answer: asked how
-    many drones were shot down over Kursk, a sentence on the town retaken there is no count), or it counts
-    other things than those asked ("quatre malfaiteurs" for "combien de suspects")."""
+    leaves it as a pronoun); None (with the calibrated decision: the quote, not supported) when it is not
+    shown: a check of the quote stage fails (the question asks for a length, a duration, an age, an amount or
+    a count and the span holds none: asked how many drones were shot down over Kursk, a sentence on the town
+    retaken there is no count; or it counts other things than those asked, "quatre malfaiteurs" for "combien
+    de suspects"), or the calibrated decision weighs it below its threshold."""
     embedder, prompts, s, suite = context
     sentence, e = best_span(query, evidence, embedder, s)
     if s.answer_decision == "calibrated":  # the same decision as the model's sentences, as a quote

@@ -13,6 +13,7 @@ from dataclasses import replace
 from rag.answer.checks import Claim
 from rag.answer.citations import cited_spans, render
 from rag.answer.context import AnswerContext
+from rag.answer.decision import HARD
 from rag.answer.evidence import alone
 from rag.answer.extractive import extract
 from rag.answer.notes import attribute_quote, correction_note, version_note
@@ -71,7 +72,7 @@ class AnswerWriter:
         shown = localize_figures(claim.text, self.query.lang, *self.passages.by_language)
         sent = self.suite.weigh(claim, Claim(read(shown), passages=self.passages), self.query, not self.generated)
         failed = {v.check for v in sent.verdicts if not v.ok}
-        if "one_language" in failed and not failed & {"complete", "figure_nowhere"} and self._would_show(sent):
+        if "one_language" in failed and not failed & (set(HARD) - {"one_language"}) and self._would_show(sent):
             self.untranslated = self.untranslated or sent
         return replace(sent, text=shown)
 
