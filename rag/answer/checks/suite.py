@@ -9,6 +9,7 @@ from dataclasses import replace
 import numpy as np
 
 from rag.answer.checks.base import REGISTRY, Check, Claim, Passages, Reader, Source
+from rag.answer.checks.claims import own_terms
 from rag.answer.checks.figures import unsupported_figures
 from rag.answer.checks.gate import gate_source
 from rag.answer.decision import FEATURES, HARD, Decision
@@ -155,7 +156,6 @@ class Suite:
         them)."""
         decision = self.decision
         sources = claim.passages.sources
-        judged = [self.support(claim, s, query) for s in sources]
         raws = [self.raw_support(claim, s, query) for s in sources]
         valid = [n for n in claim.claimed if 1 <= n <= len(sources)]
         cites = sorted({n for n in valid if raws[n - 1] >= self.min_support}, key=lambda n: -raws[n - 1])
@@ -163,7 +163,8 @@ class Suite:
             cites = [int(np.argmax(raws)) + 1]
         best = cites[0] if cites else 0
         source = sources[best - 1] if best else None
-        verdicts = [*(judged[best - 1][1] if best else []), *self._unstopped(claim, shown, source, query, lead, quote)]
+        verdicts = [*(self.support(claim, source, query)[1] if source else []),
+                    *self._unstopped(claim, shown, source, query, lead, quote)]
         values = sentence_values(claim, source, query, raws[best - 1] if best else 0.0, best in valid, quote)
         values.update({f"fail_{v.check}": 1.0 for v in verdicts if not v.ok and f"fail_{v.check}" in FEATURES})
         hard = any(not v.ok and v.check in HARD for v in verdicts) or not best
@@ -233,11 +234,10 @@ def sentence_values(claim: Claim, source: Source | None, query: Query, support: 
                     quote: bool) -> dict[str, float]:
     """The decision's features that do not come from a failed check (rag/answer/decision.py, FEATURES)."""
     terms = claim.read.claim_terms
-    asked = read(query.standalone).claim_terms if query.standalone else frozenset()
     values = {"support": support, "closeness": claim.closeness.get(source.number, 0.0) if source else 0.0,
               "question_closeness": source.dense if source else 0.0,
               "rank": 1.0 / source.number if source else 0.0, "cited": float(cited),
-              "new_words": len(terms - asked) / len(terms) if terms else 0.0, "quote": float(quote),
+              "new_words": len(own_terms(claim, query)) / len(terms) if terms else 0.0, "quote": float(quote),
               "kind_missed": float(bool(query.wants) and not answers_kind(claim.text, query, strict=True))}
     if source is not None:
         names = {n for n in query.names if not n.isdigit()}
