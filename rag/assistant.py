@@ -118,7 +118,7 @@ class Assistant:
         dim = len(self.embedder.embed_query("dimension probe"))
         self.store = DispatchStore(self.settings, self.embedder.name, dim)
         self.retriever = Retriever(self.store, self.embedder, self.settings)
-        self.answerer = Answerer(self.settings, self.retriever, self.embedder, self._get_llm)
+        self.answerer = Answerer(self.settings, self.retriever, self.embedder, self._get_llm, self._answer_slots)
 
     def _index_gone(self) -> bool:
         return not self.settings.chroma_host and not Path(self.settings.index_dir).is_dir()
@@ -141,6 +141,12 @@ class Assistant:
                     self._llm, self._notice, self._detail = select_llm(self.settings)
                 log.info(self._detail or self._notice)
             return self._llm
+
+    def _answer_slots(self) -> int:
+        """Answers written at once: the model's own figure once it is loaded; before, as the embedded model's
+        (a refusal before the model is asked must not load it to learn it)."""
+        llm = self._llm
+        return self.settings.embedded_slots if llm is None else getattr(llm, "slots", 0)
 
     def _replay(self) -> LLM:
         """The model behind a generation cache: chosen (and loaded) only when a request is not in the file."""

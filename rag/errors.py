@@ -85,6 +85,14 @@ class ContextOverflow(LLMError):
         self.prompt_tokens, self.context = prompt_tokens, context
 
 
+class Busy(DispatchQAError):
+    """Too many questions wait for the model already; `waiting` says how many."""
+
+    def __init__(self, message: str, waiting: int) -> None:
+        super().__init__(message)
+        self.waiting = waiting
+
+
 class BadQuestion(DispatchQAError):
     """The question is not text, is empty, or is longer than the max_question_chars setting."""
 

@@ -132,6 +132,14 @@ class Settings(BaseSettings):
                                      "slower, but the same prompt always gives the same answer (with it on, the "
                                      "answer can change by a word with what the model read before: the prompt is "
                                      "read in other steps).")
+    embedded_slots: int = _f(1, "llm", "Answers the embedded model writes at once (llama.cpp parallel slots, each "
+                             "with its own embedded_ctx). On 2 CPU cores more slots do not answer more per minute "
+                             "(reading a prompt already uses all the arithmetic the cores have: 4 questions at once "
+                             "took 57 s with 4 slots, 55 s with 1) and make every answer finish late; raise it on "
+                             "a machine with many cores or a GPU.", ge=1, le=16)
+    max_waiting: int = _f(16, "llm", "Questions that may wait for the embedded model while it answers others, in "
+                          "arrival order, each told how many are ahead; one more is told the service is busy. "
+                          "Ollama queues on its own side: nothing waits here for it.", ge=0)
     max_tokens: int = _f(200, "llm", "Most tokens an answer may generate.", ge=8)
     prompt_passages: int = _f(4, "llm", "Most passages the model reads (the best ranked; all of them are used "
                               "to check its sentences).", ge=1)

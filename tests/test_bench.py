@@ -19,3 +19,13 @@ def test_costs_are_summed_by_purpose_and_rates_are_tokens_over_seconds():
     table = cost_table(costs)
     assert "| 1 | 10.0 | 10.0 | 0.1 | 2 | 500 | 300 | 40 | 8.0 | 2.0 | answer 1, re-reading 1 |" in table
     assert "- re-reading: 0.50 calls, 0.5 s per answer" in table and "reads 60 prompt tokens/s" in table
+
+
+def test_a_concurrency_row_counts_answers_per_minute_over_the_wall_clock_and_cpu_per_answer():
+    from rag.apps.bench import concurrency_line, concurrency_row
+    row = concurrency_row(1, 2, [(2.0, 5.0), (6.0, 10.0), (3.0, 4.0), (7.0, 9.0)], wall_s=20.0, cpu_s=36.0,
+                          rss_mb=2048.0)
+    assert row["answers_per_min"] == 12.0 and row["cpu_s_per_answer"] == 9.0
+    assert row["first_p50_s"] == 6.0 and row["total_p95_s"] == 10.0 and row["total_p50_s"] == 9.0
+    assert concurrency_line(row).startswith("[concurrency] 1 slot(s), 2 at once: 12.0 answers/min, first sentence "
+                                            "p50 6.0 s p95 7.0 s, whole answer p50 9.0 s p95 10.0 s, 9.0 CPU s/answer")

@@ -28,7 +28,8 @@ LAYERS = {
     # question -> evidence -> prompt -> checked sentences -> Answer
     "answer": ["answer.query", "answer.decision", *CHECKS, "answer.evidence", "answer.prompting", "answer.verifier",
                "answer.context", "answer.reasons", "answer.examples", "answer.followup", "answer.versions",
-               "answer.citations", "answer.notes", "answer.extractive", "answer.writer", "answer.answerer"],
+               "answer.citations", "answer.notes", "answer.extractive", "answer.writer", "answer.turns",
+               "answer.answerer"],
     "api": ["assistant", "__init__"],
     # LlamaIndex components over the API (retriever, gate postprocessors, query engine, LLM adapters)
     "integrations": ["llama_index"],

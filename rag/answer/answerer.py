@@ -24,6 +24,7 @@ from rag.answer.followup import History, condense, is_follow_up
 from rag.answer.prompting import Prompts, answer_messages, fit, passage_cost
 from rag.answer.query import Query, analyze
 from rag.answer.reasons import refusal_reasons
+from rag.answer.turns import Turns
 from rag.answer.verifier import Verifier
 from rag.answer.versions import Disagreement
 from rag.answer.writer import AnswerWriter
@@ -192,8 +193,10 @@ class Sources(list):
 
 class Answerer:
     def __init__(self, settings: Settings, retriever: Retriever, embedder: Embedder,
-                 llm_factory: Callable[[], LLM]) -> None:
+                 llm_factory: Callable[[], LLM], slots: Callable[[], int] | None = None) -> None:
+        """`slots()`: answers the model writes at once (0: no limit here); default: the model's own `slots`."""
         self.settings, self.retriever, self.embedder = settings, retriever, embedder
+        self._slots = slots or (lambda: getattr(llm_factory(), "slots", 0))
         self.prompts = Prompts(settings.prompts_path)
         self._llm_factory = llm_factory
         verifier = Verifier(llm_factory, self.prompts) if settings.verify_answers else None
@@ -201,6 +204,7 @@ class Answerer:
         self.suite = Suite(settings, self.floor, embedder.relevance_floor, settings.checks_disabled, verifier,
                            decision)
         self.context = AnswerContext(embedder, self.prompts, settings, self.suite)
+        self.turns = Turns(settings.max_waiting)
 
     @property
     def floor(self) -> float:
@@ -214,8 +218,19 @@ class Answerer:
             ) -> Generator[str | Sources, None, Answer]:
         """Yield the answer's checked sentences as they pass their checks; return the whole Answer.
 
-        With `stream`, the model's tokens are read as they come, so the first sentence shows early."""
+        With `stream`, the model's tokens are read as they come, so the first sentence shows early. While
+        other answers hold the model, on_status("queued", n) says how many questions are ahead (Busy past
+        settings.max_waiting); stopped while it waits, the answer is empty and `stopped`."""
         status = on_status or (lambda _step, _n=0: None)
+        cancel = cancel or threading.Event()
+        with self.turns.take(self._slots(), lambda ahead: status("queued", ahead), cancel) as ready:
+            if not ready:
+                return _answer(analyze(question, filters, as_of), "", [], stopped=True)
+            return (yield from self._run(question, filters, k, history, stream, as_of, status, cancel))
+
+    def _run(self, question: str, filters: Filters | dict | None, k: int | None, history: History | None,
+             stream: bool, as_of: str | date | None, status: Status, cancel: threading.Event
+             ) -> Generator[str | Sources, None, Answer]:
         clock = _Clock()
         standalone = self._standalone(question, history)
         query = analyze(question, filters, as_of, standalone)
@@ -233,7 +248,6 @@ class Answerer:
         writer = AnswerWriter(query, evidence, self.context)
         yield from writer.opening()
         status("writing")
-        cancel = cancel or threading.Event()
         yield from self._write(writer, self._generate(llm, query, evidence, stream, cancel), cancel)
         if writer.needs_focus() and self.settings.focus_retry and not cancel.is_set():
             # a second try on one sentence alone: where the model found the answer, else the best span

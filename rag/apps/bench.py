@@ -1,5 +1,5 @@
 """Speed benchmarks that print figures (they assert nothing): ingest, retrieval stages at scale, freshness,
-cold start and memory, embedding throughput, generation.
+cold start and memory, embedding throughput, generation, several questions at once.
 
 python -m rag bench [--sizes 10000,100000,1000000] [--queries 50] [--skip ingest,throughput,...]
 
@@ -32,7 +32,7 @@ CORPUS = PROJECT_ROOT / "eval" / "corpus"
 QUESTIONS = PROJECT_ROOT / "eval" / "questions" / "dispatches.jsonl"
 PIAF = PROJECT_ROOT.parent / "shared" / "data" / "piaf" / "piaf-v1.0-dev.json"
 FRESH_FILE = "2025-05-17-eurovision-basel.en.txt"
-SECTIONS = ["ingest", "retrieval", "cold", "throughput", "generation"]
+SECTIONS = ["ingest", "retrieval", "cold", "throughput", "generation", "concurrency"]
 
 
 # -- helpers ---------------------------------------------------------------------------------------
@@ -479,6 +479,67 @@ def cost_table(costs: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+# -- several questions at once ------------------------------------------------------------------------
+LEVELS = (1, 2, 4)  # questions asked at the same moment
+
+
+def bench_concurrency(settings: Settings, n_questions: int = 4) -> list[dict]:
+    """The same questions of our set asked 1, 2 and 4 at a time, with the embedded model's slots as set and,
+    beside it in the same run, one slot (or 4 when one is the setting): answers per minute, time to the first
+    checked sentence and to the whole answer (from the moment it was asked, waiting included), CPU seconds per
+    answer, peak memory."""
+    import resource
+
+    questions = [q for q in (json.loads(line) for line in QUESTIONS.read_text(encoding="utf-8").splitlines() if line)
+                 if q.get("answerable", True) and not q.get("follow_up_of")][:n_questions]
+    rows = []
+    for slots in dict.fromkeys([settings.embedded_slots, 4 if settings.embedded_slots == 1 else 1]):
+        with _scratch(settings, llm_backend="embedded", embedded_slots=slots,
+                      max_waiting=max(LEVELS)) as qa:
+            qa.ingest([CORPUS], progress=False)
+            qa.ask(questions[-1]["question"], as_of=questions[-1].get("as_of"))  # load and warm up
+            for level in LEVELS:
+                cpu, t0, times = time.process_time(), time.perf_counter(), []
+                for start in range(0, len(questions), level):
+                    times += _at_once(qa, questions[start:start + level])
+                wall = time.perf_counter() - t0
+                rows.append(concurrency_row(slots, level, times, wall, time.process_time() - cpu,
+                                            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
+                print(concurrency_line(rows[-1]))
+    return rows
+
+
+def _at_once(qa: Any, questions: list[dict]) -> list[tuple[float, float]]:
+    """Ask these questions at the same moment: (first checked sentence s, whole answer s) of each."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(q: dict) -> tuple[float, float]:
+        t0, first = time.perf_counter(), None
+        for _sentence in qa.stream(q["question"], as_of=q.get("as_of")):
+            first = first or time.perf_counter() - t0
+        total = time.perf_counter() - t0
+        return first or total, total
+
+    with ThreadPoolExecutor(len(questions)) as pool:
+        return list(pool.map(one, questions))
+
+
+def concurrency_row(slots: int, level: int, times: list[tuple[float, float]], wall_s: float, cpu_s: float,
+                    rss_mb: float) -> dict[str, float]:
+    firsts, totals = [f for f, _ in times], [t for _, t in times]
+    return {"slots": slots, "at_once": level, "answers": len(times), "answers_per_min": 60 * len(times) / wall_s,
+            "first_p50_s": _pct(firsts, 0.5) / 1000, "first_p95_s": _pct(firsts, 0.95) / 1000,
+            "total_p50_s": _pct(totals, 0.5) / 1000, "total_p95_s": _pct(totals, 0.95) / 1000,
+            "cpu_s_per_answer": cpu_s / len(times), "peak_rss_mb": rss_mb}
+
+
+def concurrency_line(r: dict[str, float]) -> str:
+    return (f"[concurrency] {r['slots']} slot(s), {r['at_once']} at once: {r['answers_per_min']:.1f} answers/min, "
+            f"first sentence p50 {r['first_p50_s']:.1f} s p95 {r['first_p95_s']:.1f} s, whole answer p50 "
+            f"{r['total_p50_s']:.1f} s p95 {r['total_p95_s']:.1f} s, {r['cpu_s_per_answer']:.1f} CPU s/answer, "
+            f"peak RSS {r['peak_rss_mb']:.0f} MB")
+
+
 def run_benchmarks(sizes: list[int], queries: int = 50, skip: list[str] | None = None, k: int = 8) -> dict:
     sections = [s for s in SECTIONS if s not in (skip or [])]
     settings = Settings.load()
@@ -493,4 +554,6 @@ def run_benchmarks(sizes: list[int], queries: int = 50, skip: list[str] | None =
         out["throughput"] = bench_throughput(settings)
     if "generation" in sections:
         out["generation"] = bench_generation(settings)
+    if "concurrency" in sections:
+        out["concurrency"] = bench_concurrency(settings)
     return out

@@ -344,7 +344,8 @@ def _streamed(qa, question: str, **kw: Any):
 class _Status:
     """One line on stderr saying what the assistant is doing ('searching…', '4 passages found, writing…')."""
 
-    WORDS = {"searching": "searching the dispatches…", "found": "{n} passage(s) found", "writing": "writing…"}
+    WORDS = {"searching": "searching the dispatches…", "found": "{n} passage(s) found", "writing": "writing…",
+             "queued": "{n} question(s) ahead of yours, waiting…"}
 
     def __init__(self) -> None:
         self.shown = ""

@@ -25,7 +25,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import gradio as gr  # noqa: E402
 
-from rag import Assistant, DispatchQAError, Settings  # noqa: E402
+from rag import Assistant, Busy, DispatchQAError, Settings  # noqa: E402
 from rag.apps.ui_html import (  # noqa: E402
     LANGS,
     answer_html,
@@ -416,14 +416,16 @@ def build(qa: Assistant) -> gr.Blocks:  # noqa: C901 - one place wiring the even
                     except queue.Empty:  # nothing new: the elapsed time still moves
                         kind = "tick"
                     if kind == "status":
-                        step = {"searching": t.searching, "found": t.found.format(n=n)}.get(value, t.writing)
+                        step = {"searching": t.searching, "found": t.found.format(n=n),
+                                "queued": (t.queued_one if n == 1 else t.queued_many).format(n=n)
+                                }.get(value, t.writing)
                     elif kind == "sources":
                         sources = value
                     elif kind == "sentence":
                         shown.append(value)
                     elif kind == "error":
-                        text = str(value) if isinstance(value, DispatchQAError) else t.error.format(
-                            kind=type(value).__name__)
+                        text = t.busy if isinstance(value, Busy) else str(value) if isinstance(
+                            value, DispatchQAError) else t.error.format(kind=type(value).__name__)
                         if not isinstance(value, DispatchQAError):
                             log.error("answering failed", exc_info=value)
                         failed = base + [{"role": "assistant", "content": message_html(code, text)}]
@@ -580,7 +582,8 @@ def serve(qa: Assistant, host: str, port: int, auth: tuple[str, str] | None = No
           quiet: bool = False) -> gr.Blocks:
     """Build and launch the UI; with block=False it returns the running app (tests close it)."""
     demo = build(qa)
-    demo.queue(default_concurrency_limit=4)
+    # every question waiting for the model is in our queue (it says how many are ahead; Gradio's would not)
+    demo.queue(default_concurrency_limit=qa.settings.max_waiting + qa.settings.embedded_slots + 1)
     demo.launch(server_name=host, server_port=port, auth=auth, show_error=False, css=CSS, head=head(),
                 prevent_thread_lock=not block, quiet=quiet, footer_links=[], share=False)
     if qa.settings.watch_folder:

@@ -32,6 +32,8 @@ class LLM(Protocol):
                cancel: threading.Event | None = None) -> Iterator[str]: ...
     # optional `rereads`: the model can re-read a question over one sentence (the grounded check); absent: no
     # optional yes_probability(messages, yes, no) -> float: the first token's odds of `yes` over `no`
+    # optional `slots`: answers it writes at once, the others waiting their turn here; absent or 0: it queues
+    # on its own side (Ollama batches requests: they are not serialized here)
 
 
 TOP_LOGPROBS = 20  # first-token alternatives read for a yes/no question
@@ -60,6 +62,7 @@ class OllamaLLM:
         self.model = settings.ollama_model
         self.name = f"ollama:{self.model}"
         self.rereads = True
+        self.slots = 0  # Ollama queues and batches on its side
         # A silent server is told from a slow answer by the wait for each token, not for the whole answer.
         silent = min(settings.ollama_first_token_timeout, settings.llm_timeout)
         self.client = ollama.Client(host=settings.ollama_url,
@@ -133,6 +136,7 @@ class EmbeddedLLM:
         self.rereads = models.rereads(self.path)
         self.threads = settings.embedded_threads or auto_threads()
         self.threads_batch = settings.embedded_threads_batch or self.threads
+        self.slots = settings.embedded_slots  # answers written at once; the others wait their turn (Turns)
         self.server = self._server()
 
     @staticmethod
@@ -158,14 +162,14 @@ class EmbeddedLLM:
 
     def _server(self) -> Any:
         key = (str(self.path), self.settings.embedded_ctx, self.threads, self.threads_batch,
-               self.settings.embedded_batch)
+               self.settings.embedded_batch, self.slots)
         with self._lock:
             if key not in self._servers:
                 import xllamacpp as xlc
                 params = xlc.CommonParams()
                 params.model.path = str(self.path)
-                params.n_ctx = self.settings.embedded_ctx
-                params.n_parallel = 1
+                params.n_ctx = self.settings.embedded_ctx * self.slots  # llama.cpp gives each slot its share
+                params.n_parallel = self.slots
                 params.n_batch = params.n_ubatch = self.settings.embedded_batch  # a Stop between steps
                 params.cpuparams.n_threads = self.threads
                 params.cpuparams_batch.n_threads = self.threads_batch
@@ -342,6 +346,10 @@ class FallbackLLM:
         return self.active.rereads
 
     @property
+    def slots(self) -> int:
+        return getattr(self.active, "slots", 0)
+
+    @property
     def switched(self) -> bool:
         return self.active is not self.primary
 
@@ -437,6 +445,11 @@ class ReplayLLM:
     @property
     def name(self) -> str:
         return self._inner.name if self._inner else f"replay:{self.model}"
+
+    @property
+    def slots(self) -> int:
+        """The model's, once a miss loaded it; replayed answers cost nothing and wait for no one."""
+        return getattr(self._inner, "slots", 0) if self._inner else 0
 
     def describe(self) -> str:
         inner = self._inner.describe() if self._inner else self.model
