@@ -15,6 +15,8 @@ from .words import fold, words
 _CALENDAR = set(entries("names", "calendar"))
 _QUESTION_WORDS = set(entries("names", "not_names"))
 _CENTURY = re.compile(rf"^[IVXL]+({alternatives('names', 'century_suffixes')})$")  # "XXème siècle", "XIXe", "XXth"
+_TITLES = set(entries("names", "titles"))  # "pope", "president": before a name, not part of it
+_POSSESSIVE = re.compile(r"['’]s$")
 
 
 def entities(text: str) -> set[str]:
@@ -26,17 +28,50 @@ def entities(text: str) -> set[str]:
         for c, clause in enumerate(_CLAUSE_BREAK.split(text[s:e])):  # 'la Défense, Alexandre Bogomaz': two names
             toks = words(clause)
             run: list[str] = []
-            for i, tok in enumerate(toks + [""]):
+            for i, raw in enumerate(toks + [""]):
+                tok, ends = name_part(raw)
                 name = (tok[:1].isupper() and len(tok) > 1 and tok.lower() not in _QUESTION_WORDS
                         and fold(tok) not in demonym_groups() and fold(tok) not in _CALENDAR
                         and not _CENTURY.match(tok))
                 if name and (i > 0 or c > 0 or (i + 1 < len(toks) and toks[i + 1][:1].isupper())):
                     run.append(fold(tok))
-                    continue
+                    if not ends:
+                        continue
                 if run:
-                    out.add(" ".join(run))
+                    out.add(" ".join(untitled(run)))
                 run = []
     return out | numbers(text)
+
+
+def name_part(tok: str) -> tuple[str, bool]:
+    """The part of a word that can be (part of) a name, and whether the name ends with it: a possessive ends
+    its name ("Microsoft's Xbox": two names), a lowercase word hyphened to a name is no part of it ("New
+    York-area" is "New York", "Russian-backed" is "Russian")."""
+    if _POSSESSIVE.search(tok):
+        return tok[:-2], True
+    parts = _HYPHEN.split(tok)
+    if len(parts) > 1 and tok[:1].isupper() and not all(p[:1].isupper() for p in parts):
+        kept = []
+        for p in parts:
+            if not p[:1].isupper():
+                break
+            kept.append(p)
+        return "-".join(kept), True
+    return tok, False
+
+
+def initials(name: str) -> str:
+    """'world health organization' -> 'who' (folded; linking words give none: 'bank of japan' -> 'bj')."""
+    return "".join(p[0] for p in name.split() if p not in _LINKS)
+
+
+def untitled(run: list[str]) -> list[str]:
+    """A name without the titles before it ("pope leo xiv" -> "leo xiv", "prime minister keir starmer" ->
+    "keir starmer"), which news writes with or without them; a title and one word stay ("president trump",
+    "premier league": the word alone may not be a name)."""
+    while len(run) > 2 and run[0] in _TITLES:
+        run = run[1:]
+    return run
 
 
 _CLAUSE_BREAK = re.compile(r"[,;:()«»\"“”]")
@@ -185,6 +220,13 @@ class NameIndex:
         self.toks = folded_tokens(self.unhyphened)
         self.folded = f" {' '.join(words(fold(self.unhyphened)))} "
         self._short: set[str] | None = None
+        self._upper: set[str] | None = None
+
+    def upper(self) -> set[str]:
+        """Words written in capitals ('WHO', 'FIFA'), folded: where a name's initials stand for it."""
+        if self._upper is None:
+            self._upper = {fold(w) for w in words(self.unhyphened) if len(w) >= 2 and w.isupper()}
+        return self._upper
 
     def short(self) -> set[str]:
         if self._short is None:
@@ -209,6 +251,8 @@ class NameIndex:
         parts = e.split()
         if len(parts) < 2:
             return False
+        if initials(e) in self.upper():  # 'World Health Organization': WHO
+            return True
         if e in exonyms():  # 'united states': all its words, as before the names were grouped
             return all(fuzzy_found(p, toks, similarity) for p in parts)
         if fuzzy_found(parts[-1], toks, similarity):  # a person named by surname: 'Carney' for 'Mark Carney'
