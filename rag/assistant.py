@@ -14,6 +14,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from rag.answer.answerer import Answer, Answerer, AnswerStream, Status
+from rag.answer.evidence import Rejected
 from rag.answer.followup import History
 from rag.answer.query import analyze
 from rag.errors import BadDispatch, BadQuestion, ConfigError, EmptyIndex
@@ -375,6 +376,14 @@ class Assistant:
         """The passages an answer would draw from, after the same time and as_of narrowing."""
         query = analyze(self._check_ready(question), filters, as_of)
         return self.retriever.retrieve(query.standalone, k=k, filters=query.filters, as_of=query.as_of)
+
+    def gate(self, question: str, filters: Filters | dict | None = None, k: int | None = None,
+             as_of: str | date | None = None) -> tuple[list[Passage], list[Rejected]]:
+        """The passages an answer would be written from (the evidence gate's), and the retrieved ones it left
+        out with the verdicts that left them out; none kept means a refusal before the model is asked."""
+        query = analyze(self._check_ready(question), filters, as_of)
+        _, evidence, rejected = self.answerer.gather(query, k)
+        return [e.passage for e in evidence], rejected
 
     def prompt(self, question: str, filters: Filters | dict | None = None, k: int | None = None,
                as_of: str | date | None = None) -> list[dict[str, str]]:

@@ -402,3 +402,23 @@ def test_answer_removed_asks_each_answerable_question_without_the_dispatch_that_
         ("a~gone", False, [], ""), ("b~gone", False, [], "a~gone")]
     assert gone[0].filters == {"lang": ["fr"], "exclude_dispatch_ids": ["2025-03-13-drones-briansk.fr"]}
     assert gone[1].filters == {"exclude_dispatch_ids": ["p123"]}
+
+
+def test_a_retrieval_run_says_how_often_the_gate_lets_the_retrieved_answer_through(tmp_path, corpus_dir, qa):
+    """Briansk: the passage holding the answer is retrieved and kept. The same words asked of Smolensk, which
+    the dispatch does not name, retrieve that passage too, and the gate leaves it out for the name: a refusal
+    before the model is asked, counted under the check that made it."""
+    smolensk = {**MINI[0], "id": "smolensk", "question": "Combien de drones ont été abattus au-dessus de Smolensk ?"}
+    qs = tmp_path / "gate.jsonl"
+    qs.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in (MINI[0], smolensk, MINI[3])),
+                  encoding="utf-8")
+    run = EvalRun(qs, corpus=corpus_dir, k=6, out=tmp_path / "r", generate=False, progress=False,
+                  index_dir=qa.settings.index_dir)
+    summary, paths = run_eval(make_settings(tmp_path / "index"), run)
+    results = {r["id"]: r for r in json.loads(paths[0].read_text(encoding="utf-8"))["results"]}
+    assert results["drones"]["gate_kept"] is True and results["drones"]["gate_why"] == []
+    assert results["smolensk"]["recall"] == 1.0 and results["smolensk"]["gate_kept"] is False
+    assert results["smolensk"]["gate_why"] == ["names_held"]
+    assert results["bitcoin"]["gate_kept"] is None  # not answerable: nothing to let through
+    assert summary["gate_kept"] == 0.5 and summary["gate_stopped_by"] == {"names_held": 1}
+    assert "| gate_stopped_by | names_held 1 |" in paths[1].read_text(encoding="utf-8")
