@@ -407,7 +407,7 @@ def test_answer_removed_asks_each_answerable_question_without_the_dispatch_that_
 def test_a_retrieval_run_says_how_often_the_gate_lets_the_retrieved_answer_through(tmp_path, corpus_dir, qa):
     """Briansk: the passage holding the answer is retrieved and kept. The same words asked of Smolensk, which
     the dispatch does not name, retrieve that passage too, and the gate leaves it out for the name: a refusal
-    before the model is asked, counted under the check that made it."""
+    before the model is asked, counted under the check that made it. Bitcoin, named nowhere, is refused there too."""
     smolensk = {**MINI[0], "id": "smolensk", "question": "Combien de drones ont été abattus au-dessus de Smolensk ?"}
     qs = tmp_path / "gate.jsonl"
     qs.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in (MINI[0], smolensk, MINI[3])),
@@ -419,6 +419,7 @@ def test_a_retrieval_run_says_how_often_the_gate_lets_the_retrieved_answer_throu
     assert results["drones"]["gate_kept"] is True and results["drones"]["gate_why"] == []
     assert results["smolensk"]["recall"] == 1.0 and results["smolensk"]["gate_kept"] is False
     assert results["smolensk"]["gate_why"] == ["names_held"]
-    assert results["bitcoin"]["gate_kept"] is None  # not answerable: nothing to let through
+    assert results["bitcoin"]["gate_kept"] is False  # to refuse: refused before the model is asked
     assert summary["gate_kept"] == 0.5 and summary["gate_stopped_by"] == {"names_held": 1}
+    assert summary["gate_refused_unanswerable"] == 1.0
     assert "| gate_stopped_by | names_held 1 |" in paths[1].read_text(encoding="utf-8")

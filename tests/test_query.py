@@ -184,15 +184,17 @@ def test_every_lexicon_word_is_in_one_group_only():
     assert [w for w, n in counts.items() if n > 1] == []
 
 
-def test_a_year_is_held_unless_the_passage_is_about_other_years():
-    """'What happened in 2026' is answered by a story of 2026 that says "this year"; a passage stating only
-    other years is about something else."""
+def test_a_year_is_held_by_the_passage_or_the_date_of_its_story():
+    """'What happened in 2026' is answered by a story of 2026 that says "this year", or by a passage naming
+    2026; a passage of another year, or of an undated text that never names 2026, is about something else."""
     query = analyze("Où se jouera la finale de la Coupe du monde 2026 ?")
     this_year = replace(_passage("La finale de la Coupe du monde se jouera au MetLife Stadium."), dense=0.86)
     other_year = replace(_passage("La finale de la Coupe du monde 2022 s'est jouée au stade de Lusail."), dense=0.86)
     both = replace(_passage("Après la Coupe du monde 2022, celle de 2026 se jouera au MetLife Stadium."), dense=0.86)
-    assert gate_ok(query, this_year) and gate_ok(query, both)
-    assert not gate_ok(query, other_year)
+    dated = lambda day: replace(this_year, meta=ChunkMeta(dispatch_id="d", date=day))  # noqa: E731
+    assert gate_ok(query, both) and gate_ok(query, dated("2026-07-19"))
+    assert not gate_ok(query, other_year) and not gate_ok(query, this_year)
+    assert not gate_ok(query, dated("2022-12-18"))
 
 
 @pytest.mark.parametrize("question, passage, name", [

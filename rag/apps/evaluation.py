@@ -323,7 +323,9 @@ class Result:
     attributed: int = 0  # sentences attributed to a quoted speaker
     timings: dict[str, float] = field(default_factory=dict)
     calls: dict[str, int] = field(default_factory=dict)  # model calls replayed from the cache, and new ones
-    gate_kept: bool | None = None  # the evidence gate kept the passage holding the answer (None: not retrieved)
+    # the evidence gate kept the passage holding the answer (None: not retrieved); of a question to refuse: it
+    # let any passage through to the model
+    gate_kept: bool | None = None
     gate_why: list[str] = field(default_factory=list)  # the gate checks that left that passage out
     error: str = ""
 
@@ -408,7 +410,7 @@ def ask_one(qa, q: Question, k: int, generate: bool, history: list[tuple[str, st
                 query = answer.standalone_question  # retrieval is scored on what the answer searched
             passages = qa.retrieve(query, filters=q.filters, k=max(k, 10), as_of=as_of)
             res.recall, res.rr = retrieval_scores(_triples(passages), q.evidence, k)
-            if q.answerable and res.recall > 0:
+            if res.recall > 0 or not q.answerable:
                 res.gate_kept, res.gate_why = gate_outcome(qa, query, q, k)
         except DispatchQAError as exc:
             res.error = str(exc)
@@ -544,24 +546,31 @@ def _triples(passages: Iterable) -> list[tuple[str, str, str]]:
     return [(p.meta.dispatch_id, p.meta.path, p.text) for p in passages]
 
 
-def gate_view(answerable: list[Result]) -> dict[str, Any]:
+def gate_view(answerable: list[Result], unanswerable: list[Result]) -> dict[str, Any]:
     """Of the answerable questions whose answer was retrieved, the share the gate lets through to the model,
-    and the checks that stopped the others (counted per question)."""
+    and the checks that stopped the others (counted per question); of the questions to refuse, the share the
+    gate refuses before the model is asked."""
     judged = [r for r in answerable if r.gate_kept is not None]
-    if not judged:
-        return {}
-    why: dict[str, int] = {}
-    for r in judged:
-        for check in r.gate_why:
-            why[check] = why.get(check, 0) + 1
-    return {"gate_kept": round(sum(r.gate_kept for r in judged) / len(judged), 3), "gate_judged": len(judged),
-            "gate_stopped_by": dict(sorted(why.items(), key=lambda kv: -kv[1]))}
+    out: dict[str, Any] = {}
+    if judged:
+        why: dict[str, int] = {}
+        for r in judged:
+            for check in r.gate_why:
+                why[check] = why.get(check, 0) + 1
+        out = {"gate_kept": round(sum(r.gate_kept for r in judged) / len(judged), 3), "gate_judged": len(judged),
+               "gate_stopped_by": dict(sorted(why.items(), key=lambda kv: -kv[1]))}
+    refusable = [r for r in unanswerable if r.gate_kept is not None]
+    if refusable:
+        out["gate_refused_unanswerable"] = round(sum(not r.gate_kept for r in refusable) / len(refusable), 3)
+    return out
 
 
 def gate_outcome(qa, query: str, q: Question, k: int) -> tuple[bool, list[str]]:
     """Whether the evidence gate keeps a passage holding the answer, and if not, the checks that left the
     retrieved ones holding it out (a refusal there is one before the model is asked)."""
     kept, rejected = qa.gate(query, filters=q.filters, k=k, as_of=q.as_of or None)
+    if not q.answerable:
+        return bool(kept), []
     if any(evidence_hit(*t, ev) for t in _triples(kept) for ev in q.evidence):
         return True, []
     held = [r for r in rejected if any(evidence_hit(*_triples([r.passage])[0], ev) for ev in q.evidence)]
@@ -578,7 +587,7 @@ def summarize(results: list[Result], generate: bool = True) -> dict[str, Any]:
         **(user_view(results) if generate else {}),  # what a user feels leads the report
         "recall@k": mean([r.recall for r in ans]),
         "mrr@10": mean([r.rr for r in ans]),
-        **gate_view(ans),
+        **gate_view(ans, unans),
     }
     if not generate:
         return summary

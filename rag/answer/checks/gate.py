@@ -9,7 +9,6 @@ from rag.answer.checks.base import Check, Claim, Source, Verdict, register
 from rag.answer.query import Query
 from rag.language import alternatives
 from rag.language.names import exonyms, fuzzy_found, initials
-from rag.language.numbers import numbers
 from rag.language.words import fold, words
 from rag.reading.reading import read
 from rag.values import Passage
@@ -24,21 +23,9 @@ class GateCheck(Check):
 
 
 def question_names(query: Query) -> set[str]:
-    """The question's names a passage must hold: no figures, not even a year (what is asked, or when: a story
-    of 2026 says "this year"; the date filters and the answer's checks see to the year)."""
-    return {n for n in query.names if not n.isdigit()}
-
-
-def question_years(query: Query) -> set[str]:
-    return {n for n in query.names if n.isdigit() and _is_year(n)}
-
-
-def other_years(query: Query, source: Source) -> bool:
-    """The passage is about another year than the question's: it states years, none of them the question's
-    ("En 1960, l'UAZ-469" for "UAZ en 2005"). A passage stating none may be of that year ("this year")."""
-    years = question_years(query)
-    stated = {n for n in numbers(source.read.text) if n.isdigit() and _is_year(n)} if years else set()
-    return bool(stated) and not stated & years
+    """The question's names a passage must hold: the year, not other figures, names an event (the dispatch's
+    date holds it for a story of that year: "this year")."""
+    return {n for n in query.names if not n.isdigit() or _is_year(n)}
 
 
 def _is_year(n: str) -> bool:
@@ -81,21 +68,18 @@ class NamesHeld(GateCheck):
     stages = ("gate",)
     summary = ("When the question names people, places or bodies, the passage (or its dispatch) holds them: "
                "all of them up to few_names names, names_share of them beyond, every person named in full. "
-               "Figures in the question are what is asked, not what a passage must repeat; a year is held "
-               "unless the passage states other years only (a story of that year says 'this year'); titles "
-               "are not part of a name ('Pope Leo XIV' is 'Leo XIV'), nor a possessive's 's, "
-               "and initials in capitals stand for a name ('WHO').")
+               "Figures in the question are what is asked, not what a passage must repeat (a year names the "
+               "event; a story's date holds it). Titles are not part of a name ('Pope Leo XIV' is 'Leo XIV'), "
+               "nor a possessive's 's, and initials in capitals stand for a name ('WHO').")
     cases = [{"question": "Quel est le bilan du séisme en Turquie ?", "passage": "Le séisme en Birmanie a fait "
               "1 644 morts.", "dense": 0.9, "ok": False},
              {"question": "What is the death toll in Myanmar?", "passage": "Le séisme en Birmanie a fait 1 644 "
               "morts.", "dense": 0.9, "ok": True}]
 
     def applies(self, query: Query) -> bool:
-        return bool(question_names(query) or question_years(query))
+        return bool(question_names(query))
 
     def __call__(self, claim: Claim | None, source: Source | None, query: Query) -> Verdict:
-        if other_years(query, source):
-            return self.fails("names_absent", source, names=", ".join(sorted(question_years(query))))
         names = question_names(query)
         where = source.with_context
         if where.coverage(names, self.name_similarity) < self.need(names):
