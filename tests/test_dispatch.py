@@ -177,3 +177,29 @@ def test_a_sentence_without_punctuation_is_cut_into_bounded_chunks():
     assert all(d.text[c.meta.start:c.meta.end] == c.text for c in chunks[:50])
     spaceless = parse_text("x" * 10_000, "nospace")
     assert max(len(c.text) for c in chunk_dispatch(spaceless, 128, 1500)) <= 1500
+
+
+@pytest.mark.parametrize("text, source, day", [
+    ("LYON, 2 novembre 2025 (AFP) - Le tribunal a condamné mardi l'ancien maire à deux ans de prison.",
+     "AFP", "2025-11-02"),
+    ("MOSCOU, 1er mai 2025 (AFP) - La Russie a annoncé une trêve de trois jours pour le 9 mai.", "AFP", "2025-05-01"),
+    ("Kyiv, March 13, 2025 (AFP) - Ukraine said on Thursday that its troops were pulling back.", "AFP",
+     "2025-03-13"),
+    ("RIO DE JANEIRO, 3 mars 2025 (AFP) - Le carnaval a attiré des millions de personnes.", "AFP", "2025-03-03"),
+    ("LONDON, July 14 (Reuters) - Oil prices rose on Monday as traders weighed new sanctions.", "Reuters", ""),
+    ("WASHINGTON (AP) — The Senate passed the bill late on Tuesday after a night of debate.", "AP", ""),
+    ("Le président (LR) - qui n'a pas répondu - a quitté la salle sans un mot ce mardi soir.", "unknown", ""),
+    ("Donald Trump a assuré (AFP) - selon un conseiller - avoir reçu des messages positifs.", "unknown", ""),
+])
+def test_the_agency_and_day_are_read_from_the_dateline_agencies_open_with(text, source, day):
+    d = parse_text(text, "x")
+    assert (d.source, d.date) == (source, day)
+
+
+def test_a_header_says_the_agency_and_date_better_than_the_dateline():
+    d = parse_text(" date 2025-11-03\n source Reuters\n\nLYON, 2 novembre 2025 (AFP) - Le tribunal a statué.", "x")
+    assert (d.source, d.date) == ("Reuters", "2025-11-03")
+    d = parse_text(" date 2025-11-03\n\nLYON, 2 novembre 2025 (AFP) - Le tribunal a statué mardi.", "x")
+    assert (d.source, d.date) == ("AFP", "2025-11-03")
+    d = parse_text("LYON, 2 novembre 2025 (AFP) - Le tribunal a statué mardi.", "x", default_source="maison")
+    assert (d.source, d.date) == ("AFP", "2025-11-02")

@@ -270,3 +270,16 @@ def test_the_dispatch_list_is_read_again_after_another_process_writes(tmp_path: 
     assert len(ui.dispatches()) == 2
     cli.delete("2025-03-13-drones-briansk.fr")
     assert [r["dispatch_id"] for r in ui.dispatches()] == ["2025-03-14-g7-charlevoix.fr"]
+
+
+def test_an_uploaded_dispatch_with_an_agency_dateline_is_cited_with_its_agency_and_day(fresh: Assistant,
+                                                                                       tmp_path: Path):
+    """No header, as a reporter pastes a story: the sources say AFP and 2 November 2025, not 'unknown'."""
+    f = tmp_path / "lyon.txt"
+    f.write_text("LYON, 2 novembre 2025 (AFP) - Le tribunal correctionnel de Lyon a condamné mardi l'ancien "
+                 "adjoint au maire à deux ans de prison avec sursis pour favoritisme.\n", encoding="utf-8")
+    fresh.ingest([f], progress=False)
+    listed = {d["dispatch_id"]: d for d in fresh.dispatches()}["lyon"]
+    passage = fresh.retrieve("Quelle peine pour l'ancien adjoint au maire de Lyon ?", k=1)[0]
+    assert (listed["source"], listed["date"]) == ("AFP", "2025-11-02")
+    assert (passage.meta.source, passage.meta.date) == ("AFP", "2025-11-02")

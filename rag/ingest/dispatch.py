@@ -12,6 +12,7 @@ from pathlib import Path
 
 from rag.errors import BadDispatch
 from rag.ingest import feeds, newsml, ninjs
+from rag.ingest.dateline import read_dateline
 from rag.ingest.item import ItemMeta, local_name
 from rag.ingest.markup import strip_forged
 from rag.ingest.wire import WireRecord
@@ -26,8 +27,8 @@ SUPPORTED_SUFFIXES = TEXT_SUFFIXES | JSON_SUFFIXES | XML_SUFFIXES
 
 # Bump when chunk metadata changes (2: quotes and speakers, names of the whole dispatch; 3: multi-word names;
 # 4: a speaker named after his title, "a déclaré la ministre de la Culture, Rachida Dati"; 5: markup that
-# imitates the prompt is removed from the text).
-INDEX_SCHEMA = 5
+# imitates the prompt is removed from the text; 6: the agency and day of an agency's dateline).
+INDEX_SCHEMA = 6
 _HEADER_RE = re.compile(r"^[ \t]*(date|source|title|lang|id)[ \t]+(.*)$")
 _DATE_RE = re.compile(r"(\d{4})-(\d{2})(?:-(\d{2}))?")
 _CAPTION_RE = re.compile(r"\(\s*([^()/]+?)\s*/\s*([^()]+?)\s*\)\s*$")
@@ -117,9 +118,12 @@ def parse_text(raw: str, dispatch_id: str, path: str = "", default_source: str =
         d.blocks.append(block)
     if not any(b.kind in ("paragraph", "caption") for b in d.blocks):
         raise BadDispatch(path or dispatch_id, "no text found after the header; nothing to index.")
+    first = next((b for b in d.blocks if b.kind == "paragraph"), d.blocks[0])
     if not d.title:
-        first = next((b for b in d.blocks if b.kind == "paragraph"), d.blocks[0])
         d.title = _short(d.span(first))
+    if (line := read_dateline(d.span(first))) and not (meta.get("source") and d.date):
+        d.source = meta.get("source") or line.agency  # the header (or the format's field) says it better
+        d.date = d.date or line.day
     sample = " ".join(d.span(b) for b in d.body[:5]) or text[:2000]
     if not meta.get("lang") and (other := unsupported_language(sample)):
         name = table("", "languages")["unsupported"][other]
