@@ -205,6 +205,8 @@ def test_a_year_is_held_by_the_passage_or_the_date_of_its_story():
      "xbox"),
     ("What did the World Health Organization say about cholera?", "The WHO warned that cholera had spread.",
      "world health organization"),
+    ("How many doctors did the WHO send to Myanmar?", "The World Health Organization sent 40 doctors to Myanmar.",
+     "who"),
 ])
 def test_names_are_matched_the_way_news_writes_them(question, passage, name):
     """Titles are not part of a name, a possessive's 's and a lowercase word hyphened to a name are not

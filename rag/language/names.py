@@ -30,7 +30,8 @@ def entities(text: str) -> set[str]:
             run: list[str] = []
             for i, raw in enumerate(toks + [""]):
                 tok, ends = name_part(raw)
-                name = (tok[:1].isupper() and len(tok) > 1 and tok.lower() not in _QUESTION_WORDS
+                acronym = tok.isupper() and (i > 0 or c > 0)  # 'the WHO': not the question word 'who'
+                name = (tok[:1].isupper() and len(tok) > 1 and (acronym or tok.lower() not in _QUESTION_WORDS)
                         and fold(tok) not in demonym_groups() and fold(tok) not in _CALENDAR
                         and not _CENTURY.match(tok))
                 if name and (i > 0 or c > 0 or (i + 1 < len(toks) and toks[i + 1][:1].isupper())):
