@@ -484,24 +484,26 @@ LEVELS = (1, 2, 4)  # questions asked at the same moment
 
 
 def bench_concurrency(settings: Settings, n_questions: int = 4) -> list[dict]:
-    """The same questions of our set asked 1, 2 and 4 at a time, with the embedded model's slots as set and,
-    beside it in the same run, one slot (or 4 when one is the setting): answers per minute, time to the first
-    checked sentence and to the whole answer (from the moment it was asked, waiting included), CPU seconds per
-    answer, peak memory."""
+    """n_questions of our set asked 1, 2 and 4 at a time, with the embedded model's slots as set and, beside it
+    in the same run, one slot (or 4 when one is the setting): answers per minute, time to the first checked
+    sentence and to the whole answer (from the moment it was asked, waiting included), CPU seconds per answer,
+    peak memory. Each level asks questions of its own: a slot keeps the last prompt it read, so questions asked
+    again would be read from the cache (4 slots keep 4 prompts, one slot one) and no longer compare."""
     import resource
 
     questions = [q for q in (json.loads(line) for line in QUESTIONS.read_text(encoding="utf-8").splitlines() if line)
-                 if q.get("answerable", True) and not q.get("follow_up_of")][:n_questions]
+                 if q.get("answerable", True) and not q.get("follow_up_of")][:n_questions * len(LEVELS) + 1]
+    warm_up, groups = questions[-1], [questions[i * n_questions:(i + 1) * n_questions] for i in range(len(LEVELS))]
     rows = []
     for slots in dict.fromkeys([settings.embedded_slots, 4 if settings.embedded_slots == 1 else 1]):
         with _scratch(settings, llm_backend="embedded", embedded_slots=slots,
                       max_waiting=max(LEVELS)) as qa:
             qa.ingest([CORPUS], progress=False)
-            qa.ask(questions[-1]["question"], as_of=questions[-1].get("as_of"))  # load and warm up
-            for level in LEVELS:
+            qa.ask(warm_up["question"], as_of=warm_up.get("as_of"))  # load and warm up
+            for level, group in zip(LEVELS, groups, strict=True):
                 cpu, t0, times = time.process_time(), time.perf_counter(), []
-                for start in range(0, len(questions), level):
-                    times += _at_once(qa, questions[start:start + level])
+                for start in range(0, len(group), level):
+                    times += _at_once(qa, group[start:start + level])
                 wall = time.perf_counter() - t0
                 rows.append(concurrency_row(slots, level, times, wall, time.process_time() - cpu,
                                             resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
