@@ -2,6 +2,7 @@
 Gradio's raw queue protocol (what any script on the network can send, whatever the UI shows)."""
 import shutil
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
@@ -120,8 +121,9 @@ def test_the_ingest_report_and_language_codes_are_in_the_ui_language():
     from rag.apps.ui_html import ingest_summary, language_name
     report = IngestReport(added=["a"], skipped=[("x.bin", "not a dispatch")], withdrawn=["k"], chunks_added=3)
     fr = ingest_summary(report, "fr")
-    assert fr.startswith("1 ajoutée(s), 0 remplacée(s), 0 inchangée(s), 1 ignorée(s), 1 retirée(s) par l'agence ;")
-    assert "3 passages ajoutés" in fr and "  ignoré x.bin: not a dispatch" in fr and "added" not in fr
+    assert fr.startswith("Dépêches ajoutées : 1, remplacées : 0, inchangées : 0, ignorées : 1, "
+                         "retirées par l'agence : 1 ;")
+    assert "passages ajoutés : 3" in fr and "  ignoré x.bin: not a dispatch" in fr and "added" not in fr
     assert ingest_summary(report, "en").startswith("1 added, 0 replaced, 0 unchanged, 1 skipped, 1 withdrawn")
     assert (language_name("fr", "fr"), language_name("en", "fr"), language_name("en", "en")) == \
         ("français", "anglais", "English")
@@ -167,10 +169,10 @@ def test_checked_sentences_are_listed_with_why_they_stood_or_fell_in_the_ui_lang
         Verdict("figures_stated", False, "figure_missing", {"figure": "99"}, 1,
                 message="le passage ne donne pas le chiffre 99")])
     fr = answer_html(_answer("x [1]", [c], sentences=[good, bad]), "fr", "t")
-    assert "Vérification des phrases : 1 phrase(s) retirée(s)" in fr and "appuyée par [1] (appui 0.90)" in fr
+    assert "Vérification des phrases : 1 phrase retirée" in fr and "appuyée par [1] (appui 0.90)" in fr
     assert "retirée — Il y a eu &lt;b&gt;99&lt;/b&gt; morts. <small>(le passage ne donne pas le chiffre 99)" in fr
     en = answer_html(_answer("x [1]", [c], sentences=[good, bad]), "en", "t")
-    assert "Sentence checks: 1 sentence(s) removed" in en and "Vérification" not in en
+    assert "Sentence checks: 1 sentence removed" in en and "Vérification" not in en
 
 
 def test_story_versions_are_a_timeline_with_citations():
@@ -189,6 +191,18 @@ def test_language_comes_from_the_browser():
 
 def test_ui_strings_exist_in_both_languages():
     assert set(vars(texts("fr"))) == set(vars(texts("en")))
+
+
+def test_counts_read_in_the_singular_or_the_plural_as_each_language_says_them():
+    fr, en = texts("fr"), texts("en")
+    assert [fr.checks.format(n=n) for n in (0, 1, 2)] == ["Vérification des phrases : 0 phrase retirée",
+                                                          "Vérification des phrases : 1 phrase retirée",
+                                                          "Vérification des phrases : 2 phrases retirées"]
+    assert [en.checks.format(n=n) for n in (0, 1, 2)] == ["Sentence checks: 0 sentences removed",
+                                                          "Sentence checks: 1 sentence removed",
+                                                          "Sentence checks: 2 sentences removed"]
+    assert fr.found.format(n=3) == "3 passages trouvés — rédaction et vérification…"
+    assert "(s)" not in (Path(ui.__file__).parent / "data" / "ui.toml").read_text(encoding="utf-8")
 
 
 def test_card_dates_read_as_the_answers_write_them():

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from types import SimpleNamespace
@@ -39,8 +40,25 @@ def _strings() -> dict[str, Any]:
 
 @lru_cache(maxsize=2)
 def texts(lang: str) -> SimpleNamespace:
-    """The UI's strings in one language (rag/apps/data/ui.toml)."""
-    return SimpleNamespace(**_strings()[lang if lang in LANGS else "en"])
+    """The UI's strings in one language (rag/apps/data/ui.toml); a count's string in its singular and plural
+    forms ({one = ..., other = ...}) is a Plural, formatted like a string."""
+    lang = lang if lang in LANGS else "en"
+    return SimpleNamespace(**{k: Plural(lang, v["one"], v["other"]) if isinstance(v, dict) and "one" in v else v
+                              for k, v in _strings()[lang].items()})
+
+
+@dataclass(frozen=True)
+class Plural:
+    """'{n} phrase retirée' / '{n} phrases retirées', chosen by n: French takes the singular for 0 and 1,
+    English for 1 only."""
+
+    lang: str
+    one: str
+    other: str
+
+    def format(self, n: int, **kw: Any) -> str:
+        singular = n in (0, 1) if self.lang == "fr" else n == 1
+        return (self.one if singular else self.other).format(n=n, **kw)
 
 
 def model_label(name: str, lang: str) -> str:
