@@ -86,11 +86,12 @@ HEAD = """<script>
   });
 })();
 </script>"""
-# A delete asks first, in the UI's language: the event's first input becomes "" when the user says no.
+# A delete asks first, in the UI's language: the event's first input becomes null when the user says no (not
+# "": a choice list refuses a value it does not offer, and the server answered that with an error).
 CONFIRM = """(first, ...rest) => {{
   const code = (document.querySelector('#dqa-lang input:checked') || {{}}).value || 'en';
   const L = (window.dqaLabels || {{}})[code] || (window.dqaLabels || {{}}).en || {{}};
-  return [first && window.confirm(L.{key}) ? first : "", ...rest];
+  return [first && window.confirm(L.{key}) ? first : null, ...rest];
 }}"""
 
 
