@@ -21,7 +21,7 @@ LAYERS = {
     # a text read once: the figures it states, the quotes it holds; search filters
     "reading": ["filters", "reading.quotes", "reading.figures", "reading.reading", "values"],
     "ingest": ["ingest.markup", "ingest.item", "ingest.wire", "ingest.ninjs", "ingest.newsml", "ingest.feeds",
-               "ingest.dispatch", "ingest.chunking"],
+               "ingest.dateline", "ingest.dispatch", "ingest.chunking"],
     "index": ["indexing.embedding", "indexing.store", "indexing.lexical"],
     "retrieve": ["retrieval"],
     "llm": ["llm.models", "llm.usage", "llm.backends"],
