@@ -71,10 +71,14 @@ def test_a_refusal_lists_the_closest_passages_as_not_an_answer(qa, scripted):
                                                                   "Briansk ?")
     assert answer.refused and not answer.citations
     assert answer.closest and any("Briansk" in c.text for c in answer.closest)
+    assert len({c.dispatch_id for c in answer.closest}) == len(answer.closest)  # one passage per dispatch
+    kept = qa.gate("Combien de drones ont été abattus au-dessus de Briansk ?")[0]
+    assert len(kept) > len({p.meta.dispatch_id for p in kept})  # (the gate kept two of one story)
     assert "Passages les plus proches (pas une réponse)" in answer.format()
     from rag.apps.ui_html import answer_html
     html = answer_html(answer, "en", "t1")
     assert "Closest passages (not an answer) (" in html and "dqa-not-answer" in html and "Briansk" in html
+    assert "dqa-copy" not in html  # a refusal has nothing to copy
 
 
 def test_squad_rows_pair_each_answer_with_wrong_ones_the_passage_holds(tmp_path):

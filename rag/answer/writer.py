@@ -201,8 +201,14 @@ class AnswerWriter:
                                  self.query.lang, self.mapping) for x in self.sentences]
 
     def closest(self) -> list[Evidence]:
-        """A refusal's nearest passages (the best ranked, CLOSEST of them), shown as not an answer."""
-        return self.evidence[:CLOSEST] if self.refused else []
+        """A refusal's nearest passages (the best ranked, CLOSEST of them, one per dispatch: two passages of one
+        story say the same thing twice), shown as not an answer."""
+        if not self.refused:
+            return []
+        firsts: dict[str, Evidence] = {}
+        for e in self.evidence:
+            firsts.setdefault(e.passage.meta.dispatch_id, e)
+        return list(firsts.values())[:CLOSEST]
 
     def why(self) -> list[str]:
         """Why the answer is a refusal ([] when it is not)."""

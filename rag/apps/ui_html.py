@@ -152,7 +152,7 @@ def answer_html(answer: Answer, lang: str, tid: str,
         lang=lang, t=texts(lang), tid=tid, parts=_parts(answer.text, cards), citations=list(cards.values()),
         timeline=timeline, period=answer.timeframe, refused=answer.refused, checks=answer.sentences,
         removed=len(answer.dropped), why=answer.why, status="", closest=closest,
-        copy=_attribute(copy_text(answer, lang)))
+        copy=_attribute(copy_text(answer, lang)) if not answer.refused else "")  # a refusal: nothing to copy
 
 
 def _attribute(text: str) -> Markup:
