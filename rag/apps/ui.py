@@ -248,10 +248,12 @@ def build(qa: Assistant) -> gr.Blocks:  # noqa: C901 - one place wiring the even
         turns = gr.State([])
         current = gr.State("")
         saved = gr.BrowserState([], storage_key="dqa-conversations")
+        chosen = gr.BrowserState("", storage_key="dqa-language")  # the language the user picked, kept for reloads
         title = gr.Markdown(f"## {t0.title}", elem_id="dqa-title")
         with gr.Row():
             status = gr.HTML("", elem_id="dqa-status")
-            ui_lang = gr.Radio([("Français", "fr"), ("English", "en")], value="en", label=t0.ui_language,
+            # none chosen until the page's load picks one (the user's last choice, else the browser's language)
+            ui_lang = gr.Radio([("Français", "fr"), ("English", "en")], value=None, label=t0.ui_language,
                                elem_id="dqa-lang", scale=0, min_width=220)
         with gr.Tabs():
             with gr.Tab(t0.chat_tab, id="chat") as chat_tab:
@@ -324,7 +326,7 @@ def build(qa: Assistant) -> gr.Blocks:  # noqa: C901 - one place wiring the even
 
         def switch(code: str) -> list[Any]:
             code = code if code in LANGS else "en"
-            return [code, *labels(code)]
+            return [code, code, *labels(code)]
 
         # -- filters: the accordion says how many are set, so a narrowed search is never a surprise ------
         filter_boxes = [date_from, date_to, langs, source, as_of]
@@ -338,22 +340,25 @@ def build(qa: Assistant) -> gr.Blocks:  # noqa: C901 - one place wiring the even
             box.change(filters_label, [*filter_boxes, lang], [filters_box], show_progress="hidden", queue=False)
 
         # .input, not .change: the value start() sets must not run switch() again, late, over the user's choice
-        ui_lang.input(switch, [ui_lang], [lang, *localized], show_progress="hidden", queue=False).then(
+        ui_lang.input(switch, [ui_lang], [lang, chosen, *localized], show_progress="hidden", queue=False).then(
             filters_label, [*filter_boxes, lang], [filters_box], show_progress="hidden", queue=False)
 
         # -- conversations in the browser ----------------------------------------------------------
         def convo_choices(store: list[dict], code: str) -> list[tuple[str, str]]:
             return [(c.get("title") or texts(code).untitled, c["id"]) for c in reversed(store)]
 
-        def start(store: list[dict], request: gr.Request) -> list[Any]:
-            code = pick_language(request.headers.get("accept-language", "") if request else "")
+        def start(store: list[dict], picked: str, request: gr.Request) -> list[Any]:
+            """The page as it opens: in the language the user picked here before, else the browser's."""
+            code = picked if picked in LANGS else pick_language(request.headers.get("accept-language", "")
+                                                                if request else "")
             store = store or []
             last = store[-1] if store else {"id": "", "turns": []}
             return [code, *labels(code), last["turns"], last["id"],
                     _messages(last["turns"], stale_sources(qa, last["turns"], code)),
                     gr.update(choices=convo_choices(store, code), value=last["id"] or None), rows(code)]
 
-        demo.load(start, [saved], [lang, *localized, turns, current, chat, convos, listing], show_progress="hidden")
+        demo.load(start, [saved, chosen], [lang, *localized, turns, current, chat, convos, listing],
+                  show_progress="hidden")
 
         def pick(convo_id: str, store: list[dict], code: str) -> tuple:
             found = next((c for c in store or [] if c["id"] == convo_id), None)

@@ -156,6 +156,11 @@ def test_switching_the_language_changes_every_label(browser, page_url):
     text, attrs = visible_strings(page)
     assert texts("en").new_chat in text and texts("fr").new_chat not in text
     assert texts("en").placeholder in attrs
+    page.reload(wait_until="load")  # the choice is kept over the browser's French
+    page.wait_for_function("document.querySelector('#dqa-lang input:checked')", timeout=WAIT)  # the load chose
+    assert page.locator("#dqa-lang input:checked").get_attribute("value") == "en"
+    assert page.locator("#dqa-ask").inner_text().strip() == texts("en").ask
+    assert texts("fr").new_chat not in visible_strings(page)[0]
 
 
 def test_a_marker_opens_its_preview_by_keyboard(browser, page_url):
