@@ -45,12 +45,14 @@ class Turns:
         me, told = object(), -1
         with self._cond:
             if self._running >= slots and len(self._waiting) >= self.max_waiting:
-                raise Busy(f"Busy: {self._running} answer(s) are being written and {len(self._waiting)} question(s) "
-                           "wait already. Try again in a moment.", len(self._waiting))
+                raise Busy(f"Busy: the model is answering and the queue is full ({len(self._waiting)} of "
+                           f"{self.max_waiting} places, setting max_waiting). Try again in a moment.",
+                           len(self._waiting))
             self._waiting.append(me)
             try:
                 while not (self._running < slots and self._waiting[0] is me):
-                    ahead = self._waiting.index(me) + self._running - slots + 1
+                    # (at least one: a question woken before the one ahead of it has taken its turn waits too)
+                    ahead = max(1, self._waiting.index(me) + self._running - slots + 1)
                     if ahead != told:
                         told = ahead
                         on_wait(ahead)
