@@ -344,8 +344,8 @@ def _streamed(qa, question: str, **kw: Any):
 class _Status:
     """One line on stderr saying what the assistant is doing ('searching…', '4 passages found, writing…')."""
 
-    WORDS = {"searching": "searching the dispatches…", "found": "{n} passage(s) found", "writing": "writing…",
-             "queued": "{n} question(s) ahead of yours, waiting…"}
+    WORDS = {"searching": "searching the dispatches…", "found": "{n} passage{s} found", "writing": "writing…",
+             "queued": "{n} question{s} ahead of yours, waiting…"}
 
     def __init__(self) -> None:
         self.shown = ""
@@ -354,7 +354,7 @@ class _Status:
     def __call__(self, step: str, n: int = 0) -> None:
         if self.tty:
             self.clear()
-            self.shown = f"[{self.WORDS.get(step, step).format(n=n)}]"
+            self.shown = f"[{self.WORDS.get(step, step).format(n=n, s='' if n == 1 else 's')}]"
             print(self.shown, end="\r", file=sys.stderr, flush=True)
 
     def clear(self) -> None:

@@ -423,8 +423,7 @@ def build(qa: Assistant) -> gr.Blocks:  # noqa: C901 - one place wiring the even
                         kind = "tick"
                     if kind == "status":
                         step = {"searching": t.searching, "found": t.found.format(n=n),
-                                "queued": (t.queued_one if n == 1 else t.queued_many).format(n=n)
-                                }.get(value, t.writing)
+                                "queued": t.queued.format(n=n)}.get(value, t.writing)
                     elif kind == "sources":
                         sources = value
                     elif kind == "sentence":
