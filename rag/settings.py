@@ -134,9 +134,10 @@ class Settings(BaseSettings):
                                      "read in other steps).")
     embedded_slots: int = _f(1, "llm", "Answers the embedded model writes at once (llama.cpp parallel slots, each "
                              "with its own embedded_ctx). On 2 CPU cores more slots do not answer more per minute "
-                             "(reading a prompt already uses all the arithmetic the cores have: 4 questions at once "
-                             "took 57 s with 4 slots, 55 s with 1) and make every answer finish late; raise it on "
-                             "a machine with many cores or a GPU.", ge=1, le=16)
+                             "(reading a prompt already uses all the arithmetic the cores have: 4 questions at once, "
+                             "6.6 answers a minute with 4 slots and with 1) and make every answer finish late (p50 "
+                             "36 s against 29 s) for twice the memory; raise it on a machine with many cores or a "
+                             "GPU.", ge=1, le=16)
     max_waiting: int = _f(16, "llm", "Questions that may wait for the embedded model while it answers others, in "
                           "arrival order, each told how many are ahead; one more is told the service is busy. "
                           "Ollama queues on its own side: nothing waits here for it.", ge=0)
