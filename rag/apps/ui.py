@@ -134,6 +134,9 @@ mark { background: #fde68a; color: inherit; }
 .dqa-dispatch-text { max-height: 24em; overflow: auto; font-size: 0.92em; }
 .dqa-timeline ol { margin: 4px 0 4px 1.2em; }
 @media (max-width: 700px) { #dqa-sidebar { display: none; } }
+/* on a phone the status line and the language choice stack, each the screen's width (side by side the status
+   was a 90 px column, one word per line) */
+@media (max-width: 700px) { #dqa-top { flex-wrap: wrap; } #dqa-top > * { min-width: 100% !important; } }
 /* nothing to regenerate or edit in an empty conversation */
 body:not(:has(#dqa-chat .dqa-answer)) #dqa-regenerate, body:not(:has(#dqa-chat .dqa-answer)) #dqa-edit {
   display: none !important; }
@@ -250,7 +253,7 @@ def build(qa: Assistant) -> gr.Blocks:  # noqa: C901 - one place wiring the even
         saved = gr.BrowserState([], storage_key="dqa-conversations")
         chosen = gr.BrowserState("", storage_key="dqa-language")  # the language the user picked, kept for reloads
         title = gr.Markdown(f"## {t0.title}", elem_id="dqa-title")
-        with gr.Row():
+        with gr.Row(elem_id="dqa-top"):
             status = gr.HTML("", elem_id="dqa-status")
             # none chosen until the page's load picks one (the user's last choice, else the browser's language)
             ui_lang = gr.Radio([("Français", "fr"), ("English", "en")], value=None, label=t0.ui_language,

@@ -190,6 +190,9 @@ def test_on_a_phone_the_answer_and_its_sources_are_reachable_and_a_tap_opens_a_p
     assert card.is_visible() and "30 à elle seule" in card.inner_text()
     box = card.bounding_box()
     assert box["x"] >= 0 and box["x"] + box["width"] <= 390 + 1  # inside the phone's width
+    status = page.locator("#dqa-status").bounding_box()  # the status line takes the width, not a narrow column
+    assert status["width"] >= 300, status
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing scrolls sideways
     page.screenshot(path=str(tmp_path / "phone.png"), full_page=True)
 
 
