@@ -8,21 +8,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
 
-from rag.language.dates import MONTHS
-from rag.language.words import fold
+from rag.language import alternatives
+from rag.language.timeframe import written_day
 
 # place, then an optional ", date", then "(AGENCY)" and a dash. The place is a few capitalised words, linking
 # words between them ("Rio de Janeiro", "NEW YORK", "Saint-Denis"): a sentence ("Le président (LR) -") is not
 # one. The agency is a short name in brackets ("AFP", "Reuters", "AP", "dpa", "AFP/Reuters").
-_LINK = r"(?:de|du|des|la|le|les|d'|of|upon|on|el|al|am|an|der)"
+_LINK = rf"(?:{alternatives('names', 'dateline_links')})"
 _WORD = r"[A-ZÀ-ÖØ-Þ][\w'’.-]*"
 _DATELINE = re.compile(rf"^[ \t]*(?P<place>{_WORD}(?:[ \t]+(?:{_LINK}[ \t]+)?{_WORD}){{0,4}})"
                        r"(?:,[ \t]*(?P<when>[^()\n]{3,40}?))?"
                        r"[ \t]*\((?P<agency>[A-Za-zÀ-ÿ][\w .&/-]{1,30})\)[ \t]*[-–—]")
-_DAY_FIRST = re.compile(r"^(\d{1,2})(?:er)?\.?\s+(\w+)\.?\s+(\d{4})$")  # "2 novembre 2025", "1er mai 2025"
-_MONTH_FIRST = re.compile(r"^(\w+)\.?\s+(\d{1,2}),?\s+(\d{4})$")  # "March 13, 2025"
 
 
 @dataclass(frozen=True)
@@ -36,19 +33,5 @@ def read_dateline(paragraph: str) -> Dateline | None:
     m = _DATELINE.match(paragraph)
     if not m:
         return None
-    return Dateline(m["agency"].strip(), _day(m["when"] or ""))
-
-
-def _day(when: str) -> str:
-    when = when.strip()
-    if m := _DAY_FIRST.match(when):
-        d, month, y = m.groups()
-    elif m := _MONTH_FIRST.match(when):
-        month, d, y = m.groups()
-    else:
-        return ""
-    number = MONTHS.get(fold(month))
-    try:
-        return date(int(y), number, int(d)).isoformat() if number else ""
-    except ValueError:  # "31 février 2025"
-        return ""
+    day = written_day(m["when"] or "")
+    return Dateline(m["agency"].strip(), day.isoformat() if day else "")

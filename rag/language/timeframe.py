@@ -86,10 +86,8 @@ def resolve(question: str, as_of: date) -> Timeframe | None:
         (rel["this_year"], lambda m: (date(as_of.year, 1, 1), as_of)),
         (_fill(r"\b(?:{within_last}) (\d+) ({units})\b|\b(\d+) ({units_before_ago}) (?:{ago})\b", units=units),
          lambda m: (as_of - timedelta(int(m.group(1) or m.group(3)) * _UNITS[m.group(2) or m.group(4)]), as_of)),
-        (_fill(r"\b(?:{day_article})?(\d{1,2})(?:{day_suffix})? ({month})(?: (\d{4}))?\b"),
-         lambda m: _day(int(m.group(1)), MONTHS[m.group(2)], m.group(3), as_of)),
-        (_fill(r"\b({month}) (\d{1,2})(?:{month_day_suffix})?(?: (\d{4}))?\b"),
-         lambda m: _day(int(m.group(2)), MONTHS[m.group(1)], m.group(3), as_of)),
+        (_DAY_MONTH, lambda m: _day(int(m.group(1)), MONTHS[m.group(2)], m.group(3), as_of)),
+        (_MONTH_DAY, lambda m: _day(int(m.group(2)), MONTHS[m.group(1)], m.group(3), as_of)),
         (_fill(r"\b(?:{month_opener})?({month}) (\d{4})\b"),
          lambda m: _month_range(int(m.group(2)), MONTHS[m.group(1)])),
         (_fill(r"\b(?:{in_month}) ({month})\b"),
@@ -116,6 +114,23 @@ def _fill(template: str, **given: str) -> str:
 
 
 _FIRST_ABSOLUTE = 10  # rules before this one are relative to as_of ("hier", "last week", "3 days ago")
+# a day, its year optional: "le 1er mai 2025", "13 mars"; "March 13th", "May 2 2025"
+_DAY_MONTH = _fill(r"\b(?:{day_article})?(\d{1,2})(?:{day_suffix})? ({month})(?: (\d{4}))?\b")
+_MONTH_DAY = _fill(r"\b({month}) (\d{1,2})(?:{month_day_suffix})?(?: (\d{4}))?\b")
+
+
+def written_day(text: str) -> date | None:
+    """A whole date as a dateline writes it ("2 novembre 2025", "1er mai 2025", "March 13, 2025"), read with
+    the patterns of a question's dates; None for a day without its year ("July 14") or no real date."""
+    folded = " ".join(fold(text).replace(",", " ").split())
+    for pattern, day, month in ((_DAY_MONTH, 1, 2), (_MONTH_DAY, 2, 1)):
+        m = re.fullmatch(pattern, folded)
+        if m and m.group(3):
+            try:
+                return date(int(m.group(3)), MONTHS[m.group(month)], int(m.group(day)))
+            except ValueError:  # "31 février 2025"
+                return None
+    return None
 
 
 def _news_time(before: str, start: date, end: date, as_of: date) -> bool:
