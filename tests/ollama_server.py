@@ -108,7 +108,9 @@ def main() -> None:
     ap.add_argument("--log", required=True)
     ap.add_argument("--delay", type=float, default=0.0)
     args = ap.parse_args()
-    uvicorn.run(build_app(args.log, args.delay), host="127.0.0.1", port=args.port, log_level="warning")
+    # a stopped server stops at once: a delayed reply still sleeping must not hold the test for the graceful wait
+    uvicorn.run(build_app(args.log, args.delay), host="127.0.0.1", port=args.port, log_level="warning",
+                timeout_graceful_shutdown=1)
 
 
 if __name__ == "__main__":

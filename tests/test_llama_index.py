@@ -5,7 +5,7 @@ import pytest
 from llama_index.core.schema import QueryBundle
 from llama_index.core.vector_stores.types import FilterOperator, MetadataFilter, MetadataFilters
 
-from rag import Assistant
+from rag import Assistant, recording
 from rag.answer.query import analyze
 from rag.errors import ConfigError
 from rag.llama_index import (
@@ -112,13 +112,15 @@ def test_a_llama_index_citation_query_engine_over_our_retriever_and_our_model(qa
     assert any("Briansk" in n.node.get_content() for n in response.source_nodes)
 
 
-def test_our_eval_scores_a_llama_index_retriever_and_query_engine_beside_ours(qa: Assistant):
+def test_our_eval_scores_a_llama_index_retriever_and_query_engine_beside_ours(qa: Assistant, tmp_path):
     """The comparison `rag eval --compare-llama-index N` prints, on a few questions of our set: retrieval on all
     of them, answers (ours and a plain VectorStoreIndex query engine over our Chroma collection, written by the
-    same model) on N spread over them."""
+    same model) on N spread over them. With a generation cache, as `rag eval` runs: our query engine then reads
+    what the model wrote for our run instead of asking it the same prompts again."""
     from rag.apps.evaluation import compare_with_llama_index, load_questions, run_questions, score_query_engine, spread
 
     from conftest import ROOT
+    qa = Assistant(qa.settings.replace(generation_cache=str(tmp_path / "generations.jsonl")))
     questions = [q for q in load_questions(ROOT / "eval" / "questions" / "dispatches.jsonl") if q.answerable][:12]
     asked = spread([q for q in questions if not q.follow_up_of], 2)
     results = run_questions(qa, asked, 8, generate=True)  # (only the questions compared are answered)
@@ -130,5 +132,7 @@ def test_our_eval_scores_a_llama_index_retriever_and_query_engine_beside_ours(qa
     assert table["dispatch_qa_answers"]["questions"] == theirs["questions"] == len(theirs["answers"]) == 2
     assert [a["id"] for a in theirs["answers"]] == [q.id for q in asked] and asked[0] is questions[0]
     assert all(a["answer"] and not a["refused"] for a in theirs["answers"])  # a plain engine answers everything
-    ours = score_query_engine(DispatchQueryEngine(qa), asked)
+    with recording() as calls:
+        ours = score_query_engine(DispatchQueryEngine(qa), asked)
     assert ours["questions"] == 2 and ours["right_among_answerable"] is not None
+    assert calls and all(c.replayed for c in calls)  # the same prompts as our run's: the same answers

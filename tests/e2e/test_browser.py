@@ -32,14 +32,18 @@ def _need_chromium():
 
 
 @pytest.fixture(scope="module")
-def page_url(qa):
+def page_url(qa, tmp_path_factory):
     """The chat over the sample corpus, answered by SmolLM2 reading every prompt whole: with llama.cpp's prompt
     cache an answer can change by a word with what the model read before (the prompt is read in other steps),
     and this small model's answers sit near the checks' edges: the Briansk example was refused in a full run
-    and answered alone. Read whole, each question gets the same answer whatever ran before."""
+    and answered alone. Read whole, each question gets the same answer whatever ran before; so a question
+    asked again (Briansk, by seven tests) is answered from a generation cache (the product's `--generations`)
+    with what the model wrote the first time, in a second instead of twenty."""
     from rag import Assistant
     _need_chromium()
-    with gradio_app(Assistant(qa.settings.replace(embedded_prompt_cache=False, embedded_threads=1))) as url:
+    cache = tmp_path_factory.mktemp("browser-generations") / "generations.jsonl"
+    with gradio_app(Assistant(qa.settings.replace(embedded_prompt_cache=False, embedded_threads=1,
+                                                  generation_cache=str(cache)))) as url:
         yield url
 
 
