@@ -41,6 +41,11 @@ def test_an_amount_is_a_figure_with_a_currency():
     assert answers_kind("Il touche 2.500 euros par mois.", query)
     assert answers_kind("un budget de 3 milliards de dollars", query) and answers_kind("$5bn", query)
     assert not answers_kind("Le 12 mai 2025, 150 000 personnes l'ont acclamé.", query)
+    # in words, as news writes a sum it does not know to the dollar; not a count of people
+    cost = analyze("How much did President Joe Biden say Milton's damage could cost?")
+    assert answers_kind("Biden said the damage could run to tens of billions of dollars.", cost)
+    assert answers_kind("Le chantier a coûté des centaines de millions d'euros.", cost)
+    assert not answers_kind("Millions of people watched the storm on television.", cost)
 
 
 def test_a_duration_in_words_answers_how_long_and_is_no_count():
@@ -287,6 +292,24 @@ def test_a_figure_of_the_question_stated_elsewhere_in_the_story_supports_a_sente
     assert check_sentence(qa, sentence, [2], story, query).supported
     alone = [Evidence(1, replace(anchor, meta=replace(anchor.meta, title="Lada"))), Evidence(2, share)]
     assert not check_sentence(qa, sentence, [2], alone, query).supported
+
+
+@pytest.mark.parametrize("text", [
+    "The death toll from the Los Angeles wildfires rose to 24, officials said.",
+    # and beside the date "Sunday" means (January 12, 2025): the two stated side by side stay two figures
+    "The death toll from the Los Angeles wildfires rose to 24 on Sunday, officials said."])
+def test_a_year_of_the_question_the_dispatch_is_dated_supports_a_sentence_restating_it(qa: Assistant, text):
+    """Real embedder. The question's "January 2025" is in no passage but in the dispatch's date, which the model
+    reads with it: the sentence giving the toll with it is supported; from a dispatch dated 2024, it is not."""
+    from rag.values import Evidence
+    query = analyze("What was the death toll of the Los Angeles wildfires in January 2025?")
+    sentence = "The death toll of the Los Angeles wildfires in January 2025 was 24."
+
+    def dated(day: str) -> list:
+        meta = ChunkMeta(dispatch_id="la", title="Los Angeles wildfires", lang="en", date=day)
+        return [Evidence(1, Passage("a", text, meta, dense=0.86))]
+    assert check_sentence(qa, sentence, [1], dated("2025-01-14"), query).supported
+    assert not check_sentence(qa, sentence, [1], dated("2024-01-14"), query).supported
 
 
 @pytest.mark.parametrize("quantities, sentence, passage, named", [

@@ -109,3 +109,21 @@ def test_squad_rows_pair_each_answer_with_wrong_ones_the_passage_holds(tmp_path)
     assert all(r.sentence in r.passage for r in rows if r.quote)
     first = next(r for r in by_kind["quote_right"] if r.question.startswith("Quand"))
     assert first.passage == "Le pont fut construit en 1820 par Jean Dupont. Il mesure 300 mètres de long."
+
+
+@pytest.mark.parametrize("question, date, head", [
+    # the question's year is only in the dispatch's date: the re-reading gets it, as the answer was written with it
+    ("What was the death toll of the Los Angeles wildfires in January 2025?", "2025-01-14",
+     "Fires around the city (January 14, 2025)"),
+    ("What was the death toll of the Los Angeles wildfires?", "2025-01-14", "Fires around the city"),
+    ("What was the death toll of the Los Angeles wildfires in January 2025?", "2024-01-14", "Fires around the city"),
+])
+def test_the_reread_excerpt_has_the_dispatch_date_when_the_question_needs_it(question, date, head):
+    from rag import ChunkMeta, Passage
+    from rag.answer.checks.base import Source
+    from rag.answer.checks.grounded import titled
+    from rag.answer.query import analyze
+    from rag.reading.reading import read
+    text = "The death toll from the Los Angeles wildfires rose to 24, officials said."
+    passage = Passage("a", text, ChunkMeta(dispatch_id="la", title="Fires around the city", lang="en", date=date))
+    assert titled(text, Source(1, read(text), passage=passage), analyze(question)) == f"{head}\n\n{text}"

@@ -7,6 +7,8 @@ to re-read (not SmolLM2: rag/llm/models.py); see rag/answer/verifier.py.
 """
 from __future__ import annotations
 
+import re
+
 from rag.answer.checks.base import Check, Claim, Source, Verdict, register
 from rag.answer.query import Query
 from rag.language.numbers import figure_values
@@ -55,7 +57,7 @@ class Grounded(Check):
         across = bool(source.lang) and source.lang != query.lang  # no shared words to choose sentences by
         excerpt = claim.text if quoted else source.text if across else window(claim.text, question, source,
                                                                                  self.verify_window)
-        excerpt = titled(excerpt, source)
+        excerpt = titled(excerpt, source, query)
         found = self.verifier.reread(question, excerpt, query.lang)
         if found and not gives(excerpt, found, self.verify_min_overlap):
             found = ""  # not the passage's words ("XXI century" for "XIXe et XXe siècles"): no span read
@@ -69,14 +71,29 @@ class Grounded(Check):
         return self.fails("other_answer", source, found=found)
 
 
-def titled(excerpt: str, source: Source) -> str:
+def titled(excerpt: str, source: Source, query: Query) -> str:
     """The excerpt under its dispatch's title: a sentence cut from its story no longer says what it is about
     ("Israel's Yuval Raphael finished second", of the Eurovision in Basel), and the model then says it does not
     answer. Not when the passage holds the title already (the first sentence of its dispatch, cut to make one):
-    read twice, it reads as two passages."""
+    read twice, it reads as two passages. With the dispatch's date when the question's year or day is only
+    there ("in January 2025" over a toll dated January 14, 2025): the answer was written with it."""
     title = source.passage.meta.title.strip() if source.passage else ""
     lede = title.rstrip("…. ")  # a title made of the dispatch's first sentence, cut
-    return f"{title}\n\n{excerpt}" if lede and lede not in source.text and lede not in excerpt else excerpt
+    head = title if lede and lede not in source.text and lede not in excerpt else ""
+    when = dated(excerpt, source, query)
+    head = f"{head} ({when})" if head and when else head or when
+    return f"{head}\n\n{excerpt}" if head else excerpt
+
+
+def dated(excerpt: str, source: Source, query: Query) -> str:
+    """The dispatch's date as a reader says it, when the question names a year or a day of it the excerpt does
+    not state ("" otherwise)."""
+    period = source.passage.meta.period if source.passage else None
+    if period is None:
+        return ""
+    asked = {n for n in query.names if n.isdigit()} - set(re.findall(r"\d+", excerpt))
+    days = {str(period.start.year)} | (set() if period.is_month else {str(period.start.day)})
+    return period.label(query.lang) if asked & days else ""
 
 
 def gives(sentence: str, found: str, min_overlap: float) -> bool:

@@ -69,7 +69,8 @@ class Suite:
         sources = []
         for e in evidence:
             near = " ".join([e.meta.title, *(q.speaker for q in e.meta.quotes)])
-            stated = f"{stated_days(e)} {story_figures(query, e, evidence)}".strip()
+            # "; " between figures: "2025 2025" or "2005 12" would read as one number with spaced thousands
+            stated = " ; ".join(filter(None, [stated_days(e), story_figures(query, e, evidence)]))
             sources.append(Source(e.number, read(e.text), near=near, context=" ".join([near, *e.meta.doc_names]),
                                   stated=stated, lang=e.meta.lang, passage=e.passage))
         return Passages(tuple(sources), query.lang)
@@ -270,11 +271,16 @@ def stated_days(e: Evidence) -> str:
 
 
 def story_figures(query: Query, e: Evidence, evidence: list[Evidence]) -> str:
-    """The question's figures ("en 2005") that another passage of the same story states and this one does
-    not: a sentence restating them with this passage's fact ("3,9 % du marché en 2005") rests on the story."""
+    """The question's figures ("en 2005", "in January 2025") that this passage does not state but its story
+    does, in another passage or in the dispatch's date (the model reads the date with the passage): a sentence
+    restating them with this passage's fact ("3,9 % du marché en 2005", "the toll in January 2025 was 24")
+    rests on the story."""
     story = [x.text for x in evidence if x.number != e.number and story_of(x.passage) == story_of(e.passage)]
+    period = e.meta.period
+    if period is not None:
+        story += [str(period.start.year)] + ([] if period.is_month else [str(period.start.day)])
     own = set(re.findall(r"\d+", e.text))
-    return " ".join(sorted(n for n in query.names if n.isdigit() and n not in own
+    return " ; ".join(sorted(n for n in query.names if n.isdigit() and n not in own
                            and any(re.search(rf"(?<!\d){n}(?!\d)", x) for x in story)))
 
 
