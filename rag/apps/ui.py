@@ -133,7 +133,14 @@ button.dqa-copy { font-size: 0.85em; padding: 2px 8px; border: 1px solid #d1d5db
 mark { background: #fde68a; color: inherit; }
 .dqa-dispatch-text { max-height: 24em; overflow: auto; font-size: 0.92em; }
 .dqa-timeline ol { margin: 4px 0 4px 1.2em; }
-@media (max-width: 700px) { #dqa-sidebar { display: none; } }
+/* on a phone: a one-line title, a chat that leaves the question box on the first screen, and the conversations
+   with New and Delete under the chat (hidden, a phone had no way to them) */
+@media (max-width: 700px) {
+  #dqa-title h2 { font-size: 1.1em; margin: 0; }
+  #dqa-chat { height: 48vh !important; min-height: 260px; }
+  #dqa-sidebar { order: 2; min-width: 100% !important; }
+  #dqa-lang { flex: 1 1 100% !important; }  /* both languages on one line */
+}
 /* on a phone the status line and the language choice stack, each the screen's width (side by side the status
    was a 90 px column, one word per line) */
 @media (max-width: 700px) { #dqa-top { flex-wrap: wrap; } #dqa-top > * { min-width: 100% !important; } }
@@ -302,7 +309,7 @@ def build(qa: Assistant) -> gr.Blocks:  # noqa: C901 - one place wiring the even
                     del_id = gr.Textbox(label=t0.delete_id, interactive=can_write, elem_id="dqa-delete-id")
                     del_btn = gr.Button(t0.delete, interactive=can_write, elem_id="dqa-delete")
                 listing = gr.Dataframe(headers=[t0.col_id, t0.col_date, t0.col_lang, t0.col_source, t0.col_chunks,
-                                                t0.col_title], label=t0.listing)
+                                                t0.col_title], label=t0.listing, elem_id="dqa-listing")
 
         # -- language ------------------------------------------------------------------------------
         localized = [title, ui_lang, chat_tab, ingest_tab, convos, new_btn, del_convo, chat, question, ask_btn,

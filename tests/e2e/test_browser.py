@@ -222,28 +222,39 @@ def test_open_the_dispatch_highlights_the_cited_span(browser, page_url):
     assert "30 à elle seule" in " ".join(full.locator("mark").all_inner_texts())
 
 
-def test_conversations_stay_in_the_browser_and_can_be_deleted(browser, page_url):
-    page = open_page(browser, page_url, "en")
+@pytest.mark.parametrize("phone", [False, True], ids=["desktop", "phone"])
+def test_conversations_stay_in_the_browser_and_can_be_deleted(browser, page_url, phone):
+    """On a phone too: the conversations, New and Delete are under the chat (they were hidden there), tapped;
+    and the question box and Ask are on the first screen, not below the fold."""
+    page = open_page(browser, page_url, "en", phone=phone)
+    if phone:
+        for element in ("#dqa-question textarea", "#dqa-ask"):
+            box = page.locator(element).bounding_box()
+            assert box["y"] + box["height"] <= 844, (element, box)
+
+    def press(element):
+        page.locator(element).first.tap() if phone else page.locator(element).first.click()
     ask(page, "Who won the Eurovision Song Contest in Basel?")
     page.reload(wait_until="load")
     page.locator("#dqa-question textarea").wait_for(timeout=WAIT)
     page.wait_for_function("document.querySelectorAll('#dqa-chat .dqa-answer').length >= 1", timeout=WAIT)
     assert "Eurovision" in page.locator("#dqa-conversations").inner_text()
-    page.locator("#dqa-new").click()
+    press("#dqa-new")
     page.wait_for_function("document.querySelectorAll('#dqa-chat .dqa-answer').length === 0", timeout=WAIT)
-    page.locator("#dqa-conversations label", has_text="Who won the Eurovision").first.click()
+    label = page.locator("#dqa-conversations label", has_text="Who won the Eurovision").first
+    label.tap() if phone else label.click()
     page.wait_for_function("document.querySelectorAll('#dqa-chat .dqa-answer').length >= 1", timeout=WAIT)
     asked, failed = [], []
     page.on("response", lambda r: r.status >= 500 and failed.append(f"{r.status} {r.url}"))
     page.once("dialog", lambda d: (asked.append(d.message), d.dismiss()))  # "no": nothing is deleted
-    page.locator("#dqa-delete-chat").click()
+    press("#dqa-delete-chat")
     time.sleep(1.0)
     assert asked == [texts("en").confirm_delete_chat]
     assert failed == [] and page.locator(".toast-body.error").count() == 0  # "no" is not a server error
     assert page.locator("#dqa-chat .dqa-answer").count() >= 1
     assert "Eurovision" in page.locator("#dqa-conversations").inner_text()
     page.once("dialog", lambda d: d.accept())  # "yes"
-    page.locator("#dqa-delete-chat").click()
+    press("#dqa-delete-chat")
     page.wait_for_function("document.querySelectorAll('#dqa-chat .dqa-answer').length === 0", timeout=WAIT)
 
 
