@@ -242,6 +242,21 @@ def test_counts_in_words_are_counts_and_a_part_of_a_count_is_not_one():
     assert counts("Les voleurs ont agi en sept minutes.") == set()  # a duration
 
 
+@pytest.mark.parametrize("text, counted", [
+    # a share is no count, however it is spaced or spelled
+    ("Le ministère estime à 100 000 (58 % d'hommes pour 42 % de femmes) le nombre de salariés.", {100000}),
+    ("The AfD won 20 percent of the vote and 152 seats.", {152}),
+    ("La CDU a obtenu 28 pour cent des voix et 30 sièges.", {30}),
+    # a year, before 1900 too, when a word that introduces a year comes before it
+    ("En 1838, il est licencié ès lettres.", set()),
+    ("He graduated in 1838 with 12 others.", {12}),
+    ("1500 soldats ont été tués en 1515.", {1500}),
+])
+def test_shares_and_years_are_no_counts(text, counted):
+    from rag.reading.figures import counts
+    assert counts(text) == counted
+
+
 def test_a_yes_no_answer_denying_the_question_is_a_claim_of_its_own():
     """Restating the question's words scores 0 (an echo), but its negation is what the passage says; the
     affirmative restatement stays an echo. A 'Yes,' the sentence's own negation contradicts is dropped."""

@@ -30,7 +30,10 @@ PEOPLE = set(entries("figures", "people"))
 _PART_OF = set(entries("figures", "part_of"))
 _PROJECTION = set(entries("figures", "projection"))
 _VERB_ENDINGS = entries("figures", "verb_endings")
-_NUM = re.compile(r"(?<![\w,.-])(\d{1,3}(?:[.,\u202f\u00a0 ]\d{3})+|\d+)(?![\w%-]|[.,]\d)")
+# a share is no count: "42%", "42 %" (French spacing), "42 percent"
+_NUM = re.compile(r"(?<![\w,.-])(\d{1,3}(?:[.,\u202f\u00a0 ]\d{3})+|\d+)(?![\w%-]|[.,]\d|\s*%|\s+(?:"
+                  + alternatives("question", "words.percent_words") + r")\b)", re.I)
+_YEAR_BEFORE = set(entries("figures", "year_before"))  # "en 1838", "in 1838": a year before 1900 too
 _AFTER, _BEFORE = 6, 20  # words between a figure and the word naming its quantity ("1.644 morts", "toll rose to 2,719")
 
 
@@ -58,9 +61,10 @@ def _counts(text: str) -> Iterator[tuple[re.Match, str, list[tuple[int, str]], i
         found = [*_NUM.finditer(sentence),
                  *(m for m in CARDINAL_RE.finditer(sentence) if m.group(1) not in NOT_CARDINALS)]
         for m in found:
-            if 1900 <= parse_int(m.group(1)) <= 2100 and re.fullmatch(r"\d{4}", m.group(1)):
-                continue  # a year
             idx = next((i for i, (pos, _) in enumerate(tokens) if pos >= m.start()), len(tokens))
+            if re.fullmatch(r"\d{4}", m.group(1)) and (1900 <= int(m.group(1)) <= 2100 or (
+                    int(m.group(1)) >= 1000 and idx and tokens[idx - 1][1] in _YEAR_BEFORE)):
+                continue  # a year
             if any(0 <= j < len(tokens) and tokens[j][1] in MONTHS for j in (idx - 1, idx + 1)):
                 continue  # a day of the month: "le 21 avril", "April 1"
             if idx + 1 < len(tokens) and tokens[idx + 1][1] in _NOT_COUNTS:
