@@ -192,14 +192,23 @@ def _question(q: str) -> str:
     return f'<p class="dqa-question">{escape(q)}</p>'
 
 
-def _messages(turns: list[dict], notes: dict[int, str] | None = None) -> list[dict]:
-    """The chat's messages for these turns; `notes`: a line to show above the answer of turn i."""
+def _messages(turns: list[dict], code: str, notes: dict[int, str] | None = None) -> list[dict]:
+    """The chat's messages for these turns, in the UI's language `code`; `notes`: a line to show above the
+    answer of turn i."""
     out = []
     for i, turn in enumerate(turns):
         note = (notes or {}).get(i)
-        html = f'<p class="dqa-stale" role="note">⚠️ {escape(note)}</p>{turn["html"]}' if note else turn["html"]
+        html = _html(turn, code)
+        html = f'<p class="dqa-stale" role="note">⚠️ {escape(note)}</p>{html}' if note else html
         out += [{"role": "user", "content": _question(turn["q"])}, {"role": "assistant", "content": html}]
     return out
+
+
+def _html(turn: dict, code: str) -> str:
+    """A turn's answer as shown in language `code`: an answer keeps its HTML in every UI language, so a switch
+    re-renders earlier answers too (a stopped one, and one saved before, has one)."""
+    html = turn["html"]
+    return html if isinstance(html, str) else html.get(code) or next(iter(html.values()))
 
 
 def stale_sources(qa: Assistant, turns: list[dict], lang: str) -> dict[int, str]:
@@ -334,9 +343,9 @@ def build(qa: Assistant) -> gr.Blocks:  # noqa: C901 - one place wiring the even
                     *(gr.update(value=q, visible=True) for q in examples),
                     *(gr.update(visible=False) for _ in range(EXAMPLES - len(examples)))]
 
-        def switch(code: str) -> list[Any]:
+        def switch(code: str, past: list[dict]) -> list[Any]:
             code = code if code in LANGS else "en"
-            return [code, code, *labels(code)]
+            return [code, code, *labels(code), _messages(past or [], code, stale_sources(qa, past or [], code))]
 
         # -- filters: the accordion says how many are set, so a narrowed search is never a surprise ------
         filter_boxes = [date_from, date_to, langs, source, as_of]
@@ -350,7 +359,8 @@ def build(qa: Assistant) -> gr.Blocks:  # noqa: C901 - one place wiring the even
             box.change(filters_label, [*filter_boxes, lang], [filters_box], show_progress="hidden", queue=False)
 
         # .input, not .change: the value start() sets must not run switch() again, late, over the user's choice
-        ui_lang.input(switch, [ui_lang], [lang, chosen, *localized], show_progress="hidden", queue=False).then(
+        ui_lang.input(switch, [ui_lang, turns], [lang, chosen, *localized, chat], show_progress="hidden",
+                      queue=False).then(
             filters_label, [*filter_boxes, lang], [filters_box], show_progress="hidden", queue=False)
 
         # -- conversations in the browser ----------------------------------------------------------
@@ -364,7 +374,7 @@ def build(qa: Assistant) -> gr.Blocks:  # noqa: C901 - one place wiring the even
             store = store or []
             last = store[-1] if store else {"id": "", "turns": []}
             return [code, *labels(code), last["turns"], last["id"],
-                    _messages(last["turns"], stale_sources(qa, last["turns"], code)),
+                    _messages(last["turns"], code, stale_sources(qa, last["turns"], code)),
                     gr.update(choices=convo_choices(store, code), value=last["id"] or None), rows(code)]
 
         demo.load(start, [saved, chosen], [lang, *localized, turns, current, chat, convos, listing],
@@ -374,7 +384,8 @@ def build(qa: Assistant) -> gr.Blocks:  # noqa: C901 - one place wiring the even
             found = next((c for c in store or [] if c["id"] == convo_id), None)
             if not found:
                 return (gr.update(),) * 3
-            return found["turns"], found["id"], _messages(found["turns"], stale_sources(qa, found["turns"], code))
+            return found["turns"], found["id"], _messages(found["turns"], code,
+                                                          stale_sources(qa, found["turns"], code))
 
         convos.input(pick, [convos, saved, lang], [turns, current, chat], show_progress="hidden", queue=False)
 
@@ -404,7 +415,7 @@ def build(qa: Assistant) -> gr.Blocks:  # noqa: C901 - one place wiring the even
             until this answer is done (or stopped)."""
             if not (q or "").strip():
                 return gr.update(), gr.update(), {}, *free
-            msgs = _messages(past) + [{"role": "user", "content": _question(q.strip())},
+            msgs = _messages(past, code) + [{"role": "user", "content": _question(q.strip())},
                                       {"role": "assistant", "content": progress_html(code, texts(code).searching, [])}]
             return msgs, "", {"q": q.strip(), "run": uuid.uuid4().hex}, *busy
 
@@ -423,7 +434,7 @@ def build(qa: Assistant) -> gr.Blocks:  # noqa: C901 - one place wiring the even
                   "as_of": (as_of_day or "").strip() or None}
             events: queue.Queue = queue.Queue()
             threading.Thread(target=_stream, args=(qa, q, kw, events, run_id), daemon=True).start()
-            base = _messages(past) + [{"role": "user", "content": _question(q)}]
+            base = _messages(past, code) + [{"role": "user", "content": _question(q)}]
             step, shown, sources, began = t.searching, [], [], time.monotonic()
             try:
                 while True:
@@ -455,14 +466,15 @@ def build(qa: Assistant) -> gr.Blocks:  # noqa: C901 - one place wiring the even
                 ans = value
                 if run_id in STOPPED:
                     return
-                turn = {"q": q, "html": answer_html(ans, code, f"dqa-{uuid.uuid4().hex[:8]}", qa.dispatch_passages),
+                anchor = f"dqa-{uuid.uuid4().hex[:8]}"
+                turn = {"q": q, "html": {c: answer_html(ans, c, anchor, qa.dispatch_passages) for c in LANGS},
                         "text": ans.text, "standalone": ans.standalone_question,
                         "cites": [[c.dispatch_id, c.chunk_id] for c in ans.citations]}
                 past = [*past, turn]
                 convo_id = convo_id or uuid.uuid4().hex[:12]
                 store = [c for c in store or [] if c["id"] != convo_id]
                 store.append({"id": convo_id, "title": past[0]["q"][:60], "turns": past})
-                yield (_messages(past), past, convo_id, store,
+                yield (_messages(past, code), past, convo_id, store,
                        gr.update(choices=convo_choices(store, code), value=convo_id), status_html(qa, code), *free)
             finally:  # the page went away or Gradio cancelled this event: the model stops too
                 running = RUNNING.get(run_id)
@@ -498,7 +510,7 @@ def build(qa: Assistant) -> gr.Blocks:  # noqa: C901 - one place wiring the even
                              flags=re.S)
             question = (run or {}).get("q", "")
             past = [*past, {"q": question, "html": partial, "text": "", "standalone": question}]
-            return _messages(past), past, *free
+            return _messages(past, code), past, *free
 
         stop_btn.click(stopped, [chat, turns, lang, pending], [chat, turns, *locks], cancels=runs,
                        show_progress="hidden", queue=False, api_name=False)
@@ -512,12 +524,12 @@ def build(qa: Assistant) -> gr.Blocks:  # noqa: C901 - one place wiring the even
         then_answer(regen_btn.click(regenerate, [turns, lang], [turns, chat, pending, *locks],
                                     show_progress="hidden", queue=False, api_name=False))
 
-        def edit_last(past: list[dict]) -> tuple:
+        def edit_last(past: list[dict], code: str) -> tuple:
             if not past:
                 return gr.update(), gr.update(), gr.update()
-            return past[:-1], _messages(past[:-1]), past[-1]["q"]
+            return past[:-1], _messages(past[:-1], code), past[-1]["q"]
 
-        edit_btn.click(edit_last, [turns], [turns, chat, question], show_progress="hidden", queue=False,
+        edit_btn.click(edit_last, [turns, lang], [turns, chat, question], show_progress="hidden", queue=False,
                        api_name=False)
 
         for btn in example_btns:

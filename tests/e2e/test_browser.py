@@ -134,17 +134,22 @@ def test_the_question_shows_at_once_with_the_step_the_answer_is_at(browser, page
     assert echoed < 10  # the question and its first step, before any model work (generous on a busy box)
 
 
+def foreign_strings(page, lang: str) -> list[str]:
+    """The other language's UI strings on screen (text, labels, placeholders, titles)."""
+    text, attrs = visible_strings(page)
+    other = {k: v for k, v in vars(texts("en" if lang == "fr" else "fr")).items() if isinstance(v, str)}
+    ours = vars(texts(lang))  # (a count's singular and plural forms hold {n}: never on screen as written)
+    return [s for key, s in other.items() if s not in ours.values() and len(s) > 3 and
+            (s in text or s in attrs) and key not in ("lang_name", "fr", "en")]
+
+
 @pytest.mark.parametrize("lang", ["fr", "en"])
 def test_one_language_on_screen_and_no_share_button(browser, page_url, lang, tmp_path):
     page = open_page(browser, page_url, lang)
     ask(page, "Combien de drones ont été abattus au-dessus de Briansk ?")
     page.locator("#dqa-chat button.dqa-cite").first.click()
     text, attrs = visible_strings(page)
-    other = {k: v for k, v in vars(texts("en" if lang == "fr" else "fr")).items() if isinstance(v, str)}
-    ours = vars(texts(lang))  # (a count's singular and plural forms hold {n}: never on screen as written)
-    foreign = [s for key, s in other.items() if s not in ours.values() and len(s) > 3 and
-               (s in text or s in attrs) and key not in ("lang_name", "fr", "en")]
-    assert foreign == [], foreign
+    assert foreign_strings(page, lang) == []
     leaks = [s for s in GRADIO_STRINGS if re.search(rf"(^|\W){re.escape(s)}(\W|$)", text + "\n" + "\n".join(attrs))]
     assert leaks == [], leaks
     assert page.locator("button[aria-label*='share' i], button[title*='share' i], .share-button").count() == 0
@@ -153,18 +158,26 @@ def test_one_language_on_screen_and_no_share_button(browser, page_url, lang, tmp
 
 
 def test_switching_the_language_changes_every_label(browser, page_url):
+    """With an answer on screen: after the switch, and after a reload, every label is in the language chosen,
+    the earlier answer's too (its sources, dates, agency and buttons)."""
     page = open_page(browser, page_url, "fr")
+    ask(page, "Combien de drones ont été abattus au-dessus de Briansk ?")
+    assert texts("fr").copy in page.locator("#dqa-chat").inner_text()
     page.locator("#dqa-lang label", has_text="English").click()
     page.wait_for_function(f"document.querySelector('#dqa-ask')?.innerText.trim() === '{texts('en').ask}'",
+                           timeout=WAIT)
+    page.wait_for_function(f"document.querySelector('#dqa-chat').innerText.includes({texts('en').copy!r})",
                            timeout=WAIT)
     text, attrs = visible_strings(page)
     assert texts("en").new_chat in text and texts("fr").new_chat not in text
     assert texts("en").placeholder in attrs
+    assert foreign_strings(page, "en") == []
     page.reload(wait_until="load")  # the choice is kept over the browser's French
     page.wait_for_function("document.querySelector('#dqa-lang input:checked')", timeout=WAIT)  # the load chose
     assert page.locator("#dqa-lang input:checked").get_attribute("value") == "en"
     assert page.locator("#dqa-ask").inner_text().strip() == texts("en").ask
-    assert texts("fr").new_chat not in visible_strings(page)[0]
+    page.wait_for_function("document.querySelectorAll('#dqa-chat .dqa-answer').length >= 1", timeout=WAIT)
+    assert foreign_strings(page, "en") == []
 
 
 def test_a_marker_opens_its_preview_by_keyboard(browser, page_url):
