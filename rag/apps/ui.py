@@ -75,6 +75,13 @@ HEAD = """<script>
     b.setAttribute('aria-expanded', String(open)); p.hidden = !open;
   });
   document.addEventListener('keydown', e => { if (e.key === 'Escape') close(null); });
+  // "Open the dispatch": its box opens on the cited span (it opened at the top, the span far down the box)
+  document.addEventListener('toggle', e => {
+    const d = e.target; if (!d.open || !d.classList || !d.classList.contains('dqa-dispatch')) return;
+    const box = d.querySelector('.dqa-dispatch-text'), mark = box && box.querySelector('mark'); if (!mark) return;
+    box.scrollTop = mark.getBoundingClientRect().top - box.getBoundingClientRect().top + box.scrollTop
+      - box.clientHeight / 4;
+  }, true);
   // "Copy the answer": the clipboard API where the page is a secure context, else the old way
   document.addEventListener('click', e => {
     const b = e.target.closest && e.target.closest('button.dqa-copy'); if (!b) return;

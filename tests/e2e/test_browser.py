@@ -202,6 +202,7 @@ def test_on_a_phone_the_answer_and_its_sources_are_reachable_and_a_tap_opens_a_p
     marker.tap()
     preview = page.locator("#" + marker.get_attribute("aria-controls"))
     preview.wait_for(state="visible", timeout=10_000)
+    assert "30 à elle seule" in " ".join(preview.locator("mark").all_inner_texts())  # the cited sentence, marked
     card = answer.locator(".dqa-source").first
     card.scroll_into_view_if_needed()
     assert card.is_visible() and "30 à elle seule" in card.inner_text()
@@ -226,13 +227,19 @@ def test_copy_the_answer_puts_its_text_and_sources_on_the_clipboard(browser, pag
 
 
 def test_open_the_dispatch_highlights_the_cited_span(browser, page_url):
-    page = open_page(browser, page_url, "fr")
+    """On a phone, where the dispatch's box is narrow and the cited span lies below its first screen."""
+    page = open_page(browser, page_url, "fr", phone=True)
     answer = ask(page, "Combien de drones ont été abattus au-dessus de Briansk ?")
     answer.locator(".dqa-dispatch summary").first.click()
     full = answer.locator(".dqa-dispatch-text").first
     full.wait_for(state="visible", timeout=10_000)
     assert "Alexandre Bogomaz" in full.inner_text()  # the whole dispatch, not only the passage
     assert "30 à elle seule" in " ".join(full.locator("mark").all_inner_texts())
+    # the box opens on the cited span, not at the top of the dispatch
+    page.wait_for_function("""() => { const box = document.querySelector('.dqa-dispatch[open] .dqa-dispatch-text');
+        const m = box && box.querySelector('mark'); if (!m) return false;
+        const b = box.getBoundingClientRect(), r = m.getBoundingClientRect();
+        return r.top >= b.top && r.top < b.bottom; }""", timeout=10_000)
 
 
 @pytest.mark.parametrize("phone", [False, True], ids=["desktop", "phone"])
