@@ -58,6 +58,19 @@ HEAD = """<script>
     document.querySelectorAll('#dqa-chat [aria-label="chatbot conversation"], #dqa-chat .bubble-wrap').forEach(
       el => el.setAttribute('aria-label', L.chat));
     document.querySelectorAll('button[aria-label="More tabs"]').forEach(el => el.setAttribute('aria-label', L.more));
+    // Gradio words its upload box in the browser's language: ours, in the UI's, stands in for its words
+    document.querySelectorAll('#dqa-files button.upload-container').forEach(b => {
+      if (b.getAttribute('aria-label') !== L.drop) b.setAttribute('aria-label', L.drop);
+    });
+    document.querySelectorAll('#dqa-files [data-testid="upload-text"]').forEach(wrap => {
+      wrap.childNodes.forEach(n => {
+        if (n.nodeType === 3 && n.nodeValue.trim()) n.nodeValue = '';
+        else if (n.classList && n.classList.contains('or')) n.style.display = 'none';
+      });
+      let own = wrap.querySelector('.dqa-drop');
+      if (!own) { own = document.createElement('span'); own.className = 'dqa-drop'; wrap.appendChild(own); }
+      if (own.textContent !== L.drop) own.textContent = L.drop;
+    });
   };
   new MutationObserver(relabel).observe(document.documentElement, {childList: true, subtree: true});
   const close = except => document.querySelectorAll('button.dqa-cite[aria-expanded="true"]').forEach(b => {
@@ -107,7 +120,8 @@ def head() -> str:
     labels = {code: {"answer": texts(code).answer_label, "question": texts(code).question_label,
                      "chat": texts(code).chat_label, "more": texts(code).more_tabs,
                      "confirm_chat": texts(code).confirm_delete_chat,
-                     "confirm_dispatch": texts(code).confirm_delete_dispatch} for code in LANGS}
+                     "confirm_dispatch": texts(code).confirm_delete_dispatch, "drop": texts(code).drop_files}
+              for code in LANGS}
     return HEAD.replace("__LABELS__", json.dumps(labels, ensure_ascii=False))
 
 
@@ -317,7 +331,7 @@ def build(qa: Assistant) -> gr.Blocks:  # noqa: C901 - one place wiring the even
                     as_of = gr.Textbox(label=t0.as_of)
                     k = gr.Slider(1, 12, value=settings.top_k, step=1, label=t0.passages)
             with gr.Tab(t0.ingest_tab, id="ingest") as ingest_tab:
-                files = gr.File(file_count="multiple", label=t0.upload, interactive=can_write)
+                files = gr.File(file_count="multiple", label=t0.upload, interactive=can_write, elem_id="dqa-files")
                 folder = gr.Textbox(label=t0.folder, elem_id="dqa-folder", interactive=can_write)
                 ingest_btn = gr.Button(t0.ingest, interactive=can_write, elem_id="dqa-ingest")
                 ingest_out = gr.Markdown("" if can_write else t0.read_only, elem_id="dqa-ingest-out")
@@ -344,8 +358,10 @@ def build(qa: Assistant) -> gr.Blocks:  # noqa: C901 - one place wiring the even
                     gr.update(label=t.date_to), gr.update(label=t.language, choices=[(t.fr, "fr"), (t.en, "en")]),
                     gr.update(label=t.source), gr.update(label=t.as_of), gr.update(label=t.passages),
                     gr.update(label=t.upload), gr.update(label=t.folder), t.ingest, gr.update(label=t.delete_id),
-                    t.delete, gr.update(label=t.listing, headers=[t.col_id, t.col_date, t.col_lang, t.col_source,
-                                                                  t.col_chunks, t.col_title]),
+                    # the rows too: their language and agency columns are words of the UI's language
+                    t.delete, gr.update(label=t.listing, value={"headers": [t.col_id, t.col_date, t.col_lang,
+                                                                             t.col_source, t.col_chunks, t.col_title],
+                                                                 "data": rows(code)}),
                     status_html(qa, code),
                     *(gr.update(value=q, visible=True) for q in examples),
                     *(gr.update(visible=False) for _ in range(EXAMPLES - len(examples)))]

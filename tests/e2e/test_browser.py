@@ -139,8 +139,10 @@ def foreign_strings(page, lang: str) -> list[str]:
     text, attrs = visible_strings(page)
     other = {k: v for k, v in vars(texts("en" if lang == "fr" else "fr")).items() if isinstance(v, str)}
     ours = vars(texts(lang))  # (a count's singular and plural forms hold {n}: never on screen as written)
+    def shown(s: str) -> bool:  # as a whole: "Index" is not in "Indexer"
+        return any(re.search(rf"(?<!\w){re.escape(s)}(?!\w)", where) for where in [text, *attrs])
     return [s for key, s in other.items() if s not in ours.values() and len(s) > 3 and
-            (s in text or s in attrs) and key not in ("lang_name", "fr", "en")]
+            shown(s) and key not in ("lang_name", "fr", "en")]
 
 
 @pytest.mark.parametrize("lang", ["fr", "en"])
@@ -178,6 +180,22 @@ def test_switching_the_language_changes_every_label(browser, page_url):
     assert page.locator("#dqa-ask").inner_text().strip() == texts("en").ask
     page.wait_for_function("document.querySelectorAll('#dqa-chat .dqa-answer').length >= 1", timeout=WAIT)
     assert foreign_strings(page, "en") == []
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_the_upload_box_speaks_the_ui_language_not_the_browsers(browser, page_url, lang):
+    """A French browser with the English UI, and the other way round: Gradio words its upload box in the
+    browser's language; ours stands in for it."""
+    page = open_page(browser, page_url, "en" if lang == "fr" else "fr")  # the browser's language: the other
+    page.locator("#dqa-lang label", has_text="Français" if lang == "fr" else "English").click()
+    page.wait_for_function(f"document.querySelector('#dqa-ask')?.innerText.trim() === '{texts(lang).ask}'",
+                           timeout=WAIT)
+    page.get_by_role("tab", name=texts(lang).ingest_tab).click()
+    page.locator("#dqa-files [data-testid='upload-text']").wait_for(state="visible", timeout=WAIT)
+    page.wait_for_function(f"document.querySelector('#dqa-files [data-testid=\"upload-text\"]')?.innerText.trim()"
+                           f" === {texts(lang).drop_files!r}", timeout=10_000)
+    assert page.locator("#dqa-files button.upload-container").get_attribute("aria-label") == texts(lang).drop_files
+    assert foreign_strings(page, lang) == []
 
 
 def test_a_marker_opens_its_preview_by_keyboard(browser, page_url):
