@@ -161,10 +161,11 @@ mark { background: #fde68a; color: inherit; }
   #dqa-chat { height: 48vh !important; min-height: 260px; }
   #dqa-sidebar { order: 2; min-width: 100% !important; }
   #dqa-lang { flex: 1 1 100% !important; }  /* both languages on one line */
+  /* the status line and the language choice stack, each the screen's width (side by side the status was a
+     90 px column, one word per line) */
+  #dqa-top { flex-wrap: wrap; }
+  #dqa-top > * { min-width: 100% !important; }
 }
-/* on a phone the status line and the language choice stack, each the screen's width (side by side the status
-   was a 90 px column, one word per line) */
-@media (max-width: 700px) { #dqa-top { flex-wrap: wrap; } #dqa-top > * { min-width: 100% !important; } }
 /* nothing to regenerate or edit in an empty conversation */
 body:not(:has(#dqa-chat .dqa-answer)) #dqa-regenerate, body:not(:has(#dqa-chat .dqa-answer)) #dqa-edit {
   display: none !important; }
@@ -359,9 +360,7 @@ def build(qa: Assistant) -> gr.Blocks:  # noqa: C901 - one place wiring the even
                     gr.update(label=t.source), gr.update(label=t.as_of), gr.update(label=t.passages),
                     gr.update(label=t.upload), gr.update(label=t.folder), t.ingest, gr.update(label=t.delete_id),
                     # the rows too: their language and agency columns are words of the UI's language
-                    t.delete, gr.update(label=t.listing, value={"headers": [t.col_id, t.col_date, t.col_lang,
-                                                                             t.col_source, t.col_chunks, t.col_title],
-                                                                 "data": rows(code)}),
+                    t.delete, gr.update(label=t.listing, value=table(code)),
                     status_html(qa, code),
                     *(gr.update(value=q, visible=True) for q in examples),
                     *(gr.update(visible=False) for _ in range(EXAMPLES - len(examples)))]
@@ -398,9 +397,9 @@ def build(qa: Assistant) -> gr.Blocks:  # noqa: C901 - one place wiring the even
             last = store[-1] if store else {"id": "", "turns": []}
             return [code, *labels(code), last["turns"], last["id"],
                     _messages(last["turns"], code, stale_sources(qa, last["turns"], code)),
-                    gr.update(choices=convo_choices(store, code), value=last["id"] or None), rows(code)]
+                    gr.update(choices=convo_choices(store, code), value=last["id"] or None)]
 
-        demo.load(start, [saved, chosen], [lang, *localized, turns, current, chat, convos, listing],
+        demo.load(start, [saved, chosen], [lang, *localized, turns, current, chat, convos],
                   show_progress="hidden")
 
         def pick(convo_id: str, store: list[dict], code: str) -> tuple:
@@ -568,6 +567,13 @@ def build(qa: Assistant) -> gr.Blocks:  # noqa: C901 - one place wiring the even
                                        [gr.Textbox(visible=False), gr.HTML(visible=False)], api_name="ask")
 
         # -- dispatches ------------------------------------------------------------------------------
+        def table(code: str) -> dict[str, list]:
+            """The dispatches table with its headers, both in the UI's language (a bare list of rows would take
+            the headers the table was built with)."""
+            t = texts(code)
+            return {"headers": [t.col_id, t.col_date, t.col_lang, t.col_source, t.col_chunks, t.col_title],
+                    "data": rows(code)}
+
         def rows(code: str) -> list[list[Any]]:
             try:
                 listed = qa.dispatches()
@@ -585,7 +591,7 @@ def build(qa: Assistant) -> gr.Blocks:  # noqa: C901 - one place wiring the even
         def do_ingest(uploaded: list | None, path: str, code: str, progress: gr.Progress = gr.Progress()) -> tuple:
             t = texts(code)
             if not can_write:
-                return t.read_only, status_html(qa, code), rows(code)
+                return t.read_only, status_html(qa, code), table(code)
             paths = [f if isinstance(f, str) else f.name for f in (uploaded or [])]
             try:
                 roots = ingest_roots(qa)
@@ -595,32 +601,32 @@ def build(qa: Assistant) -> gr.Blocks:  # noqa: C901 - one place wiring the even
                 target = Path(path.strip()).expanduser().resolve()
                 if not any(target == r or r in target.parents for r in roots):
                     return (t.folder_refused.format(roots=", ".join(map(str, roots)) or "—"),
-                            status_html(qa, code), rows(code))
+                            status_html(qa, code), table(code))
                 paths.append(str(target))
             if not paths:
-                return t.choose_files, status_html(qa, code), rows(code)
+                return t.choose_files, status_html(qa, code), table(code)
             try:
                 # a link inside an allowed folder may not lead out of it: files are read within the roots
                 # (and the uploads' own folder)
                 within = roots + [Path(p).resolve().parent for p in paths[:len(uploaded or [])]]
                 report = qa.ingest(paths, progress=lambda frac, text: progress(frac, desc=text), within=within)
             except DispatchQAError as exc:
-                return f"⚠️ {exc}", status_html(qa, code), rows(code)
-            return "```\n" + ingest_summary(report, code) + "\n```", status_html(qa, code), rows(code)
+                return f"⚠️ {exc}", status_html(qa, code), table(code)
+            return "```\n" + ingest_summary(report, code) + "\n```", status_html(qa, code), table(code)
 
         def do_delete(dispatch_id: str, code: str) -> tuple:
             t = texts(code)
             if not can_write:
-                return t.read_only, status_html(qa, code), rows(code)
+                return t.read_only, status_html(qa, code), table(code)
             dispatch_id = (dispatch_id or "").strip()
             if not dispatch_id:  # not confirmed, or no id typed
                 return gr.update(), gr.update(), gr.update()
             try:
                 n = qa.delete(dispatch_id)
             except DispatchQAError as exc:
-                return f"⚠️ {exc}", status_html(qa, code), rows(code)
+                return f"⚠️ {exc}", status_html(qa, code), table(code)
             msg = t.deleted.format(n=n, id=dispatch_id) if n else t.no_dispatch.format(id=dispatch_id)
-            return msg, status_html(qa, code), rows(code)
+            return msg, status_html(qa, code), table(code)
 
         ingest_btn.click(do_ingest, [files, folder, lang], [ingest_out, status, listing], api_name=False)
         del_btn.click(do_delete, [del_id, ui_lang], [ingest_out, status, listing], api_name=False,
