@@ -29,6 +29,11 @@ class Period:
     def is_month(self) -> bool:
         return self.start != self.end
 
+    @property
+    def numbers(self) -> set[str]:
+        """The figures a reader meets in the date: its year, and its day when it is one day."""
+        return {str(self.start.year)} | (set() if self.is_month else {str(self.start.day)})
+
     def label(self, lang: str) -> str:
         """How a reader says it: '30 mars 2025' / 'March 30, 2025'; a month alone: 'mars 2025'."""
         said = table(lang, "calendar")

@@ -92,8 +92,7 @@ def dated(excerpt: str, source: Source, query: Query) -> str:
     if period is None:
         return ""
     asked = {n for n in query.names if n.isdigit()} - set(re.findall(r"\d+", excerpt))
-    days = {str(period.start.year)} | (set() if period.is_month else {str(period.start.day)})
-    return period.label(query.lang) if asked & days else ""
+    return period.label(query.lang) if asked & period.numbers else ""
 
 
 def gives(sentence: str, found: str, min_overlap: float) -> bool:

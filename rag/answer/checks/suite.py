@@ -278,7 +278,7 @@ def story_figures(query: Query, e: Evidence, evidence: list[Evidence]) -> str:
     story = [x.text for x in evidence if x.number != e.number and story_of(x.passage) == story_of(e.passage)]
     period = e.meta.period
     if period is not None:
-        story += [str(period.start.year)] + ([] if period.is_month else [str(period.start.day)])
+        story += sorted(period.numbers)
     own = set(re.findall(r"\d+", e.text))
     return " ; ".join(sorted(n for n in query.names if n.isdigit() and n not in own
                            and any(re.search(rf"(?<!\d){n}(?!\d)", x) for x in story)))
