@@ -6,7 +6,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +73,11 @@ def _path_list(paths: object) -> list[str | Path]:
 def _version_time(d: Dispatch) -> str:
     """When this version of the item was made, comparable as text (ISO 8601 in UTC); '' when unknown."""
     return _utc(d.item.version_time) if d.item else ""
+
+
+def _kill_time(d: Dispatch) -> str:
+    """When a kill notice was made; one that gives no time was made when it arrives."""
+    return _version_time(d) or datetime.now(UTC).isoformat()
 
 
 def _earlier(d: Dispatch) -> bool:
@@ -261,20 +266,16 @@ class Assistant:
         groups: dict[str, list[Dispatch]] = {}
         for d in dispatches:
             groups.setdefault(d.id, []).append(d)
+        gone = self.store.withdrawn()
         stored = self.store.version_times([i for i, group in groups.items() if group[0].item])
         out: list[Dispatch] = []
         newer: set[str] = set()
         for did, group in groups.items():
-            group.sort(key=_version_time)  # stable: of equal times, the last read is kept
-            latest = group[-1]
-            if latest.item and latest.item.withdrawn:
-                was = next((r for r in self.dispatches() if r["dispatch_id"] == did), {})
-                report.chunks_removed += self.delete(did)
-                self.store.mark_withdrawn(did, {"title": was.get("title") or latest.title,
-                                                "date": was.get("date", latest.date), "at": latest.item.version_time})
-                report.withdrawn.append(did)
+            group = self._after_kill(did, sorted(group, key=_version_time), gone.get(did), report)
+            if not group:
                 continue
-            indexed = stored.get(did, "")
+            latest = group[-1]  # sorted (stable): of equal times, the last read is kept
+            indexed = "" if did in report.withdrawn else stored.get(did, "")  # a kill here deleted what was
             current = latest if _version_time(latest) >= _utc(indexed) else None
             if current is not None:
                 out.append(current)
@@ -290,6 +291,31 @@ class Assistant:
             if d.id in gone and not _earlier(d):  # a usable version after a kill brings the item back
                 self.store.mark_withdrawn(d.id, None)
         return out, newer
+
+    def _after_kill(self, did: str, group: list[Dispatch], mark: dict[str, str] | None,
+                    report: IngestReport) -> list[Dispatch]:
+        """The versions of one item (sorted by version time) that a kill notice leaves: a kill in `group`
+        takes the item and all its versions out of the index; a kill, here or recorded (`mark`), stands
+        against every version made before it (agencies resend, backfills re-ingest), and only a version made
+        after it brings the item back."""
+        kills = [d for d in group if d.item and d.item.withdrawn]
+        times = [_kill_time(d) for d in kills] + ([_utc(mark.get("at", ""))] if mark else [])
+        if not kills and not mark:
+            return group
+        killed_at = max(times)
+        if kills:
+            latest = kills[-1]
+            was = next((r for r in self.dispatches() if r["dispatch_id"] == did), {})
+            report.chunks_removed += self.delete(did)
+            self.store.mark_withdrawn(did, {"title": was.get("title") or latest.title or (mark or {}).get("title", ""),
+                                            "date": was.get("date", latest.date),
+                                            "at": latest.item.version_time or killed_at})
+            report.withdrawn.append(did)
+        kept = [d for d in group if d not in kills and (not d.item or _version_time(d) > killed_at)]
+        said = next((k.item.version_time for k in reversed(kills)), "") or (mark or {}).get("at", "") or killed_at
+        report.skipped += [(d.path or d.id, f"an earlier version of an item a kill notice withdrew ({said}); a kill "
+                            "stands until a newer version arrives.") for d in group if d not in kills and d not in kept]
+        return kept
 
     def _chunked(self, dispatches: list[Dispatch], report: IngestReport) -> list[tuple[Dispatch, list[Chunk]]]:
         """Each dispatch with its chunks; one over settings.max_dispatch_chunks is skipped with its reason."""

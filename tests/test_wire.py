@@ -347,3 +347,61 @@ def test_a_ninjs_version_this_release_does_not_know_is_read_with_a_warning(tmp_p
     read = read_file(tmp_path / "future.json", 10**6)
     assert read.dispatches[0].title == CONCORDIA
     assert any("ninjs 4.0 is a version this release does not know" in w for w in read.warnings)
+
+
+def _kill_ninjs(tmp_path: Path, name: str, version: int, when: str) -> Path:
+    """A ninjs 3 kill notice as agencies send them: the item's identity, a new version and its time, the
+    status; no body, no headline."""
+    item = {"uri": "urn:example:vezelon-dam", "type": "text", "version": str(version), "versionCreated": when,
+            "pubStatus": "canceled", "language": "fr"}
+    path = tmp_path / name
+    path.write_text(json.dumps(item), encoding="utf-8")
+    return path
+
+
+KILL_G2 = """<?xml version="1.0" encoding="UTF-8"?>
+<newsItem xmlns="http://iptc.org/std/nar/2006-10-01/" guid="urn:newsml:example.com:20250618:vezelon" version="4"
+    standard="NewsML-G2" standardversion="2.35" xml:lang="en">
+  <itemMeta><itemClass qcode="ninat:text"/><provider qcode="nprov:EXAMPLE"/>
+    <versionCreated>2025-06-18T15:00:00Z</versionCreated><pubStatus qcode="stat:canceled"/></itemMeta>
+  <contentMeta><headline>KILL - Vezelon dam</headline></contentMeta>
+</newsItem>"""
+
+
+def test_a_kill_notice_with_no_body_withdraws_its_item(wire_qa, tmp_path):
+    """Kill notices usually carry no text: the item's status is read before its text is required."""
+    wire_qa.ingest([_ninjs(tmp_path, "v1.json", 1, "2025-06-18T08:00:00Z", "Le barrage de Vézelon a cédé.")],
+                   progress=False)
+    report = wire_qa.ingest([_kill_ninjs(tmp_path, "kill.json", 2, "2025-06-18T10:00:00Z")], progress=False)
+    assert report.withdrawn == ["urn-example-vezelon-dam"] and not report.skipped and not report.warnings
+    assert wire_qa.stats()["chunks"] == 0 and wire_qa.withdrawn()["urn-example-vezelon-dam"]["title"] == \
+        "Barrage de Vézelon"
+    (tmp_path / "correction.xml").write_text(CORRECTION, encoding="utf-8")
+    wire_qa.ingest([tmp_path / "correction.xml"], progress=False)
+    (tmp_path / "kill.xml").write_text(KILL_G2, encoding="utf-8")
+    g2 = wire_qa.ingest([tmp_path / "kill.xml"], progress=False)
+    assert g2.withdrawn == ["urn-newsml-example.com-20250618-vezelon"] and not g2.skipped, g2.summary()
+    assert wire_qa.stats()["chunks"] == 0 and "Vezelon" not in _texts(wire_qa)
+
+
+def test_a_kill_stands_until_a_version_newer_than_the_kill_arrives(wire_qa, tmp_path):
+    """Agencies resend and backfills re-ingest: an older version arriving after the kill stays out, the item
+    stays marked withdrawn; a version made after the kill brings it back."""
+    v1 = _ninjs(tmp_path, "v1.json", 1, "2025-06-18T08:00:00Z", "Le barrage de Vézelon a cédé : 3 blessés.")
+    v2 = _ninjs(tmp_path, "v2.json", 2, "2025-06-18T09:00:00+02:00", "Le barrage de Vézelon a cédé : 5 blessés.")
+    wire_qa.ingest([v1, v2], progress=False)
+    wire_qa.ingest([_kill_ninjs(tmp_path, "kill.json", 3, "2025-06-18T10:00:00Z")], progress=False)
+    for resent in ([v1], [v2], [v2, v1]):
+        report = wire_qa.ingest(resent, progress=False)
+        assert not report.added and not report.earlier and not report.replaced, report.summary()
+        assert [why for _, why in report.skipped] == ["an earlier version of an item a kill notice withdrew "
+                                                     "(2025-06-18T10:00:00Z); a kill stands until a newer "
+                                                     "version arrives."] * len(resent)
+        assert wire_qa.stats()["chunks"] == 0 and "urn-example-vezelon-dam" in wire_qa.withdrawn()
+    fresh = Assistant(make_settings(tmp_path / "index2"))  # one ingest holding the kill and older versions
+    report = fresh.ingest([v2, _kill_ninjs(tmp_path, "kill.json", 3, "2025-06-18T10:00:00Z"), v1], progress=False)
+    assert report.withdrawn == ["urn-example-vezelon-dam"] and fresh.stats()["chunks"] == 0, report.summary()
+    v4 = _ninjs(tmp_path, "v4.json", 4, "2025-06-18T12:30:00+02:00", "Le barrage de Vézelon a été réparé.")
+    back = wire_qa.ingest([v4, v1], progress=False)  # after the kill by 30 minutes; v1 stays out
+    assert back.added == ["urn-example-vezelon-dam"] and wire_qa.withdrawn() == {}, back.summary()
+    assert "a été réparé" in _texts(wire_qa) and "blessés" not in _texts(wire_qa)

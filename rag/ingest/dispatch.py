@@ -13,7 +13,7 @@ from pathlib import Path
 from rag.errors import BadDispatch
 from rag.ingest import feeds, newsml, ninjs
 from rag.ingest.dateline import read_dateline
-from rag.ingest.item import ItemMeta, local_name
+from rag.ingest.item import ItemMeta, iso_day, local_name
 from rag.ingest.markup import strip_forged
 from rag.ingest.wire import WireRecord
 from rag.language import table
@@ -351,9 +351,13 @@ def wire_dispatch(record: WireRecord, path: Path, default_source: str, warnings:
     if lang and lang not in ("fr", "en"):
         raise BadDispatch(str(path), f"is in '{lang}', as the item says; Dispatch QA answers from French and English "
                           "dispatches only, so it is not indexed.")
+    did = slug(record.uri) if record.uri else slug(f"{path.stem}-{where}")
+    if record.item.withdrawn and not record.paragraphs:  # a kill notice: what it withdraws is all it says
+        h = record.header
+        return Dispatch(did, "", str(path), h.get("title", ""), iso_day(h.get("date", "")), h.get("lang", ""),
+                        h.get("source") or default_source, item=record.item)
     body = "\n\n".join([*record.paragraphs, *record.item.captions])
-    d = parse_text(body, slug(record.uri) if record.uri else slug(f"{path.stem}-{where}"), str(path), default_source,
-                   record.header, warnings, where)
+    d = parse_text(body, did, str(path), default_source, record.header, warnings, where)
     captions = set(record.item.captions)
     for block in d.blocks:
         if d.span(block) in captions:

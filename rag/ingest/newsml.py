@@ -46,9 +46,6 @@ def read_news_item(item: Element, where: str) -> WireRecord:
     """One newsItem as a record; no text in its contentSet is a ValueError saying so."""
     meta_el, content_el = _child(item, "itemMeta"), _child(item, "contentMeta")
     paragraphs = _content(_child(item, "contentSet"))
-    if not paragraphs:
-        raise ValueError("a NewsML-G2 news item whose contentSet holds no text (no NITF, XHTML or plain-text "
-                         "content).")
     signals = [s.get("qcode", "").split(":", 1)[-1] for s in _children(meta_el, "signal")]
     located = _child(content_el, "located")
     meta = ItemMeta(
@@ -60,6 +57,9 @@ def read_news_item(item: Element, where: str) -> WireRecord:
         byline=", ".join(_name(c) for c in _children(content_el, "creator") if _name(c)),
         located=_text(_child(content_el, "dateline")) or _name(located),
         subjects=[_name(s) for s in _children(content_el, "subject") if _name(s)])
+    if not paragraphs and not meta.withdrawn:  # a kill notice needs no text: its status is what it says
+        raise ValueError("a NewsML-G2 news item whose contentSet holds no text (no NITF, XHTML or plain-text "
+                         "content).")
     lang = _child(content_el, "language")
     header = {"title": _text(_child(content_el, "headline")),
               "date": iso_day(meta.version_time or meta.first_time),

@@ -52,14 +52,14 @@ def read_ninjs(item: dict, where: str) -> WireRecord:
         warnings = [f"{where}: {w}" for w in schema_problems(item, version)]
     get = _getter(item)
     paragraphs = _body(item)
-    if not paragraphs:
-        raise ValueError("a ninjs item with no body, description or headline text to read.")
     meta = ItemMeta(
         uri=get("uri"), version=str(get("version") or ""), version_time=get("versioncreated", "versionCreated"),
         first_time=get("firstcreated", "firstCreated"), status=get("pubstatus", "pubStatus"),
         embargo=str(get("embargoed", "embargoedUntil")), urgency=_urgency(get("urgency")), byline=_byline(item),
         located=_located(item), subjects=_names(item, "subjects") + _names(item, "people") + _names(item, "places")
         + _names(item, "organisations"), captions=_captions(item))
+    if not paragraphs and not meta.withdrawn:  # a kill notice needs no text: its status is what it says
+        raise ValueError("a ninjs item with no body, description or headline text to read.")
     header = {"title": _headline(item), "date": iso_day(meta.version_time or meta.first_time),
               "source": get("copyrightholder", "copyrightHolder") or "", "lang": language_code(get("language"))}
     if version == 1:
