@@ -107,6 +107,19 @@ def test_rss_and_atom_entries_are_dispatches():
     assert len(a.body) == 2 and a.span(a.body[1]) == "Repairs cost 4 million euros, the operator said."
 
 
+def test_an_rss_item_with_a_photo_keeps_its_story_and_reads_the_caption_as_one():
+    """Agency feeds put a photo's caption in media:description; feedparser hands it over as the entry's
+    content, which once stood in for the story."""
+    dam, dike = read_file(WIRE / "feeds" / "agency-media.rss", 10**6).dispatches
+    assert [dam.span(b) for b in dam.body] == [
+        "The Vezelon dam gave way on Tuesday evening, flooding three hamlets downstream. Nobody was hurt, the "
+        "prefecture said, but 240 people spent the night in a gymnasium."]
+    assert [dam.span(b) for b in dam.blocks if b.kind == "caption"] == ["Rescuers near the Vezelon dam on June 17, "
+                                                                        "2025."]
+    assert [dike.span(b) for b in dike.body] == ["The Montrival dike was reinforced on Monday after six months of "
+                                                 "works.", "The works cost 4 million euros, the operator said."]
+    assert [dike.span(b) for b in dike.blocks if b.kind == "caption"] == ["The Montrival dike seen from the river."]
+
 RSS1 = """<?xml version="1.0" encoding="UTF-8"?>
 <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/"
     xmlns:dc="http://purl.org/dc/elements/1.1/">

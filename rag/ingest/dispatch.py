@@ -316,7 +316,8 @@ def parse_xml(data: bytes, path: Path, default_source: str = "unknown") -> FileR
         raise BadDispatch(str(path), f"invalid XML ({exc}).") from exc
     if feeds.is_feed(root):
         entries, about = feeds.feed_entries(data)
-        jobs = [(f"entry {n}", partial(feeds.read_entry, e, about)) for n, e in enumerate(entries, 1)]
+        captions = frozenset(feeds.media_captions(root))
+        jobs = [(f"entry {n}", partial(feeds.read_entry, e, about, captions)) for n, e in enumerate(entries, 1)]
     else:
         items = newsml.news_items(root)
         if not items:

@@ -9,11 +9,12 @@ from datetime import UTC, datetime
 from typing import Any
 from xml.etree.ElementTree import Element
 
-from rag.ingest.item import ItemMeta, html_paragraphs, iso_day, language_code, text_paragraphs
+from rag.ingest.item import ItemMeta, element_text, html_paragraphs, iso_day, language_code, text_paragraphs
 from rag.ingest.item import local_name as _local
 from rag.ingest.wire import WireRecord
 
 _RSS1 = "http://purl.org/rss/1.0/"
+_MEDIA_RSS = "search.yahoo.com/mrss"
 _ISO = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 
 
@@ -34,10 +35,20 @@ def feed_entries(data: bytes) -> tuple[list[Any], dict[str, str]]:
     return list(parsed.get("entries", [])), about
 
 
-def read_entry(entry: Any, feed: dict[str, str]) -> WireRecord:
-    """One feedparser entry as a record; one with no text is a ValueError saying so."""
+def media_captions(root: Element) -> set[str]:
+    """The photo captions of a feed (Media RSS `media:description`, whitespace collapsed): feedparser hands
+    them over as an entry's content, where the story would be."""
+    return {element_text(el) for el in root.iter() if _local(el.tag) == "description"
+            and _MEDIA_RSS in str(el.tag) and element_text(el)}
+
+
+def read_entry(entry: Any, feed: dict[str, str], captions: frozenset[str] = frozenset()) -> WireRecord:
+    """One feedparser entry as a record (of its content, what is one of the feed's `captions` is a caption);
+    one with no text is a ValueError saying so."""
     title = _plain(entry.get("title_detail")) or entry.get("title", "")
-    paragraphs = _entry_text(entry) or ([title] if title else [])
+    details = [d for d in [*entry.get("content", []), entry.get("summary_detail")] if d]
+    pictures = [_plain(d) for d in details if _plain(d) in captions]
+    paragraphs = _entry_text([d for d in details if _plain(d) not in captions]) or ([title] if title else [])
     if not paragraphs:
         raise ValueError("a feed entry with no title, summary or content.")
     uri = entry.get("id") or entry.get("link", "")
@@ -45,15 +56,15 @@ def read_entry(entry: Any, feed: dict[str, str]) -> WireRecord:
     source = (entry.get("source") or {}).get("title", "") or feed.get("source", "")
     lang = language_code(_detail_language(entry) or feed.get("lang", ""))
     meta = ItemMeta(uri=uri, version_time=when, byline=entry.get("author", ""),
-                    first_time=_time(entry, "published") or when)
+                    first_time=_time(entry, "published") or when, captions=list(dict.fromkeys(pictures)))
     header = {"title": title, "date": iso_day(when), "source": source, "lang": lang}
     return WireRecord(uri, paragraphs, {k: v for k, v in header.items() if v}, meta)
 
 
-def _entry_text(entry: Any) -> list[str]:
+def _entry_text(details: list[Any]) -> list[str]:
     """The entry's content, else its summary: HTML and XHTML as paragraphs of text, plain text as it is."""
-    for detail in [*entry.get("content", []), entry.get("summary_detail")]:
-        if detail and (detail.get("value") or "").strip():
+    for detail in details:
+        if (detail.get("value") or "").strip():
             value = detail["value"]
             paragraphs = html_paragraphs(value) if "html" in detail.get("type", "") else text_paragraphs(value)
             if paragraphs:
