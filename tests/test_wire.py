@@ -120,6 +120,44 @@ def test_an_rss_item_with_a_photo_keeps_its_story_and_reads_the_caption_as_one()
                                                  "works.", "The works cost 4 million euros, the operator said."]
     assert [dike.span(b) for b in dike.blocks if b.kind == "caption"] == ["The Montrival dike seen from the river."]
 
+NITF = """<?xml version="1.0" encoding="UTF-8"?>
+<nitf xmlns="http://iptc.org/std/NITF/2006-10-18/" version="-//IPTC//DTD NITF 3.6//EN">
+  <head><title>Vezelon dam gives way</title><docdata><doc-id id-string="wire-20250618-vezelon"/></docdata></head>
+  <body>
+    <body.head>
+      <hedline><hl1>Vezelon dam gives way</hl1></hedline>
+      <byline>By <person>Anne Martin</person></byline>
+      <dateline><location><city>VALENCE</city></location>,
+        <story.date norm="20250618T080000Z">June 18</story.date></dateline>
+    </body.head>
+    <body.content>
+      <p>The Vezelon dam gave way on Tuesday evening, flooding three hamlets downstream.</p>
+      <p>Nobody was hurt, the prefecture said, but 240 people spent the night in a gymnasium.</p>
+    </body.content>
+    <body.end><tagline>(Reporting by Anne Martin; editing by Paul Roux)</tagline></body.end>
+  </body>
+</nitf>"""
+
+
+def test_a_nitf_body_inside_ninjs_is_read_by_its_declared_type(tmp_path):
+    """A ninjs body declared application/nitf+xml is NITF: its body.content paragraphs are the text (the
+    XML declaration, the head and the headline are not passages, the tags are no forged markup)."""
+    item = {"uri": "urn:example:vezelon-nitf", "type": "text", "version": "1", "language": "en",
+            "versionCreated": "2025-06-18T08:00:00Z", "pubStatus": "usable",
+            "headlines": [{"role": "main", "value": "Vezelon dam gives way"}],
+            "bodies": [{"role": "main", "contentType": "application/nitf+xml", "value": NITF}]}
+    (tmp_path / "nitf.json").write_text(json.dumps(item), encoding="utf-8")
+    read = read_file(tmp_path / "nitf.json", 10**6)
+    [d] = read.dispatches
+    assert [d.span(b) for b in d.blocks] == [
+        "The Vezelon dam gave way on Tuesday evening, flooding three hamlets downstream.",
+        "Nobody was hurt, the prefecture said, but 240 people spent the night in a gymnasium."]
+    assert (d.title, read.warnings) == ("Vezelon dam gives way", [])
+    item["bodies"][0]["contentType"] = "text/xml"  # a body that is NITF whatever it is declared as
+    (tmp_path / "nitf.json").write_text(json.dumps(item), encoding="utf-8")
+    assert [d.span(b) for b in read_file(tmp_path / "nitf.json", 10**6).dispatches[0].blocks][0].startswith(
+        "The Vezelon dam gave way")
+
 RSS1 = """<?xml version="1.0" encoding="UTF-8"?>
 <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/"
     xmlns:dc="http://purl.org/dc/elements/1.1/">

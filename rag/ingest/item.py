@@ -123,3 +123,35 @@ def text_paragraphs(text: str) -> list[str]:
     text = text.replace("\r\n", "\n")
     parts = re.split(r"\n\s*\n", text) if re.search(r"\n\s*\n", text) else text.split("\n")
     return [" ".join(p.split()) for p in parts if p.strip()]
+
+
+_XML_PARAGRAPHS = {"p", "hl2", "li", "blockquote", "pre"}
+
+
+def xml_paragraphs(root) -> list[str]:
+    """Paragraph elements of a NITF or XHTML document's body (NITF body.content, not its head, headline or
+    tagline), else its whole text as one paragraph."""
+    body = next((el for el in root.iter() if local_name(el.tag) in ("body.content", "body")
+                 and not any(local_name(c.tag) == "body.content" for c in el.iter() if c is not el)), root)
+    out = [element_text(el) for el in body.iter() if local_name(el.tag) in _XML_PARAGRAPHS]
+    return [p for p in out if p] or ([t] if (t := element_text(body)) else [])
+
+
+def is_xml_body(value: str, content_type: str) -> bool:
+    """A body that is an XML document (NITF), by its declared type or by what it is: not HTML."""
+    declared = content_type.lower()
+    return ("xml" in declared or "nitf" in declared) and "html" not in declared \
+        or value.lstrip().startswith(("<?xml", "<nitf"))
+
+
+def xml_body_paragraphs(value: str) -> list[str]:
+    """The paragraphs of an XML body (NITF) carried as text; parsed with defusedxml (a DTD or an entity is
+    refused, never expanded); [] when it is not well-formed XML."""
+    from xml.etree.ElementTree import ParseError
+
+    import defusedxml.ElementTree as safe_xml
+    from defusedxml import DefusedXmlException
+    try:
+        return xml_paragraphs(safe_xml.fromstring(value))
+    except (ParseError, DefusedXmlException, ValueError):
+        return []

@@ -9,12 +9,10 @@ from __future__ import annotations
 
 from xml.etree.ElementTree import Element
 
-from rag.ingest.item import ItemMeta, html_paragraphs, iso_day, language_code, text_paragraphs
+from rag.ingest.item import ItemMeta, html_paragraphs, iso_day, language_code, text_paragraphs, xml_paragraphs
 from rag.ingest.item import element_text as _text
 from rag.ingest.item import local_name as _local
 from rag.ingest.wire import WireRecord
-
-_PARAGRAPHS = {"p", "hl2", "li", "blockquote", "pre"}
 
 
 def _child(el: Element | None, name: str) -> Element | None:
@@ -83,7 +81,7 @@ def _content(content_set: Element | None) -> list[str]:
     for el in list(content_set) if content_set is not None else []:
         kind = _local(el.tag)
         if kind == "inlineXML":
-            paragraphs = _xml_paragraphs(el)
+            paragraphs = xml_paragraphs(el)
         elif kind == "inlineData":
             ctype = el.get("contenttype", "text/plain")
             paragraphs = html_paragraphs(el.text or "") if "html" in ctype else text_paragraphs(el.text or "")
@@ -92,11 +90,3 @@ def _content(content_set: Element | None) -> list[str]:
         if paragraphs:
             return paragraphs
     return []
-
-
-def _xml_paragraphs(inline: Element) -> list[str]:
-    """Paragraph elements of the body (NITF body.content, or an XHTML body), not the NITF head."""
-    body = next((el for el in inline.iter() if _local(el.tag) in ("body.content", "body")
-                 and not any(_local(c.tag) == "body.content" for c in el.iter() if c is not el)), inline)
-    out = [_text(el) for el in body.iter() if _local(el.tag) in _PARAGRAPHS]
-    return [p for p in out if p] or ([t] if (t := _text(body)) else [])

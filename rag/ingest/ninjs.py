@@ -12,7 +12,15 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from rag.ingest.item import ItemMeta, html_paragraphs, iso_day, language_code, text_paragraphs
+from rag.ingest.item import (
+    ItemMeta,
+    html_paragraphs,
+    is_xml_body,
+    iso_day,
+    language_code,
+    text_paragraphs,
+    xml_body_paragraphs,
+)
 from rag.ingest.wire import WireRecord
 
 SCHEMAS = Path(__file__).parent / "data"
@@ -88,6 +96,11 @@ def _headline(item: dict) -> str:
 def _body(item: dict) -> list[str]:
     """The richest body: marked-up (paragraphs kept), else plain text, else descriptions, else the headline."""
     bodies = [b for b in item.get("bodies") or [] if isinstance(b, dict) and isinstance(b.get("value"), str)]
+    xml = [b for b in bodies if is_xml_body(b["value"], str(b.get("contentType", b.get("contenttype", ""))))]
+    for b in xml:  # NITF, by its declared type or by what it is; tags stripped when it is not well-formed
+        if paragraphs := xml_body_paragraphs(b["value"]) or html_paragraphs(b["value"]):
+            return paragraphs
+    bodies = [b for b in bodies if b not in xml]
     marked = [b for b in bodies if "html" in str(b.get("contentType", b.get("contenttype", ""))).lower()
               or "html" in str(b.get("role", "")).lower() or "richtext" in str(b.get("role", "")).lower()]
     for b in marked:
