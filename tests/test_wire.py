@@ -456,3 +456,57 @@ def test_a_kill_stands_until_a_version_newer_than_the_kill_arrives(wire_qa, tmp_
     back = wire_qa.ingest([v4, v1], progress=False)  # after the kill by 30 minutes; v1 stays out
     assert back.added == ["urn-example-vezelon-dam"] and wire_qa.withdrawn() == {}, back.summary()
     assert "a été réparé" in _texts(wire_qa) and "blessés" not in _texts(wire_qa)
+
+
+def test_a_file_another_process_has_open_for_writing_is_seen_as_such(tmp_path):
+    from rag.apps.watch import open_for_writing
+    path = tmp_path / "item.txt"
+    with path.open("w") as writer:
+        writer.write("Le barrage")
+        assert open_for_writing(path)
+    assert not open_for_writing(path)
+    with path.open("r"):
+        assert not open_for_writing(path)
+    with path.open("r+"):
+        assert open_for_writing(path)
+
+
+def test_a_watched_folder_reads_files_written_in_place_only_once_whole(wire_qa, tmp_path):
+    """Writers that write in place: a text written in two halves 1.5 s apart, an XML feed in three chunks, a
+    writer that keeps the file open longer than the quiet period between two writes. Each is read once,
+    whole: never half, never tried while incomplete."""
+    import threading
+
+    from rag.apps.watch import watch
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    reports, stop = [], threading.Event()
+    worker = threading.Thread(target=watch, args=(wire_qa, spool, reports.append, stop, 2.5), daemon=True)
+    worker.start()
+    text = ("title Barrage de Vézelon\n\nLe barrage de Vézelon a cédé mardi soir, inondant trois hameaux.\n\n"
+            "Personne n'a été blessé, selon la préfecture, mais 240 personnes ont dormi dans un gymnase.\n")
+    feed = (WIRE / "feeds" / "agency-media.rss").read_bytes()
+    try:
+        assert _until(lambda: reports, 60)
+        (spool / "vezelon.txt").write_text(text[:90], encoding="utf-8")
+        (spool / "world.rss").write_bytes(feed[:900])
+        time.sleep(1.5)
+        with (spool / "vezelon.txt").open("a", encoding="utf-8") as f:
+            f.write(text[90:])
+        (spool / "world.rss").open("ab").write(feed[900:1800])
+        with (spool / "held.txt").open("w", encoding="utf-8") as held:  # open for writing 4 s, quiet for 3.5
+            held.write("La digue de Montrival a été renforcée lundi.")
+            held.flush()
+            time.sleep(4.0)
+            assert "Montrival dike" not in _texts(wire_qa) and "Montrival a été" not in _texts(wire_qa)
+            held.write("\n\nLes travaux ont coûté 4 millions d'euros.\n")
+            (spool / "world.rss").open("ab").write(feed[1800:])
+        assert _until(lambda: "4 millions d'euros" in _texts(wire_qa) and "240 personnes" in _texts(wire_qa)
+                      and "The works cost 4 million euros" in _texts(wire_qa), 60)
+        assert wire_qa.stats()["dispatches"] == 4
+        assert not any(r.skipped or r.replaced or r.warnings for r in reports), [r.summary() for r in reports]
+        assert sorted(i for r in reports for i in r.added) == ["held", "vezelon", "wire-20250617-montrival",
+                                                               "wire-20250618-vezelon"]
+    finally:
+        stop.set()
+        worker.join(10)

@@ -212,7 +212,7 @@ def bench_freshness(settings: Settings, folder: Path, size: int) -> dict[str, fl
           f"{same_s * 1000:.0f} ms after its ingest ({'yes' if same else 'NO'}) and by another open process "
           f"{other_s * 1000:.0f} ms after ({'yes' if seen else 'NO'})")
     print(f"[freshness] {size:,} chunks: a dispatch landing in a watched folder is found "
-          f"{watched_s:.2f} s after its file is complete (settle 0.3 s included)")
+          f"{watched_s:.2f} s after it is renamed into it, complete")
     return {"ingest_s": ingest_s, "same_process_s": same_s, "other_process_s": other_s, "found": same and seen,
             "watched_s": watched_s}
 
@@ -230,7 +230,7 @@ def _watched_freshness(qa, settings: Settings, query: str, n: int, limit_s: floa
         staged.write_text(text.replace("\n\n", f" (bench {time.time_ns()})\n\n"), encoding="utf-8")
         new = {c.id for c in Assistant.chunk_files([staged], settings)}
         stop, started = threading.Event(), threading.Event()
-        worker = threading.Thread(target=watch, args=(qa, Path(spool), lambda _r: started.set(), stop, 0.3),
+        worker = threading.Thread(target=watch, args=(qa, Path(spool), lambda _r: started.set(), stop),
                                   daemon=True)
         worker.start()
         started.wait(limit_s)

@@ -128,8 +128,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("watch", help="ingest a spool folder, then every file that lands in it once complete")
     p.add_argument("folder")
-    p.add_argument("--settle", type=float, default=0.3,
-                   help="seconds a file's size must hold still before it is read (default 0.3)")
+    p.add_argument("--quiet", type=float, default=None,
+                   help="seconds a file written in place must go unchanged before it is read (default: the "
+                        "watch_quiet_seconds setting, 3)")
     _common(p)
 
     p = sub.add_parser("serve", help="start the Gradio chat UI")
@@ -274,7 +275,7 @@ def _watch(qa, args: argparse.Namespace) -> int:
         print(f"error: {folder} is not a folder.", file=sys.stderr)
         return 2
     print(f"watching {folder} (Ctrl-C stops)", flush=True)
-    watch(qa, folder, lambda report: print(report.summary(), flush=True), threading.Event(), args.settle)
+    watch(qa, folder, lambda report: print(report.summary(), flush=True), threading.Event(), args.quiet)
     return 0
 
 
