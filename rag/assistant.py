@@ -355,6 +355,12 @@ class Assistant:
                 report.skipped.append((str(f), exc.reason))
         return out
 
+    def embargoed(self, row: dict[str, Any]) -> bool:
+        """Whether a dispatch (a row of dispatches()) is under embargo now (the `now` setting's clock): stored,
+        not found by any search until its embargo ends."""
+        until = iso_time(row.get("embargo") or "")
+        return until is not None and until > self.retriever.now()
+
     def withdrawn(self) -> dict[str, dict[str, str]]:
         """Items a kill notice took out of the index: id -> {title, date, at}."""
         return self.store.withdrawn()

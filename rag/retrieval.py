@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -46,7 +45,10 @@ class Retriever:
     def __init__(self, store: DispatchStore, embedder: Embedder, settings: Settings) -> None:
         self.store, self.embedder, self.settings = store, embedder, settings
         self.lexical = LexicalIndex(lexical_folder(settings))
-        self.now: Callable[[], datetime] = lambda: datetime.now(UTC)  # embargoes end by this clock
+
+    def now(self) -> datetime:
+        """The time embargoes end by: the `now` setting, else the computer's clock."""
+        return iso_time(self.settings.now) if self.settings.now else datetime.now(UTC)
 
     def lexical_search(self, query: str, n: int, flt: Filters | None = None) -> list[tuple[str, float]]:
         return self.lexical.search(self.store, query, n, flt or Filters())

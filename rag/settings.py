@@ -222,6 +222,9 @@ class Settings(BaseSettings):
     story_days: int = _f(14, "news", "Dispatches this many days apart can be versions of one story.", ge=0)
     story_overlap: float = _f(0.3, "news", "Share of names two dispatches must share to be one story.",
                               ge=0, le=1)
+    now: str = _f("", "news", "The time embargoes are checked against, ISO 8601 ('2025-06-20T12:00:00Z'; `--now` "
+                  "on the command line): an item embargoed until later is stored but not found, and listed as "
+                  "embargoed. Empty: the computer's clock. For replaying a day's wire, and for tests.")
     max_earlier: int = _f(2, "news", "Older versions named after the one just before the newest.", ge=0)
     # -- ui
     ui_host: str = _f("127.0.0.1", "ui", "Address the web UI binds to.")
@@ -232,6 +235,14 @@ class Settings(BaseSettings):
                            "ingested once complete (as `dispatch-qa watch` does); empty: none.")
     ui_ingest_roots: list[str] = _f([], "ui", "Folders whose files the web UI's ingest box may read; empty: the "
                                     "folders of the dispatches already indexed. Uploads are always allowed.")
+
+    @field_validator("now")
+    @classmethod
+    def _now(cls, value: str) -> str:
+        from rag.ingest.item import iso_time
+        if value.strip() and iso_time(value) is None:
+            raise ValueError(f"'{value}' is not an ISO 8601 time (e.g. 2025-06-20T12:00:00Z).")
+        return value.strip()
 
     @field_validator("ollama_host")
     @classmethod

@@ -2,7 +2,6 @@
 CC BY 4.0 with their LICENSE files), RSS and Atom feeds, and the life of an item: versions, kills, embargoes."""
 import json
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -261,16 +260,29 @@ def test_a_kill_notice_takes_the_item_out_of_the_answers(wire_qa, tmp_path):
     assert wire_qa.stats()["chunks"] == 0 and "Vézelon" not in _texts(wire_qa)
 
 
-def test_an_embargoed_item_is_stored_but_not_found_until_its_embargo_ends(wire_qa, tmp_path):
+def test_an_embargoed_item_is_stored_listed_as_such_and_not_found_until_its_embargo_ends(tmp_path, capsys,
+                                                                                          monkeypatch):
+    """The clock embargoes are checked against is the `now` setting (`--now`): before the embargo ends the item
+    is stored, listed as embargoed (CLI, Dispatches tab) and found by no search; after, it is found."""
+    from rag.apps import cli
+    from rag.apps.ui import dispatch_rows
+    monkeypatch.setenv("DQA_NOW", "")  # `--now` sets it for the process: restored after the test
     path = _ninjs(tmp_path, "emb.json", 1, "2025-06-18T08:00:00Z", "Le barrage de Vézelon rouvrira le 1er juillet.",
                   embargoedUntil="2025-06-20T12:00:00Z")
-    wire_qa.ingest([path], progress=False)
-    assert wire_qa.stats()["chunks"] == 1
-    question = "Quand le barrage de Vézelon rouvrira-t-il ?"
-    wire_qa.retriever.now = lambda: datetime(2025, 6, 20, 11, 59, tzinfo=UTC)
-    assert not wire_qa.retrieve(question, k=3)
-    wire_qa.retriever.now = lambda: datetime(2025, 6, 20, 12, 1, tzinfo=UTC)
-    assert "rouvrira le 1er juillet" in wire_qa.retrieve(question, k=3)[0].text
+    question, index = "Quand le barrage de Vézelon rouvrira-t-il ?", str(tmp_path / "index")
+    before = Assistant(make_settings(tmp_path / "index", now="2025-06-20T11:59:00Z"))
+    before.ingest([path], progress=False)
+    assert before.stats()["chunks"] == 1 and not before.retrieve(question, k=3)
+    assert dispatch_rows(before, "fr")[0][5] == "(sous embargo jusqu'au 20 juin 2025 12:00) Barrage de Vézelon"
+    assert cli.main(["list", "--index", index, "--now", "2025-06-20T11:59:00Z"]) == 0
+    assert capsys.readouterr().out.rstrip().endswith("Barrage de Vézelon  [embargoed until 2025-06-20T12:00:00Z]")
+    after = Assistant(make_settings(tmp_path / "index", now="2025-06-20T12:01:00Z"))
+    assert "rouvrira le 1er juillet" in after.retrieve(question, k=3)[0].text
+    assert dispatch_rows(after, "en")[0][5] == "Barrage de Vézelon"
+    assert cli.main(["list", "--index", index, "--now", "2025-06-20T12:01:00Z"]) == 0
+    assert capsys.readouterr().out.rstrip().endswith("\tBarrage de Vézelon")
+    assert cli.main(["list", "--index", index, "--now", "tomorrow"]) == 2
+    assert "'tomorrow' is not an ISO 8601 time" in capsys.readouterr().err
 
 
 def _until(test, timeout: float = 30.0) -> bool:

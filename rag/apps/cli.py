@@ -18,6 +18,8 @@ from rag.errors import DispatchQAError
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", help="TOML settings file (default: $DQA_CONFIG or ./dispatchqa.toml)")
     p.add_argument("--index", dest="index_dir", help="index folder (default: index/)")
+    p.add_argument("--now", help="the time embargoes are checked against, ISO 8601 (default: the computer's "
+                                 "clock; the `now` setting)")
 
 
 def _sections(value: str) -> list[str]:
@@ -166,6 +168,8 @@ def _open(args: argparse.Namespace):
 
 
 def _run(args: argparse.Namespace) -> int:
+    if getattr(args, "now", None):  # read by Settings, in this process and in the UI server it starts
+        os.environ["DQA_NOW"] = args.now
     if args.cmd == "serve":
         if args.index_dir:
             os.environ["DQA_INDEX_DIR"] = args.index_dir
@@ -213,6 +217,8 @@ def _run(args: argparse.Namespace) -> int:
             state = "" if r["complete"] else "  [incomplete: re-run ingest or delete to finish it]"
             if r.get("earlier_versions"):
                 state += f"  [{r['earlier_versions']} earlier version(s) kept]"
+            if qa.embargoed(r):
+                state += f"  [embargoed until {r['embargo']}]"
             cells = [r["dispatch_id"], r["date"] or "-", r["lang"], r["source"], f"{r['chunks']} chunks",
                      r["title"] + state]
             print("\t".join(cells))

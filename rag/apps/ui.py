@@ -36,6 +36,7 @@ from rag.apps.ui_html import (  # noqa: E402
     pick_language,
     progress_html,
     texts,
+    when,
 )
 
 log = logging.getLogger("dispatch-qa.app")
@@ -231,6 +232,24 @@ def _html(turn: dict, code: str) -> str:
     re-renders earlier answers too (a stopped one, and one saved before, has one)."""
     html = turn["html"]
     return html if isinstance(html, str) else html.get(code) or next(iter(html.values()))
+
+
+def dispatch_rows(qa: Assistant, code: str) -> list[list[Any]]:
+    """The Dispatches tab's rows in the UI's language: id, date, language, agency, passages, title; an item
+    under embargo and one a kill notice withdrew say so before their title."""
+    try:
+        listed = qa.dispatches()
+    except DispatchQAError:  # the status line says why
+        return []
+    t = texts(code)
+    gone = [[did, w.get("date", ""), "", "", 0, f"({t.withdrawn}) {w.get('title', '')}"]
+            for did, w in sorted(qa.withdrawn().items())]
+    here = [[r["dispatch_id"], r["date"], language_name(r["lang"], code),
+             r["source"] if r["source"] not in ("", "unknown") else t.unknown_source, r["chunks"],
+             (f"({t.embargoed.format(when=when(r['embargo'], code))}) " if qa.embargoed(r) else "") + r["title"]
+             + (t.earlier_kept.format(n=r["earlier_versions"]) if r.get("earlier_versions") else "")]
+            for r in listed]
+    return here + gone
 
 
 def stale_sources(qa: Assistant, turns: list[dict], lang: str) -> dict[int, str]:
@@ -575,18 +594,7 @@ def build(qa: Assistant) -> gr.Blocks:  # noqa: C901 - one place wiring the even
                     "data": rows(code)}
 
         def rows(code: str) -> list[list[Any]]:
-            try:
-                listed = qa.dispatches()
-            except DispatchQAError:  # the status line says why
-                return []
-            gone = [[did, w.get("date", ""), "", "", 0, f"({texts(code).withdrawn}) {w.get('title', '')}"]
-                    for did, w in sorted(qa.withdrawn().items())]
-            unknown = texts(code).unknown_source
-            here = [[r["dispatch_id"], r["date"], language_name(r["lang"], code),
-                     r["source"] if r["source"] not in ("", "unknown") else unknown, r["chunks"],
-                     r["title"] + (texts(code).earlier_kept.format(n=r["earlier_versions"])
-                                   if r.get("earlier_versions") else "")] for r in listed]
-            return here + gone
+            return dispatch_rows(qa, code)
 
         def do_ingest(uploaded: list | None, path: str, code: str, progress: gr.Progress = gr.Progress()) -> tuple:
             t = texts(code)

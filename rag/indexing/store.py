@@ -428,7 +428,8 @@ class DispatchStore:
 
     def dispatches(self) -> list[dict[str, Any]]:
         """One row per dispatch: id, title, date, lang, source, path, chunks (of its current version),
-        `earlier_versions` (an item's versions a newer one replaced, still searchable as such), and `complete`:
+        `earlier_versions` (an item's versions a newer one replaced, still searchable as such), `embargo` (when
+        the item's embargo ends, ISO 8601; '' for none), and `complete`:
         False when a write or a delete was cut short (chunks missing, or two versions side by side); ingest or
         delete finishes it."""
         return [dict(row) for row in self.cached("dispatches", self._dispatch_rows)]
@@ -444,7 +445,8 @@ class DispatchStore:
                 earlier.setdefault(m.dispatch_id, set()).add(m.doc_hash)
                 continue
             row = rows.setdefault(m.dispatch_id, {"dispatch_id": m.dispatch_id, "title": m.title, "date": m.date,
-                                                  "lang": m.lang, "source": m.source, "path": m.path, "chunks": 0})
+                                                  "lang": m.lang, "source": m.source, "path": m.path, "chunks": 0,
+                                                  "embargo": m.embargo})
             row["chunks"] += 1
             versions.setdefault(m.dispatch_id, set()).add(m.doc_hash)
             expected[m.dispatch_id] = max(expected.get(m.dispatch_id, 0), m.n_chunks)
