@@ -69,6 +69,23 @@ def test_newsml_g2_documents_without_a_readable_item_are_skipped_with_a_reason(n
         read_file(WIRE / "newsml-g2" / name, 10**6)
 
 
+@pytest.mark.parametrize("name,text,reason", [
+    ("empty.rss", '<rss version="2.0"><channel><title>Wire</title><link>https://w.example</link>'
+     "<description>x</description></channel></rss>", "an RSS feed with no <item> in it; nothing to index."),
+    ("empty.atom", '<feed xmlns="http://www.w3.org/2005/Atom"><title>Wire</title><id>urn:x</id></feed>',
+     "an Atom feed with no <entry> in it; nothing to index."),
+    ("empty.xml", '<newsMessage xmlns="http://iptc.org/std/nar/2006-10-01/"><header/><itemSet/></newsMessage>',
+     "a NewsML-G2 newsMessage with no <newsItem> in its itemSet; nothing to index."),
+    ("empty.json", "[]", "a JSON list with no record in it; nothing to index."),
+    ("none.rss", '<rss version="2.0"><channel><title>Wire</title><item><link>https://w.example/a</link></item>'
+     "</channel></rss>", r"none of its 1 item could be read \(entry 1: a feed entry with no title, summary "
+     r"or content. Left out.\)")])
+def test_a_wire_file_with_no_usable_item_says_what_was_looked_for(tmp_path, name, text, reason):
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    with pytest.raises(BadDispatch, match=reason):
+        read_file(tmp_path / name, 10**6)
+
+
 BOMB = """<?xml version="1.0"?>
 <!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
 <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
@@ -410,6 +427,17 @@ def test_a_ninjs_version_this_release_does_not_know_is_read_with_a_warning(tmp_p
     read = read_file(tmp_path / "future.json", 10**6)
     assert read.dispatches[0].title == CONCORDIA
     assert any("ninjs 4.0 is a version this release does not know" in w for w in read.warnings)
+    del item["$schema"]  # ninjs 3 says its version in `standard`, as IPTC's own ninjs 3 examples do
+    item["standard"] = {"name": "ninjs", "version": "4.0", "schema": "https://www.iptc.org/std/ninjs/schema.json"}
+    (tmp_path / "future.json").write_text(json.dumps(item))
+    read = read_file(tmp_path / "future.json", 10**6)
+    assert read.dispatches[0].title == CONCORDIA
+    assert read.warnings == ["record 1: ninjs 4.0 is a version this release does not know; read by its field "
+                             "names, not validated."]
+    item["standard"] = {"name": "ninjs", "version": "3.0",
+                        "schema": "http://www.iptc.org/std/ninjs/ninjs-schema_3.0.json#"}
+    (tmp_path / "known.json").write_text(json.dumps(item))
+    assert read_file(tmp_path / "known.json", 10**6).warnings == []
 
 
 def _kill_ninjs(tmp_path: Path, name: str, version: int, when: str) -> Path:

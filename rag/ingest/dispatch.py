@@ -295,8 +295,10 @@ def parse_records(raw: str, path: Path, default_source: str = "unknown") -> File
             out.append(parse_text(rec["text"], rid, str(path), default_source, meta, warnings, where))
         except BadDispatch as exc:
             warnings.append(f"{where}: {exc.reason} Left out.")
+    if not records:
+        raise BadDispatch(str(path), "a JSON list with no record in it; nothing to index.")
     if not out:
-        raise BadDispatch(str(path), "no usable record" + (f" ({warnings[0]})" if warnings else "."))
+        raise BadDispatch(str(path), _none_read(len(records), "record", warnings))
     return FileRead(out, warnings)
 
 
@@ -316,10 +318,16 @@ def parse_xml(data: bytes, path: Path, default_source: str = "unknown") -> FileR
         raise BadDispatch(str(path), f"invalid XML ({exc}).") from exc
     if feeds.is_feed(root):
         entries, about = feeds.feed_entries(data)
+        if not entries:
+            atom = local_name(root.tag) == "feed"
+            raise BadDispatch(str(path), f"an {'Atom' if atom else 'RSS'} feed with no <{'entry' if atom else 'item'}> "
+                              "in it; nothing to index.")
         captions = frozenset(feeds.media_captions(root))
         jobs = [(f"entry {n}", partial(feeds.read_entry, e, about, captions)) for n, e in enumerate(entries, 1)]
     else:
         items = newsml.news_items(root)
+        if not items and local_name(root.tag) == "newsMessage":
+            raise BadDispatch(str(path), "a NewsML-G2 newsMessage with no <newsItem> in its itemSet; nothing to index.")
         if not items:
             raise BadDispatch(str(path), f"XML whose root is <{local_name(root.tag)}>: neither a NewsML-G2 newsItem "
                               "or newsMessage nor "
@@ -330,8 +338,13 @@ def parse_xml(data: bytes, path: Path, default_source: str = "unknown") -> FileR
     for where, job in jobs:
         _add_wire(out, warnings, job, path, default_source, where)
     if not out:
-        raise BadDispatch(str(path), "no usable item" + (f" ({warnings[0]})" if warnings else "."))
+        raise BadDispatch(str(path), _none_read(len(jobs), "item", warnings))
     return FileRead(out, warnings)
+
+
+def _none_read(n: int, what: str, warnings: list[str]) -> str:
+    """Why a file gave nothing though it holds `n` items: how many, and the first one's reason."""
+    return f"none of its {n} {what}{'s' if n != 1 else ''} could be read" + (f" ({warnings[0]})" if warnings else ".")
 
 
 def _add_wire(out: list[Dispatch], warnings: list[str], job, path: Path, default_source: str, where: str) -> None:

@@ -44,15 +44,22 @@ def major_version(item: dict) -> int:
 
 
 def declared_version(item: dict) -> str:
-    """The ninjs version the item names ('$schema': '.../ninjs-schema_3.1.json' -> '3.1'), '' when none."""
-    m = re.search(r"ninjs-schema_(\d+(?:\.\d+)*)\.json", str(item.get("$schema", "")))
-    return m.group(1) if m else ""
+    """The ninjs version the item names, '' when none: `standard.version` ('3.0', as IPTC's own ninjs 3
+    examples say it), else the schema it points at ('$schema' or `standard.schema`:
+    '.../ninjs-schema_3.1.json' -> '3.1')."""
+    standard = item.get("standard") if isinstance(item.get("standard"), dict) else {}
+    if re.fullmatch(r"\s*\d+(?:\.\d+)*\s*", str(standard.get("version", ""))):
+        return str(standard["version"]).strip()
+    for where in (item.get("$schema", ""), standard.get("schema", "")):
+        if m := re.search(r"ninjs-schema_(\d+(?:\.\d+)*)\.json", str(where)):
+            return m.group(1)
+    return ""
 
 
 def read_ninjs(item: dict, where: str) -> WireRecord:
     """One ninjs item as a record; a missing body is a ValueError saying so."""
-    version = major_version(item)
     declared = declared_version(item)
+    version = int(declared.split(".")[0]) if declared.split(".")[0] in ("1", "2", "3") else major_version(item)
     if declared and declared.split(".")[0] not in ("1", "2", "3"):
         warnings = [f"{where}: ninjs {declared} is a version this release does not know; read by its field names, "
                     "not validated."]
