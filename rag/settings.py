@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextvars
 import os
 import tomllib
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -239,9 +240,10 @@ class Settings(BaseSettings):
     @field_validator("now")
     @classmethod
     def _now(cls, value: str) -> str:
-        from rag.ingest.item import iso_time
-        if value.strip() and iso_time(value) is None:
-            raise ValueError(f"'{value}' is not an ISO 8601 time (e.g. 2025-06-20T12:00:00Z).")
+        try:
+            datetime.fromisoformat(value.strip().replace("Z", "+00:00")) if value.strip() else None
+        except ValueError:
+            raise ValueError(f"'{value}' is not an ISO 8601 time (e.g. 2025-06-20T12:00:00Z).") from None
         return value.strip()
 
     @field_validator("ollama_host")

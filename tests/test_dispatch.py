@@ -3,6 +3,7 @@ from pathlib import Path
 import pytest
 
 from rag.errors import BadDispatch
+from rag.ingest.chunking import chunk_dispatch
 from rag.ingest.dispatch import parse_text, read_file
 
 SEED_LIKE = (' date 2025-03 Le ministre pose à Djeddah, le 11 mars 2025 ( POOL / SAUL LOEB )\n\n'
@@ -179,21 +180,27 @@ def test_a_sentence_without_punctuation_is_cut_into_bounded_chunks():
     assert max(len(c.text) for c in chunk_dispatch(spaceless, 128, 1500)) <= 1500
 
 
-@pytest.mark.parametrize("text, source, day", [
+@pytest.mark.parametrize("text, source, day, place", [
     ("LYON, 2 novembre 2025 (AFP) - Le tribunal a condamné mardi l'ancien maire à deux ans de prison.",
-     "AFP", "2025-11-02"),
-    ("MOSCOU, 1er mai 2025 (AFP) - La Russie a annoncé une trêve de trois jours pour le 9 mai.", "AFP", "2025-05-01"),
+     "AFP", "2025-11-02", "LYON"),
+    ("MOSCOU, 1er mai 2025 (AFP) - La Russie a annoncé une trêve de trois jours pour le 9 mai.", "AFP", "2025-05-01",
+     "MOSCOU"),
     ("Kyiv, March 13, 2025 (AFP) - Ukraine said on Thursday that its troops were pulling back.", "AFP",
-     "2025-03-13"),
-    ("RIO DE JANEIRO, 3 mars 2025 (AFP) - Le carnaval a attiré des millions de personnes.", "AFP", "2025-03-03"),
-    ("LONDON, July 14 (Reuters) - Oil prices rose on Monday as traders weighed new sanctions.", "Reuters", ""),
-    ("WASHINGTON (AP) — The Senate passed the bill late on Tuesday after a night of debate.", "AP", ""),
-    ("Le président (LR) - qui n'a pas répondu - a quitté la salle sans un mot ce mardi soir.", "unknown", ""),
-    ("Donald Trump a assuré (AFP) - selon un conseiller - avoir reçu des messages positifs.", "unknown", ""),
+     "2025-03-13", "Kyiv"),
+    ("RIO DE JANEIRO, 3 mars 2025 (AFP) - Le carnaval a attiré des millions de personnes.", "AFP", "2025-03-03",
+     "RIO DE JANEIRO"),
+    ("LONDON, July 14 (Reuters) - Oil prices rose on Monday as traders weighed new sanctions.", "Reuters", "",
+     "LONDON"),
+    ("WASHINGTON (AP) — The Senate passed the bill late on Tuesday after a night of debate.", "AP", "", "WASHINGTON"),
+    ("GROSSETO, Italy (AP) -- The trial of the captain of the shipwrecked cruise liner has begun.", "AP", "",
+     "GROSSETO, Italy"),
+    ("Le président (LR) - qui n'a pas répondu - a quitté la salle sans un mot ce mardi soir.", "unknown", "", ""),
+    ("Donald Trump a assuré (AFP) - selon un conseiller - avoir reçu des messages positifs.", "unknown", "", ""),
 ])
-def test_the_agency_and_day_are_read_from_the_dateline_agencies_open_with(text, source, day):
+def test_the_agency_day_and_place_are_read_from_the_dateline_agencies_open_with(text, source, day, place):
     d = parse_text(text, "x")
-    assert (d.source, d.date) == (source, day)
+    assert (d.source, d.date, d.place) == (source, day, place)
+    assert {c.meta.located for c in chunk_dispatch(d)} == {place}
 
 
 def test_a_header_says_the_agency_and_date_better_than_the_dateline():

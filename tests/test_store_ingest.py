@@ -282,4 +282,4 @@ def test_an_uploaded_dispatch_with_an_agency_dateline_is_cited_with_its_agency_a
     listed = {d["dispatch_id"]: d for d in fresh.dispatches()}["lyon"]
     passage = fresh.retrieve("Quelle peine pour l'ancien adjoint au maire de Lyon ?", k=1)[0]
     assert (listed["source"], listed["date"]) == ("AFP", "2025-11-02")
-    assert (passage.meta.source, passage.meta.date) == ("AFP", "2025-11-02")
+    assert (passage.meta.source, passage.meta.date, passage.meta.located) == ("AFP", "2025-11-02", "LYON")

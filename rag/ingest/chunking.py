@@ -34,10 +34,11 @@ def chunk_dispatch(d: Dispatch, max_tokens: int = 128, max_chars: int = 1500) ->
 
 
 def _item_fields(d: Dispatch) -> dict[str, str]:
-    """What a chunk keeps of its item's life (wire formats): version, when, correction, embargo, byline, place."""
+    """What a chunk keeps of its item's life (wire formats): version, when, correction, embargo, byline, place
+    (a plain dispatch: the place of its dateline)."""
     i = d.item
     if i is None:
-        return {}
+        return {"located": d.place} if d.place else {}
     return {"version": i.version, "version_time": i.version_time, "signal": i.signal, "embargo": i.embargo,
             "byline": i.byline, "located": i.located, "superseded": i.superseded}
 

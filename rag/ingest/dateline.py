@@ -1,8 +1,8 @@
 """The dateline a news agency opens its copy with, read for the agency and the day it gives.
 
 AFP: "LYON, 2 novembre 2025 (AFP) - ...", "Kyiv, March 13, 2025 (AFP) - ..."; Reuters: "LONDON, July 14
-(Reuters) - ..."; AP: "WASHINGTON (AP) — ...". A dispatch whose header names no agency or date takes them
-from there (a header, or a ninjs / NewsML-G2 field, says it better and wins).
+(Reuters) - ..."; AP: "WASHINGTON (AP) — ...", "GROSSETO, Italy (AP) -- ...". A dispatch whose header names
+no agency or date takes them from there (a header, or a ninjs / NewsML-G2 field, says it better and wins).
 """
 from __future__ import annotations
 
@@ -26,12 +26,16 @@ _DATELINE = re.compile(rf"^[ \t]*(?P<place>{_WORD}(?:[ \t]+(?:{_LINK}[ \t]+)?{_W
 class Dateline:
     agency: str
     day: str = ""  # YYYY-MM-DD when the dateline gives a whole date ("July 14" alone gives none)
+    place: str = ""  # as written: "LYON", "Kyiv", "GROSSETO, Italy"
 
 
 def read_dateline(paragraph: str) -> Dateline | None:
-    """The agency and day of the dateline `paragraph` opens with; None when it opens with none."""
+    """The agency, day and place of the dateline `paragraph` opens with; None when it opens with none."""
     m = _DATELINE.match(paragraph)
     if not m:
         return None
-    day = written_day(m["when"] or "")
-    return Dateline(m["agency"].strip(), day.isoformat() if day else "")
+    when, place = (m["when"] or "").strip(), m["place"]
+    if when and not re.search(r"\d", when):  # AP's "GROSSETO, Italy (AP)": a country, not a date
+        when, place = "", f"{place}, {when}"
+    day = written_day(when)
+    return Dateline(m["agency"].strip(), day.isoformat() if day else "", place)

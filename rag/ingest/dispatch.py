@@ -27,8 +27,8 @@ SUPPORTED_SUFFIXES = TEXT_SUFFIXES | JSON_SUFFIXES | XML_SUFFIXES
 
 # Bump when chunk metadata changes (2: quotes and speakers, names of the whole dispatch; 3: multi-word names;
 # 4: a speaker named after his title, "a déclaré la ministre de la Culture, Rachida Dati"; 5: markup that
-# imitates the prompt is removed from the text; 6: the agency and day of an agency's dateline).
-INDEX_SCHEMA = 6
+# imitates the prompt is removed from the text; 6: the agency and day of an agency's dateline; 7: its place).
+INDEX_SCHEMA = 7
 _HEADER_RE = re.compile(r"^[ \t]*(date|source|title|lang|id)[ \t]+(.*)$")
 _DATE_RE = re.compile(r"(\d{4})-(\d{2})(?:-(\d{2}))?")
 _CAPTION_RE = re.compile(r"\(\s*([^()/]+?)\s*/\s*([^()]+?)\s*\)\s*$")
@@ -59,6 +59,7 @@ class Dispatch:
     source: str = "unknown"
     blocks: list[Block] = field(default_factory=list)
     item: ItemMeta | None = None  # what a wire format says of the item (identity, version, status...)
+    place: str = ""  # where it was filed, as its dateline says ("LYON")
 
     @property
     def content_hash(self) -> str:
@@ -121,9 +122,10 @@ def parse_text(raw: str, dispatch_id: str, path: str = "", default_source: str =
     first = next((b for b in d.blocks if b.kind == "paragraph"), d.blocks[0])
     if not d.title:
         d.title = _short(d.span(first))
-    if (line := read_dateline(d.span(first))) and not (meta.get("source") and d.date):
-        d.source = meta.get("source") or line.agency  # the header (or the format's field) says it better
+    if line := read_dateline(d.span(first)):  # the header (or the format's field) says it better
+        d.source = meta.get("source") or line.agency
         d.date = d.date or line.day
+        d.place = line.place
     sample = " ".join(d.span(b) for b in d.body[:5]) or text[:2000]
     if not meta.get("lang") and (other := unsupported_language(sample)):
         name = table("", "languages")["unsupported"][other]
@@ -372,6 +374,7 @@ def wire_dispatch(record: WireRecord, path: Path, default_source: str, warnings:
                         h.get("source") or default_source, item=record.item)
     body = "\n\n".join([*record.paragraphs, *record.item.captions])
     d = parse_text(body, did, str(path), default_source, record.header, warnings, where)
+    record.item.located = record.item.located or d.place
     captions = set(record.item.captions)
     for block in d.blocks:
         if d.span(block) in captions:
