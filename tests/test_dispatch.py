@@ -203,6 +203,13 @@ def test_the_agency_day_and_place_are_read_from_the_dateline_agencies_open_with(
     assert {c.meta.located for c in chunk_dispatch(d)} == {place}
 
 
+def test_a_dispatch_without_a_title_is_titled_by_its_first_sentence_not_its_dateline():
+    d = parse_text("LYON, 2 novembre 2025 (AFP) - Le tribunal a condamné mardi l'ancien maire. Il fera appel.", "x")
+    assert d.title == "Le tribunal a condamné mardi l'ancien maire."
+    d = parse_text("GROSSETO, Italy (AP) -- The trial of the captain has begun. Survivors came.", "x")
+    assert d.title == "The trial of the captain has begun."
+
+
 def test_a_header_says_the_agency_and_date_better_than_the_dateline():
     d = parse_text(" date 2025-11-03\n source Reuters\n\nLYON, 2 novembre 2025 (AFP) - Le tribunal a statué.", "x")
     assert (d.source, d.date) == ("Reuters", "2025-11-03")

@@ -27,6 +27,7 @@ class Dateline:
     agency: str
     day: str = ""  # YYYY-MM-DD when the dateline gives a whole date ("July 14" alone gives none)
     place: str = ""  # as written: "LYON", "Kyiv", "GROSSETO, Italy"
+    end: int = 0  # where the story starts after it (past its dash)
 
 
 def read_dateline(paragraph: str) -> Dateline | None:
@@ -38,4 +39,5 @@ def read_dateline(paragraph: str) -> Dateline | None:
     if when and not re.search(r"\d", when):  # AP's "GROSSETO, Italy (AP)": a country, not a date
         when, place = "", f"{place}, {when}"
     day = written_day(when)
-    return Dateline(m["agency"].strip(), day.isoformat() if day else "", place)
+    end = m.end() + len(paragraph[m.end():]) - len(paragraph[m.end():].lstrip(" \t-–—"))
+    return Dateline(m["agency"].strip(), day.isoformat() if day else "", place, end)

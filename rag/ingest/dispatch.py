@@ -120,9 +120,10 @@ def parse_text(raw: str, dispatch_id: str, path: str = "", default_source: str =
     if not any(b.kind in ("paragraph", "caption") for b in d.blocks):
         raise BadDispatch(path or dispatch_id, "no text found after the header; nothing to index.")
     first = next((b for b in d.blocks if b.kind == "paragraph"), d.blocks[0])
-    if not d.title:
-        d.title = _short(d.span(first))
-    if line := read_dateline(d.span(first)):  # the header (or the format's field) says it better
+    line = read_dateline(d.span(first))
+    if not d.title:  # the first sentence of the story, not its dateline
+        d.title = _short(d.span(first)[line.end if line else 0:])
+    if line:  # the header (or the format's field) says it better
         d.source = meta.get("source") or line.agency
         d.date = d.date or line.day
         d.place = line.place
