@@ -75,6 +75,16 @@ def _version_time(d: Dispatch) -> str:
     return _utc(d.item.version_time) if d.item else ""
 
 
+def _dispatch_id(value: object) -> str:
+    """A dispatch id as given to delete() or dispatch_passages(): text, never a filter (a Chroma operator such
+    as {"$ne": ""} would match every dispatch)."""
+    if not isinstance(value, str) or not value.strip():
+        got = "empty text" if isinstance(value, str) else type(value).__name__
+        raise ConfigError(f"A dispatch id is the text `list` shows in its first column (e.g. "
+                          f"'2025-03-13-drones-briansk.fr'), not {got}.", setting="dispatch_id")
+    return value
+
+
 def _kill_time(d: Dispatch) -> str:
     """When a kill notice was made; one that gives no time was made when it arrives."""
     return _version_time(d) or datetime.now(UTC).isoformat()
@@ -366,7 +376,8 @@ class Assistant:
         return self.store.withdrawn()
 
     def delete(self, dispatch_id: str) -> int:
-        """Remove a dispatch from the index; returns how many chunks were deleted."""
+        """Remove a dispatch from the index; returns how many chunks were deleted (0: no dispatch has that id)."""
+        dispatch_id = _dispatch_id(dispatch_id)
         with self._write_lock:
             removed = self.store.delete_dispatch(dispatch_id)
             if removed:
@@ -490,7 +501,7 @@ class Assistant:
     def dispatch_passages(self, dispatch_id: str, chunk_id: str = "") -> list[tuple[int, int, str]]:
         """The indexed passages of one dispatch in reading order: (start, end, text), offsets in the dispatch;
         of the version `chunk_id` belongs to (an item's earlier version reads as it was), else the current one."""
-        chunks = self.store.chunks_of(dispatch_id)
+        chunks = self.store.chunks_of(_dispatch_id(dispatch_id))
         version = next((c.meta.doc_hash for c in chunks if c.id == chunk_id), None)
         mine = [c for c in chunks if (c.meta.doc_hash == version if version else not c.meta.superseded)]
         return sorted((c.meta.start, c.meta.end, c.text) for c in mine)

@@ -63,6 +63,19 @@ def test_delete_removes_a_dispatch(fresh: Assistant):
     assert fresh.delete("no-such-id") == 0
 
 
+@pytest.mark.parametrize("bad, got", [({"$ne": ""}, "dict"), (None, "NoneType"), (["x"], "list"), ("  ", "empty text")])
+def test_delete_takes_a_dispatch_id_never_a_filter(fresh: Assistant, bad, got):
+    """A Chroma operator passed through delete() matched every dispatch: {"$ne": ""} emptied the index."""
+    from rag.errors import ConfigError
+    fresh.ingest([CORPUS / FILE], progress=False)
+    chunks = fresh.stats()["chunks"]
+    with pytest.raises(ConfigError, match=f"A dispatch id is the text `list` shows .*, not {got}."):
+        fresh.delete(bad)
+    with pytest.raises(ConfigError, match=f"not {got}."):
+        fresh.dispatch_passages(bad)
+    assert fresh.stats()["chunks"] == chunks
+
+
 def test_bad_files_are_skipped_with_reasons_and_good_ones_kept(fresh: Assistant, tmp_path: Path):
     tmp_path = tmp_path / "docs"
     tmp_path.mkdir()
