@@ -93,6 +93,26 @@ def test_bad_files_are_skipped_with_reasons_and_good_ones_kept(fresh: Assistant,
     assert "no such file" in reasons[str(tmp_path / "missing.txt")]
 
 
+def test_one_bad_json_file_is_skipped_and_the_rest_of_the_folder_ingested(fresh: Assistant, tmp_path: Path):
+    """A lone surrogate ('\\ud800' escaped in JSON) and JSON nested 200,000 deep aborted the whole ingest."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "surrogate.json").write_text('{"id": "s", "text": "Le barrage \\ud800 a cédé."}', encoding="utf-8")
+    (folder / "deep.json").write_text("[" * 200_000 + "]" * 200_000, encoding="utf-8")
+    (folder / "lines.jsonl").write_text('{"id": "ok", "text": "La digue de Montrival a été renforcée lundi."}\n'
+                                        '{"id": "bad", "text": "x \\udfff y"}\n', encoding="utf-8")
+    shutil.copy(CORPUS / FILE, folder / FILE)
+    report = fresh.ingest([folder], progress=False)
+    reasons = dict(report.skipped)
+    assert sorted(report.added) == ["2025-03-13-drones-briansk.fr", "ok"], report.summary()
+    assert reasons[str(folder / "surrogate.json")] == ("JSON holding a lone UTF-16 surrogate ('\\ud800'), which is "
+                                                       "no character; fix the escape in the file.")
+    assert reasons[str(folder / "deep.json")] == "JSON nested too deep to read (records are a few levels deep)."
+    assert report.warnings == [(str(folder / "lines.jsonl"), "line 2: JSON holding a lone UTF-16 surrogate "
+                                "('\\udfff'), which is no character; fix the escape in the file. The line was "
+                                "left out.")]
+
+
 def test_same_file_name_in_two_folders_keeps_both(fresh: Assistant, tmp_path: Path):
     tmp_path = tmp_path / "docs"
     for sub in ("a", "b"):

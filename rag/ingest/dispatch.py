@@ -404,10 +404,19 @@ def _record_meta(rec: dict, where: str, warnings: list[str]) -> dict[str, str]:
 
 
 def _load_json(raw: str, path: Path):
+    """JSON text as Python values; what cannot be read (invalid, nested too deep, a lone UTF-16 surrogate that
+    no text can hold) is a BadDispatch saying why."""
     try:
-        return json.loads(raw)
+        obj = json.loads(raw)
+        json.dumps(obj, ensure_ascii=False).encode("utf-8")  # a lone surrogate ('\\ud800') is no character
     except json.JSONDecodeError as exc:
         raise BadDispatch(str(path), f"invalid JSON ({exc.msg} at line {exc.lineno}).") from exc
+    except RecursionError as exc:
+        raise BadDispatch(str(path), "JSON nested too deep to read (records are a few levels deep).") from exc
+    except UnicodeEncodeError as exc:
+        raise BadDispatch(str(path), f"JSON holding a lone UTF-16 surrogate ('\\u{ord(exc.object[exc.start]):04x}'), "
+                          "which is no character; fix the escape in the file.") from exc
+    return obj
 
 
 def iter_files(paths: list[str | Path], skipped: list[tuple[str, str]] | None = None,
