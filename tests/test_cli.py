@@ -101,6 +101,17 @@ def test_delete_then_delete_again(tmp_path, capsys):
     assert code == 1 and "no dispatch with id" in out
 
 
+def test_the_cli_prints_no_control_characters_a_dispatch_carries(tmp_path, capsys):
+    """A title with a terminal escape ('\\033]0;...\\a' retitles the terminal) is printed without it."""
+    folder, item = str(tmp_path / "idx"), tmp_path / "esc.json"
+    item.write_text(json.dumps({"id": "esc", "title": "Barrage\033]0;pwned\a de Vézelon\x9b2J",
+                                "text": "Le barrage de Vézelon a cédé mardi soir."}), encoding="utf-8")
+    run(capsys, "ingest", str(item), "--index", folder)
+    code, out, _ = run(capsys, "list", "--index", folder)
+    assert code == 0 and out.endswith("\tBarrage]0;pwned de Vézelon2J\n"), repr(out)
+    assert not any(c in out for c in "\033\a\x9b")
+
+
 def test_chat_reads_questions_from_stdin_until_an_empty_line(index, capsys, monkeypatch):
     monkeypatch.setattr(sys, "stdin", io.StringIO(f"{BRIANSK}\nEt au-dessus de Kalouga ?\n\n"))
     code, out, _ = run(capsys, "chat", "--index", index["dir"])
