@@ -17,13 +17,14 @@ from rag.answer.answerer import Answer, Answerer, AnswerStream, Status
 from rag.answer.evidence import Rejected
 from rag.answer.followup import History
 from rag.answer.query import analyze
-from rag.errors import BadDispatch, BadQuestion, ConfigError, EmptyIndex
+from rag.errors import BadDispatch, BadQuestion, ConfigError, EmptyIndex, StoreError
 from rag.filters import Filters
 from rag.indexing.embedding import Embedder, EmbeddingCache, EmbedPool, make_embedding
 from rag.indexing.store import DispatchStore, StoredChunk, describe
 from rag.ingest.chunking import chunk_dispatch
 from rag.ingest.dispatch import Dispatch, iter_files, read_file
 from rag.ingest.item import iso_time
+from rag.language.dates import parse_period
 from rag.llm import models
 from rag.llm.backends import LLM, FallbackLLM, ReplayLLM, auto_threads, select_llm
 from rag.retrieval import Retriever
@@ -67,6 +68,9 @@ def _path_list(paths: object) -> list[str | Path]:
             next(type(p).__name__ for p in items if not isinstance(p, (str, Path)))
         raise ConfigError(f"ingest() takes a file or folder path (str or pathlib.Path) or a list of them, not "
                           f"{got}.", setting="paths")
+    if any(isinstance(p, str) and not p.strip() for p in items):  # Path("") is the current folder
+        raise ConfigError("An empty path names no file or folder: give the dispatches' file or folder ('.' for "
+                          "the current folder).", setting="paths")
     return list(items)
 
 
@@ -117,6 +121,9 @@ def _windows(todo: list, size: int) -> Iterator[list]:
 class Assistant:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        if not settings.chroma_host and Path(settings.index_dir).exists() and not Path(settings.index_dir).is_dir():
+            raise StoreError(f"{settings.index_dir} is a file, not a folder: give the index a folder of its own "
+                             "(--index, DQA_INDEX_DIR).", settings.index_dir)
         spec = (settings.embedder, settings.ollama_url, settings.llm_timeout, settings.embed_threads)
         backend = make_embedding(*spec)
         cache = EmbeddingCache(Path(settings.index_dir) / "embedding-cache.sqlite")
@@ -350,6 +357,7 @@ class Assistant:
                     raise BadDispatch(str(f), "no such file or folder.")
                 read = read_file(f, max_bytes, self.settings.default_source)
                 report.warnings += [(str(f), w) for w in read.warnings]
+                report.warnings += [(str(f), w) for w in self._future(read.dispatches)]
                 for n, d in enumerate(read.dispatches, 1):
                     if d.item is not None and d.item.uri:
                         pass  # its id is the item's identity: its versions meet (the latest is kept)
@@ -370,6 +378,14 @@ class Assistant:
         not found by any search until its embargo ends."""
         until = iso_time(row.get("embargo") or "")
         return until is not None and until > self.retriever.now()
+
+    def _future(self, dispatches: list[Dispatch]) -> list[str]:
+        """A word for each dispatch dated after today (a typo, most often): it is kept with its date, which
+        would make it the latest telling of its story."""
+        today = self.retriever.now().date()
+        return [f"'{d.id}' is dated {d.date}, after today ({today.isoformat()}); it is kept with that date (the "
+                "latest telling of its story): check it, and fix the date or its header if it is a typo."
+                for d in dispatches if (p := parse_period(d.date)) and p.start > today]
 
     def withdrawn(self) -> dict[str, dict[str, str]]:
         """Items a kill notice took out of the index: id -> {title, date, at}."""

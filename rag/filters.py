@@ -8,6 +8,8 @@ from typing import Any
 from rag.errors import ConfigError
 from rag.language.dates import Period, parse_bound
 
+LANGUAGES = ("fr", "en")  # the languages dispatches are indexed in
+
 
 @dataclass(frozen=True)
 class Filters:
@@ -26,10 +28,11 @@ class Filters:
 
     @classmethod
     def coerce(cls, value: Filters | dict[str, Any] | None) -> Filters:
+        """The filters a user gave, checked: a ConfigError says what is wrong with them."""
         if value is None:
             return cls()
         if isinstance(value, Filters):
-            return value
+            return value.checked()
         unknown = set(value) - {"date_from", "date_to", "lang", "source", "dispatch_ids", "exclude_dispatch_ids"}
         if unknown:
             raise ConfigError(f"Unknown filter(s): {', '.join(sorted(unknown))}. "
@@ -37,7 +40,19 @@ class Filters:
         return cls(date_from=value.get("date_from", "") or "", date_to=value.get("date_to", "") or "",
                    lang=_as_list(value.get("lang")), source=_as_list(value.get("source")),
                    dispatch_ids=_as_list(value.get("dispatch_ids")),
-                   exclude_dispatch_ids=_as_list(value.get("exclude_dispatch_ids")))
+                   exclude_dispatch_ids=_as_list(value.get("exclude_dispatch_ids"))).checked()
+
+    def checked(self) -> Filters:
+        """These filters, or a ConfigError when they can match nothing for a reason the user can fix: a date
+        range that ends before it starts, a language no dispatch is indexed in."""
+        lo, hi = self.bounds()
+        if lo and hi and lo > hi:
+            raise ConfigError(f"The date range ends before it starts (date_from {self.date_from} is after date_to "
+                              f"{self.date_to}): no dispatch can match; swap them.", setting="date_from")
+        if other := [code for code in self.lang if code not in LANGUAGES]:
+            raise ConfigError(f"lang {', '.join(map(repr, other))}: dispatches are indexed in "
+                              f"{' and '.join(LANGUAGES)} only, so no dispatch can match.", setting="lang")
+        return self
 
     def bounds(self) -> tuple[date | None, date | None]:
         """First and last day of the range (None: open)."""

@@ -34,6 +34,12 @@ def test_api_answers_with_markers_and_sources(app_url):
     assert "/" + "tmp" not in html.split("2025-03-13-drones-briansk.fr.txt")[0][-40:]  # a file name, not a path
 
 
+def test_the_api_says_why_it_refuses_a_question(app_url):
+    from gradio_client.exceptions import AppError
+    with pytest.raises(AppError, match="The question is 100,000 characters long; the limit is"):
+        _ask(app_url, "Combien de drones ? " * 5000)
+
+
 def test_ten_concurrent_questions_each_get_their_own_cited_answer(app_url):
     """Each answer cites a passage about its own question: no error, no answer crossed between sessions."""
     topics = {"Combien de drones ont été abattus au-dessus de Briansk ?": "Briansk",

@@ -112,6 +112,24 @@ def test_the_cli_prints_no_control_characters_a_dispatch_carries(tmp_path, capsy
     assert not any(c in out for c in "\033\a\x9b")
 
 
+def test_small_mistakes_on_the_command_line_are_said_and_change_nothing(tmp_path, capsys, monkeypatch):
+    """`ingest ""` read the current folder; --index at a file gave a raw FileExistsError; `ask` on a missing
+    index made an empty folder there."""
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run(capsys, "ingest", "", "--index", str(tmp_path / "idx"))
+    assert code == 2 and "error: An empty path names no file or folder" in err
+    (tmp_path / "afile").write_text("x")
+    code, _, err = run(capsys, "list", "--index", str(tmp_path / "afile"))
+    assert code == 2 and f"error: {tmp_path / 'afile'} is a file, not a folder" in err
+    code, _, err = run(capsys, "ask", "Combien ?", "--index", str(tmp_path / "missing"))
+    assert code == 2 and f"There is no index at {tmp_path / 'missing'}: ingest dispatches first" in err
+    assert not (tmp_path / "missing").exists()
+    dated = tmp_path / "futur.txt"
+    dated.write_text(" date 2031-02-03\n\nLe barrage de Vézelon rouvrira en 2031.\n", encoding="utf-8")
+    code, out, _ = run(capsys, "ingest", str(dated), "--index", str(tmp_path / "idx"), "--now", "2026-12-07T10:00Z")
+    assert code == 0 and f"warning {dated}: 'futur' is dated 2031-02-03, after today (2026-12-07); it is kept" in out
+
+
 def test_chat_reads_questions_from_stdin_until_an_empty_line(index, capsys, monkeypatch):
     monkeypatch.setattr(sys, "stdin", io.StringIO(f"{BRIANSK}\nEt au-dessus de Kalouga ?\n\n"))
     code, out, _ = run(capsys, "chat", "--index", index["dir"])

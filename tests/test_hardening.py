@@ -89,6 +89,20 @@ def test_a_bad_date_filter_quotes_the_value(value, said):
     assert said in str(err.value)
 
 
+@pytest.mark.parametrize(("filters", "said"), [
+    ({"date_from": "2025-05-01", "date_to": "2025-01"}, "The date range ends before it starts (date_from "
+     "2025-05-01 is after date_to 2025-01): no dispatch can match; swap them."),
+    ({"lang": ["fr", "xx"]}, "lang 'xx': dispatches are indexed in fr and en only, so no dispatch can match."),
+])
+def test_filters_that_can_match_nothing_say_why(qa: Assistant, filters, said):
+    """They were answered 'I cannot find this information', as if the dispatches said nothing."""
+    with pytest.raises(ConfigError) as err:
+        qa.ask("Combien de drones ont été abattus ?", filters=filters)
+    assert str(err.value) == said
+    with pytest.raises(ConfigError):
+        qa.retrieve("Combien de drones ont été abattus ?", filters=Filters(**filters))
+
+
 @pytest.mark.parametrize("k", [-1, 0, 51, 2.5, "8", True])
 def test_a_bad_k_is_refused_with_a_sentence(qa: Assistant, k):
     with pytest.raises(ConfigError, match=r"k \(passages to retrieve\) must be a whole number from 1 to 50"):

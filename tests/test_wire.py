@@ -277,13 +277,11 @@ def test_a_kill_notice_takes_the_item_out_of_the_answers(wire_qa, tmp_path):
     assert wire_qa.stats()["chunks"] == 0 and "Vézelon" not in _texts(wire_qa)
 
 
-def test_an_embargoed_item_is_stored_listed_as_such_and_not_found_until_its_embargo_ends(tmp_path, capsys,
-                                                                                          monkeypatch):
+def test_an_embargoed_item_is_stored_listed_as_such_and_not_found_until_its_embargo_ends(tmp_path, capsys):
     """The clock embargoes are checked against is the `now` setting (`--now`): before the embargo ends the item
     is stored, listed as embargoed (CLI, Dispatches tab) and found by no search; after, it is found."""
     from rag.apps import cli
     from rag.apps.ui import dispatch_rows
-    monkeypatch.setenv("DQA_NOW", "")  # `--now` sets it for the process: restored after the test
     path = _ninjs(tmp_path, "emb.json", 1, "2025-06-18T08:00:00Z", "Le barrage de Vézelon rouvrira le 1er juillet.",
                   embargoedUntil="2025-06-20T12:00:00Z")
     question, index = "Quand le barrage de Vézelon rouvrira-t-il ?", str(tmp_path / "index")

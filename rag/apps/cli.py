@@ -13,7 +13,7 @@ from typing import Any
 from rag import Decision
 from rag.apps.bench import SECTIONS as BENCH_SECTIONS
 from rag.apps.evaluation import SPLITS
-from rag.errors import DispatchQAError
+from rag.errors import DispatchQAError, EmptyIndex
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -190,16 +190,24 @@ def _main(args: argparse.Namespace) -> int:
         return 0
 
 
+READING = {"ask", "chat", "list", "stats", "delete"}  # commands that read an index: a missing one is not made
+
+
 def _open(args: argparse.Namespace):
     from rag import Assistant, Settings
     settings = Settings.load(getattr(args, "config", None))
-    return Assistant.open(getattr(args, "index_dir", None), settings=settings)
+    folder = Path(getattr(args, "index_dir", None) or settings.index_dir)
+    if args.cmd in READING and not settings.chroma_host and not folder.exists():
+        raise EmptyIndex(f"There is no index at {folder}: ingest dispatches first (python -m rag ingest <folder> "
+                         f"--index {folder}).")
+    now = {"now": args.now} if getattr(args, "now", None) else {}
+    return Assistant.open(getattr(args, "index_dir", None), settings=settings, **now)
 
 
 def _run(args: argparse.Namespace) -> int:
-    if getattr(args, "now", None):  # read by Settings, in this process and in the UI server it starts
-        os.environ["DQA_NOW"] = args.now
     if args.cmd == "serve":
+        if args.now:  # the UI server reads its settings itself
+            os.environ["DQA_NOW"] = args.now
         if args.index_dir:
             os.environ["DQA_INDEX_DIR"] = args.index_dir
         if args.config:

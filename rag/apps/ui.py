@@ -579,7 +579,10 @@ def build(qa: Assistant) -> gr.Blocks:  # noqa: C901 - one place wiring the even
 
         # -- programmatic: the checked answer as text and HTML (gradio_client, scripts) -----------------
         def ask_api(q: str, code: str = "en") -> tuple[str, str]:
-            ans = qa.ask(q)
+            try:
+                ans = qa.ask(q)
+            except DispatchQAError as exc:  # the reason, not Gradio's bare "Error"
+                raise gr.Error(str(exc), print_exception=False) from exc
             return ans.text, answer_html(ans, code if code in LANGS else "en", "api", qa.dispatch_passages)
 
         gr.Button(visible=False).click(ask_api, [gr.Textbox(visible=False), gr.Textbox(visible=False)],
