@@ -72,11 +72,12 @@ def chroma_server(tmp: Path, port: int | None = None):
 
 
 @contextmanager
-def gradio_app(qa):
-    """The real web UI (rag/ui.py, what app.py starts) over `qa`, served on a free loopback port."""
+def gradio_app(qa, host: str = "127.0.0.1"):
+    """The real web UI (rag/ui.py, what app.py starts) over `qa`, served on a free port (`host`: the address it
+    binds; it is reached on the loopback)."""
     from rag.apps import ui
     port = free_port()
-    demo = ui.serve(qa, "127.0.0.1", port, block=False, quiet=True)
+    demo = ui.serve(qa, host, port, block=False, quiet=True)
     try:
         yield f"http://127.0.0.1:{port}/"
     finally:

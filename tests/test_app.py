@@ -91,14 +91,28 @@ def test_an_open_ui_without_password_cannot_ingest_or_delete(qa):
     assert ui.writable(exposed.replace(ui_username="ed", ui_password="pw"))
 
 
-def test_raw_delete_on_an_exposed_ui_is_refused(qa, tmp_path):
+@pytest.mark.parametrize("ui_host, gradio_server_name", [("0.0.0.0", ""), ("", "0.0.0.0")])
+def test_an_exposed_ui_refuses_raw_deletes_bounds_uploads_and_says_so(qa, monkeypatch, caplog, ui_host,
+                                                                      gradio_server_name):
+    """Whatever sets the address (ui_host, or Gradio's own GRADIO_SERVER_NAME with ui_host empty: the guard
+    once looked at the setting only), a UI bound to every interface without a password refuses a delete sent
+    through the raw protocol, refuses uploads over max_file_mb, and warns at start."""
+    import logging
+
+    import httpx
+
     from rag import Assistant
-    exposed = Assistant(qa.settings.replace(ui_host="0.0.0.0"))
+    monkeypatch.setenv("GRADIO_SERVER_NAME", gradio_server_name)
+    exposed = Assistant(qa.settings.replace(ui_host=ui_host))
     before = exposed.stats()["dispatches"]
-    with gradio_app(exposed) as url:
+    with caplog.at_level(logging.WARNING, logger="dispatch-qa.app"), gradio_app(exposed, ui_host) as url:
         done = queue_call(url, "dqa-delete-id", ["2025-03-13-drones-briansk.fr", "en"])
+        big = httpx.post(f"{url}gradio_api/upload", files={"files": ("big.txt", b"x" * 6_000_000)}, timeout=60)
+        small = httpx.post(f"{url}gradio_api/upload", files={"files": ("small.txt", b"x" * 1000)}, timeout=60)
     assert "Indexing and deleting are off" in str(done.get("output"))
     assert exposed.stats()["dispatches"] == before
+    assert (big.status_code, small.status_code) == (413, 200)
+    assert "The web UI listens on 0.0.0.0, beyond this computer, without a password" in caplog.text
 
 
 def _answer(text, citations, **kw):

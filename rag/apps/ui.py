@@ -194,13 +194,23 @@ def ingest_roots(qa: Assistant) -> list[Path]:
     return [Path(r).resolve() for r in roots]
 
 
-def writable(settings: Settings) -> bool:
-    """Ingest and delete from the UI only when it is not open to the network without a password."""
+def bound_host(host: str) -> str:
+    """The address the UI will listen on: `host`, else what Gradio would take (GRADIO_SERVER_NAME, else
+    127.0.0.1). It is given to Gradio as such, so the guard and the socket agree whatever set it."""
+    return host.strip() or os.environ.get("GRADIO_SERVER_NAME", "").strip() or "127.0.0.1"
+
+
+def loopback(host: str) -> bool:
     try:
-        loopback = ipaddress.ip_address(settings.ui_host).is_loopback
+        return ipaddress.ip_address(host).is_loopback
     except ValueError:
-        loopback = settings.ui_host in ("localhost", "")
-    return loopback or bool(settings.ui_username)
+        return host == "localhost"
+
+
+def writable(settings: Settings, host: str | None = None) -> bool:
+    """Ingest and delete from the UI only when it is not open to the network without a password (`host`: the
+    address bound, the ui_host setting by default)."""
+    return loopback(bound_host(settings.ui_host if host is None else host)) or bool(settings.ui_username)
 
 
 def _content(message: dict) -> str:
@@ -299,9 +309,9 @@ def _stream(qa: Assistant, question: str, kw: dict[str, Any], events: queue.Queu
         RUNNING.pop(run_id, None)
 
 
-def build(qa: Assistant) -> gr.Blocks:  # noqa: C901 - one place wiring the events, read top to bottom
+def build(qa: Assistant, host: str | None = None) -> gr.Blocks:  # noqa: C901 - one place wiring the events
     settings = qa.settings
-    can_write = writable(settings)
+    can_write = writable(settings, host)
     t0 = texts("en")
     with gr.Blocks(title="Dispatch QA") as demo:
         lang = gr.State("en")
@@ -647,12 +657,18 @@ def build(qa: Assistant) -> gr.Blocks:  # noqa: C901 - one place wiring the even
 
 def serve(qa: Assistant, host: str, port: int, auth: tuple[str, str] | None = None, block: bool = True,
           quiet: bool = False) -> gr.Blocks:
-    """Build and launch the UI; with block=False it returns the running app (tests close it)."""
-    demo = build(qa)
+    """Build and launch the UI; with block=False it returns the running app (tests close it). Open to the
+    network without a password, it says so at start: questions only, and uploads bounded like any file."""
+    host = bound_host(host)
+    demo = build(qa, host)
+    if not writable(qa.settings, host):
+        log.warning("The web UI listens on %s, beyond this computer, without a password: anyone who can reach "
+                    "it may ask; ingest and delete are off. Set ui_username and ui_password to open them.", host)
     # every question waiting for the model is in our queue (it says how many are ahead; Gradio's would not)
     demo.queue(default_concurrency_limit=qa.settings.max_waiting + qa.settings.embedded_slots + 1)
     demo.launch(server_name=host, server_port=port, auth=auth, show_error=False, css=CSS, head=head(),
-                prevent_thread_lock=not block, quiet=quiet, footer_links=[], share=False)
+                prevent_thread_lock=not block, quiet=quiet, footer_links=[], share=False,
+                max_file_size=int(qa.settings.max_file_mb * 1e6))
     if qa.settings.watch_folder:
         _watch_in_background(qa, demo)
     return demo
