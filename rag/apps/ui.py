@@ -179,7 +179,9 @@ def status_html(qa: Assistant, lang: str) -> str:
     try:
         st = qa.stats()
     except DispatchQAError as exc:  # the index is unusable (deleted, server down): the sentence, not "Error"
-        return f"<div role='status'>⚠️ {escape(str(exc))}</div>"
+        gone = not qa.settings.chroma_host and not Path(qa.settings.index_dir).is_dir()
+        why = t.index_gone.format(folder=qa.settings.index_dir) if gone else str(exc)
+        return f"<div role='status'>⚠️ {escape(why)}</div>"
     model = model_label(qa.llm.name, lang) if qa.llm_loaded else "—"
     line = t.status.format(model=model, dispatches=st["dispatches"], chunks=st["chunks"])
     notice = qa.llm_detail
@@ -271,9 +273,10 @@ def stale_sources(qa: Assistant, turns: list[dict], lang: str) -> dict[int, str]
     try:
         present = {c.id for c in qa.store.get([cid for _, _, cid in cited]) if not c.meta.superseded}
         listed = {r["dispatch_id"] for r in qa.dispatches()}
+        withdrawn = qa.withdrawn()
     except DispatchQAError:  # the status line says why
         return {}
-    withdrawn, t, notes = qa.withdrawn(), texts(lang), {}
+    t, notes = texts(lang), {}
     for i, did, cid in cited:
         if did in withdrawn or did not in listed:
             notes[i] = t.source_gone
@@ -378,7 +381,10 @@ def build(qa: Assistant, host: str | None = None) -> gr.Blocks:  # noqa: C901 - 
 
         def labels(code: str) -> list[Any]:
             t = texts(code)
-            examples = qa.example_questions(code, EXAMPLES)
+            try:
+                examples = qa.example_questions(code, EXAMPLES)
+            except DispatchQAError:  # the index is unusable: the status line says why
+                examples = []
             return [f"## {t.title}", gr.update(label=t.ui_language, value=code), gr.update(label=t.chat_tab),
                     gr.update(label=t.ingest_tab), gr.update(label=t.conversations), t.new_chat, t.delete_chat,
                     gr.update(label=t.chat_label, placeholder=t.welcome),
@@ -621,8 +627,8 @@ def build(qa: Assistant, host: str | None = None) -> gr.Blocks:  # noqa: C901 - 
             if (path or "").strip():
                 target = Path(path.strip()).expanduser().resolve()
                 if not any(target == r or r in target.parents for r in roots):
-                    return (t.folder_refused.format(roots=", ".join(map(str, roots)) or "—"),
-                            status_html(qa, code), table(code))
+                    refused = t.folder_refused.format(roots=", ".join(map(str, roots))) if roots else t.folder_none
+                    return refused, status_html(qa, code), table(code)
                 paths.append(str(target))
             if not paths:
                 return t.choose_files, status_html(qa, code), table(code)

@@ -390,3 +390,32 @@ def test_the_idle_screen_welcomes_and_offers_only_what_can_be_done(browser, page
     page.get_by_label(t.date_from).fill("2025-05")
     page.get_by_label(t.date_from).press("Tab")
     page.get_by_text(t.filters_active.format(n=1)).first.wait_for(timeout=WAIT)
+
+
+def test_with_the_index_folder_deleted_the_page_opens_and_switches_language_and_says_why(browser, tmp_path):
+    """The page's load and the language switch answered 'Error' (the example questions read the gone index),
+    and the folder box said the allowed folders were '—'."""
+    from rag import Assistant
+
+    from conftest import CORPUS, make_settings
+    _need_chromium()
+    qa = Assistant(make_settings(tmp_path / "index"))
+    qa.ingest([CORPUS / "2025-03-13-drones-briansk.fr.txt"], progress=False)
+    with gradio_app(qa) as url:
+        shutil.rmtree(tmp_path / "index")
+        page = open_page(browser, url, "fr")
+        page.wait_for_function("document.querySelector('#dqa-status')?.innerText.includes('existe plus')",
+                               timeout=WAIT)
+        page.locator("#dqa-lang label", has_text="English").click()
+        page.wait_for_function(f"document.querySelector('#dqa-ask')?.innerText.trim() === '{texts('en').ask}'",
+                               timeout=WAIT)
+        page.wait_for_function("document.querySelector('#dqa-status')?.innerText.includes('no longer exists')",
+                               timeout=WAIT)
+        page.get_by_role("tab", name=texts("en").ingest_tab).click()
+        page.locator("#dqa-folder textarea").fill(str(tmp_path))
+        page.locator("#dqa-ingest").click()
+        page.wait_for_function(f"document.querySelector('#dqa-ingest-out')?.innerText.includes("
+                               f"{texts('en').folder_none[:40]!r})", timeout=WAIT)
+        page.screenshot(path=str(SHOTS / "index-folder-deleted.png"))
+        assert page.locator(".toast-body, .error").count() == 0, page.locator(".toast-body, .error").all_inner_texts()
+        assert "Error" not in page.locator("body").inner_text()
