@@ -72,6 +72,24 @@ def test_a_file_link_out_of_the_allowed_folders_is_not_read(disk: Assistant, tmp
     assert disk.ingest([base / "leak.fr.txt"], progress=False).added == ["leak.fr"]
 
 
+def test_a_hard_link_in_an_allowed_folder_is_not_read_through_the_allowed_folders(disk: Assistant, tmp_path: Path):
+    """A hard link has no real path elsewhere to check: the same file may be the server's secret. Read from
+    the UI (`within` the allowed folders) it is refused; a user's own ingest reads it."""
+    secret = tmp_path / "secret.txt"
+    secret.write_text("Le code secret du serveur est 4242.", encoding="utf-8")
+    base = tmp_path / "corpus"
+    base.mkdir()
+    shutil.copy(CORPUS / FILE, base / FILE)
+    os.link(secret, base / "leak.fr.txt")
+    report = disk.ingest([base], progress=False, within=[base])
+    assert report.added == ["2025-03-13-drones-briansk.fr"]
+    assert dict(report.skipped) == {str(base / "leak.fr.txt"): "is a hard link (the same file has another name, "
+                                    "maybe outside the folders the ingest may read); not read here: copy the file "
+                                    "in, or ingest it from the command line."}
+    assert all("4242" not in p.text for p in disk.retrieve("code secret du serveur", k=5))
+    assert disk.ingest([base / "leak.fr.txt"], progress=False).added == ["leak.fr"]
+
+
 @pytest.mark.parametrize("bad", [12345, None, [CORPUS, 7]])
 def test_ingest_says_what_it_takes(disk: Assistant, bad):
     with pytest.raises(ConfigError, match=r"takes a file or folder path \(str or pathlib.Path\) or a list"):

@@ -423,8 +423,9 @@ def iter_files(paths: list[str | Path], skipped: list[tuple[str, str]] | None = 
                roots: list[Path] | None = None) -> list[Path]:
     """Expand folders (recursively) into files, sorted for a stable ingest order. A file given twice (or named
     and inside a named folder) is listed once; what is not a regular file (a pipe, a socket, a device) and,
-    when `roots` are given, a file whose real path is outside them (a symlink out of an allowed folder) go to
-    `skipped` with their reason, as does a folder that cannot be read."""
+    when `roots` are given, a file whose real path is outside them (a symlink out of an allowed folder) or that
+    has other hard links (one of its names may be outside them: the path alone cannot tell) go to `skipped`
+    with their reason, as does a folder that cannot be read."""
     files: list[Path] = []
     seen: set[str] = set()
 
@@ -439,6 +440,10 @@ def iter_files(paths: list[str | Path], skipped: list[tuple[str, str]] | None = 
         seen.add(real)
         if roots is not None and not any(Path(real) == r or r in Path(real).parents for r in roots):
             skip(path, "links outside the folders the ingest may read; not read.")
+            return
+        if roots is not None and _hard_links(path) > 1:  # its other names may be anywhere on the disk
+            skip(path, "is a hard link (the same file has another name, maybe outside the folders the ingest "
+                 "may read); not read here: copy the file in, or ingest it from the command line.")
             return
         files.append(path)
 
@@ -460,6 +465,14 @@ def iter_files(paths: list[str | Path], skipped: list[tuple[str, str]] | None = 
                 else:
                     add(path)
     return files
+
+
+def _hard_links(path: Path) -> int:
+    """How many names the file has (1 for a plain file; 0 when it cannot be told)."""
+    try:
+        return path.stat().st_nlink
+    except OSError:
+        return 0
 
 
 def _not_regular(path: Path) -> str:
