@@ -1,6 +1,7 @@
 """Bad input that must not lose work or leak: probes of issue 27 turned into tests (each failed before its fix)."""
 import json
 import os
+import re
 import shutil
 import threading
 from pathlib import Path
@@ -305,3 +306,44 @@ def test_a_dispatch_in_another_language_is_not_indexed_as_french(disk: Assistant
     assert report.skipped == [(str(tmp_path / "hochwasser.txt"), report.skipped[0][1])]
     assert "is in German (de); Dispatch QA answers from French and English dispatches only" in report.skipped[0][1]
     assert any("line 1: is in German (de)" in w for _, w in report.warnings)
+
+
+@pytest.mark.parametrize("text, name", [
+    ("Der Bundestag hat am Donnerstag das neue Gesetz zur Wohnungsnot beschlossen.", "German (de)"),
+    ("Госдума приняла в четверг новый закон о налогах.", "Russian (ru)"),
+    ("Sejm przyjął w czwartek nową ustawę o podatkach.", "Polish (pl)"),
+    ("Riksdagen röstade på torsdagen igenom den nya lagen om skatter.", "Swedish (sv)"),
+    ("Meclis perşembe günü yeni vergi yasasını kabul etti.", "Turkish (tr)"),
+])
+def test_a_short_dispatch_in_another_language_is_refused_with_its_name(tmp_path: Path, text, name):
+    """One sentence was too short to tell: German, Russian, Polish, Swedish and Turkish were stored as French."""
+    from rag.errors import BadDispatch
+    from rag.ingest.dispatch import read_file
+    (tmp_path / "x.txt").write_text(text, encoding="utf-8")
+    with pytest.raises(BadDispatch, match=rf"is in {re.escape(name)}; Dispatch QA answers from French and English"):
+        read_file(tmp_path / "x.txt", 10**6)
+
+
+@pytest.mark.parametrize("text", ["Kyiv, Zelensky, Poutine et Trump", "Qui a succédé à Sir John David Astley au "
+                                  "poste d'entraîneur ?", "Quand l’inter a remporté son 5e scudetti ?",
+                                  "Avec combien de buts Aldo Serena finit il capocannoniere ?"])
+def test_short_french_with_foreign_names_is_french(tmp_path: Path, text):
+    from rag.ingest.dispatch import read_file
+    (tmp_path / "x.txt").write_text(text, encoding="utf-8")
+    assert read_file(tmp_path / "x.txt", 10**6).dispatches[0].lang == "fr"
+
+
+def test_utf32_text_is_read_and_a_declared_language_comes_first(tmp_path: Path):
+    """UTF-32 was decoded as UTF-16 (its mark starts with UTF-16's) and refused as 'Italian'; a record that
+    says it is German is refused as such, not detected."""
+    from rag.ingest.dispatch import read_file
+    (tmp_path / "u32.txt").write_bytes("Le barrage de Vézelon a cédé mardi soir.".encode("utf-32"))
+    [d] = read_file(tmp_path / "u32.txt", 10**6).dispatches
+    assert (d.text, d.lang) == ("Le barrage de Vézelon a cédé mardi soir.", "fr")
+    (tmp_path / "r.jsonl").write_text(json.dumps({"id": "a", "lang": "de-DE", "text": "Le barrage a cédé."}) + "\n"
+                                      + json.dumps({"id": "b", "lang": "fr", "text": "Le barrage a cédé."}) + "\n",
+                                      encoding="utf-8")
+    read = read_file(tmp_path / "r.jsonl", 10**6)
+    assert [d.id for d in read.dispatches] == ["b"]
+    assert read.warnings == ["line 1: is in 'de', as the record says; Dispatch QA answers from French and English "
+                             "dispatches only, so it is not indexed. Left out."]

@@ -40,6 +40,17 @@ def test_items_in_other_languages_are_refused_with_the_language_they_give(name, 
         read_file(WIRE / "ninjs" / name, 10**6)
 
 
+def test_an_item_in_another_language_is_refused_for_its_language_not_a_schema_warning(tmp_path):
+    item = json.loads((WIRE / "ninjs" / "3.1_004_simple_text_article.json").read_text())
+    item.update(language="de", urgency="hoch")  # the schema wants a number: a warning, not the reason
+    (tmp_path / "de.json").write_text(json.dumps(item), encoding="utf-8")
+    with pytest.raises(BadDispatch) as err:
+        read_file(tmp_path / "de.json", 10**6)
+    assert err.value.reason.startswith("none of its 1 record could be read (record 1: ")
+    assert "is in 'de', as the item says; Dispatch QA answers from French and English" in err.value.reason
+    assert "not valid ninjs" not in err.value.reason
+
+
 def test_a_ninjs_item_the_schema_finds_invalid_is_read_with_a_warning(tmp_path):
     item = json.loads((WIRE / "ninjs" / "3.1_004_simple_text_article.json").read_text())
     item["urgency"] = "very"  # the schema wants an integer

@@ -190,7 +190,8 @@ def _main(args: argparse.Namespace) -> int:
         return 0
 
 
-READING = {"ask", "chat", "list", "stats", "delete"}  # commands that read an index: a missing one is not made
+# Commands that read an index: a missing one is said, not made (`stats` tells where it is before any ingest).
+READING = {"ask", "chat", "list", "delete"}
 
 
 def _open(args: argparse.Namespace):

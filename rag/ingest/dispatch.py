@@ -13,7 +13,7 @@ from pathlib import Path
 from rag.errors import BadDispatch
 from rag.ingest import feeds, newsml, ninjs
 from rag.ingest.dateline import read_dateline
-from rag.ingest.item import ItemMeta, iso_day, local_name
+from rag.ingest.item import ItemMeta, iso_day, language_code, local_name
 from rag.ingest.markup import strip_forged
 from rag.ingest.wire import WireRecord
 from rag.language import table
@@ -218,11 +218,14 @@ class FileRead:
     warnings: list[str] = field(default_factory=list)
 
 
-_BOMS = [(b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"), (b"\xef\xbb\xbf", "utf-8-sig")]
+# UTF-32 first: its little-endian mark starts with UTF-16's
+_BOMS = [(b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"), (b"\xff\xfe", "utf-16"),
+         (b"\xfe\xff", "utf-16"), (b"\xef\xbb\xbf", "utf-8-sig")]
 
 
 def decode(path: Path, data: bytes) -> str:
-    """The file's text: UTF-8, or UTF-16 with its byte-order mark; anything else is refused with a reason."""
+    """The file's text: UTF-8, or UTF-16 or UTF-32 with its byte-order mark; anything else is refused with a
+    reason."""
     encoding = next((enc for bom, enc in _BOMS if data.startswith(bom)), "utf-8")
     if encoding == "utf-8" and b"\x00" in data:
         raise BadDispatch(str(path), "looks like a binary file, not text (if it is UTF-16 text without a "
@@ -293,8 +296,8 @@ def parse_records(raw: str, path: Path, default_source: str = "unknown") -> File
             warnings.append(f"{where}: needs an object with a non-empty 'text' field; left out.")
             continue
         rid = slug(str(rec.get("id") or f"{path.stem}-{where.split()[-1]}"))
-        meta = _record_meta(rec, where, warnings)
         try:
+            meta = _record_meta(rec, where, warnings)
             out.append(parse_text(rec["text"], rid, str(path), default_source, meta, warnings, where))
         except BadDispatch as exc:
             warnings.append(f"{where}: {exc.reason} Left out.")
@@ -346,8 +349,10 @@ def parse_xml(data: bytes, path: Path, default_source: str = "unknown") -> FileR
 
 
 def _none_read(n: int, what: str, warnings: list[str]) -> str:
-    """Why a file gave nothing though it holds `n` items: how many, and the first one's reason."""
-    return f"none of its {n} {what}{'s' if n != 1 else ''} could be read" + (f" ({warnings[0]})" if warnings else ".")
+    """Why a file gave nothing though it holds `n` items: how many, and the first one's reason (why it was left
+    out, not a warning about it)."""
+    why = next((w for w in warnings if w.endswith(("Left out.", "left out."))), warnings[0] if warnings else "")
+    return f"none of its {n} {what}{'s' if n != 1 else ''} could be read" + (f" ({why})" if why else ".")
 
 
 def _add_wire(out: list[Dispatch], warnings: list[str], job, path: Path, default_source: str, where: str) -> None:
@@ -399,7 +404,14 @@ def _record_meta(rec: dict, where: str, warnings: list[str]) -> dict[str, str]:
         compact = re.fullmatch(r"(\d{4})(\d{2})(\d{2})", meta["date"].strip())
         meta["date"] = "-".join(compact.groups()) if compact else meta["date"].strip()
     if meta.get("lang") not in (None, "fr", "en"):
-        warnings.append(f"{where}: lang '{meta.pop('lang')}' is not fr or en; detected from the text.")
+        declared = language_code(meta.pop("lang"))
+        if declared in ("fr", "en"):
+            meta["lang"] = declared
+        elif re.fullmatch(r"[a-z]{2,3}", declared):  # a language code: the record says what it is
+            raise BadDispatch(where, f"is in '{declared}', as the record says; Dispatch QA answers from French and "
+                              "English dispatches only, so it is not indexed.")
+        else:
+            warnings.append(f"{where}: lang '{declared}' is not a language code; detected from the text.")
     return meta
 
 

@@ -22,38 +22,43 @@ def detect_language(text: str) -> str:
     return max(LANGUAGES, key=score.get)  # the first language wins ties
 
 
-# A text counts as another language than French or English when the most frequent words of that language are
-# this share of its words, and this many times the share of French or English ones (shared words, 'de', 'in',
-# 'a', count for both).
-FOREIGN_SHARE = 0.2
-FOREIGN_LEAD = 1.5
-TOP_WORDS = 100  # how many of a language's most frequent words stand for it
+# Another language than French or English is told by lingua (statistical models shipped in its wheel, no
+# download) among the languages of data/languages.toml, when French and English function words are rare in the
+# text: a text of at least this many lowercase words, the language at least this likely.
+OWN_SHARE = 0.25  # this share of French or English function words: French or English, lingua is not asked
+MIN_WORDS = 5  # fewer lowercase words (names, figures: 'Kyiv, Zelensky, Poutine et Trump'): too little to tell
+MIN_CONFIDENCE = 0.9
 
 
 def unsupported_language(text: str) -> str:
-    """The code of the language the text is in when it is neither French nor English ('de', 'es', ...: those
-    of data/languages.toml), else ''. Checked only when French and English function words are rare in it."""
-    toks = [w.lower() for w in words(text[:5000])]
-    if len(toks) < 20:
+    """The code of the language the text is in when it is neither French nor English ('de', 'pl', ...: those
+    of data/languages.toml), else ''. Asked only when French and English function words are rare in it."""
+    written = words(text[:5000])
+    if sum(1 for w in written if w[:1].islower()) < MIN_WORDS:
         return ""  # too short to tell: French or English, as detect_language says
-    own = sum(1 for t in toks if any(t in hints for hints in _LANG_HINTS.values())) / len(toks)
-    if own >= 0.25:  # a French or English text: no word list is loaded
+    toks = [w.lower() for w in written]
+    own = sum(1 for t in toks if any(t in marks for marks in _own_words().values())) / len(toks)
+    if own >= OWN_SHARE:
         return ""
-    share = {code: sum(1 for t in toks if t in top) / len(toks) for code, top in _top_words().items()}
-    best = max(share, key=share.get)
-    ours = max(share[lang] for lang in LANGUAGES)
-    return best if best not in LANGUAGES and share[best] >= FOREIGN_SHARE and share[best] > FOREIGN_LEAD * ours \
-        else ""
+    top = _detector().compute_language_confidence_values(text[:5000])[0]
+    code = top.language.iso_code_639_1.name.lower()
+    return code if code not in LANGUAGES and top.value >= MIN_CONFIDENCE else ""
 
 
 @cache
-def _top_words() -> dict[str, frozenset[str]]:
+def _own_words() -> dict[str, frozenset[str]]:
+    """Per language, its stopwords and hints (shared ones, 'a', 'on', count for both)."""
+    return {code: frozenset(STOPWORDS[code] | _LANG_HINTS[code]) for code in _LANG_HINTS}
+
+
+@cache
+def _detector():
+    """lingua's detector over French, English and the languages recognised (their trigram models: tens of MB,
+    loaded on first use, which a French or English dispatch never needs)."""
+    from lingua import IsoCode639_1, Language, LanguageDetectorBuilder
     codes = [*LANGUAGES, *table("", "languages")["unsupported"]]
-    out = {}
-    for code in codes:
-        freq = _dictionary(code).word_frequency.dictionary
-        out[code] = frozenset(sorted(freq, key=freq.get, reverse=True)[:TOP_WORDS])
-    return out
+    languages = [Language.from_iso_code_639_1(getattr(IsoCode639_1, code.upper())) for code in codes]
+    return LanguageDetectorBuilder.from_languages(*languages).with_low_accuracy_mode().build()
 
 
 _QUOTES = re.compile(r"«[^»]*»|“[^”]*”|\"[^\"]*\"")
