@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import shutil
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -33,6 +34,9 @@ from rag.values import AnswerSentence, Chunk, Passage
 
 log = logging.getLogger("rag")
 EMBED_WINDOW = 256  # chunks embedded together before they are written
+# Disk one passage takes, with room: 6.9 GB held a million (Chroma's row and HNSW entry, the embedding cache,
+# BM25; docs/performance.md), doubled
+CHUNK_BYTES = 14_000
 Progress = Callable[[float, str], None]
 
 
@@ -240,6 +244,7 @@ class Assistant:
             else:
                 todo.append((d, missing, stale))
         total = sum(len(c) for _, c, _ in todo)
+        self._check_room(total)
         bar = tqdm(total=total, desc="Embedding chunks", unit="chunk", disable=progress is not True or total == 0)
         done = 0
 
@@ -274,6 +279,18 @@ class Assistant:
                         (report.replaced if stale else report.added).append(d.id)
         bar.close()
         return report
+
+    def _check_room(self, chunks: int) -> None:
+        """Refuse an ingest before it writes when the index's disk would be left with less than min_free_mb."""
+        if self.settings.chroma_host or not chunks:
+            return  # a server's disk is the server's
+        free = shutil.disk_usage(self.settings.index_dir).free / 1e6
+        need = chunks * CHUNK_BYTES / 1e6
+        if free - need < self.settings.min_free_mb:
+            raise StoreError(f"Only {free:,.0f} MB are free on the disk of {self.settings.index_dir}: this ingest "
+                             f"needs about {need:,.0f} MB and keeps {self.settings.min_free_mb:,.0f} MB free "
+                             "(min_free_mb), so the index stays readable. Free some space and run it again; "
+                             "nothing was written, and questions keep working.", self.settings.index_dir)
 
     def _current(self, dispatches: list[Dispatch], report: IngestReport) -> tuple[list[Dispatch], set[str]]:
         """Of the versions of one item, the latest (here or already indexed) is its current text; the others

@@ -152,8 +152,12 @@ def store_error(exc: Exception, where: str, action: str, folder: str | None = No
     low = detail.lower()
     if any(k in low for k in _DISK_FULL) or getattr(exc, "errno", None) == 28:
         place = folder or where
+        if action in ("open", "read"):
+            return StoreError(f"Disk full at {place}: could not {action} the index (the store writes a little even "
+                              "to read). Free some space; nothing indexed is lost.", where)
         return StoreError(f"Disk full at {place}: could not {action} the index. Free some space and run the same "
-                          "ingest again; nothing already indexed is lost, and questions keep working.", where)
+                          "ingest again; nothing already indexed is lost (until there is room the index may not "
+                          "be readable, questions included).", where)
     if any(k in low for k in _UNREACHABLE) or isinstance(exc, ConnectionError):
         return StoreError(f"The {where} is not answering (could not {action} it). Start it again (`chroma run`) "
                           "or check DQA_CHROMA_HOST/DQA_CHROMA_PORT; nothing is lost, retry once it is back.", where)

@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     max_dispatch_chunks: int = _f(300, "ingest", "Most passages one dispatch may add (a long feature is about 100); "
                                   "a larger one is skipped with a reason, so one file cannot hold the index for "
                                   "long (a 2 MB unpunctuated line is 1,300 passages).", ge=1)
+    min_free_mb: float = _f(100.0, "ingest", "An ingest that would leave less free space than this on the index's "
+                            "disk is refused before it writes anything: a store that fills its disk cannot be "
+                            "read until space is freed (it writes a little even to read).", ge=0)
     watch_quiet_seconds: float = _f(3.0, "ingest", "A file written in place in a watched folder is read once "
                                     "nothing has changed it for this long and no process has it open for writing "
                                     "(files written under a temporary name and renamed are read at once).", ge=0)

@@ -205,6 +205,39 @@ def test_a_full_disk_under_the_embedding_cache_is_a_sentence_and_questions_keep_
     assert len(disk.ingest(files[2:6], progress=False).added) == 4
 
 
+def test_an_ingest_that_would_fill_the_disk_is_refused_before_it_writes(disk: Assistant):
+    """A store that fills its disk cannot be read until space is freed (Chroma writes even to open): an ingest
+    that would leave less than min_free_mb is refused first, and questions keep working."""
+    from rag.errors import StoreError
+    files = sorted(CORPUS.iterdir())
+    disk.ingest(files[:2], progress=False)
+    tight = Assistant(disk.settings.replace(min_free_mb=10**12))  # more than any disk has
+    with pytest.raises(StoreError, match=r"Only [\d,]+ MB are free on the disk of .*: this ingest needs about \d+ MB "
+                       r"and keeps 1,000,000,000,000 MB free \(min_free_mb\).* nothing was written, and questions "
+                       "keep working."):
+        tight.ingest(files[2:4], progress=False)
+    assert tight.stats()["dispatches"] == 2 and tight.retrieve("Combien de drones ont été abattus ?", k=2)
+    assert tight.ingest(files[:2], progress=False).unchanged  # nothing to write: no room needed
+
+
+def test_asking_does_not_open_the_embedding_cache(disk: Assistant):
+    """Opening it writes (its journal files): on a full disk, stats, list and questions failed with a raw
+    'disk I/O error' before anything was asked."""
+    disk.ingest([CORPUS / FILE], progress=False)
+    reader = Assistant(disk.settings)
+    assert reader.retrieve("Combien de drones ont été abattus ?", k=2) and reader.dispatches()
+    assert reader.embedder.cache._conn is None
+
+
+def test_a_full_disk_when_the_index_opens_says_what_is_true():
+    import sqlite3
+
+    from rag.errors import store_error
+    said = str(store_error(sqlite3.OperationalError("database or disk is full"), "chroma on disk /x", "open", "/x"))
+    assert said == ("Disk full at /x: could not open the index (the store writes a little even to read). Free "
+                    "some space; nothing indexed is lost.")
+
+
 def test_one_dispatch_may_not_add_more_passages_than_the_limit(tmp_path: Path):
     """The 2 MB unpunctuated line (1,300 passages) held the index for more than 14 minutes: it is skipped with
     its reason before any embedding, and the other files of the ingest go in."""

@@ -148,12 +148,22 @@ class EmbeddingCache:
     """SQLite cache of passage vectors keyed by (model, sha1(text)) so re-ingests never re-embed."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("CREATE TABLE IF NOT EXISTS emb (model TEXT, key TEXT, vec BLOB, PRIMARY KEY(model, key))")
+        self._conn: sqlite3.Connection | None = None
+
+    @property
+    def _db(self) -> sqlite3.Connection:
+        """Opened on first use (an ingest): asking never needs it, and opening writes (the WAL files), which a
+        full disk refuses."""
+        if self._conn is None:
+            with self._failing("open"):
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                db = sqlite3.connect(str(self.path), check_same_thread=False, timeout=30)
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("CREATE TABLE IF NOT EXISTS emb (model TEXT, key TEXT, vec BLOB, PRIMARY KEY(model, key))")
+                self._conn = db
+        return self._conn
 
     @staticmethod
     def key(text: str) -> str:
@@ -179,7 +189,7 @@ class EmbeddingCache:
         """The cache is part of the index: a full disk or a broken file is a StoreError saying what to do."""
         try:
             yield
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, OSError) as exc:
             raise store_error(exc, f"embedding cache {self.path}", f"{action} the embedding cache of",
                               str(self.path.parent)) from exc
 
