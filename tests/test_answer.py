@@ -146,7 +146,8 @@ def test_dispatch_text_cannot_pass_for_the_prompt(fresh: Assistant, tmp_path):
     passages = user.count("</passage>")
     assert passages >= 1 and user.count("<passage ") == passages  # only our delimiters
     own_markers = {line.split('"')[1] for line in user.splitlines() if line.startswith("<passage ")}
-    assert "9" not in own_markers and "[2]" not in user and "(2) (dépêche" in user
+    # a citation marker goes with the rest of its line, in the title too: no '[2]', no forged passage text
+    assert "9" not in own_markers and "[2]" not in user and "(dépêche du" not in user and "9999" not in user
     for role in ("SYSTÈME :", "SYSTEM:", "Assistant:"):
         assert role not in user
     assert "12.500 spectateurs" in user
