@@ -521,16 +521,16 @@ def test_a_file_another_process_has_open_for_writing_is_seen_as_such(tmp_path):
 
 
 def test_a_watched_folder_reads_files_written_in_place_only_once_whole(wire_qa, tmp_path):
-    """Writers that write in place: a text written in two halves 1.5 s apart, an XML feed in three chunks, a
-    writer that keeps the file open longer than the quiet period between two writes. Each is read once,
-    whole: never half, never tried while incomplete."""
+    """Writers that write in place: a text written in two halves 1.5 s apart, an XML feed in three chunks 1.5 s
+    apart (each closing the file), a writer that keeps the file open longer than the quiet period between two
+    writes. Each is read once, whole: never half, never tried while incomplete."""
     import threading
 
     from rag.apps.watch import watch
     spool = tmp_path / "spool"
     spool.mkdir()
     reports, stop = [], threading.Event()
-    worker = threading.Thread(target=watch, args=(wire_qa, spool, reports.append, stop, 2.5), daemon=True)
+    worker = threading.Thread(target=watch, args=(wire_qa, spool, reports.append, stop, 3.0), daemon=True)
     worker.start()
     text = ("title Barrage de Vézelon\n\nLe barrage de Vézelon a cédé mardi soir, inondant trois hameaux.\n\n"
             "Personne n'a été blessé, selon la préfecture, mais 240 personnes ont dormi dans un gymnase.\n")
@@ -539,17 +539,20 @@ def test_a_watched_folder_reads_files_written_in_place_only_once_whole(wire_qa, 
         assert _until(lambda: reports, 60)
         (spool / "vezelon.txt").write_text(text[:90], encoding="utf-8")
         (spool / "world.rss").write_bytes(feed[:900])
-        time.sleep(1.5)
+        time.sleep(1.5)  # writers that close the file between writes, pausing less than the quiet period
         with (spool / "vezelon.txt").open("a", encoding="utf-8") as f:
             f.write(text[90:])
-        (spool / "world.rss").open("ab").write(feed[900:1800])
-        with (spool / "held.txt").open("w", encoding="utf-8") as held:  # open for writing 4 s, quiet for 3.5
+        with (spool / "world.rss").open("ab") as f:
+            f.write(feed[900:1800])
+        with (spool / "held.txt").open("w", encoding="utf-8") as held:  # open for writing 4 s: longer than quiet
             held.write("La digue de Montrival a été renforcée lundi.")
             held.flush()
-            time.sleep(4.0)
-            assert "Montrival dike" not in _texts(wire_qa) and "Montrival a été" not in _texts(wire_qa)
+            time.sleep(1.5)
+            with (spool / "world.rss").open("ab") as f:
+                f.write(feed[1800:])
+            time.sleep(2.5)
+            assert "Montrival a été" not in _texts(wire_qa)
             held.write("\n\nLes travaux ont coûté 4 millions d'euros.\n")
-            (spool / "world.rss").open("ab").write(feed[1800:])
         assert _until(lambda: "4 millions d'euros" in _texts(wire_qa) and "240 personnes" in _texts(wire_qa)
                       and "The works cost 4 million euros" in _texts(wire_qa), 60)
         assert wire_qa.stats()["dispatches"] == 4

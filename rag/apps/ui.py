@@ -25,7 +25,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import gradio as gr  # noqa: E402
 
-from rag import Assistant, Busy, DispatchQAError, Settings  # noqa: E402
+from rag import Answer, Assistant, Busy, DispatchQAError, Settings  # noqa: E402
 from rag.apps.ui_html import (  # noqa: E402
     LANGS,
     answer_html,
@@ -286,7 +286,22 @@ def stale_sources(qa: Assistant, turns: list[dict], lang: str) -> dict[int, str]
 
 
 RUNNING: dict[str, Any] = {}  # run id -> the AnswerStream it is reading, for its stop button
+STOP_WAIT = 3.0  # s: how long Stop waits for the model to stop, to show what was written with its sources
 STOPPED: set[str] = set()  # runs whose stop button was pressed: nothing of theirs is shown any more
+
+
+def _stopped_note(code: str) -> str:
+    return f'<p class="dqa-stopped">{escape(texts(code).stopped)}</p>'
+
+
+def _stopped_answer(stream: Any) -> Answer | None:
+    """The answer a stopped stream ends with (what had been shown, its citations), once the model has stopped;
+    None when nothing had been shown, or the model did not stop within STOP_WAIT."""
+    deadline = time.monotonic() + STOP_WAIT
+    while stream is not None and stream.answer is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    ans = getattr(stream, "answer", None)
+    return ans if ans is not None and ans.citations and ans.text.strip() and not ans.refused else None
 
 
 def _stream(qa: Assistant, question: str, kw: dict[str, Any], events: queue.Queue, run_id: str) -> None:
@@ -561,12 +576,18 @@ def build(qa: Assistant, host: str | None = None) -> gr.Blocks:  # noqa: C901 - 
                 running.cancel()
             if len(msgs or []) < 2 or msgs[-1].get("role") != "assistant" or "dqa-status" not in _content(msgs[-1]):
                 return gr.update(), gr.update(), *free
-            # the step it was at ("Writing and checking…") goes: a stopped answer must not look as if it went on
-            partial = re.sub(r'<p class="dqa-status" role="status">.*?</p>',
-                             f'<p class="dqa-stopped">{escape(texts(code).stopped)}</p>', _content(msgs[-1]), count=1,
-                             flags=re.S)
             question = (run or {}).get("q", "")
-            past = [*past, {"q": question, "html": partial, "text": "", "standalone": question}]
+            ans = _stopped_answer(running)
+            if ans is not None:  # what was shown, with its markers and its sources' cards
+                anchor = f"dqa-{uuid.uuid4().hex[:8]}"
+                turn = {"q": question, "text": ans.text, "standalone": ans.standalone_question,
+                        "html": {c: _stopped_note(c) + answer_html(ans, c, anchor, qa.dispatch_passages)
+                                 for c in LANGS}, "cites": [[c.dispatch_id, c.chunk_id] for c in ans.citations]}
+            else:  # nothing shown yet: the step it was at goes (a stopped answer must not look as if it went on)
+                partial = re.sub(r'<p class="dqa-status" role="status">.*?</p>', _stopped_note(code),
+                                 _content(msgs[-1]), count=1, flags=re.S)
+                turn = {"q": question, "html": partial, "text": "", "standalone": question}
+            past = [*past, turn]
             return _messages(past, code), past, *free
 
         stop_btn.click(stopped, [chat, turns, lang, pending], [chat, turns, *locks], cancels=runs,

@@ -333,6 +333,52 @@ def test_stop_ends_the_answer_and_the_chat_goes_on(browser, qwen_url):
     assert "30" in answer.inner_text() and answer.locator(".dqa-source").count() >= 1
 
 
+class HoldingLLM:
+    """A fake LLM, for the logic of Stop: it writes one sentence and the start of a second, then holds (as a
+    model in the middle of a long answer) until the answer is stopped."""
+
+    name = "holding"
+
+    def __init__(self, first: str, then: str) -> None:
+        self.first, self.then = first, then
+
+    def describe(self) -> str:
+        return "holding test model"
+
+    def generate(self, messages, max_tokens, temperature) -> str:
+        return self.first
+
+    def stream(self, messages, max_tokens, temperature, cancel=None):
+        yield from re.findall(r"\S+\s*", self.first + " " + self.then)
+        if cancel is not None:
+            cancel.wait(120)
+
+
+def test_an_answer_stopped_after_its_first_sentence_keeps_its_markers_and_sources(browser, qa):
+    """A stopped answer kept its text but lost its source cards and its [n] buttons."""
+    from rag import Assistant
+    _need_chromium()
+    holding = Assistant(qa.settings)
+    holding._llm = HoldingLLM("La région de Briansk en a compté 30 [1].", "Le ministère russe de la Défense")
+    with gradio_app(holding) as url:
+        page = open_page(browser, url, "fr")
+        page.locator("#dqa-question textarea").fill("Combien de drones ont été abattus au-dessus de Briansk ?")
+        page.locator("#dqa-question textarea").press("Enter")
+        page.wait_for_function("(() => { const a = [...document.querySelectorAll('#dqa-chat .dqa-answer')].pop();"
+                               " return a && a.querySelector('.dqa-status') && /\\[1\\]/.test("
+                               "a.querySelector('.dqa-text')?.innerText || ''); })()", timeout=WAIT)
+        page.locator("#dqa-stop").click()
+        page.locator("#dqa-chat .dqa-stopped").wait_for(timeout=WAIT)
+        stopped = page.locator("#dqa-chat .dqa-answer").last
+        assert "La région de Briansk en a compté 30" in stopped.locator(".dqa-text").inner_text()
+        assert stopped.locator(".dqa-cite").count() == 1 and stopped.locator(".dqa-source").count() == 1
+        assert stopped.locator(".dqa-status").count() == 0
+        assert "ministère" not in stopped.locator(".dqa-text").inner_text()  # what came after the stop
+        stopped.locator(".dqa-cite").first.click()  # its marker opens its preview, as a finished answer's does
+        assert stopped.locator(".dqa-preview:not([hidden])").count() == 1
+        page.screenshot(path=str(SHOTS / "stopped-answer.png"))
+
+
 @pytest.mark.parametrize("phone", [False, True], ids=["desktop", "phone"])
 def test_while_it_writes_the_passages_read_and_the_elapsed_time_show(browser, qwen_url, phone):
     """The wait is not opaque: a spinner, the seconds it has taken, and the passages the model reads, before
