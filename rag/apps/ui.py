@@ -12,6 +12,7 @@ import logging
 import os
 import queue
 import re
+import tempfile
 import threading
 import time
 import uuid
@@ -29,6 +30,8 @@ from rag import Answer, Assistant, Busy, DispatchQAError, Settings  # noqa: E402
 from rag.apps.ui_html import (  # noqa: E402
     LANGS,
     answer_html,
+    answer_markdown,
+    conversation_markdown,
     ingest_summary,
     language_name,
     message_html,
@@ -286,6 +289,7 @@ def stale_sources(qa: Assistant, turns: list[dict], lang: str) -> dict[int, str]
 
 
 RUNNING: dict[str, Any] = {}  # run id -> the AnswerStream it is reading, for its stop button
+EXPORTS = tempfile.TemporaryDirectory(prefix="dqa-exports-")  # conversations exported as Markdown (removed at exit)
 STOP_WAIT = 3.0  # s: how long Stop waits for the model to stop, to show what was written with its sources
 STOPPED: set[str] = set()  # runs whose stop button was pressed: nothing of theirs is shown any more
 
@@ -368,6 +372,9 @@ def build(qa: Assistant, host: str | None = None) -> gr.Blocks:  # noqa: C901 - 
                         with gr.Row():
                             regen_btn = gr.Button(t0.regenerate, size="sm", elem_id="dqa-regenerate")
                             edit_btn = gr.Button(t0.edit, size="sm", elem_id="dqa-edit")
+                            # the conversation as a Markdown file, with its sources (ready once it has answers)
+                            export_btn = gr.DownloadButton(t0.export, size="sm", elem_id="dqa-export",
+                                                           interactive=False)
                         with gr.Row(elem_id="dqa-examples"):
                             example_btns = [gr.Button("", size="sm", visible=False, elem_id=f"dqa-example-{i}")
                                             for i in range(EXAMPLES)]
@@ -391,8 +398,8 @@ def build(qa: Assistant, host: str | None = None) -> gr.Blocks:  # noqa: C901 - 
 
         # -- language ------------------------------------------------------------------------------
         localized = [title, ui_lang, chat_tab, ingest_tab, convos, new_btn, del_convo, chat, question, ask_btn,
-                     stop_btn, regen_btn, edit_btn, filters_box, date_from, date_to, langs, source, as_of, k, files,
-                     folder, ingest_btn, del_id, del_btn, listing, status, *example_btns]
+                     stop_btn, regen_btn, edit_btn, export_btn, filters_box, date_from, date_to, langs, source, as_of,
+                     k, files, folder, ingest_btn, del_id, del_btn, listing, status, *example_btns]
 
         def labels(code: str) -> list[Any]:
             t = texts(code)
@@ -405,7 +412,8 @@ def build(qa: Assistant, host: str | None = None) -> gr.Blocks:  # noqa: C901 - 
                     gr.update(label=t.chat_label, placeholder=t.welcome),
                     gr.update(placeholder=t.placeholder, label=t.question_label),
                     t.ask, t.stop,
-                    t.regenerate, t.edit, gr.update(label=t.filters), gr.update(label=t.date_from),
+                    t.regenerate, t.edit, gr.update(label=t.export), gr.update(label=t.filters),
+                    gr.update(label=t.date_from),
                     gr.update(label=t.date_to), gr.update(label=t.language, choices=[(t.fr, "fr"), (t.en, "en")]),
                     gr.update(label=t.source), gr.update(label=t.as_of), gr.update(label=t.passages),
                     gr.update(label=t.upload), gr.update(label=t.folder), t.ingest, gr.update(label=t.delete_id),
@@ -540,6 +548,7 @@ def build(qa: Assistant, host: str | None = None) -> gr.Blocks:  # noqa: C901 - 
                     return
                 anchor = f"dqa-{uuid.uuid4().hex[:8]}"
                 turn = {"q": q, "html": {c: answer_html(ans, c, anchor, qa.dispatch_passages) for c in LANGS},
+                        "md": {c: answer_markdown(ans, c) for c in LANGS},
                         "text": ans.text, "standalone": ans.standalone_question,
                         "cites": [[c.dispatch_id, c.chunk_id] for c in ans.citations]}
                 past = [*past, turn]
@@ -582,7 +591,8 @@ def build(qa: Assistant, host: str | None = None) -> gr.Blocks:  # noqa: C901 - 
                 anchor = f"dqa-{uuid.uuid4().hex[:8]}"
                 turn = {"q": question, "text": ans.text, "standalone": ans.standalone_question,
                         "html": {c: _stopped_note(c) + answer_html(ans, c, anchor, qa.dispatch_passages)
-                                 for c in LANGS}, "cites": [[c.dispatch_id, c.chunk_id] for c in ans.citations]}
+                                 for c in LANGS}, "md": {c: answer_markdown(ans, c) for c in LANGS},
+                        "cites": [[c.dispatch_id, c.chunk_id] for c in ans.citations]}
             else:  # nothing shown yet: the step it was at goes (a stopped answer must not look as if it went on)
                 partial = re.sub(r'<p class="dqa-status" role="status">.*?</p>', _stopped_note(code),
                                  _content(msgs[-1]), count=1, flags=re.S)
@@ -592,6 +602,18 @@ def build(qa: Assistant, host: str | None = None) -> gr.Blocks:  # noqa: C901 - 
 
         stop_btn.click(stopped, [chat, turns, lang, pending], [chat, turns, *locks], cancels=runs,
                        show_progress="hidden", queue=False, api_name=False)
+
+        def export_file(past: list[dict], code: str) -> Any:
+            """The conversation on screen as a Markdown file, in the UI's language; none before an answer."""
+            if not past:
+                return gr.update(value=None, interactive=False)
+            path = Path(EXPORTS.name) / uuid.uuid4().hex[:12] / texts(code).export_file
+            path.parent.mkdir()
+            path.write_text(conversation_markdown(past, code), encoding="utf-8")
+            return gr.update(value=str(path), interactive=True)
+
+        for changed in (turns.change, lang.change):
+            changed(export_file, [turns, lang], export_btn, show_progress="hidden", queue=False, api_name=False)
 
         def regenerate(past: list[dict], code: str) -> tuple:
             if not past:

@@ -168,6 +168,30 @@ def copy_text(answer: Answer, lang: str) -> str:
     return "\n".join([answer.text, *([""] + lines if lines else [])])
 
 
+def answer_markdown(answer: Answer, lang: str) -> str:
+    """An answer as Markdown, for a conversation's export: its text with its markers, then each cited source
+    (number, title, date, agency, file) with the passage it rests on, quoted."""
+    lines = [answer.text.strip(), ""]
+    if answer.citations:
+        lines += [f"**{texts(lang).sources}**", ""]
+    for c in answer.citations:
+        lines += [f"[{c.number}] {c.title or c.dispatch_id} — {when(c.date, lang)} — {_agency(c, lang)} — "
+                  f"{Path(c.file).name or c.dispatch_id}", "", f"> {' '.join(c.text.split())}", ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def conversation_markdown(turns: list[dict], lang: str) -> str:
+    """A conversation as one Markdown document: each question a heading, its answer and sources below (an
+    answer saved before exports existed gives its text)."""
+    t = texts(lang)
+    out = [f"# {t.title}", ""]
+    for turn in turns:
+        md = turn.get("md")
+        body = (md.get(lang) if isinstance(md, dict) else "") or turn.get("text") or t.stopped
+        out += [f"## {' '.join(str(turn.get('q', '')).split())}", "", body.rstrip(), ""]
+    return "\n".join(out)
+
+
 def progress_html(lang: str, status: str, sentences: list[str], sources: list[Citation] | None = None,
                   elapsed: float = 0.0) -> str:
     """While the answer is written: the current step and how long it has taken, the sentences that passed

@@ -244,6 +244,27 @@ def test_copy_the_answer_puts_its_text_and_sources_on_the_clipboard(browser, pag
     assert "30" in copied and "\n[1] " in copied and "drones-briansk" in copied
 
 
+@pytest.mark.parametrize("phone", [False, True], ids=["desktop", "phone"])
+def test_a_conversation_is_exported_as_markdown_with_its_sources(browser, page_url, tmp_path, phone):
+    """Export (Markdown): each question a heading, its answer with its markers, each source with its title,
+    date, agency and file and the passage quoted; in the UI's language; off before the first answer."""
+    page = open_page(browser, page_url, "fr", phone=phone)
+    assert page.locator("#dqa-export").is_disabled()
+    answer = ask(page, "Combien de drones ont été abattus au-dessus de Briansk ?")
+    page.wait_for_function("!document.querySelector('#dqa-export').disabled", timeout=WAIT)
+    with page.expect_download(timeout=WAIT) as download:
+        page.locator("#dqa-export").click()
+    assert download.value.suggested_filename == texts("fr").export_file
+    saved = tmp_path / "export.md"
+    download.value.save_as(saved)
+    md = saved.read_text(encoding="utf-8")
+    assert md.startswith(f"# {texts('fr').title}\n\n## Combien de drones ont été abattus au-dessus de Briansk ?\n")
+    assert answer.locator(".dqa-text").inner_text().strip()[:30] in md
+    assert f"**{texts('fr').sources}**" in md and "\n[1] " in md and "13 mars 2025" in md
+    assert "2025-03-13-drones-briansk.fr.txt" in md and "\n> " in md
+    page.screenshot(path=str(SHOTS / f"export-{'phone' if phone else 'desktop'}.png"))
+
+
 def test_open_the_dispatch_highlights_the_cited_span(browser, page_url):
     """On a phone, where the dispatch's box is narrow and the cited span lies below its first screen."""
     page = open_page(browser, page_url, "fr", phone=True)
