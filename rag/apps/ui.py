@@ -169,10 +169,19 @@ mark { background: #fde68a; color: inherit; }
      90 px column, one word per line) */
   #dqa-top { flex-wrap: wrap; }
   #dqa-top > * { min-width: 100% !important; }
+  /* the dispatches table in the screen's width, wrapped: id, date and title (it was 1,100 px scrolled inside
+     its box, the id column alone in sight) */
+  #dqa-listing table { width: 100% !important; min-width: 0 !important; table-layout: fixed; }
+  #dqa-listing th:nth-child(3), #dqa-listing td:nth-child(3), #dqa-listing th:nth-child(4),
+  #dqa-listing td:nth-child(4), #dqa-listing th:nth-child(5), #dqa-listing td:nth-child(5) { display: none !important; }
+  #dqa-listing th, #dqa-listing td { min-width: 0 !important; max-width: none !important; overflow-wrap: anywhere; }
+  #dqa-listing th:nth-child(1), #dqa-listing td:nth-child(1) { width: 38% !important; }
+  #dqa-listing th:nth-child(2), #dqa-listing td:nth-child(2) { width: 24% !important; }
+  #dqa-listing th:nth-child(6), #dqa-listing td:nth-child(6) { width: 38% !important; }
 }
-/* nothing to regenerate or edit in an empty conversation */
-body:not(:has(#dqa-chat .dqa-answer)) #dqa-regenerate, body:not(:has(#dqa-chat .dqa-answer)) #dqa-edit {
-  display: none !important; }
+/* nothing to regenerate, edit or export in an empty conversation */
+body:not(:has(#dqa-chat .dqa-answer)) #dqa-regenerate, body:not(:has(#dqa-chat .dqa-answer)) #dqa-edit,
+body:not(:has(#dqa-chat .dqa-answer)) #dqa-export { display: none !important; }
 """
 
 
@@ -394,7 +403,7 @@ def build(qa: Assistant, host: str | None = None) -> gr.Blocks:  # noqa: C901 - 
                     del_id = gr.Textbox(label=t0.delete_id, interactive=can_write, elem_id="dqa-delete-id")
                     del_btn = gr.Button(t0.delete, interactive=can_write, elem_id="dqa-delete")
                 listing = gr.Dataframe(headers=[t0.col_id, t0.col_date, t0.col_lang, t0.col_source, t0.col_chunks,
-                                                t0.col_title], label=t0.listing, elem_id="dqa-listing")
+                                                t0.col_title], label=t0.listing, elem_id="dqa-listing", wrap=True)
 
         # -- language ------------------------------------------------------------------------------
         localized = [title, ui_lang, chat_tab, ingest_tab, convos, new_btn, del_convo, chat, question, ask_btn,

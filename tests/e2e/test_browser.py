@@ -281,6 +281,25 @@ def test_open_the_dispatch_highlights_the_cited_span(browser, page_url):
         return r.top >= b.top && r.top < b.bottom; }""", timeout=10_000)
 
 
+def test_on_a_phone_no_tab_scrolls_sideways_and_the_dispatches_table_shows_id_date_and_title(browser, page_url):
+    """At 390x844 the Dispatches table was 1,100 px wide, scrolled inside its box with the id column alone in
+    sight."""
+    page = open_page(browser, page_url, "en", phone=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.get_by_role("tab", name=texts("en").ingest_tab).click()
+    listing = page.locator("#dqa-listing")
+    title = listing.get_by_text("Moscou a affirmé").locator("visible=true").first
+    title.wait_for(state="visible", timeout=WAIT)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert page.evaluate("(() => { const t = document.querySelector('#dqa-listing table');"
+                         " return t.scrollWidth <= document.querySelector('#dqa-listing').clientWidth; })()")
+    for cell in (title, listing.get_by_text("2025-03-13-drones-briansk.fr").locator("visible=true").first,
+                 listing.get_by_text("2025-03-13", exact=True).locator("visible=true").first):
+        box = cell.bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= 390, box
+    page.screenshot(path=str(SHOTS / "dispatches-phone.png"), full_page=True)
+
+
 @pytest.mark.parametrize("phone", [False, True], ids=["desktop", "phone"])
 def test_conversations_stay_in_the_browser_and_can_be_deleted(browser, page_url, phone):
     """On a phone too: the conversations, New and Delete are under the chat (they were hidden there), tapped;
