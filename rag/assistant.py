@@ -290,7 +290,7 @@ class Assistant:
             raise StoreError(f"Only {free:,.0f} MB are free on the disk of {self.settings.index_dir}: this ingest "
                              f"needs about {need:,.0f} MB and keeps {self.settings.min_free_mb:,.0f} MB free "
                              "(min_free_mb), so the index stays readable. Free some space and run it again; "
-                             "nothing was written, and questions keep working.", self.settings.index_dir)
+                             "nothing was added, and questions keep working.", self.settings.index_dir)
 
     def _current(self, dispatches: list[Dispatch], report: IngestReport) -> tuple[list[Dispatch], set[str]]:
         """Of the versions of one item, the latest (here or already indexed) is its current text; the others

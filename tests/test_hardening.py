@@ -213,7 +213,7 @@ def test_an_ingest_that_would_fill_the_disk_is_refused_before_it_writes(disk: As
     disk.ingest(files[:2], progress=False)
     tight = Assistant(disk.settings.replace(min_free_mb=10**12))  # more than any disk has
     with pytest.raises(StoreError, match=r"Only [\d,]+ MB are free on the disk of .*: this ingest needs about \d+ MB "
-                       r"and keeps 1,000,000,000,000 MB free \(min_free_mb\).* nothing was written, and questions "
+                       r"and keeps 1,000,000,000,000 MB free \(min_free_mb\).* nothing was added, and questions "
                        "keep working."):
         tight.ingest(files[2:4], progress=False)
     assert tight.stats()["dispatches"] == 2 and tight.retrieve("Combien de drones ont été abattus ?", k=2)

@@ -110,6 +110,8 @@ def watch(qa: Assistant, folder: Path, on_report: Callable[[IngestReport], None]
         ready = sorted(p for p in pending if complete(p, still(p, now), renamed))
         for p in [p for p in pending if p in ready or not p.exists()]:
             del pending[p]
-        renamed -= {p.stat().st_ino for p in ready if p.exists()}
+        for p in ready:
+            with contextlib.suppress(OSError):  # (gone again already)
+                renamed.discard(p.stat().st_ino)
         if ready:
             on_report(qa.ingest(ready, progress=False))
