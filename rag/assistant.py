@@ -28,7 +28,7 @@ from rag.ingest.item import iso_time
 from rag.language.dates import parse_period
 from rag.llm import models
 from rag.llm.backends import LLM, FallbackLLM, ReplayLLM, auto_threads, select_llm
-from rag.retrieval import Retriever
+from rag.retrieval import Retriever, embargo_holds
 from rag.settings import Settings
 from rag.values import AnswerSentence, Chunk, Passage
 
@@ -147,7 +147,8 @@ class Assistant:
         self.retriever = Retriever(self.store, self.embedder, self.settings)
         self.answerer = Answerer(self.settings, self.retriever, self.embedder, self._get_llm, self._answer_slots)
 
-    def _index_gone(self) -> bool:
+    def index_gone(self) -> bool:
+        """The on-disk index folder was deleted under this process (a server's store cannot be)."""
         return not self.settings.chroma_host and not Path(self.settings.index_dir).is_dir()
 
     @classmethod
@@ -222,7 +223,7 @@ class Assistant:
         paths = _path_list(paths)
         roots = [Path(r).resolve() for r in within] if within is not None else None
         report = IngestReport()
-        if self._index_gone():  # deleted under us: this ingest builds a new index in its place
+        if self.index_gone():  # deleted under us: this ingest builds a new index in its place
             with self._write_lock:
                 self._open_index()  # (before the cache makes the folder: the store opens a gone folder afresh)
                 self.embedder.cache = EmbeddingCache(Path(self.settings.index_dir) / "embedding-cache.sqlite")
@@ -393,8 +394,7 @@ class Assistant:
     def embargoed(self, row: dict[str, Any]) -> bool:
         """Whether a dispatch (a row of dispatches()) is under embargo now (the `now` setting's clock): stored,
         not found by any search until its embargo ends."""
-        until = iso_time(row.get("embargo") or "")
-        return until is not None and until > self.retriever.now()
+        return embargo_holds(row.get("embargo") or "", self.retriever.now())
 
     def _future(self, dispatches: list[Dispatch]) -> list[str]:
         """A word for each dispatch dated after today (a typo, most often): it is kept with its date, which

@@ -96,7 +96,12 @@ class Retriever:
 
 def under_embargo(p: Passage, now: datetime) -> bool:
     """The item the passage belongs to may not be published yet (its embargo ends after `now`)."""
-    until = iso_time(p.meta.embargo) if p.meta.embargo else None
+    return embargo_holds(p.meta.embargo, now)
+
+
+def embargo_holds(embargo: str, now: datetime) -> bool:
+    """An embargo (ISO 8601; '' for none) that ends after `now`."""
+    until = iso_time(embargo) if embargo else None
     return until is not None and until > now
 
 

@@ -191,8 +191,7 @@ def status_html(qa: Assistant, lang: str) -> str:
     try:
         st = qa.stats()
     except DispatchQAError as exc:  # the index is unusable (deleted, server down): the sentence, not "Error"
-        gone = not qa.settings.chroma_host and not Path(qa.settings.index_dir).is_dir()
-        why = t.index_gone.format(folder=qa.settings.index_dir) if gone else str(exc)
+        why = t.index_gone.format(folder=qa.settings.index_dir) if qa.index_gone() else str(exc)
         return f"<div role='status'>⚠️ {escape(why)}</div>"
     model = model_label(qa.llm.name, lang) if qa.llm_loaded else "—"
     line = t.status.format(model=model, dispatches=st["dispatches"], chunks=st["chunks"])
@@ -662,10 +661,7 @@ def build(qa: Assistant, host: str | None = None) -> gr.Blocks:  # noqa: C901 - 
             the headers the table was built with)."""
             t = texts(code)
             return {"headers": [t.col_id, t.col_date, t.col_lang, t.col_source, t.col_chunks, t.col_title],
-                    "data": rows(code)}
-
-        def rows(code: str) -> list[list[Any]]:
-            return dispatch_rows(qa, code)
+                    "data": dispatch_rows(qa, code)}
 
         def do_ingest(uploaded: list | None, path: str, code: str, progress: gr.Progress = gr.Progress()) -> tuple:
             t = texts(code)

@@ -46,9 +46,9 @@ def read_entry(entry: Any, feed: dict[str, str], captions: frozenset[str] = froz
     """One feedparser entry as a record (of its content, what is one of the feed's `captions` is a caption);
     one with no text is a ValueError saying so."""
     title = _plain(entry.get("title_detail")) or entry.get("title", "")
-    details = [d for d in [*entry.get("content", []), entry.get("summary_detail")] if d]
-    pictures = [_plain(d) for d in details if _plain(d) in captions]
-    paragraphs = _entry_text([d for d in details if _plain(d) not in captions]) or ([title] if title else [])
+    details = [(d, _plain(d)) for d in [*entry.get("content", []), entry.get("summary_detail")] if d]
+    pictures = [text for _, text in details if text in captions]
+    paragraphs = _entry_text([d for d, text in details if text not in captions]) or ([title] if title else [])
     if not paragraphs:
         raise ValueError("a feed entry with no title, summary or content.")
     uri = entry.get("id") or entry.get("link", "")

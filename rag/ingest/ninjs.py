@@ -103,12 +103,12 @@ def _headline(item: dict) -> str:
 def _body(item: dict) -> list[str]:
     """The richest body: marked-up (paragraphs kept), else plain text, else descriptions, else the headline."""
     bodies = [b for b in item.get("bodies") or [] if isinstance(b, dict) and isinstance(b.get("value"), str)]
-    xml = [b for b in bodies if is_xml_body(b["value"], str(b.get("contentType", b.get("contenttype", ""))))]
+    xml = [b for b in bodies if is_xml_body(b["value"], _content_type(b))]
     for b in xml:  # NITF, by its declared type or by what it is; tags stripped when it is not well-formed
         if paragraphs := xml_body_paragraphs(b["value"]) or html_paragraphs(b["value"]):
             return paragraphs
     bodies = [b for b in bodies if b not in xml]
-    marked = [b for b in bodies if "html" in str(b.get("contentType", b.get("contenttype", ""))).lower()
+    marked = [b for b in bodies if "html" in _content_type(b).lower()
               or "html" in str(b.get("role", "")).lower() or "richtext" in str(b.get("role", "")).lower()]
     for b in marked:
         if paragraphs := html_paragraphs(b["value"]):
@@ -122,6 +122,11 @@ def _body(item: dict) -> list[str]:
     descriptions = [d.get("value", "") for d in item.get("descriptions") or [] if isinstance(d, dict)]
     descriptions += [item.get("description_text") or ""]
     return [p for d in descriptions if isinstance(d, str) for p in text_paragraphs(d)]
+
+
+def _content_type(body: dict) -> str:
+    """A body's declared type, under its 3.x or 2.x name ('' when none)."""
+    return str(body.get("contentType", body.get("contenttype", "")))
 
 
 def _byline(item: dict) -> str:

@@ -67,7 +67,7 @@ _QUOTES = re.compile(r"«[^»]*»|“[^”]*”|\"[^\"]*\"")
 @cache
 def _function_words() -> dict[str, frozenset[str]]:
     """Per language, its stopwords and hints that the other language does not share ('a', 'on' are both)."""
-    marks = {code: STOPWORDS[code] | _LANG_HINTS[code] for code in _LANG_HINTS}
+    marks = _own_words()
     return {code: frozenset(m - set().union(*(o for c, o in marks.items() if c != code))) for code, m in marks.items()}
 
 
