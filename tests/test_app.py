@@ -243,7 +243,7 @@ def test_with_the_index_folder_deleted_every_surface_says_so_and_an_ingest_rebui
     qa.ingest([docs], progress=False)
     with gradio_app(qa) as url:
         shutil.rmtree(tmp_path / "index")
-        message, status, listing = queue_call(url, "dqa-delete-id", ["x", "en"])["output"]["data"]
+        message, status, listing, _ = queue_call(url, "dqa-delete-id", ["x", "en"])["output"]["data"]
         assert "no longer exists" in message and "no longer exists" in status and not listing["data"]
         message, status, listing = queue_call(url, "dqa-folder", [None, str(docs), "en"])["output"]["data"]
         assert "1 added" in message and "a new index was built" in message, message

@@ -115,7 +115,7 @@ HEAD = """<script>
 CONFIRM = """(first, ...rest) => {{
   const code = (document.querySelector('#dqa-lang input:checked') || {{}}).value || 'en';
   const L = (window.dqaLabels || {{}})[code] || (window.dqaLabels || {{}}).en || {{}};
-  return [first && window.confirm(L.{key}) ? first : null, ...rest];
+  return [first && window.confirm((L.{key} || '').replace('{{id}}', first)) ? first : null, ...rest];
 }}"""
 
 
@@ -169,15 +169,17 @@ mark { background: #fde68a; color: inherit; }
      90 px column, one word per line) */
   #dqa-top { flex-wrap: wrap; }
   #dqa-top > * { min-width: 100% !important; }
-  /* the dispatches table in the screen's width, wrapped: id, date and title (it was 1,100 px scrolled inside
-     its box, the id column alone in sight) */
+  /* the dispatches table in the screen's width, wrapped: id, date, title and delete (it was 1,100 px scrolled
+     inside its box, the id column alone in sight) */
   #dqa-listing table { width: 100% !important; min-width: 0 !important; table-layout: fixed; }
   #dqa-listing th:nth-child(3), #dqa-listing td:nth-child(3), #dqa-listing th:nth-child(4),
   #dqa-listing td:nth-child(4), #dqa-listing th:nth-child(5), #dqa-listing td:nth-child(5) { display: none !important; }
   #dqa-listing th, #dqa-listing td { min-width: 0 !important; max-width: none !important; overflow-wrap: anywhere; }
-  #dqa-listing th:nth-child(1), #dqa-listing td:nth-child(1) { width: 38% !important; }
-  #dqa-listing th:nth-child(2), #dqa-listing td:nth-child(2) { width: 24% !important; }
-  #dqa-listing th:nth-child(6), #dqa-listing td:nth-child(6) { width: 38% !important; }
+  #dqa-listing th:nth-child(1), #dqa-listing td:nth-child(1) { width: 28% !important; }
+  #dqa-listing th:nth-child(2), #dqa-listing td:nth-child(2) { width: 20% !important; }
+  #dqa-listing th:nth-child(6), #dqa-listing td:nth-child(6) { width: 32% !important; }
+  #dqa-listing th:nth-child(7), #dqa-listing td:nth-child(7) { width: 20% !important; }
+  #dqa-listing .cell-wrap, #dqa-listing .cell-wrap * { font-size: 12px !important; }
 }
 /* nothing to regenerate, edit or export in an empty conversation */
 body:not(:has(#dqa-chat .dqa-answer)) #dqa-regenerate, body:not(:has(#dqa-chat .dqa-answer)) #dqa-edit,
@@ -194,7 +196,8 @@ def status_html(qa: Assistant, lang: str) -> str:
         why = t.index_gone.format(folder=qa.settings.index_dir) if qa.index_gone() else str(exc)
         return f"<div role='status'>⚠️ {escape(why)}</div>"
     model = model_label(qa.llm.name, lang) if qa.llm_loaded else "—"
-    line = t.status.format(model=model, dispatches=st["dispatches"], chunks=st["chunks"])
+    line = t.status.format(model=model, dispatches=t.dispatch_count.format(n=st["dispatches"]),
+                           chunks=t.passage_count.format(n=st["chunks"]))
     notice = qa.llm_detail
     help_html = f"<details><summary>{escape(t.model_help)}</summary><p>{escape(notice)}</p></details>" if notice else ""
     return f"<div role='status'>{escape(line)}{help_html}</div>"
@@ -257,22 +260,29 @@ def _html(turn: dict, code: str) -> str:
     return html if isinstance(html, str) else html.get(code) or next(iter(html.values()))
 
 
-def dispatch_rows(qa: Assistant, code: str) -> list[list[Any]]:
-    """The Dispatches tab's rows in the UI's language: id, date, language, agency, passages, title; an item
+def dispatch_rows(qa: Assistant, code: str, deletable: bool = True) -> list[list[Any]]:
+    """The Dispatches tab's rows in the UI's language: id, date, language, agency, passages, title, and the
+    row's delete button (a cell; none for an item a kill notice withdrew, nor when `deletable` is off); an item
     under embargo and one a kill notice withdrew say so before their title."""
     try:
         listed = qa.dispatches()
     except DispatchQAError:  # the status line says why
         return []
     t = texts(code)
-    gone = [[did, w.get("date", ""), "", "", 0, f"({t.withdrawn}) {w.get('title', '')}"]
+    gone = [[did, w.get("date", ""), "", "", 0, f"({t.withdrawn}) {w.get('title', '')}", ""]
             for did, w in sorted(qa.withdrawn().items())]
     here = [[r["dispatch_id"], r["date"], language_name(r["lang"], code),
              r["source"] if r["source"] not in ("", "unknown") else t.unknown_source, r["chunks"],
              (f"({t.embargoed.format(when=when(r['embargo'], code))}) " if qa.embargoed(r) else "") + r["title"]
-             + (t.earlier_kept.format(n=r["earlier_versions"]) if r.get("earlier_versions") else "")]
+             + (t.earlier_kept.format(n=r["earlier_versions"]) if r.get("earlier_versions") else ""),
+             t.delete_row if deletable else ""]
             for r in listed]
     return here + gone
+
+
+def headers(t: Any) -> list[str]:
+    """The Dispatches table's column names, in the language of the texts `t`."""
+    return [t.col_id, t.col_date, t.col_lang, t.col_source, t.col_chunks, t.col_title, t.col_delete]
 
 
 def stale_sources(qa: Assistant, turns: list[dict], lang: str) -> dict[int, str]:
@@ -398,16 +408,15 @@ def build(qa: Assistant, host: str | None = None) -> gr.Blocks:  # noqa: C901 - 
                 folder = gr.Textbox(label=t0.folder, elem_id="dqa-folder", interactive=can_write)
                 ingest_btn = gr.Button(t0.ingest, interactive=can_write, elem_id="dqa-ingest")
                 ingest_out = gr.Markdown("" if can_write else t0.read_only, elem_id="dqa-ingest-out")
-                with gr.Row():
-                    del_id = gr.Textbox(label=t0.delete_id, interactive=can_write, elem_id="dqa-delete-id")
-                    del_btn = gr.Button(t0.delete, interactive=can_write, elem_id="dqa-delete")
-                listing = gr.Dataframe(headers=[t0.col_id, t0.col_date, t0.col_lang, t0.col_source, t0.col_chunks,
-                                                t0.col_title], label=t0.listing, elem_id="dqa-listing", wrap=True)
+                listing = gr.Dataframe(headers=headers(t0), label=t0.listing, elem_id="dqa-listing", wrap=True,
+                                       interactive=False)
+                # the id of the dispatch whose delete cell was pressed (in the page: the confirm step reads it)
+                del_id = gr.Textbox(visible=False, elem_id="dqa-delete-id")
 
         # -- language ------------------------------------------------------------------------------
         localized = [title, ui_lang, chat_tab, ingest_tab, convos, new_btn, del_convo, chat, question, ask_btn,
                      stop_btn, regen_btn, edit_btn, export_btn, filters_box, date_from, date_to, langs, source, as_of,
-                     k, files, folder, ingest_btn, del_id, del_btn, listing, status, *example_btns]
+                     k, files, folder, ingest_btn, listing, status, *example_btns]
 
         def labels(code: str) -> list[Any]:
             t = texts(code)
@@ -424,9 +433,9 @@ def build(qa: Assistant, host: str | None = None) -> gr.Blocks:  # noqa: C901 - 
                     gr.update(label=t.date_from),
                     gr.update(label=t.date_to), gr.update(label=t.language, choices=[(t.fr, "fr"), (t.en, "en")]),
                     gr.update(label=t.source), gr.update(label=t.as_of), gr.update(label=t.passages),
-                    gr.update(label=t.upload), gr.update(label=t.folder), t.ingest, gr.update(label=t.delete_id),
+                    gr.update(label=t.upload), gr.update(label=t.folder), t.ingest,
                     # the rows too: their language and agency columns are words of the UI's language
-                    t.delete, gr.update(label=t.listing, value=table(code)),
+                    gr.update(label=t.listing, value=table(code)),
                     status_html(qa, code),
                     *(gr.update(value=q, visible=True) for q in examples),
                     *(gr.update(visible=False) for _ in range(EXAMPLES - len(examples)))]
@@ -659,9 +668,7 @@ def build(qa: Assistant, host: str | None = None) -> gr.Blocks:  # noqa: C901 - 
         def table(code: str) -> dict[str, list]:
             """The dispatches table with its headers, both in the UI's language (a bare list of rows would take
             the headers the table was built with)."""
-            t = texts(code)
-            return {"headers": [t.col_id, t.col_date, t.col_lang, t.col_source, t.col_chunks, t.col_title],
-                    "data": dispatch_rows(qa, code)}
+            return {"headers": headers(texts(code)), "data": dispatch_rows(qa, code, can_write)}
 
         def do_ingest(uploaded: list | None, path: str, code: str, progress: gr.Progress = gr.Progress()) -> tuple:
             t = texts(code)
@@ -689,22 +696,31 @@ def build(qa: Assistant, host: str | None = None) -> gr.Blocks:  # noqa: C901 - 
                 return f"⚠️ {exc}", status_html(qa, code), table(code)
             return "```\n" + ingest_summary(report, code) + "\n```", status_html(qa, code), table(code)
 
+        def delete_pressed(code: str, evt: gr.SelectData) -> Any:
+            """A press on a row's delete cell asks to delete that row's dispatch (other cells do nothing)."""
+            row = evt.row_value or []
+            if evt.index[1] != len(row) - 1 or not row[-1] or not can_write:
+                return gr.update()
+            return str(row[0])
+
         def do_delete(dispatch_id: str, code: str) -> tuple:
+            """Delete once confirmed; the request is cleared either way, so the same row can be pressed again."""
             t = texts(code)
-            if not can_write:
-                return t.read_only, status_html(qa, code), table(code)
             dispatch_id = (dispatch_id or "").strip()
-            if not dispatch_id:  # not confirmed, or no id typed
-                return gr.update(), gr.update(), gr.update()
+            if not dispatch_id:  # not confirmed, or the request just cleared
+                return gr.update(), gr.update(), gr.update(), ""
+            if not can_write:
+                return t.read_only, status_html(qa, code), table(code), ""
             try:
                 n = qa.delete(dispatch_id)
             except DispatchQAError as exc:
-                return f"⚠️ {exc}", status_html(qa, code), table(code)
+                return f"⚠️ {exc}", status_html(qa, code), table(code), ""
             msg = t.deleted.format(n=n, id=dispatch_id) if n else t.no_dispatch.format(id=dispatch_id)
-            return msg, status_html(qa, code), table(code)
+            return msg, status_html(qa, code), table(code), ""
 
         ingest_btn.click(do_ingest, [files, folder, lang], [ingest_out, status, listing], api_name=False)
-        del_btn.click(do_delete, [del_id, ui_lang], [ingest_out, status, listing], api_name=False,
+        listing.select(delete_pressed, [lang], [del_id], show_progress="hidden", queue=False, api_name=False)
+        del_id.change(do_delete, [del_id, ui_lang], [ingest_out, status, listing, del_id], api_name=False,
                       js=CONFIRM.format(key="confirm_dispatch"))
     return demo
 

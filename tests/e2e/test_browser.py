@@ -505,3 +505,49 @@ def test_with_the_index_folder_deleted_the_page_opens_and_switches_language_and_
         page.screenshot(path=str(SHOTS / "index-folder-deleted.png"))
         assert page.locator(".toast-body, .error").count() == 0, page.locator(".toast-body, .error").all_inner_texts()
         assert "Error" not in page.locator("body").inner_text()
+
+
+@pytest.mark.parametrize("phone", [False, True], ids=["desktop", "phone"])
+def test_each_dispatch_row_has_its_own_delete_button_that_asks_first(browser, tmp_path, phone):
+    """A dispatch was deleted by typing its id in a box: each row now has its delete cell, pressed (clicked or
+    tapped), which names the dispatch in its question; "no" keeps it, "yes" deletes that one only."""
+    from rag import Assistant
+
+    from conftest import CORPUS, make_settings
+    _need_chromium()
+    qa = Assistant(make_settings(tmp_path / "index"))
+    qa.ingest([CORPUS / "2025-03-13-drones-briansk.fr.txt", CORPUS / "2025-05-17-eurovision-basel.en.txt"],
+              progress=False)
+    t = texts("en")
+    with gradio_app(qa) as url:
+        page = open_page(browser, url, "en", phone=phone)
+        page.get_by_role("tab", name=t.ingest_tab).click()
+        listing = page.locator("#dqa-listing")
+        listing.get_by_text("2025-05-17-eurovision-basel.en").locator("visible=true").first.wait_for(timeout=WAIT)
+        cells = listing.get_by_text(t.delete_row, exact=True).locator("visible=true")
+        assert cells.count() == 2
+        if phone:
+            assert page.evaluate("document.documentElement.scrollWidth") <= 390
+            box = cells.first.bounding_box()
+            assert box and box["x"] + box["width"] <= 390, box
+        asked = []
+        row = listing.get_by_text("2025-05-17-eurovision-basel.en").locator("visible=true").first.locator(
+            "xpath=ancestor::div[contains(@class, 'virtual-row')][1]")
+        press = (lambda el: el.tap()) if phone else (lambda el: el.click())
+        page.once("dialog", lambda d: (asked.append(d.message), d.dismiss()))
+        press(row.get_by_text(t.delete_row, exact=True).locator("visible=true"))
+        for _ in range(300):  # the question comes once the press reached the server (later after a tap)
+            if asked:
+                break
+            page.wait_for_timeout(100)
+        page.wait_for_timeout(500)
+        assert asked == [t.confirm_delete_dispatch.replace("{id}", "2025-05-17-eurovision-basel.en")]
+        assert qa.stats()["dispatches"] == 2
+        page.once("dialog", lambda d: (asked.append(d.message), d.accept()))
+        press(row.get_by_text(t.delete_row, exact=True).locator("visible=true"))
+        page.wait_for_function("document.querySelector('#dqa-ingest-out')?.innerText.includes("
+                               "'of 2025-05-17-eurovision-basel.en')", timeout=WAIT)
+        assert len(asked) == 2 and [r["dispatch_id"] for r in qa.dispatches()] == ["2025-03-13-drones-briansk.fr"]
+        assert listing.get_by_text("2025-05-17-eurovision-basel.en").locator("visible=true").count() == 0
+        SHOTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"dispatch-deleted-{'phone' if phone else 'desktop'}.png"), full_page=True)
