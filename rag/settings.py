@@ -239,6 +239,9 @@ class Settings(BaseSettings):
                            "ingested once complete (as `dispatch-qa watch` does); empty: none.")
     ui_ingest_roots: list[str] = _f([], "ui", "Folders whose files the web UI's ingest box may read; empty: the "
                                     "folders of the dispatches already indexed. Uploads are always allowed.")
+    feedback_file: str = _f("", "ui", "Where readers' right/wrong verdicts on answers are kept (JSON lines: "
+                            "question, answer, sources); empty: feedback.jsonl in the index folder. `dispatch-qa "
+                            "feedback` turns them into a question set for `rag eval`.")
 
     @field_validator("now")
     @classmethod

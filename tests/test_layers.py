@@ -37,7 +37,7 @@ LAYERS = {
 ORDER = [m for layer in LAYERS.values() for m in layer]
 # The apps may import the public API (the package itself) and these helpers, and one another.
 APPS = ["apps.cli", "apps.ui", "apps.ui_html", "apps.evaluation", "apps.runlog", "apps.workers", "apps.labelled",
-        "apps.calibrate",
+        "apps.calibrate", "apps.feedback",
         "apps.bench", "apps.docs", "apps.watch", "__main__"]
 APP_MAY_USE = {"__init__", "llama_index", "errors", "settings", "language.words", "language.sentences",
                "language.numbers", "language.detect", "language.dates"}

@@ -138,6 +138,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("serve", help="start the Gradio chat UI")
     _common(p)
+    p = sub.add_parser("feedback", help="the answers readers marked right or wrong in the chat, as a question set "
+                                        "for `eval`")
+    p.add_argument("--out", required=True, help="question set to write (JSONL)")
+    p.add_argument("--file", help="the feedback log (default: the feedback_file setting)")
+    p.add_argument("--config", help="TOML settings file (default: $DQA_CONFIG or ./dispatchqa.toml)")
 
     p = sub.add_parser("settings", help="every setting with its value, TOML section and meaning")
     p.add_argument("--config", help="TOML settings file (default: $DQA_CONFIG or ./dispatchqa.toml)")
@@ -232,6 +237,8 @@ def _run(args: argparse.Namespace) -> int:
         print(describe(calibrate(args.results, args.risk, args.out)))
         print(f"\nwrote {args.out}")
         return 0
+    if args.cmd == "feedback":
+        return _feedback(args)
     if args.cmd == "bench":
         from rag.apps.bench import run_benchmarks
         run_benchmarks(sizes=[int(x) for x in args.sizes.split(",") if x], queries=args.queries,
@@ -272,6 +279,21 @@ def _run(args: argparse.Namespace) -> int:
     if args.cmd == "chat":
         return _chat(qa)
     raise AssertionError(args.cmd)
+
+
+def _feedback(args: argparse.Namespace) -> int:
+    from rag import Settings
+    from rag.apps.feedback import export, feedback_path, read
+    path = Path(args.file) if args.file else feedback_path(Settings.load(args.config))
+    done = export(read(path))
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(done.jsonl(), encoding="utf-8")
+    answered = sum(r["answerable"] for r in done.ready)
+    print(f"wrote {out}: {len(done.ready)} questions ready ({answered} answered right, "
+          f"{len(done.ready) - answered} refused right), {len(done.to_complete)} marked wrong left to complete "
+          f"(commented out with //: give each its expected answer and evidence)")
+    return 0
 
 
 def _check_settings(args: argparse.Namespace):

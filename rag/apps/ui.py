@@ -17,6 +17,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import asdict
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import gradio as gr  # noqa: E402
 
 from rag import Answer, Assistant, Busy, DispatchQAError, Settings  # noqa: E402
+from rag.apps import feedback  # noqa: E402
 from rag.apps.ui_html import (  # noqa: E402
     LANGS,
     answer_html,
@@ -61,6 +63,17 @@ HEAD = """<script>
     });
     document.querySelectorAll('#dqa-chat [aria-label="chatbot conversation"], #dqa-chat .bubble-wrap').forEach(
       el => el.setAttribute('aria-label', L.chat));
+    // Gradio's thumbs under an answer (dislike, then like), in the browser's language: ours say what they mean,
+    // and whether they are chosen (Gradio words a chosen one "Liked" / "Disliked", in English)
+    document.querySelectorAll('#dqa-chat .icon-button-wrapper:not(.top-panel)').forEach(w => {
+      const bs = w.querySelectorAll('button.icon-button'); if (bs.length !== 2) return;
+      [[bs[0], L.wrong, 'Disliked'], [bs[1], L.right, 'Liked']].forEach(([b, label, chosen]) => {
+        const now = b.getAttribute('aria-label'); if (now === label) return;
+        const ours = Object.values(LABELS).some(x => x.right === now || x.wrong === now);  // a language switch
+        if (!ours) b.setAttribute('aria-pressed', String(now === chosen));
+        b.setAttribute('aria-label', label); b.setAttribute('title', label);
+      });
+    });
     document.querySelectorAll('button[aria-label="More tabs"]').forEach(el => el.setAttribute('aria-label', L.more));
     // Gradio words its upload box in the browser's language: ours, in the UI's, stands in for its words
     document.querySelectorAll('#dqa-files button.upload-container').forEach(b => {
@@ -124,7 +137,8 @@ def head() -> str:
     labels = {code: {"answer": texts(code).answer_label, "question": texts(code).question_label,
                      "chat": texts(code).chat_label, "more": texts(code).more_tabs,
                      "confirm_chat": texts(code).confirm_delete_chat,
-                     "confirm_dispatch": texts(code).confirm_delete_dispatch, "drop": texts(code).drop_files}
+                     "confirm_dispatch": texts(code).confirm_delete_dispatch, "drop": texts(code).drop_files,
+                     "right": texts(code).mark_right, "wrong": texts(code).mark_wrong}
               for code in LANGS}
     return HEAD.replace("__LABELS__", json.dumps(labels, ensure_ascii=False))
 
@@ -253,6 +267,17 @@ def _messages(turns: list[dict], code: str, notes: dict[int, str] | None = None)
     return out
 
 
+SHOWN_VERDICT = {"right": "Like", "wrong": "Dislike"}  # a reader's verdict as Gradio's thumbs show it
+
+
+def _chat(turns: list[dict], code: str, notes: dict[int, str] | None = None, tail: tuple[dict, ...] = ()) -> Any:
+    """The chat showing these turns (then `tail`: the question being answered and its progress), each answer
+    with the verdict its reader gave it (the chat forgot them when it was drawn again)."""
+    shown = [SHOWN_VERDICT.get(t.get("verdict") or "") for t in turns]
+    shown += [None for m in tail if m["role"] == "assistant"]
+    return gr.update(value=_messages(turns, code, notes) + list(tail), feedback_value=shown)
+
+
 def _html(turn: dict, code: str) -> str:
     """A turn's answer as shown in language `code`: an answer keeps its HTML in every UI language, so a switch
     re-renders earlier answers too (a stopped one, and one saved before, has one)."""
@@ -310,6 +335,15 @@ RUNNING: dict[str, Any] = {}  # run id -> the AnswerStream it is reading, for it
 EXPORTS = tempfile.TemporaryDirectory(prefix="dqa-exports-")  # conversations exported as Markdown (removed at exit)
 STOP_WAIT = 3.0  # s: how long Stop waits for the model to stop, to show what was written with its sources
 STOPPED: set[str] = set()  # runs whose stop button was pressed: nothing of theirs is shown any more
+
+
+def _judged(ans: Answer, kw: dict[str, Any]) -> dict[str, Any]:
+    """What a turn keeps of its answer for what follows: the follow-ups' history, the stale-source notes, and a
+    reader's verdict (question as understood, answer, sources with their cited sentences, how it was asked)."""
+    return {"text": ans.text, "standalone": ans.standalone_question, "lang": ans.lang, "refused": ans.refused,
+            "cites": [[c.dispatch_id, c.chunk_id] for c in ans.citations],
+            "sources": [asdict(s) for s in feedback.sources_of(ans)], "as_of": ans.as_of,
+            "filters": {k: v for k, v in (kw.get("filters") or {}).items() if v}}
 
 
 def _stopped_note(code: str) -> str:
@@ -377,7 +411,10 @@ def build(qa: Assistant, host: str | None = None) -> gr.Blocks:  # noqa: C901 - 
                         # would also strip the aria attributes that make markers and cards accessible.
                         chat = gr.Chatbot(elem_id="dqa-chat", height=560, buttons=[], label=t0.chat_label,
                                           show_label=False, group_consecutive_messages=False,
-                                          feedback_options=None, sanitize_html=False,
+                                          # right / wrong under each answer, kept on the server (readers'
+                                          # verdicts become a question set: `dispatch-qa feedback`)
+                                          feedback_options=("Like", "Dislike") if can_write else None,
+                                          sanitize_html=False,
                                           placeholder=t0.welcome)
                         with gr.Row():
                             question = gr.Textbox(placeholder=t0.placeholder, label=t0.question_label,
@@ -442,7 +479,7 @@ def build(qa: Assistant, host: str | None = None) -> gr.Blocks:  # noqa: C901 - 
 
         def switch(code: str, past: list[dict]) -> list[Any]:
             code = code if code in LANGS else "en"
-            return [code, code, *labels(code), _messages(past or [], code, stale_sources(qa, past or [], code))]
+            return [code, code, *labels(code), _chat(past or [], code, stale_sources(qa, past or [], code))]
 
         # -- filters: the accordion says how many are set, so a narrowed search is never a surprise ------
         filter_boxes = [date_from, date_to, langs, source, as_of]
@@ -471,7 +508,7 @@ def build(qa: Assistant, host: str | None = None) -> gr.Blocks:  # noqa: C901 - 
             store = store or []
             last = store[-1] if store else {"id": "", "turns": []}
             return [code, *labels(code), last["turns"], last["id"],
-                    _messages(last["turns"], code, stale_sources(qa, last["turns"], code)),
+                    _chat(last["turns"], code, stale_sources(qa, last["turns"], code)),
                     gr.update(choices=convo_choices(store, code), value=last["id"] or None)]
 
         demo.load(start, [saved, chosen], [lang, *localized, turns, current, chat, convos],
@@ -481,13 +518,12 @@ def build(qa: Assistant, host: str | None = None) -> gr.Blocks:  # noqa: C901 - 
             found = next((c for c in store or [] if c["id"] == convo_id), None)
             if not found:
                 return (gr.update(),) * 3
-            return found["turns"], found["id"], _messages(found["turns"], code,
-                                                          stale_sources(qa, found["turns"], code))
+            return found["turns"], found["id"], _chat(found["turns"], code, stale_sources(qa, found["turns"], code))
 
         convos.input(pick, [convos, saved, lang], [turns, current, chat], show_progress="hidden", queue=False)
 
         def new_convo() -> tuple:
-            return [], "", [], gr.update(value=None)
+            return [], "", _chat([], "en"), gr.update(value=None)
 
         new_btn.click(new_convo, None, [turns, current, chat, convos], show_progress="hidden", queue=False)
 
@@ -495,7 +531,7 @@ def build(qa: Assistant, host: str | None = None) -> gr.Blocks:  # noqa: C901 - 
             if not convo_id:  # not confirmed, or nothing saved yet
                 return (gr.update(),) * 5
             store = [c for c in store or [] if c["id"] != convo_id]
-            return store, [], "", [], gr.update(choices=convo_choices(store, code), value=None)
+            return store, [], "", _chat([], code), gr.update(choices=convo_choices(store, code), value=None)
 
         # the inputs are all in the page (no gr.State): the confirm step in the browser hands them on
         del_convo.click(drop_convo, [convos, saved, ui_lang], [saved, turns, current, chat, convos],
@@ -512,8 +548,9 @@ def build(qa: Assistant, host: str | None = None) -> gr.Blocks:  # noqa: C901 - 
             until this answer is done (or stopped)."""
             if not (q or "").strip():
                 return gr.update(), gr.update(), {}, *free
-            msgs = _messages(past, code) + [{"role": "user", "content": _question(q.strip())},
-                                      {"role": "assistant", "content": progress_html(code, texts(code).searching, [])}]
+            step = progress_html(code, texts(code).searching, [])
+            msgs = _chat(past, code, tail=({"role": "user", "content": _question(q.strip())},
+                                           {"role": "assistant", "content": step}))
             return msgs, "", {"q": q.strip(), "run": uuid.uuid4().hex}, *busy
 
         pending = gr.State({})  # the question being answered, and its run id
@@ -531,7 +568,7 @@ def build(qa: Assistant, host: str | None = None) -> gr.Blocks:  # noqa: C901 - 
                   "as_of": (as_of_day or "").strip() or None}
             events: queue.Queue = queue.Queue()
             threading.Thread(target=_stream, args=(qa, q, kw, events, run_id), daemon=True).start()
-            base = _messages(past, code) + [{"role": "user", "content": _question(q)}]
+            asked = {"role": "user", "content": _question(q)}
             step, shown, sources, began = t.searching, [], [], time.monotonic()
             try:
                 while True:
@@ -551,7 +588,8 @@ def build(qa: Assistant, host: str | None = None) -> gr.Blocks:  # noqa: C901 - 
                             value, DispatchQAError) else t.error.format(kind=type(value).__name__)
                         if not isinstance(value, DispatchQAError):
                             log.error("answering failed", exc_info=value)
-                        failed = base + [{"role": "assistant", "content": message_html(code, text)}]
+                        failed = _chat(past, code, tail=(asked, {"role": "assistant",
+                                                                 "content": message_html(code, text)}))
                         yield failed, *(gr.update(),) * 5, *free
                         return
                     elif kind == "answer":
@@ -559,20 +597,19 @@ def build(qa: Assistant, host: str | None = None) -> gr.Blocks:  # noqa: C901 - 
                     if run_id in STOPPED:
                         return
                     live = progress_html(code, step, shown, sources, time.monotonic() - began)
-                    yield base + [{"role": "assistant", "content": live}], *(gr.update(),) * 5, *busy
+                    yield _chat(past, code, tail=(asked, {"role": "assistant", "content": live})), \
+                        *(gr.update(),) * 5, *busy
                 ans = value
                 if run_id in STOPPED:
                     return
                 anchor = f"dqa-{uuid.uuid4().hex[:8]}"
                 turn = {"q": q, "html": {c: answer_html(ans, c, anchor, qa.dispatch_passages) for c in LANGS},
-                        "md": {c: answer_markdown(ans, c) for c in LANGS},
-                        "text": ans.text, "standalone": ans.standalone_question,
-                        "cites": [[c.dispatch_id, c.chunk_id] for c in ans.citations]}
+                        "md": {c: answer_markdown(ans, c) for c in LANGS}, **_judged(ans, kw)}
                 past = [*past, turn]
                 convo_id = convo_id or uuid.uuid4().hex[:12]
                 store = [c for c in store or [] if c["id"] != convo_id]
                 store.append({"id": convo_id, "title": past[0]["q"][:60], "turns": past})
-                yield (_messages(past, code), past, convo_id, store,
+                yield (_chat(past, code), past, convo_id, store,
                        gr.update(choices=convo_choices(store, code), value=convo_id), status_html(qa, code), *free)
             finally:  # the page went away or Gradio cancelled this event: the model stops too
                 running = RUNNING.get(run_id)
@@ -606,16 +643,15 @@ def build(qa: Assistant, host: str | None = None) -> gr.Blocks:  # noqa: C901 - 
             ans = _stopped_answer(running)
             if ans is not None:  # what was shown, with its markers and its sources' cards
                 anchor = f"dqa-{uuid.uuid4().hex[:8]}"
-                turn = {"q": question, "text": ans.text, "standalone": ans.standalone_question,
-                        "html": {c: _stopped_note(c) + answer_html(ans, c, anchor, qa.dispatch_passages)
-                                 for c in LANGS}, "md": {c: answer_markdown(ans, c) for c in LANGS},
-                        "cites": [[c.dispatch_id, c.chunk_id] for c in ans.citations]}
+                turn = {"q": question, "html": {c: _stopped_note(c) + answer_html(ans, c, anchor, qa.dispatch_passages)
+                                                for c in LANGS}, "md": {c: answer_markdown(ans, c) for c in LANGS},
+                        **_judged(ans, {})}
             else:  # nothing shown yet: the step it was at goes (a stopped answer must not look as if it went on)
                 partial = re.sub(r'<p class="dqa-status" role="status">.*?</p>', _stopped_note(code),
                                  _content(msgs[-1]), count=1, flags=re.S)
                 turn = {"q": question, "html": partial, "text": "", "standalone": question}
             past = [*past, turn]
-            return _messages(past, code), past, *free
+            return _chat(past, code), past, *free
 
         stop_btn.click(stopped, [chat, turns, lang, pending], [chat, turns, *locks], cancels=runs,
                        show_progress="hidden", queue=False, api_name=False)
@@ -644,7 +680,7 @@ def build(qa: Assistant, host: str | None = None) -> gr.Blocks:  # noqa: C901 - 
         def edit_last(past: list[dict], code: str) -> tuple:
             if not past:
                 return gr.update(), gr.update(), gr.update()
-            return past[:-1], _messages(past[:-1], code), past[-1]["q"]
+            return past[:-1], _chat(past[:-1], code), past[-1]["q"]
 
         edit_btn.click(edit_last, [turns, lang], [turns, chat, question], show_progress="hidden", queue=False,
                        api_name=False)
@@ -652,6 +688,31 @@ def build(qa: Assistant, host: str | None = None) -> gr.Blocks:  # noqa: C901 - 
         for btn in example_btns:
             then_answer(btn.click(echo, [btn, turns, lang], echo_outputs, show_progress="hidden", queue=False,
                                   api_name=False))
+
+        # -- readers' verdicts: right or wrong, under each answer -------------------------------------
+        def on_feedback(past: list[dict], convo_id: str, store: list[dict], code: str, evt: gr.LikeData) -> tuple:
+            """Keep the verdict on the server (the latest per answer counts; unmarking takes it back) and with
+            the conversation in the browser."""
+            i = evt.index if isinstance(evt.index, int) else evt.index[0]
+            turn = past[i // 2] if 0 <= i // 2 < len(past or []) else None
+            if turn is None or "refused" not in turn:  # a message that is not an answer (an error, a step)
+                return gr.update(), gr.update()
+            verdict = {True: "right", False: "wrong"}.get(evt.liked)
+            try:
+                feedback.record(feedback.feedback_path(settings), feedback.Verdict(
+                    question=turn["q"], standalone=turn.get("standalone") or turn["q"], answer=turn["text"],
+                    lang=turn["lang"], refused=turn["refused"], verdict=verdict, as_of=turn.get("as_of", ""),
+                    filters=turn.get("filters", {}),
+                    sources=[feedback.Source(**src) for src in turn.get("sources", [])]))
+            except DispatchQAError as exc:
+                gr.Warning(texts(code).feedback_failed.format(why=exc))
+                return gr.update(), gr.update()
+            past = [*past[:i // 2], {**turn, "verdict": verdict}, *past[i // 2 + 1:]]
+            store = [{**c, "turns": past} if c["id"] == convo_id else c for c in store or []]
+            return past, store
+
+        chat.like(on_feedback, [turns, current, saved, lang], [turns, saved], show_progress="hidden", queue=False,
+                  api_name=False)
 
         # -- programmatic: the checked answer as text and HTML (gradio_client, scripts) -----------------
         def ask_api(q: str, code: str = "en") -> tuple[str, str]:

@@ -551,3 +551,56 @@ def test_each_dispatch_row_has_its_own_delete_button_that_asks_first(browser, tm
         assert listing.get_by_text("2025-05-17-eurovision-basel.en").locator("visible=true").count() == 0
         SHOTS.mkdir(exist_ok=True)
         page.screenshot(path=str(SHOTS / f"dispatch-deleted-{'phone' if phone else 'desktop'}.png"), full_page=True)
+
+
+@pytest.mark.parametrize("phone", [False, True], ids=["desktop", "phone"])
+def test_answers_are_marked_right_or_wrong_and_the_verdicts_become_a_question_set(browser, tmp_path, phone):
+    """Under each answer, Right and Wrong in the UI's language (Gradio's thumbs said "J'aime" in a French
+    browser, whatever the UI's language); a verdict is kept on the server with the question, the answer and
+    its cited sentences, stays shown after more questions and a reload, and `export` turns the verdicts into a
+    question set `rag eval` loads: the answer marked right with its evidence, the refusal marked wrong left to
+    complete."""
+    from rag import Assistant
+    from rag.apps import feedback
+    from rag.apps.evaluation import load_questions
+
+    from conftest import CORPUS, make_settings
+    _need_chromium()
+    log = tmp_path / "feedback.jsonl"
+    qa = Assistant(make_settings(tmp_path / "index", feedback_file=str(log), embedded_threads=1))
+    qa.ingest([CORPUS / "2025-03-13-drones-briansk.fr.txt", CORPUS / "2025-05-17-eurovision-basel.en.txt"],
+              progress=False)
+    t = texts("en")
+    pressed = "() => document.querySelectorAll('#dqa-chat button[aria-pressed=\"true\"]').length === {n}"
+    with gradio_app(qa) as url:
+        page = open_page(browser, url, "fr", phone=phone)  # a French browser, the UI switched to English
+        page.locator("#dqa-lang label", has_text="English").click()
+        page.wait_for_function(f"document.querySelector('#dqa-ask')?.innerText.trim() === '{t.ask}'", timeout=WAIT)
+        press = (lambda el: el.tap()) if phone else (lambda el: el.click())
+        right = page.get_by_role("button", name=t.mark_right, exact=True)
+        wrong = page.get_by_role("button", name=t.mark_wrong, exact=True)
+        ask(page, "Who won the Eurovision Song Contest in Basel?")
+        press(right.last)
+        page.wait_for_function(pressed.format(n=1), timeout=WAIT)
+        ask(page, "Who won the 2024 Super Bowl?")  # a refusal: marked wrong, it should have answered
+        press(wrong.last)
+        page.wait_for_function(pressed.format(n=2), timeout=WAIT)
+        _, attrs = visible_strings(page)
+        assert not {"J'aime", "Je n'aime pas", "Like", "Dislike", "Liked", "Disliked"} & set(attrs), attrs
+        SHOTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"feedback-{'phone' if phone else 'desktop'}.png"), full_page=True)
+        page.reload(wait_until="load")
+        page.wait_for_function(pressed.format(n=2), timeout=WAIT)
+    verdicts = feedback.read(log)
+    assert [(v.question, v.verdict, v.refused) for v in verdicts] == [
+        ("Who won the Eurovision Song Contest in Basel?", "right", False),
+        ("Who won the 2024 Super Bowl?", "wrong", True)]
+    source = verdicts[0].sources[0]
+    assert source.dispatch == "2025-05-17-eurovision-basel.en" and "JJ" in source.quote, source
+    questions = tmp_path / "questions.jsonl"
+    questions.write_text(feedback.export(verdicts).jsonl(), encoding="utf-8")
+    [loaded] = load_questions(questions)
+    assert (loaded.question, loaded.answerable, loaded.evidence[0].dispatch) == (
+        "Who won the Eurovision Song Contest in Basel?", True, "2025-05-17-eurovision-basel.en")
+    assert "JJ" in loaded.expected[0] and "[1]" not in loaded.expected[0]
+    assert '// {"id": "feedback-2", "question": "Who won the 2024 Super Bowl?"' in questions.read_text()
