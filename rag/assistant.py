@@ -546,6 +546,20 @@ class Assistant:
         return list(self.store.cached(("examples", lang, n), lambda: example_questions(
             self.store.iter_chunks(), self.answerer.prompts, lang, n)))
 
+    def follow_up_questions(self, answer: Answer, asked: Sequence[str] = (), n: int = 3,
+                            lang: str = "") -> list[str]:
+        """Questions to offer after `answer`, built from the dispatches it cites (their current versions), in
+        `lang` (default: the answer's); none about what `asked` (the conversation's earlier questions) or the
+        answer already names."""
+        from rag.answer.examples import follow_ups
+        order = list(dict.fromkeys(c.dispatch_id for c in answer.citations))
+        if answer.refused or not order:
+            return []
+        dispatches = [[c for c in self.store.chunks_of(d) if not c.meta.superseded] for d in order]
+        asked = [*asked, answer.question, answer.standalone_question, answer.text]
+        return follow_ups(dispatches, {c.chunk_id for c in answer.citations}, self.answerer.prompts,
+                          lang or answer.lang, asked, n)
+
     # -- status --------------------------------------------------------------------------------
     def dispatches(self) -> list[dict[str, Any]]:
         return self.store.dispatches()

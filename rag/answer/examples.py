@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
 
 from rag.answer.prompting import Prompts
 from rag.indexing.store import StoredChunk
 from rag.language import alternatives
-from rag.language.names import entities, exonyms
+from rag.language.names import TITLES, english_forms, entities, exonyms
 from rag.language.words import fold
 from rag.reading.figures import figures
 
@@ -42,6 +43,60 @@ def example_questions(chunks: Iterable[StoredChunk], prompts: Prompts, lang: str
     return out[:n]
 
 
+def follow_ups(dispatches: Sequence[Sequence[StoredChunk]], cited: set[str], prompts: Prompts, lang: str,
+               asked: Iterable[str], n: int = 3) -> list[str]:
+    """Questions an answer's dispatches (in the order it cites them) answer beyond it, headline style: what a
+    person they quote said, a count stated for a place (the examples' templates), what happened at a place they
+    report from. The passages the answer did not cite come first, in reading order; a name the conversation
+    already asked about (`asked`: its questions and the answer) is not offered again, nor twice."""
+    templates = {**prompts.table("examples", lang), **prompts.table("followups", lang)}
+    known = " ".join(fold(q) for q in asked)
+    out: list[str] = []
+    offered: set[str] = set()
+    for chunks in dispatches:
+        places = _places(" ".join(c.text for c in chunks))
+        for c in sorted((c for c in chunks if not c.meta.is_caption), key=lambda c: (c.id in cited, c.meta.start)):
+            for key, name in _topics(c.text, c.meta.quotes, templates, places):
+                folded = fold(name)
+                if folded in offered or re.search(rf"\b{re.escape(folded)}\b", known):
+                    continue
+                offered.add(folded)
+                if lang == "en" and c.meta.lang == "fr" and folded in english_forms():  # Kalouga: Kaluga
+                    name = english_forms()[folded].title()
+                out.append(templates[key].format(name=name))
+                if len(out) == n:
+                    return out
+    return out
+
+
+def _places(text: str) -> set[str]:
+    """The places a dispatch reports from: names known as places (the exonyms), or written after a place
+    preposition at least twice ('à Kherson' ... 'de Kherson'); once is often a capitalised noun ('de la Défense')."""
+    names = [e for e in entities(text) if not any(ch.isdigit() for ch in e)]
+    prep = rf"\b({_PLACE_PREPOSITIONS})\s+({_PLACE_ARTICLES})?"
+    folded = fold(text)
+    return {n for n in names if n in exonyms() or len(re.findall(prep + re.escape(n) + r"\b", folded)) >= 2}
+
+
+def _topics(text: str, quotes: Sequence[Any], templates: dict[str, str],
+            places: set[str]) -> Iterator[tuple[str, str]]:
+    """What a passage offers to ask about: (template key, name as written), people quoted first, then counts,
+    then places."""
+    for q in quotes:
+        words = fold(q.speaker).split()
+        # a person's name: not "un diplomate européen", nor a title and one word ("Governor Ron": a name cut short)
+        if q.speaker[:1].isupper() and entities(q.speaker) and not (len(words) == 2 and words[0] in TITLES):
+            yield "speaker", q.speaker
+    names = [e for e in _names_in_order(text) if not any(ch.isdigit() for ch in e)]
+    for f in figures(text):
+        for name in entities(f.sentence) & set(names):
+            if f.key in templates and name in places:
+                yield f.key, _as_written(name, text)
+    for name in names:
+        if name in places and _is_place(name, text):
+            yield "place", _as_written(name, text)
+
+
 def _names_in_order(text: str) -> list[str]:
     found = entities(text)
     return sorted(found, key=lambda e: fold(text).find(e.split()[0]))
@@ -61,7 +116,7 @@ def _as_written(folded: str, sentence: str) -> str:
     words = sentence.split()
     size = len(folded.split())
     for i in range(len(words) - size + 1):
-        candidate = " ".join(w.strip(",.;:!?()«»\"'") for w in words[i:i + size])
+        candidate = re.sub(r"^\w['’]", "", " ".join(w.strip(",.;:!?()«»\"'") for w in words[i:i + size]))
         if fold(candidate) == folded:
             return candidate
     return folded.title()

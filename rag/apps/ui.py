@@ -543,6 +543,15 @@ def build(qa: Assistant, host: str | None = None) -> gr.Blocks:  # noqa: C901 - 
         busy = (*(gr.update(interactive=False),) * (len(locks) - 1), gr.update(interactive=True))
         free = (*(gr.update(interactive=True),) * (len(locks) - 1), gr.update(interactive=False))
 
+        def freed(suggested: list[str]) -> tuple:
+            """`free`, with the example buttons asking the questions suggested after an answer (when it has some)."""
+            if not suggested:
+                return free
+            first = locks.index(example_btns[0])
+            offers = [gr.update(value=q, visible=True, interactive=True) for q in suggested[:EXAMPLES]]
+            offers += [gr.update(visible=False)] * (EXAMPLES - len(offers))
+            return (*free[:first], *offers, *free[first + EXAMPLES:])
+
         def echo(q: str, past: list[dict], code: str) -> tuple:
             """The question shows at once, with the first step, before any work is queued; asking again waits
             until this answer is done (or stopped)."""
@@ -554,6 +563,14 @@ def build(qa: Assistant, host: str | None = None) -> gr.Blocks:  # noqa: C901 - 
             return msgs, "", {"q": q.strip(), "run": uuid.uuid4().hex}, *busy
 
         pending = gr.State({})  # the question being answered, and its run id
+
+        def suggestions(ans: Answer, past: list[dict], code: str) -> list[str]:
+            """Questions to ask next, in the UI's language, from the dispatches the answer cites (none after a
+            refusal)."""
+            try:
+                return qa.follow_up_questions(ans, [x["standalone"] or x["q"] for x in past], EXAMPLES, code)
+            except DispatchQAError:  # the index went away since: the status line says so
+                return []
 
         def answer(run: dict, past: list[dict], convo_id: str, store: list[dict], code: str, d_from: str, d_to: str,
                    lang_sel: list[str], src: str, k_val: float, as_of_day: str) -> Iterator[tuple]:
@@ -610,7 +627,8 @@ def build(qa: Assistant, host: str | None = None) -> gr.Blocks:  # noqa: C901 - 
                 store = [c for c in store or [] if c["id"] != convo_id]
                 store.append({"id": convo_id, "title": past[0]["q"][:60], "turns": past})
                 yield (_chat(past, code), past, convo_id, store,
-                       gr.update(choices=convo_choices(store, code), value=convo_id), status_html(qa, code), *free)
+                       gr.update(choices=convo_choices(store, code), value=convo_id), status_html(qa, code),
+                       *freed(suggestions(ans, past, code)))
             finally:  # the page went away or Gradio cancelled this event: the model stops too
                 running = RUNNING.get(run_id)
                 if running is not None:

@@ -15,7 +15,7 @@ from .words import fold, words
 _CALENDAR = set(entries("names", "calendar"))
 _QUESTION_WORDS = set(entries("names", "not_names"))
 _CENTURY = re.compile(rf"^[IVXL]+({alternatives('names', 'century_suffixes')})$")  # "XXème siècle", "XIXe", "XXth"
-_TITLES = set(entries("names", "titles"))  # "pope", "president": before a name, not part of it
+TITLES = set(entries("names", "titles"))  # "pope", "president": before a name, not part of it
 _POSSESSIVE = re.compile(r"['’]s$")
 
 
@@ -70,7 +70,7 @@ def untitled(run: list[str]) -> list[str]:
     """A name without the titles before it ("pope leo xiv" -> "leo xiv", "prime minister keir starmer" ->
     "keir starmer"), which news writes with or without them; a title and one word stay ("president trump",
     "premier league": the word alone may not be a name)."""
-    while len(run) > 2 and run[0] in _TITLES:
+    while len(run) > 2 and run[0] in TITLES:
         run = run[1:]
     return run
 
@@ -178,6 +178,17 @@ def exonyms() -> dict[str, tuple[str, ...]]:
     """Other spellings of a place or body across French and English (rag/data/exonyms.txt): 'birmanie' ->
     ('myanmar', 'burma')."""
     return _equivalents("exonyms.txt")
+
+
+@lru_cache(maxsize=1)
+def english_forms() -> dict[str, str]:
+    """A place's French form -> its English one, from the exonyms written French first ('russie' -> 'russia')."""
+    out = {}
+    for line in (Path(__file__).parent / "data" / "exonyms.txt").read_text(encoding="utf-8").splitlines():
+        names = [n.strip() for n in line.split("=")] if not line.startswith("#") else []
+        if len(names) > 1:
+            out[names[0]] = names[1]
+    return out
 
 
 @lru_cache(maxsize=1)

@@ -346,6 +346,28 @@ def test_example_questions_come_from_the_index(browser, page_url):
     assert "30" in page.locator("#dqa-chat .dqa-answer").last.inner_text()
 
 
+@pytest.mark.parametrize("phone", [False, True], ids=["desktop", "phone"])
+def test_after_an_answer_the_questions_offered_come_from_its_dispatches(browser, page_url, phone):
+    """Suggested follow-ups: the buttons under the question box offer, in the UI's language, what the cited
+    dispatch says beyond the answer (a place it reports from, a person it quotes), not the place just asked
+    about; one press asks it."""
+    page = open_page(browser, page_url, "en", phone=phone)
+    page.locator("#dqa-new").click()
+    ask(page, "Combien de drones ont été abattus au-dessus de Briansk ?")
+    offered = page.locator("#dqa-examples button").locator("visible=true")
+    page.wait_for_function("() => [...document.querySelectorAll('#dqa-examples button')]"
+                           ".some(b => b.innerText.includes('Kherson'))", timeout=WAIT)
+    questions = [b.inner_text() for b in offered.all()]
+    assert "Kherson: what happened?" in questions and len(questions) == 3, questions
+    assert not any("Briansk" in q or "Bryansk" in q for q in questions), questions
+    page.screenshot(path=str(SHOTS / f"follow-ups-{'phone' if phone else 'desktop'}.png"), full_page=True)
+    press = (lambda el: el.tap()) if phone else (lambda el: el.click())
+    press(offered.filter(has_text="Kherson"))
+    page.wait_for_function("document.querySelectorAll('#dqa-chat .dqa-answer').length === 2 && "
+                           "!document.querySelector('#dqa-chat .dqa-status')", timeout=WAIT)
+    assert page.locator("#dqa-chat .dqa-question").last.inner_text() == "Kherson: what happened?"
+
+
 @pytest.fixture(scope="module")
 def qwen_url(qa):
     """The same index, answered by the 1.5B model: slow enough to be stopped while it writes (a generous model
