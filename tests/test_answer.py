@@ -122,9 +122,23 @@ def test_streamed_sentences_are_checked_before_they_are_shown(qa: Assistant, scr
         ["Le pape est à Tokyo.", "Au total, 77 drones ont été abattus au-dessus de Briansk."]
 
 
-def test_merge_followup_fallback():
-    assert merge_followup("Combien de drones au-dessus de Briansk ?", "Et au-dessus de Kalouga ?") == \
-        "Combien de drones au-dessus de Briansk — au-dessus de Kalouga ?"
+@pytest.mark.parametrize("previous, followup, merged", [
+    # the follow-up's phrase in place of the one it parallels: the place asked before is no longer searched
+    # (quoted together, both places gave the same quote twice)
+    ("Combien de drones ont été abattus au-dessus de la région de Briansk ?", "Et au-dessus de Kalouga ?",
+     "Combien de drones ont été abattus au-dessus de Kalouga ?"),
+    ("How many drones were shot down over Bryansk?", "And over Kaluga?", "How many drones were shot down over "
+     "Kaluga?"),
+    ("Combien de drones ont été abattus au-dessus de Briansk ?", "Et de Kalouga ?",
+     "Combien de drones ont été abattus au-dessus de Kalouga ?"),
+    ("How many people died in New York City in 2024?", "What about in Los Angeles?",
+     "How many people died in Los Angeles in 2024?"),
+    # nothing to parallel: both, one search
+    ("Combien de drones au-dessus de Briansk ?", "Et Kalouga ?", "Combien de drones au-dessus de Briansk — Kalouga ?"),
+    ("Qui a gagné l'Eurovision ?", "Et en 2024 ?", "Qui a gagné l'Eurovision — en 2024 ?"),
+])
+def test_merge_followup_fallback(previous, followup, merged):
+    assert merge_followup(previous, followup) == merged
 
 
 def test_scripted_llm_invalid_marker_dropped_and_supported_sentence_kept(qa: Assistant, scripted):

@@ -58,6 +58,34 @@ def condense(question: str, history: History, llm: LLM, prompts: Prompts, lang: 
 
 
 def merge_followup(previous: str, followup: str) -> str:
-    """Fallback condensation: 'Et au-dessus de Kalouga ?' + previous question -> one retrieval query."""
+    """Fallback condensation: the follow-up's phrase put in place of the one it parallels in the previous
+    question ('Combien de drones au-dessus de Briansk ?' + 'Et au-dessus de Kalouga ?' -> 'Combien de drones
+    au-dessus de Kalouga ?'); else both, one retrieval query ('... Briansk — au-dessus de Kalouga ?'), which
+    still names the place asked before."""
     tail = _OPENER.sub("", followup)
-    return f"{previous.rstrip(' ?')} — {tail}"
+    return _parallel(previous, tail) or f"{previous.rstrip(' ?')} — {tail}"
+
+
+NAME_REACH = 4  # words between the shared lead ("au-dessus de", "over") and the name it governs
+
+
+def _parallel(previous: str, tail: str) -> str | None:
+    """`previous` with the phrase that starts with the words the follow-up's phrase starts with, up to its
+    name, replaced by the follow-up's phrase ('over Bryansk' by 'over Kaluga'); None when they share no lead."""
+    words, prev = tail.rstrip(" ?").split(), previous.rstrip(" ?").split()
+    first_name = next((i for i, w in enumerate(words) if w[:1].isupper()), None)
+    if not first_name:  # no name, or nothing before it to find in the previous question
+        return None
+    lead = [fold(w) for w in words[:first_name]]
+    for i in range(1, len(prev) - len(lead) + 1):
+        if [fold(w) for w in prev[i:i + len(lead)]] != lead:
+            continue
+        after = i + len(lead)
+        name = next((j for j in range(after, min(after + NAME_REACH, len(prev))) if prev[j][:1].isupper()), None)
+        if name is None:  # this "de" was not the one ("Combien de drones"): the next
+            continue
+        end = name + 1
+        while end < len(prev) and prev[end][:1].isupper():  # the whole name ("New York")
+            end += 1
+        return " ".join(prev[:i] + words + prev[end:]) + previous[len(previous.rstrip(" ?")):]
+    return None
