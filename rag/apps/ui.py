@@ -148,6 +148,7 @@ footer, .show-api, .built-with { display: none !important; }
 #dqa-chat .icon-button-wrapper.top-panel { display: none !important; }  /* Gradio's clear: ours is "New" */
 #dqa-status { font-size: 0.9em; }
 .dqa-answer { line-height: 1.5; }
+.dqa-understood { font-size: 0.9em; opacity: 0.8; margin: 0 0 4px; }
 .dqa-status { font-style: italic; opacity: 0.8; margin: 0; }
 .dqa-spinner { display: inline-block; width: 0.8em; height: 0.8em; margin-right: 0.4em; border: 2px solid #9ca3af;
   border-top-color: #2563eb; border-radius: 50%; animation: dqa-spin 0.9s linear infinite; vertical-align: -0.1em; }

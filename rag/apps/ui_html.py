@@ -151,8 +151,16 @@ def answer_html(answer: Answer, lang: str, tid: str,
     return _env().get_template("answer.html.j2").render(
         lang=lang, t=texts(lang), tid=tid, parts=_parts(answer.text, cards), citations=list(cards.values()),
         timeline=timeline, period=answer.timeframe, refused=answer.refused, checks=answer.sentences,
-        removed=len(answer.dropped), why=answer.why, status="", closest=closest,
+        removed=len(answer.dropped), why=answer.why, status="", closest=closest, understood=_understood(answer),
         copy=_attribute(copy_text(answer, lang)) if not answer.refused else "")  # a refusal: nothing to copy
+
+
+def _understood(answer: Answer) -> str:
+    """A follow-up as it was searched, rewritten to stand alone ('Et au-dessus de Kalouga ?' -> 'Combien de
+    drones ont été abattus au-dessus de Kalouga ?'), so a reader sees what was answered; '' for a question
+    searched as asked."""
+    standalone = " ".join((answer.standalone_question or "").split())
+    return standalone if standalone and standalone != " ".join(answer.question.split()) else ""
 
 
 def _attribute(text: str) -> Markup:

@@ -368,6 +368,23 @@ def test_after_an_answer_the_questions_offered_come_from_its_dispatches(browser,
     assert page.locator("#dqa-chat .dqa-question").last.inner_text() == "Kherson: what happened?"
 
 
+@pytest.mark.parametrize("phone", [False, True], ids=["desktop", "phone"])
+def test_a_follow_up_is_answered_for_what_it_asks_and_says_how_it_was_understood(browser, page_url, phone):
+    """'Et au-dessus de Kalouga ?' after the Briansk question was searched as both places (the small model's
+    rewrite is refused, and the fallback joined the two questions), and came back as the previous quote. It is
+    searched for Kalouga alone, and the answer says how the follow-up was understood."""
+    t = texts("fr")
+    page = open_page(browser, page_url, "fr", phone=phone)
+    page.locator("#dqa-new").click()
+    first = ask(page, "Combien de drones ont été abattus au-dessus de Briansk ?")
+    assert first.locator(".dqa-understood").count() == 0  # asked as it stands
+    follow = ask(page, "Et au-dessus de Kalouga ?")
+    understood = follow.locator(".dqa-understood").inner_text()
+    assert understood == t.understood.format(question="Combien de drones ont été abattus au-dessus de Kalouga ?")
+    assert "25" in follow.locator(".dqa-text").inner_text()
+    page.screenshot(path=str(SHOTS / f"follow-up-{'phone' if phone else 'desktop'}.png"), full_page=True)
+
+
 @pytest.fixture(scope="module")
 def qwen_url(qa):
     """The same index, answered by the 1.5B model: slow enough to be stopped while it writes (a generous model
