@@ -13,7 +13,7 @@ from rag.filters import Filters
 from rag.language import alternatives, patterns
 from rag.language.dates import MONTHS
 from rag.language.detect import detect_language
-from rag.language.names import capitalized, entities, exonyms, translations
+from rag.language.names import capitalized, entities, exonyms, topic, translations
 from rag.language.numbers import CARDINAL_WORDS
 from rag.language.timeframe import Timeframe, parse_as_of, resolve
 from rag.language.words import content_terms, fold, words
@@ -113,6 +113,7 @@ def analyze(question: str, filters: Filters | dict | None = None, as_of: str | d
     kind = answer_kind(text)  # "combien de temps" is a duration: no count question
     return Query(text=question, standalone=text, lang=detect_language(question), follow_up=text != question,
                  as_of=day, timeframe=frame, filters=flt, quantities=frozenset(asked_quantities(text)),
-                 wants_count=wants_count(text) and kind not in _UNIT, wants=kind, names=frozenset(entities(text)),
+                 wants_count=wants_count(text) and kind not in _UNIT, wants=kind,
+                 names=frozenset(entities(text) | topic(text)),
                  terms=frozenset(content_terms(words_asked) | other_spellings(words_asked)),
                  bridge=bridge_terms(words_asked))

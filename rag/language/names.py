@@ -44,6 +44,20 @@ def entities(text: str) -> set[str]:
     return out | numbers(text)
 
 
+# A headline-style question's topic: capitalised words, then a colon ("Briansk : combien …", "Gaza: how many …")
+_TOPIC = re.compile(r"^\s*((?:[A-ZÀ-Ý][\w'’.-]*\s*){1,4}):")
+
+
+def topic(question: str) -> set[str]:
+    """The name a question opens with, headline style ('Briansk : combien de drones ?' -> {'briansk'}): the
+    first word of a sentence is a name for entities() only when the next one is capitalised too."""
+    m = _TOPIC.match(question)
+    toks = m.group(1).split() if m else []
+    if not toks or any(fold(t) in _QUESTION_WORDS or fold(t) in demonym_groups() for t in toks):
+        return set()
+    return {" ".join(untitled([fold(t) for t in toks]))}
+
+
 def name_part(tok: str) -> tuple[str, bool]:
     """The part of a word that can be (part of) a name, and whether the name ends with it: a possessive ends
     its name ("Microsoft's Xbox": two names), a lowercase word hyphened to a name is no part of it ("New
