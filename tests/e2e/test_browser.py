@@ -50,6 +50,7 @@ def page_url(qa, tmp_path_factory):
 @pytest.fixture()
 def browser():
     from playwright.sync_api import sync_playwright
+    SHOTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         yield b
@@ -159,10 +160,11 @@ def test_one_language_on_screen_and_no_share_button(browser, page_url, lang, tmp
     page.screenshot(path=str(tmp_path / f"ui-{lang}.png"), full_page=True)
 
 
-def test_switching_the_language_changes_every_label(browser, page_url):
+@pytest.mark.parametrize("phone", [False, True], ids=["desktop", "phone"])
+def test_switching_the_language_changes_every_label(browser, page_url, phone):
     """With an answer on screen: after the switch, and after a reload, every label is in the language chosen,
     the earlier answer's too (its sources, dates, agency and buttons)."""
-    page = open_page(browser, page_url, "fr")
+    page = open_page(browser, page_url, "fr", phone=phone)
     ask(page, "Combien de drones ont été abattus au-dessus de Briansk ?")
     assert texts("fr").copy in page.locator("#dqa-chat").inner_text()
     page.locator("#dqa-lang label", has_text="English").click()
@@ -180,6 +182,8 @@ def test_switching_the_language_changes_every_label(browser, page_url):
     assert page.locator("#dqa-ask").inner_text().strip() == texts("en").ask
     page.wait_for_function("document.querySelectorAll('#dqa-chat .dqa-answer').length >= 1", timeout=WAIT)
     assert foreign_strings(page, "en") == []
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"switched-and-reloaded-{'phone' if phone else 'desktop'}.png"), full_page=True)
 
 
 @pytest.mark.parametrize("lang", ["fr", "en"])
@@ -265,9 +269,10 @@ def test_a_conversation_is_exported_as_markdown_with_its_sources(browser, page_u
     page.screenshot(path=str(SHOTS / f"export-{'phone' if phone else 'desktop'}.png"))
 
 
-def test_open_the_dispatch_highlights_the_cited_span(browser, page_url):
-    """On a phone, where the dispatch's box is narrow and the cited span lies below its first screen."""
-    page = open_page(browser, page_url, "fr", phone=True)
+@pytest.mark.parametrize("phone", [False, True], ids=["desktop", "phone"])
+def test_open_the_dispatch_highlights_the_cited_span(browser, page_url, phone):
+    """On a phone too, where the dispatch's box is narrow and the cited span lies below its first screen."""
+    page = open_page(browser, page_url, "fr", phone=phone)
     answer = ask(page, "Combien de drones ont été abattus au-dessus de Briansk ?")
     answer.locator(".dqa-dispatch summary").first.click()
     full = answer.locator(".dqa-dispatch-text").first
@@ -279,6 +284,8 @@ def test_open_the_dispatch_highlights_the_cited_span(browser, page_url):
         const m = box && box.querySelector('mark'); if (!m) return false;
         const b = box.getBoundingClientRect(), r = m.getBoundingClientRect();
         return r.top >= b.top && r.top < b.bottom; }""", timeout=10_000)
+    full.scroll_into_view_if_needed()
+    page.screenshot(path=str(SHOTS / f"open-dispatch-{'phone' if phone else 'desktop'}.png"))
 
 
 def test_on_a_phone_no_tab_scrolls_sideways_and_the_dispatches_table_shows_id_date_and_title(browser, page_url):
@@ -383,6 +390,28 @@ def test_a_follow_up_is_answered_for_what_it_asks_and_says_how_it_was_understood
     assert understood == t.understood.format(question="Combien de drones ont été abattus au-dessus de Kalouga ?")
     assert "25" in follow.locator(".dqa-text").inner_text()
     page.screenshot(path=str(SHOTS / f"follow-up-{'phone' if phone else 'desktop'}.png"), full_page=True)
+
+
+@pytest.mark.parametrize("phone", [False, True], ids=["desktop", "phone"])
+def test_a_source_says_who_and_when_from_the_agency_dateline(browser, tmp_path, phone):
+    """A story pasted as agencies write it, with no header: its card said "sans date · agence inconnue"; it
+    gives the dateline's place, the day and the agency."""
+    from rag import Assistant
+
+    from conftest import make_settings
+    _need_chromium()
+    story = tmp_path / "lyon.txt"
+    story.write_text("LYON, 2 novembre 2025 (AFP) - Le tribunal correctionnel de Lyon a condamné mardi l'ancien "
+                     "adjoint au maire à deux ans de prison avec sursis pour favoritisme.\n", encoding="utf-8")
+    qa = Assistant(make_settings(tmp_path / "index", embedded_threads=1))
+    qa.ingest([story], progress=False)
+    with gradio_app(qa) as url:
+        page = open_page(browser, url, "fr", phone=phone)
+        answer = ask(page, "Quelle peine pour l'ancien adjoint au maire de Lyon ?")
+        meta = answer.locator(".dqa-source .dqa-meta").first.inner_text()
+        assert meta.startswith("LYON · 2 novembre 2025 · AFP · français · lyon.txt"), meta
+        answer.locator(".dqa-source").first.scroll_into_view_if_needed()
+        page.screenshot(path=str(SHOTS / f"source-dateline-{'phone' if phone else 'desktop'}.png"))
 
 
 @pytest.fixture(scope="module")
