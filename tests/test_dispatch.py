@@ -27,7 +27,7 @@ def test_seed_format_header_caption_subhead_paragraphs():
 def test_title_defaults_to_first_body_sentence_and_header_lines_are_read():
     d = parse_text(" date 2025-04-01\n source AFP\n title Séisme\n\nUn texte. Deux.\n", "y")
     assert (d.date, d.source, d.title) == ("2025-04-01", "AFP", "Séisme")
-    assert parse_text(SEED_LIKE, "x").title == "L'Ukraine a lancé 77 drones."
+    assert parse_text(SEED_LIKE, "x").title == "L'Ukraine a lancé 77 drones"
 
 
 def test_english_detected():
@@ -205,9 +205,28 @@ def test_the_agency_day_and_place_are_read_from_the_dateline_agencies_open_with(
 
 def test_a_dispatch_without_a_title_is_titled_by_its_first_sentence_not_its_dateline():
     d = parse_text("LYON, 2 novembre 2025 (AFP) - Le tribunal a condamné mardi l'ancien maire. Il fera appel.", "x")
-    assert d.title == "Le tribunal a condamné mardi l'ancien maire."
+    assert d.title == "Le tribunal a condamné mardi l'ancien maire"
     d = parse_text("GROSSETO, Italy (AP) -- The trial of the captain has begun. Survivors came.", "x")
-    assert d.title == "The trial of the captain has begun."
+    assert d.title == "The trial of the captain has begun"
+
+
+@pytest.mark.parametrize("story, title", [
+    # a long first sentence ends on its last clause break within the title's length (they were cut at 90
+    # characters mid-phrase: "… a pris le nom de…", "… la Russie à accepter le…")
+    ("Hurricane Milton tore across central Florida overnight, spawning deadly tornadoes and knocking out power to "
+     "more than three million homes and businesses, officials said on Thursday.",
+     "Hurricane Milton tore across central Florida overnight"),
+    ("Le cardinal américain Robert Francis Prevost a été élu pape jeudi et a pris le nom de Léon XIV, devenant le "
+     "premier pape originaire des Etats-Unis dans l'histoire de l'Eglise catholique.",
+     "Le cardinal américain Robert Francis Prevost a été élu pape jeudi et a pris le nom de Léon XIV"),
+    # no clause break: cut on a word, not on a function word
+    ("Les chefs de la diplomatie du G7 ont appelé vendredi la Russie à accepter le cessez-le-feu sans conditions "
+     "et à l'appliquer pleinement sans délai dans toutes les régions du pays et au-delà de ses frontières.",
+     "Les chefs de la diplomatie du G7 ont appelé vendredi la Russie à accepter le cessez-le-feu sans conditions "
+     "et à l'appliquer pleinement…"),
+])
+def test_a_long_first_sentence_makes_a_title_that_ends_on_a_clause(story, title):
+    assert parse_text(story, "x").title == title
 
 
 def test_a_header_says_the_agency_and_date_better_than_the_dateline():

@@ -19,6 +19,7 @@ from rag.ingest.wire import WireRecord
 from rag.language import table
 from rag.language.dates import parse_period
 from rag.language.detect import detect_language, unsupported_language
+from rag.language.words import STOPWORDS, fold
 
 TEXT_SUFFIXES = {".txt", ".md", ".text", ""}
 JSON_SUFFIXES = {".json", ".jsonl"}  # our records, or IPTC ninjs items
@@ -27,8 +28,9 @@ SUPPORTED_SUFFIXES = TEXT_SUFFIXES | JSON_SUFFIXES | XML_SUFFIXES
 
 # Bump when chunk metadata changes (2: quotes and speakers, names of the whole dispatch; 3: multi-word names;
 # 4: a speaker named after his title, "a déclaré la ministre de la Culture, Rachida Dati"; 5: markup that
-# imitates the prompt is removed from the text; 6: the agency and day of an agency's dateline; 7: its place).
-INDEX_SCHEMA = 7
+# imitates the prompt is removed from the text; 6: the agency and day of an agency's dateline; 7: its place;
+# 8: an untitled story's title ends on a clause, not mid-phrase).
+INDEX_SCHEMA = 8
 _HEADER_RE = re.compile(r"^[ \t]*(date|source|title|lang|id)[ \t]+(.*)$")
 _DATE_RE = re.compile(r"(\d{4})-(\d{2})(?:-(\d{2}))?")
 _CAPTION_RE = re.compile(r"\(\s*([^()/]+?)\s*/\s*([^()]+?)\s*\)\s*$")
@@ -205,9 +207,27 @@ def _heading_text(span: str) -> str:
     return m.group(2).strip() if m else span
 
 
-def _short(text: str, limit: int = 90) -> str:
+TITLE_CHARS = 140  # longest title made from a story's first sentence (a card header on a phone: about 5 lines)
+
+
+def _short(text: str, limit: int = TITLE_CHARS) -> str:
+    """A title for a story that has none: its first sentence; a long one up to its last clause break in the
+    limit ('Hurricane Milton tore across central Florida overnight'), else cut on a word that is not a function
+    word ('… a pris le nom de…' read as a title cut mid-phrase)."""
     first = re.split(r"(?<=[.!?])\s", text.strip(), maxsplit=1)[0]
-    return first if len(first) <= limit else first[:limit].rsplit(" ", 1)[0] + "…"
+    if len(first) <= limit:
+        return first[:-1] if first.endswith(".") and not first.endswith("..") else first
+    head = first[:limit]
+    cut = max(head.rfind(", "), head.rfind(" ; "), head.rfind(" — "))
+    if cut >= limit // 3:
+        return head[:cut]
+    kept = head.rsplit(" ", 1)[0].split()
+    while len(kept) > 3 and re.sub(r"^\w['’]", "", fold(kept[-1])) in _FUNCTION_WORDS | {""}:
+        kept.pop()
+    return " ".join(kept) + "…"
+
+
+_FUNCTION_WORDS = set().union(*STOPWORDS.values())
 
 
 @dataclass
