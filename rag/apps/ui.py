@@ -714,13 +714,15 @@ def build(qa: Assistant, host: str | None = None) -> gr.Blocks:  # noqa: C901 - 
             the conversation in the browser."""
             i = evt.index if isinstance(evt.index, int) else evt.index[0]
             turn = past[i // 2] if 0 <= i // 2 < len(past or []) else None
-            if turn is None or "refused" not in turn:  # a message that is not an answer (an error, a step)
+            if turn is None or not turn.get("text"):  # not an answer (an error, a step, a stop before any)
                 return gr.update(), gr.update()
             verdict = {True: "right", False: "wrong"}.get(evt.liked)
             try:
                 feedback.record(feedback.feedback_path(settings), feedback.Verdict(
                     question=turn["q"], standalone=turn.get("standalone") or turn["q"], answer=turn["text"],
-                    lang=turn["lang"], refused=turn["refused"], verdict=verdict, as_of=turn.get("as_of", ""),
+                    # (a conversation saved before verdicts were kept has no language nor refusal flag)
+                    lang=turn.get("lang") or code, refused=turn.get("refused", not turn.get("cites")),
+                    verdict=verdict, as_of=turn.get("as_of", ""),
                     filters=turn.get("filters", {}),
                     sources=[feedback.Source(**src) for src in turn.get("sources", [])]))
             except DispatchQAError as exc:
