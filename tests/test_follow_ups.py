@@ -31,3 +31,11 @@ def test_a_refusal_offers_nothing_and_a_caption_or_a_cut_name_is_not_asked_about
     every = qa.follow_up_questions(ans, n=20)
     assert not any("STRINGER" in q or "AFP" in q for q in every), every  # the photo caption's credit
     assert not any(q.startswith("Qu'a déclaré un ") for q in every), every  # "un diplomate européen"
+
+
+def test_first_screen_examples_ask_about_places_named_in_the_ui_language(qa: Assistant):
+    """'Valery Gerasimov : combien de prisonniers ?' was offered (a person is no headline topic), and an English
+    screen offered 'Briansk: how many drones were shot down?' in the French dispatch's spelling."""
+    fr, en = qa.example_questions("fr", 3), qa.example_questions("en", 4)
+    assert "Briansk : combien de drones ont été abattus ?" in fr and "Bryansk: how many drones were shot down?" in en
+    assert not any("Gerasimov" in q for q in fr + en), (fr, en)

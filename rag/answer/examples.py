@@ -28,10 +28,13 @@ def example_questions(chunks: Iterable[StoredChunk], prompts: Prompts, lang: str
                 continue
             in_sentence = entities(f.sentence)
             for name in names:  # a place of this passage: known to the exonyms, after a preposition, in the title
-                score = (2 * (name in exonyms()) + _is_place(name, c.text) + (fold(name) in fold(c.meta.title))
-                         + (name in in_sentence))
+                place = 2 * (name in exonyms()) + _is_place(name, c.text)
+                if not place:  # a person ("Valery Gerasimov : combien de prisonniers ?") is no headline topic
+                    continue
+                score = place + (fold(name) in fold(c.meta.title)) + (name in in_sentence)
                 if score > best.get(c.meta.dispatch_id, (0,))[0]:
-                    question = templates[f.key].format(name=_as_written(name, c.text))
+                    question = templates[f.key].format(name=_in_language(_as_written(name, c.text), c.meta.lang,
+                                                                         lang))
                     same = (f.key, min(name, *exonyms().get(name, ())))  # Birmanie and Myanmar: one story
                     best[c.meta.dispatch_id] = (score, c.meta.lang == lang, c.meta.date, question, same)
     ranked = sorted(best.values(), key=lambda x: (x[1], x[2]), reverse=True)
@@ -61,9 +64,7 @@ def follow_ups(dispatches: Sequence[Sequence[StoredChunk]], cited: set[str], pro
                 if folded in offered or re.search(rf"\b{re.escape(folded)}\b", known):
                     continue
                 offered.add(folded)
-                if lang == "en" and c.meta.lang == "fr" and folded in english_forms():  # Kalouga: Kaluga
-                    name = english_forms()[folded].title()
-                out.append(templates[key].format(name=name))
+                out.append(templates[key].format(name=_in_language(name, c.meta.lang, lang)))
                 if len(out) == n:
                     return out
     return out
@@ -95,6 +96,15 @@ def _topics(text: str, quotes: Sequence[Any], templates: dict[str, str],
     for name in names:
         if name in places and _is_place(name, text):
             yield "place", _as_written(name, text)
+
+
+def _in_language(name: str, written_in: str, lang: str) -> str:
+    """A place as a question in `lang` names it: a French dispatch's 'Kalouga' is 'Kaluga' in English (the
+    exonyms give English forms; a French one is left as the English dispatch writes it)."""
+    folded = fold(name)
+    if lang == "en" and written_in == "fr" and folded in english_forms():
+        return english_forms()[folded].title()
+    return name
 
 
 def _names_in_order(text: str) -> list[str]:
