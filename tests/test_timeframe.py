@@ -16,6 +16,7 @@ AS_OF = date(2025, 3, 14)  # a Friday
     ("Que s'est-il passé en mars 2025 ?", "2025-03-01", "2025-03-31"),
     ("Qui a gagné en mai ?", "2024-05-01", "2024-05-31"),  # the last May before as_of
     ("What happened on March 13?", "2025-03-13", "2025-03-13"),
+    ("What happened on March 13, 2024?", "2024-03-13", "2024-03-13"),  # as AP writes a day (the comma)
     ("Quel bilan le 12 mars 2025 ?", "2025-03-12", "2025-03-12"),
     ("What was said 3 days ago?", "2025-03-11", "2025-03-14"),
     ("What happened last month?", "2025-02-01", "2025-02-28"),

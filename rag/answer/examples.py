@@ -5,7 +5,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from rag.answer.prompting import Prompts
+from rag.answer.prompting import Prompts, date_label
 from rag.indexing.store import StoredChunk
 from rag.language import alternatives
 from rag.language.names import TITLES, english_forms, entities, exonyms
@@ -50,8 +50,10 @@ def follow_ups(dispatches: Sequence[Sequence[StoredChunk]], cited: set[str], pro
                asked: Iterable[str], n: int = 3) -> list[str]:
     """Questions an answer's dispatches (in the order it cites them) answer beyond it, headline style: what a
     person they quote said, a count stated for a place (the examples' templates), what happened at a place they
-    report from. The passages the answer did not cite come first, in reading order; a name the conversation
-    already asked about (`asked`: its questions and the answer) is not offered again, nor twice."""
+    report from on the dispatch's day (the day narrows the search to it: "Chine : que s'est-il passé ?" found
+    another story). The passages the answer did not cite come first, in reading order; a name the conversation
+    already asked about (`asked`: its questions and the answer), under any of its spellings, is not offered
+    again, nor twice."""
     templates = {**prompts.table("examples", lang), **prompts.table("followups", lang)}
     known = " ".join(fold(q) for q in asked)
     out: list[str] = []
@@ -60,11 +62,14 @@ def follow_ups(dispatches: Sequence[Sequence[StoredChunk]], cited: set[str], pro
         places = _places(" ".join(c.text for c in chunks))
         for c in sorted((c for c in chunks if not c.meta.is_caption), key=lambda c: (c.id in cited, c.meta.start)):
             for key, name in _topics(c.text, c.meta.quotes, templates, places):
-                folded = fold(name)
-                if folded in offered or re.search(rf"\b{re.escape(folded)}\b", known):
+                forms = {fold(name), *exonyms().get(fold(name), ())}  # Birmanie asked: not Myanmar either
+                if forms & offered or any(re.search(rf"\b{re.escape(f)}\b", known) for f in forms):
                     continue
-                offered.add(folded)
-                out.append(templates[key].format(name=_in_language(name, c.meta.lang, lang)))
+                if key == "place" and c.meta.period is None:  # its day is what makes the question about it
+                    continue
+                offered |= forms
+                out.append(templates[key].format(name=_in_language(name, c.meta.lang, lang),
+                                                 date=date_label(c.meta.period, lang)))
                 if len(out) == n:
                     return out
     return out

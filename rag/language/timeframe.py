@@ -116,7 +116,7 @@ def _fill(template: str, **given: str) -> str:
 _FIRST_ABSOLUTE = 10  # rules before this one are relative to as_of ("hier", "last week", "3 days ago")
 # a day, its year optional: "le 1er mai 2025", "13 mars"; "March 13th", "May 2 2025"
 _DAY_MONTH = _fill(r"\b(?:{day_article})?(\d{1,2})(?:{day_suffix})? ({month})(?: (\d{4}))?\b")
-_MONTH_DAY = _fill(r"\b({month}) (\d{1,2})(?:{month_day_suffix})?(?: (\d{4}))?\b")
+_MONTH_DAY = _fill(r"\b({month}) (\d{1,2})(?:{month_day_suffix})?(?:,? (\d{4}))?\b")  # "March 13, 2025" (AP)
 
 
 def written_day(text: str) -> date | None:
