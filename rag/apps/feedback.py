@@ -109,8 +109,8 @@ class Export:
     def jsonl(self) -> str:
         lines = [json.dumps(r, ensure_ascii=False) for r in self.ready]
         if self.to_complete:
-            lines.append("// Marked wrong: give each its expected_answer and evidence (or answerable false), then "
-                         "remove the // to run it.")
+            lines.append("// To complete (marked wrong, or right with no source to quote): give each its "
+                         "expected_answer and evidence (or answerable false), then remove the // to run it.")
             lines += ["// " + json.dumps(r, ensure_ascii=False) for r in self.to_complete]
         return "\n".join(lines) + "\n"
 

@@ -197,12 +197,7 @@ def exonyms() -> dict[str, tuple[str, ...]]:
 @lru_cache(maxsize=1)
 def english_forms() -> dict[str, str]:
     """A place's French form -> its English one, from the exonyms written French first ('russie' -> 'russia')."""
-    out = {}
-    for line in (Path(__file__).parent / "data" / "exonyms.txt").read_text(encoding="utf-8").splitlines():
-        names = [n.strip() for n in line.split("=")] if not line.startswith("#") else []
-        if len(names) > 1:
-            out[names[0]] = names[1]
-    return out
+    return {names[0]: names[1] for names in _groups("exonyms.txt") if len(names) > 1}
 
 
 @lru_cache(maxsize=1)
@@ -221,11 +216,16 @@ def translations(text: str) -> dict[str, tuple[str, ...]]:
     return {w: alts for w, alts in out.items() if alts}
 
 
+def _groups(name: str) -> list[list[str]]:
+    """The groups of a data file ('a = b = c' per line, in its order; '#' comments)."""
+    lines = (Path(__file__).parent / "data" / name).read_text(encoding="utf-8").splitlines()
+    return [[n.strip() for n in line.split("=")] for line in lines if line.strip() and not line.startswith("#")]
+
+
 def _equivalents(name: str) -> dict[str, tuple[str, ...]]:
-    """Each word of a data file of groups ('a = b = c' per line, '#' comments) -> the others of its group."""
+    """Each word of a data file of groups -> the others of its group."""
     out: dict[str, tuple[str, ...]] = {}
-    for line in (Path(__file__).parent / "data" / name).read_text(encoding="utf-8").splitlines():
-        names = [n.strip() for n in line.split("=")] if not line.startswith("#") else []
+    for names in _groups(name):
         for n in names:
             out[n] = tuple(m for m in names if m and m != n)
     return out
