@@ -271,12 +271,15 @@ def _messages(turns: list[dict], code: str, notes: dict[int, str] | None = None)
 SHOWN_VERDICT = {"right": "Like", "wrong": "Dislike"}  # a reader's verdict as Gradio's thumbs show it
 
 
-def _chat(turns: list[dict], code: str, notes: dict[int, str] | None = None, tail: tuple[dict, ...] = ()) -> Any:
+def _chat(turns: list[dict], code: str, notes: dict[int, str] | None = None, tail: tuple[dict, ...] = (),
+          drawn: list[dict] | None = None) -> Any:
     """The chat showing these turns (then `tail`: the question being answered and its progress), each answer
-    with the verdict its reader gave it (the chat forgot them when it was drawn again)."""
+    with the verdict its reader gave it (the chat forgot them when it was drawn again); `drawn`: the turns'
+    messages already made (an answer being written redraws every second: its earlier turns are made once)."""
     shown = [SHOWN_VERDICT.get(t.get("verdict") or "") for t in turns]
     shown += [None for m in tail if m["role"] == "assistant"]
-    return gr.update(value=_messages(turns, code, notes) + list(tail), feedback_value=shown)
+    drawn = _messages(turns, code, notes) if drawn is None else drawn
+    return gr.update(value=drawn + list(tail), feedback_value=shown)
 
 
 def _html(turn: dict, code: str) -> str:
@@ -332,6 +335,7 @@ def stale_sources(qa: Assistant, turns: list[dict], lang: str) -> dict[int, str]
     return notes
 
 
+COLUMN_WIDTHS = ["20%", "10%", "9%", "11%", "8%", "33%", "9%"]  # the Dispatches table: id ... title, delete
 RUNNING: dict[str, Any] = {}  # run id -> the AnswerStream it is reading, for its stop button
 EXPORTS = tempfile.TemporaryDirectory(prefix="dqa-exports-")  # conversations exported as Markdown (removed at exit)
 STOP_WAIT = 3.0  # s: how long Stop waits for the model to stop, to show what was written with its sources
@@ -446,8 +450,9 @@ def build(qa: Assistant, host: str | None = None) -> gr.Blocks:  # noqa: C901 - 
                 folder = gr.Textbox(label=t0.folder, elem_id="dqa-folder", interactive=can_write)
                 ingest_btn = gr.Button(t0.ingest, interactive=can_write, elem_id="dqa-ingest")
                 ingest_out = gr.Markdown("" if can_write else t0.read_only, elem_id="dqa-ingest-out")
+                # in the box's width (sized by content, the title's column pushed the delete cells out of sight)
                 listing = gr.Dataframe(headers=headers(t0), label=t0.listing, elem_id="dqa-listing", wrap=True,
-                                       interactive=False)
+                                       interactive=False, column_widths=COLUMN_WIDTHS)
                 # the id of the dispatch whose delete cell was pressed (in the page: the confirm step reads it)
                 del_id = gr.Textbox(visible=False, elem_id="dqa-delete-id")
 
@@ -586,7 +591,7 @@ def build(qa: Assistant, host: str | None = None) -> gr.Blocks:  # noqa: C901 - 
                   "as_of": (as_of_day or "").strip() or None}
             events: queue.Queue = queue.Queue()
             threading.Thread(target=_stream, args=(qa, q, kw, events, run_id), daemon=True).start()
-            asked = {"role": "user", "content": _question(q)}
+            asked, drawn = {"role": "user", "content": _question(q)}, _messages(past, code)
             step, shown, sources, began = t.searching, [], [], time.monotonic()
             try:
                 while True:
@@ -615,7 +620,7 @@ def build(qa: Assistant, host: str | None = None) -> gr.Blocks:  # noqa: C901 - 
                     if run_id in STOPPED:
                         return
                     live = progress_html(code, step, shown, sources, time.monotonic() - began)
-                    yield _chat(past, code, tail=(asked, {"role": "assistant", "content": live})), \
+                    yield _chat(past, code, tail=(asked, {"role": "assistant", "content": live}), drawn=drawn), \
                         *(gr.update(),) * 5, *busy
                 ans = value
                 if run_id in STOPPED:
